@@ -1,0 +1,82 @@
+/**
+ * The gateway's one canonical model of a chat exchange. Every ingress format (OpenAI, Anthropic)
+ * decodes into it and every provider adapter maps to and from it exactly once.
+ */
+
+export type TextPart = { type: "text"; text: string };
+export type ImagePart = { type: "image"; url?: string; mediaType?: string; data?: string };
+export type ContentPart = TextPart | ImagePart;
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** JSON text of the arguments, exactly as the model produced it. */
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: "system"; content: string }
+  | { role: "user"; content: ContentPart[] }
+  | { role: "assistant"; content: string; toolCalls: ToolCall[] }
+  | { role: "tool"; toolCallId: string; content: string; isError?: boolean };
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
+
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
+export type ResponseFormat =
+  | { type: "text" }
+  | { type: "json_object" }
+  | { type: "json_schema"; name: string; schema: Record<string, unknown>; strict?: boolean };
+
+export interface ChatRequest {
+  /** The upstream model id (already resolved by routing). */
+  model: string;
+  messages: ChatMessage[];
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  responseFormat?: ResponseFormat;
+  /** Opaque end-user id some upstreams accept for abuse monitoring. */
+  user?: string;
+}
+
+/** The OpenAI finish-reason set every upstream reason is mapped into. */
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  /** True when the upstream did not report usage and the gateway estimated it. */
+  estimated: boolean;
+}
+
+export interface ChatResponse {
+  id: string;
+  model: string;
+  content: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  /** The upstream's own finish/stop reason, kept for clients that need it. */
+  rawFinishReason: string;
+  usage?: Usage;
+}
+
+/** Stream events in the order an adapter yields them. */
+export type ChatStreamEvent =
+  | { type: "text-delta"; text: string }
+  | { type: "tool-call-start"; index: number; id: string; name: string }
+  | { type: "tool-call-delta"; index: number; argumentsDelta: string }
+  | { type: "finish"; finishReason: FinishReason; rawFinishReason: string }
+  | { type: "usage"; usage: Usage };

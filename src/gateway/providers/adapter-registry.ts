@@ -1,0 +1,17 @@
+import type { ProviderType } from "../../shared/schemas/llm-provider.js";
+import type { CompiledProvider } from "../../shared/schemas/gateway-config.js";
+import type { AdapterFactory, ProviderAdapter } from "./provider-adapter.js";
+import { createOpenAiAdapter } from "./openai/openai-adapter.js";
+import { createOpenAiCompatibleAdapter } from "./openai-compatible/openai-compatible-adapter.js";
+
+/** The only place that maps a provider type to its adapter. */
+const FACTORIES: Partial<Record<ProviderType, AdapterFactory>> = {
+  openai: createOpenAiAdapter,
+  "openai-compatible": createOpenAiCompatibleAdapter,
+};
+
+export function createAdapter(provider: CompiledProvider): ProviderAdapter {
+  const factory = FACTORIES[provider.type];
+  if (!factory) throw new Error(`no adapter for provider type ${provider.type}`);
+  return factory(provider);
+}

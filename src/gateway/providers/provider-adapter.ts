@@ -1,0 +1,33 @@
+import type { ChatRequest, ChatResponse, ChatStreamEvent } from "../canonical/chat.js";
+import type { EmbeddingRequest, EmbeddingResponse } from "../canonical/embeddings.js";
+import type { CompiledProvider } from "../../shared/schemas/gateway-config.js";
+
+/** Per-attempt context: cancellation and deadlines set by routing. */
+export interface CallContext {
+  /** Aborted when the client goes away or a deadline passes. */
+  signal: AbortSignal;
+  /** Deadlines for this attempt, from the provider's spec.timeouts. */
+  timeouts: CompiledProvider["timeouts"];
+  /** Ask the upstream for usage in streams (always on; adapters strip it where unsupported). */
+  includeUsage?: boolean;
+}
+
+/**
+ * One upstream provider. Adapters translate the canonical model to the provider's wire
+ * format and back, and map every failure into a GatewayError; nothing outside
+ * `providers/<type>/` branches on the provider type.
+ */
+export interface ProviderAdapter {
+  readonly provider: CompiledProvider;
+  chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse>;
+  /**
+   * Resolves once the upstream has accepted the request (status and headers seen), so routing
+   * can still fall back on an early error; iterating yields the stream's events.
+   */
+  chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>>;
+  embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
+  /** Cheap liveness probe used by active health checks. */
+  probe(ctx: CallContext): Promise<void>;
+}
+
+export type AdapterFactory = (provider: CompiledProvider) => ProviderAdapter;

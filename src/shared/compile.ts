@@ -1,0 +1,403 @@
+import { createHash } from "node:crypto";
+import type { z } from "zod";
+import { durationToMs, GROUP_VERSION } from "./schemas/common.js";
+import {
+  type CompiledConsumer,
+  type CompiledModel,
+  type CompiledProvider,
+  type CompiledRoute,
+  type GatewayConfig,
+  type ResolvedCredentials,
+} from "./schemas/gateway-config.js";
+import { llmProviderSchema, type LLMProvider } from "./schemas/llm-provider.js";
+import { llmRouteSchema, type LLMRoute } from "./schemas/llm-route.js";
+import { readSecretKey, secretSchema, type Secret } from "./schemas/secret.js";
+import { embeddingMigrationSchema } from "./schemas/embedding-migration.js";
+
+/** One object to compile, with where it came from (a file path, or the cluster). */
+export interface SourcedObject {
+  object: unknown;
+  source?: string;
+}
+
+export interface Diagnostic {
+  severity: "error" | "warning";
+  /** `Kind/namespace/name` of the offending resource. */
+  resource: string;
+  source?: string;
+  /** Dotted path of the offending field, e.g. `spec.targets[0].provider`. */
+  field?: string;
+  /** CamelCase reason, usable as a condition reason. */
+  reason: string;
+  message: string;
+}
+
+export interface CompileResult {
+  /** Present only when there is no error-severity diagnostic. */
+  config?: GatewayConfig;
+  diagnostics: Diagnostic[];
+  providers: LLMProvider[];
+  routes: LLMRoute[];
+}
+
+export interface CompileOptions {
+  /** Namespace for objects whose metadata has none (local files). */
+  defaultNamespace?: string;
+}
+
+const DEFAULTS = {
+  timeouts: { connect: "10s", firstToken: "60s", idle: "60s", total: "600s" },
+  healthCheck: { interval: "30s", timeout: "5s", probe: "models" as const },
+  circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
+  retries: { attempts: 1, backoff: "200ms", maxBackoff: "5s", respectRetryAfter: true },
+  fallbackOn: ["rate_limit", "upstream_unavailable", "timeout"] as const,
+};
+
+const ENDPOINT_REQUIRED: ReadonlySet<string> = new Set(["openai-compatible", "azure-openai"]);
+
+function describeZodPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => {
+    if (typeof part === "number") return `${acc}[${part}]`;
+    return acc ? `${acc}.${String(part)}` : String(part);
+  }, "");
+}
+
+function resourceId(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+/** Stable JSON: sorted keys, so equal configs hash equally regardless of input order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function hashConfig(config: Omit<GatewayConfig, "version">): string {
+  return createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 16);
+}
+
+function parseAs<S extends z.ZodType>(
+  schema: S,
+  item: SourcedObject,
+  kind: string,
+  namespace: string,
+  diagnostics: Diagnostic[],
+): z.infer<S> | undefined {
+  const parsed = schema.safeParse(item.object);
+  if (parsed.success) return parsed.data;
+  const meta = (item.object as { metadata?: { name?: string } }).metadata;
+  for (const issue of parsed.error.issues) {
+    const field = describeZodPath(issue.path);
+    diagnostics.push({
+      severity: "error",
+      resource: resourceId(kind, namespace, meta?.name ?? "<unnamed>"),
+      source: item.source,
+      field,
+      reason: "InvalidSpec",
+      message: `${field || "object"}: ${issue.message}`,
+    });
+  }
+  return undefined;
+}
+
+function resolveCredentials(
+  provider: LLMProvider,
+  namespace: string,
+  secrets: Map<string, Secret>,
+): { credentials: ResolvedCredentials; diagnostic?: Omit<Diagnostic, "resource" | "source"> } {
+  const creds = provider.spec.credentials;
+  if (creds.workloadIdentity) return { credentials: { mode: "workloadIdentity", ...creds.workloadIdentity } };
+  if (creds.none) return { credentials: { mode: "none" } };
+  const ref = creds.secretRef!;
+  const secret = secrets.get(`${namespace}/${ref.name}`);
+  if (!secret) {
+    const message = `Secret "${ref.name}" not found in namespace "${namespace}"; create it or fix spec.credentials.secretRef.name`;
+    return {
+      credentials: { mode: "unresolved", reason: "SecretNotFound", message },
+      diagnostic: { severity: "warning", field: "spec.credentials.secretRef.name", reason: "SecretNotFound", message },
+    };
+  }
+  const value = readSecretKey(secret, ref.key);
+  if (value === undefined || value.trim() === "") {
+    const message = `Secret "${ref.name}" has no key "${ref.key}"; add it or fix spec.credentials.secretRef.key`;
+    return {
+      credentials: { mode: "unresolved", reason: "KeyNotFound", message },
+      diagnostic: { severity: "warning", field: "spec.credentials.secretRef.key", reason: "KeyNotFound", message },
+    };
+  }
+  return { credentials: { mode: "apiKey", apiKey: value.trim() } };
+}
+
+function checkProviderRules(provider: LLMProvider): Array<{ field: string; message: string }> {
+  const problems: Array<{ field: string; message: string }> = [];
+  const { spec } = provider;
+  if (ENDPOINT_REQUIRED.has(spec.type) && !spec.endpoint) {
+    problems.push({ field: "spec.endpoint", message: `spec.endpoint is required when spec.type is ${spec.type}` });
+  }
+  const modes = ["secretRef", "workloadIdentity", "none"].filter(
+    (mode) => spec.credentials[mode as keyof typeof spec.credentials] !== undefined,
+  );
+  if (modes.length !== 1) {
+    problems.push({
+      field: "spec.credentials",
+      message: "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
+    });
+  }
+  if (spec.type === "vertex" && (!spec.project || !spec.region)) {
+    problems.push({ field: "spec.project", message: "spec.project and spec.region are required when spec.type is vertex" });
+  }
+  if (spec.type === "bedrock" && !spec.region) {
+    problems.push({ field: "spec.region", message: "spec.region is required when spec.type is bedrock" });
+  }
+  const seen = new Set<string>();
+  spec.models.forEach((model, index) => {
+    if (seen.has(model.name)) {
+      problems.push({ field: `spec.models[${index}].name`, message: `model name "${model.name}" is listed twice in spec.models` });
+    }
+    seen.add(model.name);
+  });
+  return problems;
+}
+
+function compileModel(model: LLMProvider["spec"]["models"][number]): CompiledModel {
+  const kind = model.kind ?? "chat";
+  return {
+    name: model.name,
+    upstreamModel: model.providerModel ?? model.name,
+    kind,
+    contextWindow: model.contextWindow,
+    maxOutputTokens: model.maxOutputTokens,
+    dimensions: model.dimensions,
+    supportsTools: model.supportsTools ?? kind === "chat",
+    pricing: model.pricing
+      ? { inputPer1M: model.pricing.inputPer1M, outputPer1M: model.pricing.outputPer1M ?? 0 }
+      : undefined,
+  };
+}
+
+function compileProvider(provider: LLMProvider, namespace: string, credentials: ResolvedCredentials): CompiledProvider {
+  const { spec } = provider;
+  const timeouts = { ...DEFAULTS.timeouts, ...spec.timeouts };
+  const health = { ...DEFAULTS.healthCheck, ...spec.healthCheck };
+  return {
+    id: `${namespace}/${provider.metadata.name}`,
+    name: provider.metadata.name,
+    namespace,
+    generation: provider.metadata.generation,
+    type: spec.type,
+    endpoint: spec.endpoint?.replace(/\/+$/, ""),
+    region: spec.region,
+    project: spec.project,
+    apiVersion: spec.apiVersion,
+    credentials,
+    models: spec.models.map(compileModel),
+    dataResidency: spec.dataResidency,
+    limits: { ...spec.limits },
+    timeouts: {
+      connectMs: durationToMs(timeouts.connect),
+      firstTokenMs: durationToMs(timeouts.firstToken),
+      idleMs: durationToMs(timeouts.idle),
+      totalMs: durationToMs(timeouts.total),
+    },
+    healthCheck: {
+      intervalMs: durationToMs(health.interval),
+      timeoutMs: durationToMs(health.timeout),
+      probe: health.probe,
+    },
+    circuitBreaker: { ...DEFAULTS.circuitBreaker, ...spec.circuitBreaker },
+  };
+}
+
+function apiKeyDigest(value: string): string {
+  const prefixed = /^sha256:([0-9a-f]{64})$/.exec(value);
+  if (prefixed) return prefixed[1]!;
+  return createHash("sha256").update(value).digest("hex");
+}
+
+export function compile(items: SourcedObject[], options: CompileOptions = {}): CompileResult {
+  const defaultNamespace = options.defaultNamespace ?? "default";
+  const diagnostics: Diagnostic[] = [];
+  const secrets = new Map<string, Secret>();
+  const providers: Array<{ resource: LLMProvider; source?: string; namespace: string }> = [];
+  const routes: Array<{ resource: LLMRoute; source?: string; namespace: string }> = [];
+
+  for (const item of items) {
+    const obj = item.object as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: string; namespace?: string } };
+    if (!obj || typeof obj !== "object") continue;
+    const namespace = obj.metadata?.namespace ?? defaultNamespace;
+    const kind = typeof obj.kind === "string" ? obj.kind : "<no kind>";
+    if (obj.apiVersion === "v1" && kind === "Secret") {
+      const secret = parseAs(secretSchema, item, kind, namespace, diagnostics);
+      if (secret) secrets.set(`${namespace}/${secret.metadata.name}`, secret);
+    } else if (obj.apiVersion === GROUP_VERSION && kind === "LLMProvider") {
+      const resource = parseAs(llmProviderSchema, item, kind, namespace, diagnostics);
+      if (resource) providers.push({ resource, source: item.source, namespace });
+    } else if (obj.apiVersion === GROUP_VERSION && kind === "LLMRoute") {
+      const resource = parseAs(llmRouteSchema, item, kind, namespace, diagnostics);
+      if (resource) routes.push({ resource, source: item.source, namespace });
+    } else if (obj.apiVersion === GROUP_VERSION && kind === "EmbeddingMigration") {
+      parseAs(embeddingMigrationSchema, item, kind, namespace, diagnostics);
+    } else {
+      diagnostics.push({
+        severity: "warning",
+        resource: resourceId(kind, namespace, obj.metadata?.name ?? "<unnamed>"),
+        source: item.source,
+        reason: "IgnoredKind",
+        message: `ignored ${String(obj.apiVersion)} ${kind}: Switchboard reads only ${GROUP_VERSION} resources and v1 Secrets`,
+      });
+    }
+  }
+
+  const compiledProviders = new Map<string, CompiledProvider>();
+  for (const { resource, source, namespace } of providers) {
+    const id = resourceId("LLMProvider", namespace, resource.metadata.name);
+    if (compiledProviders.has(`${namespace}/${resource.metadata.name}`)) {
+      diagnostics.push({ severity: "error", resource: id, source, reason: "Duplicate", message: `${id} is defined twice` });
+      continue;
+    }
+    const problems = checkProviderRules(resource);
+    for (const problem of problems) {
+      diagnostics.push({ severity: "error", resource: id, source, field: problem.field, reason: "InvalidSpec", message: problem.message });
+    }
+    if (problems.length > 0) continue;
+    const { credentials, diagnostic } = resolveCredentials(resource, namespace, secrets);
+    if (diagnostic) diagnostics.push({ ...diagnostic, resource: id, source });
+    compiledProviders.set(`${namespace}/${resource.metadata.name}`, compileProvider(resource, namespace, credentials));
+  }
+
+  const compiledRoutes: CompiledRoute[] = [];
+  const modelOwners = new Map<string, string>();
+  for (const { resource, source, namespace } of routes) {
+    const id = resourceId("LLMRoute", namespace, resource.metadata.name);
+    const errorsBefore = diagnostics.length;
+    const fail = (field: string, reason: string, message: string) =>
+      diagnostics.push({ severity: "error", resource: id, source, field, reason, message });
+    const { spec } = resource;
+    for (const [index, name] of [spec.model, ...(spec.aliases ?? [])].entries()) {
+      const owner = modelOwners.get(name);
+      const field = index === 0 ? "spec.model" : `spec.aliases[${index - 1}]`;
+      if (owner && owner !== id) fail(field, "ModelConflict", `model name "${name}" is already served by ${owner}`);
+      else modelOwners.set(name, id);
+    }
+    const kinds = new Set<string>();
+    const targets: CompiledRoute["targets"] = [];
+    spec.targets.forEach((target, index) => {
+      const provider = compiledProviders.get(`${namespace}/${target.provider}`);
+      if (!provider) {
+        fail(
+          `spec.targets[${index}].provider`,
+          "ProviderNotFound",
+          `LLMProvider "${target.provider}" not found in namespace "${namespace}" (or it is invalid)`,
+        );
+        return;
+      }
+      const model = provider.models.find((m) => m.name === target.model);
+      if (!model) {
+        fail(
+          `spec.targets[${index}].model`,
+          "ModelNotFound",
+          `LLMProvider "${target.provider}" has no model "${target.model}"; it serves ${provider.models.map((m) => `"${m.name}"`).join(", ")}`,
+        );
+        return;
+      }
+      kinds.add(model.kind);
+      targets.push({ providerId: provider.id, model: model.name, weight: target.weight ?? 1, priority: target.priority ?? index });
+    });
+    if (kinds.size > 1) fail("spec.targets", "MixedKinds", "spec.targets mixes chat and embedding models; use one kind per route");
+    const kind = kinds.has("embedding") ? "embedding" : "chat";
+    if (kind === "embedding" && targets.length > 1) {
+      const served = new Set(
+        targets.map((t) => {
+          const model = compiledProviders.get(t.providerId)!.models.find((m) => m.name === t.model)!;
+          return `${model.upstreamModel}@${model.dimensions ?? "default"}`;
+        }),
+      );
+      if (served.size > 1) {
+        fail(
+          "spec.targets",
+          "IncomparableEmbeddings",
+          "an embedding route's targets must all serve the same model and dimensions: vectors from different models are not comparable",
+        );
+      }
+    }
+    if (diagnostics.length > errorsBefore) continue;
+    const retries = { ...DEFAULTS.retries, ...spec.retries };
+    const consumers: CompiledConsumer[] = [];
+    (spec.consumers ?? []).forEach((consumer, index) => {
+      let apiKeySha256: string | undefined;
+      if (consumer.apiKeySecretRef) {
+        const secret = secrets.get(`${namespace}/${consumer.apiKeySecretRef.name}`);
+        const value = secret ? readSecretKey(secret, consumer.apiKeySecretRef.key) : undefined;
+        if (value === undefined) {
+          diagnostics.push({
+            severity: "warning",
+            resource: id,
+            source,
+            field: `spec.consumers[${index}].apiKeySecretRef`,
+            reason: secret ? "KeyNotFound" : "SecretNotFound",
+            message: `consumer "${consumer.name}": Secret "${consumer.apiKeySecretRef.name}" ${secret ? `has no key "${consumer.apiKeySecretRef.key}"` : "not found"}; it cannot authenticate`,
+          });
+        } else {
+          apiKeySha256 = apiKeyDigest(value.trim());
+        }
+      }
+      consumers.push({
+        name: consumer.name,
+        apiKeySha256,
+        serviceAccount: consumer.serviceAccount
+          ? { name: consumer.serviceAccount.name, namespace: consumer.serviceAccount.namespace ?? namespace }
+          : undefined,
+        limits: { ...consumer.limits },
+        budget: consumer.budget,
+      });
+    });
+    compiledRoutes.push({
+      id: `${namespace}/${resource.metadata.name}`,
+      name: resource.metadata.name,
+      namespace,
+      generation: resource.metadata.generation,
+      model: spec.model,
+      aliases: spec.aliases ?? [],
+      kind,
+      strategy: spec.strategy ?? "priority",
+      targets,
+      fallback: {
+        on: kind === "embedding" ? [] : [...(spec.fallback?.on ?? DEFAULTS.fallbackOn)],
+        maxAttempts: spec.fallback?.maxAttempts ?? targets.length,
+      },
+      retries: {
+        attempts: retries.attempts,
+        backoffMs: durationToMs(retries.backoff),
+        maxBackoffMs: durationToMs(retries.maxBackoff),
+        respectRetryAfter: retries.respectRetryAfter,
+      },
+      policy: { dataResidency: spec.policy?.dataResidency },
+      cache: spec.cache ? { ttlMs: durationToMs(spec.cache.ttl) } : undefined,
+      consumers,
+    });
+  }
+
+  const result: CompileResult = {
+    diagnostics,
+    providers: providers.map((p) => p.resource),
+    routes: routes.map((r) => r.resource),
+  };
+  if (diagnostics.some((d) => d.severity === "error")) return result;
+  const body = {
+    providers: [...compiledProviders.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    routes: compiledRoutes.sort((a, b) => a.id.localeCompare(b.id)),
+  };
+  result.config = { version: hashConfig(body), ...body };
+  return result;
+}
+
+/** One line per diagnostic, naming the file, resource and field. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.severity}: ${d.source ? `${d.source}: ` : ""}${d.resource}: ${d.message}`;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the integration and e2e suites need on a fresh Debian machine: Redis and
+# PostgreSQL from Debian, and the real kube-apiserver/etcd/kubectl built from Go modules
+# (cached under ~/.cache/switchboard, so reruns take seconds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ -x test/controlplane/build.sh ] && [ -z "${KUBECONFIG:-}" ]; then
+  bash test/controlplane/build.sh
+fi

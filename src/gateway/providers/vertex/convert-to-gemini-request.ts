@@ -1,0 +1,128 @@
+import type { ChatRequest, ContentPart, ToolChoice } from "../../canonical/chat.js";
+import { GatewayError } from "../../../shared/errors.js";
+import { convertToGeminiParameters, convertToGeminiSchema } from "./convert-to-gemini-schema.js";
+import type { GeminiContent, GeminiPart, GeminiRequest } from "./vertex-wire-types.js";
+
+function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
+  const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  return match ? { mimeType: match[1]!, data: match[2]! } : undefined;
+}
+
+const IMAGE_TYPES: Record<string, string> = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp" };
+
+function convertUserPart(part: ContentPart): GeminiPart | undefined {
+  if (part.type === "text") return part.text === "" ? undefined : { text: part.text };
+  if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? "image/png", data: part.data } };
+  if (!part.url) return undefined;
+  const inline = parseDataUrl(part.url);
+  if (inline) return { inlineData: inline };
+  // fileData needs a MIME type; guess it from the extension when the client gave none.
+  const extension = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(part.url)?.[1]?.toLowerCase() ?? "";
+  return { fileData: { mimeType: part.mediaType ?? IMAGE_TYPES[extension] ?? "image/jpeg", fileUri: part.url } };
+}
+
+function parseArguments(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Vertex treats a response without `output`/`error` keys as the whole output; plain text goes under `output`. */
+function toolResponse(content: string, isError: boolean | undefined): Record<string, unknown> {
+  if (isError) return { error: content };
+  try {
+    const parsed: unknown = JSON.parse(content);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // not JSON: sent as text below
+  }
+  return { output: content };
+}
+
+function convertToolChoice(choice: ToolChoice): NonNullable<GeminiRequest["toolConfig"]> {
+  if (choice === "auto") return { functionCallingConfig: { mode: "AUTO" } };
+  if (choice === "none") return { functionCallingConfig: { mode: "NONE" } };
+  if (choice === "required") return { functionCallingConfig: { mode: "ANY" } };
+  return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.name] } };
+}
+
+/** Gemini wants alternating turns; adjacent turns of one role (e.g. several tool results) become one. */
+function pushTurn(contents: GeminiContent[], role: GeminiContent["role"], parts: GeminiPart[]): void {
+  if (parts.length === 0) return;
+  const last = contents.at(-1);
+  if (last?.role === role) last.parts.push(...parts);
+  else contents.push({ role, parts });
+}
+
+export function convertToGeminiRequest(request: ChatRequest): GeminiRequest {
+  const system: Array<{ text: string }> = [];
+  const contents: GeminiContent[] = [];
+  // Gemini's functionResponse is keyed by function name, which canonical tool results only carry by call id.
+  const toolNames = new Map<string, string>();
+
+  for (const message of request.messages) {
+    switch (message.role) {
+      case "system":
+        if (message.content !== "") system.push({ text: message.content });
+        break;
+      case "user":
+        pushTurn(contents, "user", message.content.map(convertUserPart).filter((p): p is GeminiPart => p !== undefined));
+        break;
+      case "assistant": {
+        const parts: GeminiPart[] = message.content === "" ? [] : [{ text: message.content }];
+        for (const call of message.toolCalls) {
+          toolNames.set(call.id, call.name);
+          parts.push({ functionCall: { name: call.name, args: parseArguments(call.arguments) } });
+        }
+        pushTurn(contents, "model", parts);
+        break;
+      }
+      case "tool": {
+        const name = toolNames.get(message.toolCallId);
+        if (name === undefined) {
+          throw new GatewayError(
+            "invalid_request",
+            `tool result for call id "${message.toolCallId}" has no matching tool call in an earlier assistant message`,
+            { param: "messages" },
+          );
+        }
+        pushTurn(contents, "user", [{ functionResponse: { name, response: toolResponse(message.content, message.isError) } }]);
+        break;
+      }
+    }
+  }
+
+  const body: GeminiRequest = { contents };
+  if (system.length > 0) body.systemInstruction = { parts: system };
+  if (request.tools?.length) {
+    body.tools = [
+      {
+        functionDeclarations: request.tools.map((tool) => {
+          const parameters = convertToGeminiParameters(tool.parameters);
+          return {
+            name: tool.name,
+            ...(tool.description !== undefined ? { description: tool.description } : {}),
+            ...(parameters ? { parameters } : {}),
+          };
+        }),
+      },
+    ];
+    if (request.toolChoice !== undefined) body.toolConfig = convertToolChoice(request.toolChoice);
+  }
+
+  const config: NonNullable<GeminiRequest["generationConfig"]> = {};
+  if (request.maxTokens !== undefined) config.maxOutputTokens = request.maxTokens;
+  if (request.temperature !== undefined) config.temperature = request.temperature;
+  if (request.topP !== undefined) config.topP = request.topP;
+  if (request.stop?.length) config.stopSequences = request.stop;
+  const format = request.responseFormat;
+  if (format && format.type !== "text") {
+    config.responseMimeType = "application/json";
+    if (format.type === "json_schema") config.responseSchema = convertToGeminiSchema(format.schema);
+  }
+  if (Object.keys(config).length > 0) body.generationConfig = config;
+  return body;
+}

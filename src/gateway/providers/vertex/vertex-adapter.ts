@@ -1,0 +1,166 @@
+import type { ChatRequest, ChatResponse, ChatStreamEvent } from "../../canonical/chat.js";
+import type { EmbeddingRequest, EmbeddingResponse } from "../../canonical/embeddings.js";
+import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js";
+import { GatewayError } from "../../../shared/errors.js";
+import type { CallContext, ProviderAdapter } from "../provider-adapter.js";
+import { readJson, readText, sendUpstream, type UpstreamResponse } from "../upstream-http.js";
+import { readSse } from "../sse-reader.js";
+import { mapAnthropicResponse } from "../anthropic/map-anthropic-response.js";
+import { mapAnthropicStream } from "../anthropic/map-anthropic-stream.js";
+import type { AnthropicMessage } from "../anthropic/anthropic-wire-types.js";
+import { createVertexAuth } from "./vertex-auth.js";
+import { convertToGeminiRequest } from "./convert-to-gemini-request.js";
+import { mapGeminiResponse } from "./map-gemini-response.js";
+import { mapGeminiStream } from "./map-gemini-stream.js";
+import { mapGoogleError } from "./map-google-error.js";
+import {
+  convertToClaudeOnVertexRequest,
+  isClaudeModel,
+  mapClaudeOnVertexError,
+  VERTEX_ANTHROPIC_VERSION,
+} from "./claude-on-vertex.js";
+import {
+  convertToEmbeddingPredictRequest,
+  embeddingBatchSize,
+  mapEmbeddingPredictResponse,
+} from "./vertex-embedding-predict.js";
+import type { GeminiResponse, VertexEmbeddingPredictResponse } from "./vertex-wire-types.js";
+
+type Publisher = "google" | "anthropic";
+type ErrorMapper = typeof mapGoogleError;
+
+/** Parallel `:predict` calls when an embedding request needs several (gemini-embedding takes one text per call). */
+const EMBEDDING_CONCURRENCY = 4;
+
+export function vertexBaseUrl(region: string): string {
+  return region === "global" ? "https://aiplatform.googleapis.com" : `https://${region}-aiplatform.googleapis.com`;
+}
+
+function pathSegment(value: string): string {
+  // Claude model ids carry a version after "@", which Vertex expects literally.
+  return encodeURIComponent(value).replace(/%40/g, "@");
+}
+
+/**
+ * Google Cloud Vertex AI: Gemini through generateContent, Claude through rawPredict (Messages API
+ * bodies), text embeddings through predict. Authenticated with Google access tokens from a
+ * service-account key (secretRef) or Application Default Credentials (workloadIdentity).
+ */
+export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter {
+  const providerName = `vertex provider ${provider.id}`;
+  const auth = createVertexAuth(provider, providerName);
+  const region = provider.region ?? "";
+  const project = provider.project ?? "";
+  const base = (provider.endpoint ?? vertexBaseUrl(region)).replace(/\/+$/, "");
+
+  function modelUrl(publisher: Publisher, model: string, method: string): string {
+    if (!project || !region) {
+      throw new GatewayError("upstream_unavailable", `LLMProvider ${provider.id} of type vertex needs spec.project and spec.region`, {
+        provider: providerName,
+      });
+    }
+    return `${base}/v1/projects/${pathSegment(project)}/locations/${pathSegment(region)}/publishers/${publisher}/models/${pathSegment(model)}:${method}`;
+  }
+
+  async function post(url: string, body: unknown, ctx: CallContext, stream: boolean, mapError: ErrorMapper): Promise<UpstreamResponse> {
+    const res = await sendUpstream(
+      {
+        url,
+        headers: {
+          "content-type": "application/json",
+          accept: stream ? "text/event-stream" : "application/json",
+          ...(await auth.headers(ctx.signal)),
+        },
+        body: JSON.stringify(body),
+        providerName,
+      },
+      ctx,
+    );
+    if (res.status >= 300) {
+      const text = await readText(res, providerName, ctx.signal).catch(() => "");
+      throw mapError(res.status, res.headers, text, providerName, auth.secrets());
+    }
+    return res;
+  }
+
+  async function embedBatch(model: string, texts: string[], dimensions: number | undefined, ctx: CallContext) {
+    const res = await post(modelUrl("google", model, "predict"), convertToEmbeddingPredictRequest(texts, dimensions), ctx, false, mapGoogleError);
+    const body = await readJson<VertexEmbeddingPredictResponse>(res, providerName, ctx.signal);
+    return mapEmbeddingPredictResponse(body, texts.length, providerName);
+  }
+
+  return {
+    provider,
+
+    async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+      if (isClaudeModel(request.model)) {
+        const body = convertToClaudeOnVertexRequest(request, provider, false);
+        const res = await post(modelUrl("anthropic", request.model, "rawPredict"), body, ctx, false, mapClaudeOnVertexError);
+        return mapAnthropicResponse(await readJson<AnthropicMessage>(res, providerName, ctx.signal), providerName);
+      }
+      const res = await post(modelUrl("google", request.model, "generateContent"), convertToGeminiRequest(request), ctx, false, mapGoogleError);
+      return mapGeminiResponse(await readJson<GeminiResponse>(res, providerName, ctx.signal), request.model, providerName);
+    },
+
+    async chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>> {
+      if (isClaudeModel(request.model)) {
+        const body = convertToClaudeOnVertexRequest(request, provider, true);
+        const res = await post(modelUrl("anthropic", request.model, "streamRawPredict"), body, ctx, true, mapClaudeOnVertexError);
+        return mapAnthropicStream(readSse(res, providerName, ctx.signal), providerName, auth.secrets());
+      }
+      // Without alt=sse Vertex streams one JSON array, which an SSE reader would never see events in.
+      const url = `${modelUrl("google", request.model, "streamGenerateContent")}?alt=sse`;
+      const res = await post(url, convertToGeminiRequest(request), ctx, true, mapGoogleError);
+      return mapGeminiStream(readSse(res, providerName, ctx.signal), providerName);
+    },
+
+    async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+      const size = embeddingBatchSize(request.model);
+      const batches: string[][] = [];
+      for (let i = 0; i < request.input.length; i += size) batches.push(request.input.slice(i, i + size));
+      const results = new Array<Awaited<ReturnType<typeof embedBatch>>>(batches.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < batches.length) {
+          const index = next++;
+          results[index] = await embedBatch(request.model, batches[index]!, request.dimensions, ctx);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(EMBEDDING_CONCURRENCY, batches.length) }, worker));
+      let tokens: number | undefined = 0;
+      for (const result of results) tokens = result.tokens === undefined || tokens === undefined ? undefined : tokens + result.tokens;
+      return {
+        model: request.model,
+        vectors: results.flatMap((result) => result.vectors),
+        usage: tokens === undefined ? undefined : { inputTokens: tokens, estimated: false },
+      };
+    },
+
+    /**
+     * countTokens on one of the provider's models: authenticated, checks the project, region and
+     * model access, and is free. Claude-only providers use Claude's count-tokens endpoint.
+     */
+    async probe(ctx: CallContext): Promise<void> {
+      const google = provider.models.find((m) => !isClaudeModel(m.upstreamModel));
+      const claude = provider.models.find((m) => isClaudeModel(m.upstreamModel));
+      let url: string;
+      let body: unknown;
+      let mapError: ErrorMapper = mapGoogleError;
+      if (google) {
+        url = modelUrl("google", google.upstreamModel, "countTokens");
+        body = google.kind === "embedding"
+          ? { instances: [{ content: "ping" }] }
+          : { contents: [{ role: "user", parts: [{ text: "ping" }] }] };
+      } else if (claude) {
+        url = modelUrl("anthropic", "count-tokens", "rawPredict");
+        body = { anthropic_version: VERTEX_ANTHROPIC_VERSION, model: claude.upstreamModel, messages: [{ role: "user", content: "ping" }] };
+        mapError = mapClaudeOnVertexError;
+      } else {
+        await auth.headers(ctx.signal);
+        return;
+      }
+      const res = await post(url, body, ctx, false, mapError);
+      await readText(res, providerName, ctx.signal);
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { GatewayError } from "../../shared/errors.js";
+import type { ChatIngressFormat, RenderedError } from "../ingress/chat-ingress-format.js";
+import { openAiChatFormat } from "../ingress/openai/openai-chat-format.js";
+import { renderOpenAiError } from "../ingress/openai/openai-error.js";
+import { anthropicMessagesFormat } from "../ingress/anthropic/anthropic-messages-format.js";
+import { handleChat, type JsonReply } from "./chat-handler.js";
+import { handleEmbeddings } from "./embeddings-handler.js";
+import { listModels } from "./models-handler.js";
+import type { GatewayDeps } from "./request-context.js";
+
+export interface GatewayServerOptions {
+  /** Largest request body accepted, in bytes. */
+  bodyLimitBytes?: number;
+}
+
+const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+
+function send(reply: FastifyReply, rendered: RenderedError | JsonReply): FastifyReply {
+  return reply.code(rendered.status).headers(rendered.headers).type("application/json").send(rendered.body);
+}
+
+function formatForUrl(url: string): ChatIngressFormat {
+  return url.startsWith("/v1/messages") ? anthropicMessagesFormat : openAiChatFormat;
+}
+
+/** Client mistakes fastify detects before our handlers run, rendered in the caller's API format. */
+function frameworkError(err: { code?: string; statusCode?: number; message: string }, bodyLimit: number): GatewayError {
+  switch (err.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new GatewayError("request_too_large", `the request body is larger than the ${bodyLimit} bytes this gateway accepts`);
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new GatewayError("invalid_request", "the request body is empty; send a JSON object");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return new GatewayError("invalid_request", `the request body is not valid JSON: ${err.message}`);
+    default:
+      if (err.statusCode && err.statusCode < 500) return new GatewayError("invalid_request", err.message);
+      return new GatewayError("internal", "the gateway failed to handle the request");
+  }
+}
+
+export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOptions = {}): FastifyInstance {
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({ bodyLimit, logger: false, disableRequestLogging: true, return503OnClosing: true });
+
+  // Parse any content type as JSON: curl's default form type must not turn a valid body into a 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === "") return done(Object.assign(new Error("empty body"), { code: "FST_ERR_CTP_EMPTY_JSON_BODY", statusCode: 400 }));
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(Object.assign(new Error((err as Error).message), { code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }));
+    }
+  });
+
+  app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, request, reply) => {
+    const error = frameworkError(err, bodyLimit);
+    if (error.errorClass === "internal") deps.logger.error({ err }, "unhandled server error");
+    return send(reply, formatForUrl(request.url).renderError(error));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(
+      reply,
+      formatForUrl(request.url).renderError(
+        new GatewayError("not_found", `${request.method} ${request.url.split("?")[0]} is not an endpoint of this gateway`),
+      ),
+    ),
+  );
+
+  const clientSignal = (request: FastifyRequest): AbortSignal => {
+    const controller = new AbortController();
+    request.raw.socket.once("close", () => controller.abort(new GatewayError("timeout", "the client disconnected")));
+    return controller.signal;
+  };
+
+  const chatRoute = (format: ChatIngressFormat, api: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const result = await handleChat(deps, format, api, request.body, reply.raw, clientSignal(request));
+    if (result) return send(reply, result);
+    reply.hijack();
+    return reply;
+  };
+
+  app.post("/v1/chat/completions", chatRoute(openAiChatFormat, "chat.completions"));
+  app.post("/v1/messages", chatRoute(anthropicMessagesFormat, "messages"));
+  app.post("/v1/embeddings", async (request, reply) => send(reply, await handleEmbeddings(deps, request.body, clientSignal(request))));
+  app.get("/v1/models", async (_request, reply) => reply.send(listModels(deps.store.current)));
+
+  app.get("/healthz", async (_request, reply) => reply.send({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    const runtime = deps.store.current;
+    if (!runtime) {
+      return send(reply, renderOpenAiError(new GatewayError("upstream_unavailable", deps.store.lastError ?? "no valid configuration loaded yet")));
+    }
+    return reply.send({ status: "ready", configVersion: runtime.config.version });
+  });
+  app.get("/metrics", async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
+  return app;
+}

@@ -1,0 +1,31 @@
+import pino, { type Logger } from "pino";
+
+/**
+ * One JSON logger for every process. Credential-bearing fields are censored by path as a second
+ * line of defence; code never logs configs or headers in the first place.
+ */
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
+  return pino({
+    name,
+    level,
+    base: { component: name },
+    redact: {
+      paths: [
+        "apiKey",
+        "*.apiKey",
+        "*.*.apiKey",
+        "authorization",
+        "*.authorization",
+        "headers.authorization",
+        "headers['x-api-key']",
+        "headers['api-key']",
+        "credentials",
+        "*.credentials",
+      ],
+      censor: "[REDACTED]",
+    },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+export type { Logger };

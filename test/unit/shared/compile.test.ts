@@ -1,0 +1,183 @@
+import { describe, expect, it } from "vitest";
+import { compile, formatDiagnostic, type SourcedObject } from "../../../src/shared/compile.js";
+import { parseManifest } from "../../../src/shared/manifests.js";
+
+const base = `
+apiVersion: v1
+kind: Secret
+metadata: { name: openai-key, namespace: team-a }
+stringData: { apiKey: sk-test-0123456789abcdef }
+---
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMProvider
+metadata: { name: openai, namespace: team-a }
+spec:
+  type: openai
+  credentials: { secretRef: { name: openai-key, key: apiKey } }
+  dataResidency: { boundary: provider-cloud, region: us }
+  models:
+    - { name: gpt-4o-mini, contextWindow: 128000, pricing: { inputPer1M: 0.15, outputPer1M: 0.6 } }
+    - { name: text-embedding-3-small, kind: embedding, dimensions: 1536 }
+---
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMProvider
+metadata: { name: local, namespace: team-a }
+spec:
+  type: openai-compatible
+  endpoint: http://vllm.local:8000/v1/
+  credentials: { none: {} }
+  dataResidency: { boundary: on-premises }
+  models: [{ name: llama, providerModel: meta-llama/Llama-3.1-8B-Instruct }]
+---
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMRoute
+metadata: { name: chat, namespace: team-a }
+spec:
+  model: chat
+  aliases: [default-chat]
+  targets:
+    - { provider: local, model: llama }
+    - { provider: openai, model: gpt-4o-mini }
+`;
+
+function objects(yaml: string): SourcedObject[] {
+  return parseManifest(yaml, "test.yaml");
+}
+
+function withDoc(extra: string): SourcedObject[] {
+  return objects(`${base}\n---\n${extra}`);
+}
+
+describe("compile", () => {
+  it("compiles providers and routes with defaults applied by the compiler", () => {
+    const result = compile(objects(base));
+    expect(result.diagnostics).toEqual([]);
+    const config = result.config!;
+    const local = config.providers.find((p) => p.id === "team-a/local")!;
+    expect(local.endpoint).toBe("http://vllm.local:8000/v1");
+    expect(local.models[0]!.upstreamModel).toBe("meta-llama/Llama-3.1-8B-Instruct");
+    expect(local.timeouts).toEqual({ connectMs: 10_000, firstTokenMs: 60_000, idleMs: 60_000, totalMs: 600_000 });
+    const openai = config.providers.find((p) => p.id === "team-a/openai")!;
+    expect(openai.credentials).toEqual({ mode: "apiKey", apiKey: "sk-test-0123456789abcdef" });
+    const route = config.routes[0]!;
+    expect(route).toMatchObject({ id: "team-a/chat", kind: "chat", strategy: "priority", aliases: ["default-chat"] });
+    expect(route.targets.map((t) => t.providerId)).toEqual(["team-a/local", "team-a/openai"]);
+    expect(route.fallback).toEqual({ on: ["rate_limit", "upstream_unavailable", "timeout"], maxAttempts: 2 });
+  });
+
+  it("gives the same version for the same input in any order, and a new one on change", () => {
+    const docs = objects(base);
+    const a = compile(docs).config!.version;
+    const b = compile([...docs].reverse()).config!.version;
+    expect(a).toBe(b);
+    const changed = compile(objects(base.replace("gpt-4o-mini, contextWindow: 128000", "gpt-4o-mini, contextWindow: 64000")));
+    expect(changed.config!.version).not.toBe(a);
+  });
+
+  it("refuses a route whose target provider does not exist, naming file, resource and field", () => {
+    const result = compile(
+      withDoc(`
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMRoute
+metadata: { name: broken, namespace: team-a }
+spec:
+  model: broken
+  targets: [{ provider: nope, model: x }]
+`),
+    );
+    expect(result.config).toBeUndefined();
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      'error: test.yaml: LLMRoute/team-a/broken: LLMProvider "nope" not found in namespace "team-a" (or it is invalid)',
+    ]);
+    expect(result.diagnostics[0]!.field).toBe("spec.targets[0].provider");
+  });
+
+  it("reports schema errors with the field path", () => {
+    const result = compile(
+      withDoc(`
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMProvider
+metadata: { name: bad, namespace: team-a }
+spec:
+  type: openai
+  credentials: { none: {} }
+  models: [{ name: m, contextWindow: -5 }]
+`),
+    );
+    expect(result.config).toBeUndefined();
+    expect(result.diagnostics[0]).toMatchObject({ resource: "LLMProvider/team-a/bad", field: "spec.models[0].contextWindow" });
+  });
+
+  it.each([
+    ["endpoint required", "type: openai-compatible\n  credentials: { none: {} }", "spec.endpoint is required when spec.type is openai-compatible"],
+    [
+      "exactly one credentials mode",
+      "type: openai\n  credentials: { none: {}, secretRef: { name: a, key: b } }",
+      "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
+    ],
+    ["bedrock region", "type: bedrock\n  credentials: { workloadIdentity: {} }", "spec.region is required when spec.type is bedrock"],
+  ])("enforces the provider rule: %s", (_name, specHead, message) => {
+    const result = compile(
+      withDoc(`
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMProvider
+metadata: { name: rule, namespace: team-a }
+spec:
+  ${specHead}
+  models: [{ name: m }]
+`),
+    );
+    expect(result.diagnostics.map((d) => d.message)).toContain(message);
+  });
+
+  it("keeps a provider whose Secret is missing, marked unresolved, with a warning", () => {
+    const result = compile(objects(base.replace("name: openai-key, namespace", "name: other-key, namespace")));
+    const openai = result.config!.providers.find((p) => p.id === "team-a/openai")!;
+    expect(openai.credentials).toMatchObject({ mode: "unresolved", reason: "SecretNotFound" });
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({ severity: "warning", reason: "SecretNotFound", resource: "LLMProvider/team-a/openai" }),
+    ]);
+    expect(JSON.stringify(result.diagnostics)).not.toContain("sk-test");
+  });
+
+  it("rejects an embedding route over different embedding models", () => {
+    const result = compile(
+      withDoc(`
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMProvider
+metadata: { name: other-embed, namespace: team-a }
+spec:
+  type: openai-compatible
+  endpoint: http://e.local/v1
+  credentials: { none: {} }
+  models: [{ name: bge, kind: embedding, dimensions: 1024 }]
+---
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMRoute
+metadata: { name: embed, namespace: team-a }
+spec:
+  model: embed
+  targets: [{ provider: openai, model: text-embedding-3-small }, { provider: other-embed, model: bge }]
+`),
+    );
+    expect(result.diagnostics).toContainEqual(
+      expect.objectContaining({ reason: "IncomparableEmbeddings", resource: "LLMRoute/team-a/embed" }),
+    );
+  });
+
+  it("rejects two routes claiming the same model name", () => {
+    const result = compile(
+      withDoc(`
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMRoute
+metadata: { name: dup, namespace: team-a }
+spec:
+  model: default-chat
+  targets: [{ provider: local, model: llama }]
+`),
+    );
+    expect(result.diagnostics).toContainEqual(
+      expect.objectContaining({ reason: "ModelConflict", message: 'model name "default-chat" is already served by LLMRoute/team-a/chat' }),
+    );
+  });
+});

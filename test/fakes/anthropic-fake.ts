@@ -3,9 +3,10 @@ import type { ServerResponse } from "node:http";
 import { sendJson, startFakeServer, writeSse, type FakeServer, type RecordedRequest } from "./fake-http-server.js";
 
 /**
- * A protocol-faithful stand-in for Anthropic's Messages API (anthropic-version 2023-06-01):
- * POST /v1/messages (JSON and SSE), GET /v1/models, x-api-key auth and the API's own error
- * bodies. Answers are deterministic: "You said: <last user text>", a tool call when tools are
+ * A protocol-faithful stand-in for Anthropic's Messages API (anthropic-version 2023-06-01 and
+ * 2026-10-21, which rejects temperature/top_p/top_k): POST /v1/messages (JSON and SSE),
+ * GET /v1/models, API-key auth (x-api-key, or a bearer token as SDK 1.x sends it) and the
+ * API's own error bodies. Answers are deterministic: "You said: <last user text>", a tool call when tools are
  * offered and the last user text mentions "weather", and trigger words for error paths:
  *
  * - TRIGGER_CONTEXT_LENGTH      → 400 invalid_request_error "prompt is too long: N tokens > M maximum"
@@ -36,7 +37,11 @@ export interface AnthropicMessagesOptions {
   vertex?: { model: string; anthropicVersion: string };
   /** Prompt-cache state: blocks marked cache_control are written on first sight, read afterwards. */
   promptCache?: Set<string>;
+  /** The anthropic-version in force; 2026-10-21 removed the sampling parameters. Default 2023-06-01. */
+  apiVersion?: string;
 }
+
+export const API_VERSIONS = ["2023-06-01", "2026-10-21"];
 
 type Json = Record<string, unknown>;
 
@@ -276,9 +281,13 @@ function validate(body: unknown, options: AnthropicMessagesOptions): ValidReques
     if (body.tool_choice.type === "tool" && typeof body.tool_choice.name !== "string") throw invalid("tool_choice.tool.name: Field required");
     toolChoice = body.tool_choice;
   }
-  for (const field of ["temperature", "top_p"] as const) {
+  for (const field of ["temperature", "top_p", "top_k"] as const) {
     const value = body[field];
     if (value === undefined) continue;
+    if (options.apiVersion === "2026-10-21") {
+      throw invalid(`${field}: This parameter is not supported in API version 2026-10-21; remove it from the request`);
+    }
+    if (field === "top_k") continue;
     if (typeof value !== "number") throw invalid(`${field}: Input should be a valid number`);
     if (value < 0) throw invalid(`${field}: Input should be greater than or equal to 0`);
     if (value > 1) throw invalid(`${field}: Input should be less than or equal to 1`);
@@ -571,13 +580,19 @@ export async function startAnthropicFake(options: AnthropicFakeOptions): Promise
   const models = options.models ?? ANTHROPIC_FAKE_MODELS;
   return startFakeServer((req, res) => {
     const path = new URL(req.url, "http://fake").pathname;
-    const key = header(req, "x-api-key");
+    // 2023-06-01 clients send the key as x-api-key; SDKs for 2026-10-21 send it as a bearer token.
+    const bearer = /^Bearer (.+)$/i.exec(header(req, "authorization") ?? "")?.[1];
+    const key = header(req, "x-api-key") ?? bearer;
     if (!key) return sendAnthropicError(res, 401, "authentication_error", "x-api-key header is required");
     if (key !== options.apiKey) return sendAnthropicError(res, 401, "authentication_error", "invalid x-api-key");
-    if (!header(req, "anthropic-version")) return sendAnthropicError(res, 400, "invalid_request_error", "anthropic-version: header is required");
+    const version = header(req, "anthropic-version");
+    if (!version) return sendAnthropicError(res, 400, "invalid_request_error", "anthropic-version: header is required");
+    if (!API_VERSIONS.includes(version)) {
+      return sendAnthropicError(res, 400, "invalid_request_error", `anthropic-version: ${version} is not a supported API version`);
+    }
 
     if (req.method === "POST" && path === "/v1/messages") {
-      return handleAnthropicMessages(req, res, { models: options.models, promptCache });
+      return handleAnthropicMessages(req, res, { models: options.models, promptCache, apiVersion: version });
     }
     if (req.method === "GET" && path === "/v1/models") return listModels(req, res, models);
     const modelMatch = /^\/v1\/models\/([^/]+)$/.exec(path);

@@ -4,12 +4,14 @@ import type { AdapterFactory, ProviderAdapter } from "./provider-adapter.js";
 import { createOpenAiAdapter } from "./openai/openai-adapter.js";
 import { createOpenAiCompatibleAdapter } from "./openai-compatible/openai-compatible-adapter.js";
 import { createAnthropicAdapter } from "./anthropic/anthropic-adapter.js";
+import { createVertexAdapter } from "./vertex/vertex-adapter.js";
 
 /** The only place that maps a provider type to its adapter. */
 const FACTORIES: Partial<Record<ProviderType, AdapterFactory>> = {
   anthropic: createAnthropicAdapter,
   openai: createOpenAiAdapter,
   "openai-compatible": createOpenAiCompatibleAdapter,
+  vertex: createVertexAdapter,
 };
 
 export function createAdapter(provider: CompiledProvider): ProviderAdapter {

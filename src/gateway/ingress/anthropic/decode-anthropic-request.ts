@@ -23,23 +23,30 @@ function isEmptyText(block: { type: string; text?: string }): boolean {
   return block.type === "text" && block.text === "";
 }
 
+function locate<B extends { type: string; text?: string }>(content: B[], messageIndex: number): Located<B>[] {
+  return content
+    .map((block, j) => ({ block, path: `messages.${messageIndex}.content.${j}` }))
+    .filter(({ block }) => !isEmptyText(block));
+}
+
 /** Drops empty text blocks (upstreams reject them) and merges consecutive same-role messages. */
 function groupTurns(messages: AnthropicRequest["messages"]): Turn[] {
   const turns: Turn[] = [];
   messages.forEach((message, i) => {
-    const blocks = message.content
-      .map((block, j) => ({ block, path: `messages.${i}.content.${j}` }))
-      .filter(({ block }) => !isEmptyText(block));
-    if (blocks.length === 0) {
+    if (message.content.every(isEmptyText)) {
       // An empty final assistant message means "no prefill"; anywhere else it is a mistake.
       if (message.role === "assistant" && i === messages.length - 1) return;
       throw invalid(`messages.${i}.content`, "must not be empty");
     }
     const last = turns.at(-1);
-    if (last?.role === message.role) {
-      (last.blocks as Located<typeof message.content[number]>[]).push(...blocks);
+    if (message.role === "user") {
+      const blocks = locate(message.content, i);
+      if (last?.role === "user") last.blocks.push(...blocks);
+      else turns.push({ role: "user", firstIndex: i, blocks });
     } else {
-      turns.push({ role: message.role, firstIndex: i, blocks } as Turn);
+      const blocks = locate(message.content, i);
+      if (last?.role === "assistant") last.blocks.push(...blocks);
+      else turns.push({ role: "assistant", firstIndex: i, blocks });
     }
   });
   return turns;

@@ -4,8 +4,9 @@ import { createOpenAiWireAdapter } from "../openai/openai-wire-adapter.js";
 import { optionalApiKey } from "../credentials.js";
 
 /**
- * vLLM, Ollama, DeepSeek and other servers that speak OpenAI's protocol. They know `max_tokens`
- * (not always `max_completion_tokens`), may send usage late or never, and the key is optional.
+ * vLLM, Ollama, DeepSeek and other servers that speak OpenAI's protocol under spec.endpoint
+ * (the base URL including `/v1`). They know `max_tokens` (not always `max_completion_tokens`),
+ * may send usage late or never, may only return float embeddings, and the key is optional.
  */
 export function createOpenAiCompatibleAdapter(provider: CompiledProvider): ProviderAdapter {
   const base = provider.endpoint!;
@@ -18,6 +19,7 @@ export function createOpenAiCompatibleAdapter(provider: CompiledProvider): Provi
       return key ? { authorization: `Bearer ${key}` } : {};
     },
     request: { streamUsage: true, maxTokensField: "max_tokens", includeModel: true },
+    embeddingEncoding: "float",
     secrets: () => (provider.credentials.mode === "apiKey" ? [provider.credentials.apiKey] : []),
   });
 }

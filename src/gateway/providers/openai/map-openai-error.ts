@@ -1,18 +1,22 @@
 import { GatewayError, parseRetryAfter, type ErrorClass } from "../../../shared/errors.js";
 import { redactSecrets } from "../../../shared/redact.js";
 import { errorClassForStatus } from "../status-error-class.js";
-import type { OpenAiErrorBody } from "./openai-wire-types.js";
+import type { OpenAiErrorBody, OpenAiErrorPayload } from "./openai-wire-types.js";
 
-type ErrorPayload = Exclude<OpenAiErrorBody["error"], string | undefined>;
-
-function classify(payload: ErrorPayload, status: number): ErrorClass {
+function classify(payload: OpenAiErrorPayload, status: number): ErrorClass {
   const code = String(payload.code ?? "");
   const type = payload.type ?? "";
   const message = payload.message ?? "";
-  if (code === "context_length_exceeded" || /maximum context length|context window/i.test(message)) {
+  // "maximum context length" (OpenAI, Azure, vLLM) and "exceeds the context length" (Ollama).
+  if (code === "context_length_exceeded" || /context length|context window/i.test(message)) {
     return "context_length_exceeded";
   }
-  if (code === "content_filter" || code === "content_policy_violation" || /content (management )?policy|content filter/i.test(message)) {
+  if (
+    code === "content_filter" ||
+    code === "content_policy_violation" ||
+    payload.innererror?.code === "ResponsibleAIPolicyViolation" ||
+    /content (management )?policy|content filter/i.test(message)
+  ) {
     return "content_filter";
   }
   if (code === "model_not_found" || code === "DeploymentNotFound") return "model_not_found";
@@ -22,7 +26,7 @@ function classify(payload: ErrorPayload, status: number): ErrorClass {
 }
 
 export function mapOpenAiErrorPayload(
-  payload: ErrorPayload,
+  payload: OpenAiErrorPayload,
   status: number,
   retryAfterSeconds: number | undefined,
   providerName: string,
@@ -31,6 +35,7 @@ export function mapOpenAiErrorPayload(
   const errorClass = classify(payload, status);
   const options = { provider: providerName, upstreamStatus: status, retryAfterSeconds, param: payload.param ?? undefined };
   if (errorClass === "authentication" || errorClass === "permission") {
+    // OpenAI echoes a masked form of the rejected key; never pass upstream text on for auth failures.
     return new GatewayError(
       errorClass,
       `${providerName} rejected the gateway's credentials (HTTP ${status}); check the credentials of its LLMProvider`,
@@ -41,6 +46,26 @@ export function mapOpenAiErrorPayload(
   return new GatewayError(errorClass, `${providerName}: ${upstream}`, options);
 }
 
+function errorPayload(bodyText: string): OpenAiErrorPayload {
+  let parsed: OpenAiErrorBody;
+  try {
+    parsed = JSON.parse(bodyText) as OpenAiErrorBody;
+  } catch {
+    return { message: bodyText.slice(0, 300) || undefined };
+  }
+  if (typeof parsed.error === "string") return { message: parsed.error };
+  if (parsed.error) return parsed.error;
+  if (parsed.message) return { message: parsed.message, type: parsed.type, param: parsed.param, code: parsed.code };
+  return {};
+}
+
+/** Retry delay in seconds: Azure's `retry-after-ms` is more precise than `retry-after`. */
+function retryAfterSeconds(headers: Record<string, string>): number | undefined {
+  const retryAfterMs = Number(headers["retry-after-ms"]);
+  if (Number.isFinite(retryAfterMs) && retryAfterMs > 0) return Math.ceil(retryAfterMs / 1000);
+  return parseRetryAfter(headers["retry-after"]);
+}
+
 /** Maps a non-2xx OpenAI-format response into the taxonomy. */
 export function mapOpenAiError(
   status: number,
@@ -49,18 +74,5 @@ export function mapOpenAiError(
   providerName: string,
   secrets: readonly string[] = [],
 ): GatewayError {
-  let payload: ErrorPayload = {};
-  try {
-    const parsed = JSON.parse(bodyText) as OpenAiErrorBody;
-    if (typeof parsed.error === "string") payload = { message: parsed.error };
-    else if (parsed.error) payload = parsed.error;
-    else if (parsed.message) payload = { message: parsed.message };
-  } catch {
-    payload = { message: bodyText.slice(0, 300) || undefined };
-  }
-  const retryAfterMs = Number(headers["retry-after-ms"]);
-  const retryAfter = Number.isFinite(retryAfterMs) && retryAfterMs > 0
-    ? Math.ceil(retryAfterMs / 1000)
-    : parseRetryAfter(headers["retry-after"]);
-  return mapOpenAiErrorPayload(payload, status, retryAfter, providerName, secrets);
+  return mapOpenAiErrorPayload(errorPayload(bodyText), status, retryAfterSeconds(headers), providerName, secrets);
 }

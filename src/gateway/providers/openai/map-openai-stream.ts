@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from "eventsource-parser";
-import type { ChatStreamEvent } from "../../canonical/chat.js";
+import type { ChatStreamEvent, Usage } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import { mapOpenAiFinishReason } from "./map-openai-finish-reason.js";
 import { mapOpenAiUsage } from "./map-openai-usage.js";
@@ -8,15 +8,18 @@ import { mapOpenAiErrorPayload } from "./map-openai-error.js";
 
 /**
  * Maps OpenAI chat chunks to canonical events. Tool calls are renumbered in order of first
- * appearance; usage is accepted whenever it comes, including after the finish chunk (vLLM).
+ * appearance. Usage may come in the finish chunk, in a chunk after it (OpenAI, vLLM) or, with
+ * vLLM's continuous usage stats, cumulatively in every chunk: the last one seen is reported once,
+ * when the stream ends.
  */
 export async function* mapOpenAiStream(
   events: AsyncIterable<EventSourceMessage>,
   providerName: string,
+  secrets: readonly string[] = [],
 ): AsyncGenerator<ChatStreamEvent> {
   const toolIndexes = new Map<number, number>();
   let finished = false;
-  let usageSeen = false;
+  let usage: Usage | undefined;
   for await (const event of events) {
     if (event.data === "[DONE]") break;
     let chunk: OpenAiChatChunk;
@@ -25,11 +28,13 @@ export async function* mapOpenAiStream(
     } catch {
       throw new GatewayError("upstream_unavailable", `${providerName} sent a stream event that is not JSON`);
     }
-    if (chunk.error) throw mapOpenAiErrorPayload(chunk.error, 500, undefined, providerName);
+    if (chunk.error) throw mapOpenAiErrorPayload(chunk.error, 500, undefined, providerName, secrets);
     for (const choice of chunk.choices ?? []) {
       if (choice.index !== 0) continue;
       const delta = choice.delta ?? {};
       if (delta.content) yield { type: "text-delta", text: delta.content };
+      // Structured-output refusals stream in their own field; the non-stream mapping shows them as content too.
+      if (delta.refusal) yield { type: "text-delta", text: delta.refusal };
       for (const call of delta.tool_calls ?? []) {
         const upstreamIndex = call.index ?? 0;
         let index = toolIndexes.get(upstreamIndex);
@@ -49,13 +54,10 @@ export async function* mapOpenAiStream(
         };
       }
     }
-    const usage = mapOpenAiUsage(chunk.usage);
-    if (usage && !usageSeen) {
-      usageSeen = true;
-      yield { type: "usage", usage };
-    }
+    usage = mapOpenAiUsage(chunk.usage) ?? usage;
   }
   if (!finished) {
     throw new GatewayError("upstream_unavailable", `${providerName} ended the stream before it finished`);
   }
+  if (usage) yield { type: "usage", usage };
 }

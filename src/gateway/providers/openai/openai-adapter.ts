@@ -3,6 +3,7 @@ import type { ProviderAdapter } from "../provider-adapter.js";
 import { createOpenAiWireAdapter } from "./openai-wire-adapter.js";
 import { requireApiKey } from "../credentials.js";
 
+/** spec.endpoint, when set, replaces this base URL and must include the `/v1` path, like the SDK's baseURL. */
 const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
 export function createOpenAiAdapter(provider: CompiledProvider): ProviderAdapter {
@@ -13,6 +14,7 @@ export function createOpenAiAdapter(provider: CompiledProvider): ProviderAdapter
     url: (operation) => `${base}/${operation}`,
     authHeaders: async () => ({ authorization: `Bearer ${requireApiKey(provider)}` }),
     request: { streamUsage: true, maxTokensField: "max_completion_tokens", includeModel: true },
+    embeddingEncoding: "base64",
     secrets: () => (provider.credentials.mode === "apiKey" ? [provider.credentials.apiKey] : []),
   });
 }

@@ -9,6 +9,14 @@ import { convertToOpenAiRequest, type OpenAiRequestOptions } from "./convert-to-
 import { mapOpenAiResponse } from "./map-openai-response.js";
 import { mapOpenAiStream } from "./map-openai-stream.js";
 import { mapOpenAiError } from "./map-openai-error.js";
+import { decodeOpenAiEmbedding } from "./decode-openai-embedding.js";
+import {
+  applyFieldSupport,
+  initialFieldSupport,
+  learnRejection,
+  rejectedField,
+  type FieldSupport,
+} from "./request-field-support.js";
 import type { OpenAiChatCompletion, OpenAiEmbeddingResponse } from "./openai-wire-types.js";
 
 /**
@@ -20,30 +28,38 @@ export interface OpenAiWireOptions {
   providerName: string;
   /** URL for an operation on a model (Azure puts the deployment in the path). */
   url(operation: "chat/completions" | "embeddings" | "models", upstreamModel?: string): string;
-  /** Auth headers, fetched per request so rotated tokens are picked up. */
-  authHeaders(): Promise<Record<string, string>>;
+  /** Auth headers, fetched per request so rotated keys and refreshed tokens are picked up. */
+  authHeaders(signal: AbortSignal): Promise<Record<string, string>>;
   request: Omit<OpenAiRequestOptions, "stream">;
+  /** `base64` is a quarter of the JSON size; some compatible servers only know `float`. */
+  embeddingEncoding: "base64" | "float";
   /** Secret values to redact from upstream error text. */
   secrets(): readonly string[];
 }
 
-function decodeEmbedding(value: number[] | string): number[] {
-  if (Array.isArray(value)) return value;
-  const bytes = Buffer.from(value, "base64");
-  return Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
-}
+type Operation = "chat/completions" | "embeddings";
 
 export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAdapter {
   const { providerName } = options;
+  const fieldSupport = new Map<string, FieldSupport>();
 
-  async function post(operation: "chat/completions" | "embeddings", model: string, body: unknown, ctx: CallContext, stream: boolean): Promise<UpstreamResponse> {
+  function supportFor(model: string): FieldSupport {
+    let support = fieldSupport.get(model);
+    if (!support) {
+      support = initialFieldSupport();
+      fieldSupport.set(model, support);
+    }
+    return support;
+  }
+
+  async function post(operation: Operation, model: string, body: unknown, ctx: CallContext, stream: boolean): Promise<UpstreamResponse> {
     const res = await sendUpstream(
       {
         url: options.url(operation, model),
         headers: {
           "content-type": "application/json",
           accept: stream ? "text/event-stream" : "application/json",
-          ...(await options.authHeaders()),
+          ...(await options.authHeaders(ctx.signal)),
         },
         body: JSON.stringify(body),
         providerName,
@@ -57,24 +73,38 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
     return res;
   }
 
+  /** Posts a chat request, retrying once without a field the upstream said it does not accept. */
+  async function postChat(request: ChatRequest, ctx: CallContext, stream: boolean): Promise<UpstreamResponse> {
+    const support = supportFor(request.model);
+    const converted = convertToOpenAiRequest(request, { ...options.request, stream });
+    const body = applyFieldSupport(converted, support);
+    try {
+      return await post("chat/completions", request.model, body, ctx, stream);
+    } catch (err) {
+      const field = rejectedField(err, body);
+      if (!field) throw err;
+      learnRejection(support, field);
+      return post("chat/completions", request.model, applyFieldSupport(converted, support), ctx, stream);
+    }
+  }
+
   return {
     provider: options.provider,
 
     async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-      const body = convertToOpenAiRequest(request, { ...options.request, stream: false });
-      const res = await post("chat/completions", request.model, body, ctx, false);
+      const res = await postChat(request, ctx, false);
       return mapOpenAiResponse(await readJson<OpenAiChatCompletion>(res, providerName, ctx.signal), providerName);
     },
 
     async chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>> {
-      const body = convertToOpenAiRequest(request, { ...options.request, stream: true });
-      const res = await post("chat/completions", request.model, body, ctx, true);
-      return mapOpenAiStream(readSse(res, providerName, ctx.signal), providerName);
+      const res = await postChat(request, ctx, true);
+      return mapOpenAiStream(readSse(res, providerName, ctx.signal), providerName, options.secrets());
     },
 
     async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-      const body: Record<string, unknown> = { input: request.input, encoding_format: "base64" };
+      const body: Record<string, unknown> = { input: request.input };
       if (options.request.includeModel) body.model = request.model;
+      if (options.embeddingEncoding === "base64") body.encoding_format = "base64";
       if (request.dimensions !== undefined) body.dimensions = request.dimensions;
       if (request.user !== undefined) body.user = request.user;
       const res = await post("embeddings", request.model, body, ctx, false);
@@ -82,7 +112,9 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
       if (!Array.isArray(json.data)) {
         throw new GatewayError("upstream_unavailable", `${providerName} returned an embeddings body without data`);
       }
-      const vectors = [...json.data].sort((a, b) => a.index - b.index).map((item) => decodeEmbedding(item.embedding));
+      const vectors = [...json.data]
+        .sort((a, b) => a.index - b.index)
+        .map((item) => decodeOpenAiEmbedding(item.embedding, providerName));
       const promptTokens = json.usage?.prompt_tokens;
       return {
         model: json.model ?? request.model,
@@ -93,7 +125,7 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
 
     async probe(ctx: CallContext): Promise<void> {
       const res = await sendUpstream(
-        { url: options.url("models"), method: "GET", headers: await options.authHeaders(), providerName },
+        { url: options.url("models"), method: "GET", headers: await options.authHeaders(ctx.signal), providerName },
         ctx,
       );
       const text = await readText(res, providerName, ctx.signal);

@@ -14,6 +14,16 @@ export interface OpenAiToolCall {
   function?: { name?: string; arguments?: string };
 }
 
+/** An error object as OpenAI, Azure (with `innererror`), vLLM and Ollama send it. */
+export interface OpenAiErrorPayload {
+  message?: string;
+  type?: string | null;
+  param?: string | null;
+  code?: string | number | null;
+  /** Azure: details such as `{ code: "ResponsibleAIPolicyViolation", content_filter_result }`. */
+  innererror?: { code?: string } | null;
+}
+
 export interface OpenAiChatCompletion {
   id: string;
   model: string;
@@ -34,7 +44,7 @@ export interface OpenAiChatChunk {
     finish_reason?: string | null;
   }>;
   usage?: OpenAiUsage | null;
-  error?: { message?: string; type?: string; code?: string | null };
+  error?: OpenAiErrorPayload;
 }
 
 export interface OpenAiEmbeddingResponse {
@@ -43,7 +53,11 @@ export interface OpenAiEmbeddingResponse {
   usage?: { prompt_tokens?: number; total_tokens?: number };
 }
 
-export interface OpenAiErrorBody {
-  error?: { message?: string; type?: string; param?: string | null; code?: string | number | null } | string;
-  message?: string;
+/**
+ * Error bodies: `{error: {...}}` (OpenAI, Azure, newer vLLM), `{error: "text"}` (vLLM's auth
+ * middleware) or a bare top-level error object (`{object: "error", message, type, code}`, older vLLM).
+ */
+export interface OpenAiErrorBody extends OpenAiErrorPayload {
+  error?: OpenAiErrorPayload | string;
+  object?: string;
 }

@@ -27,7 +27,13 @@ import {
 import type { GeminiResponse, VertexEmbeddingPredictResponse } from "./vertex-wire-types.js";
 
 type Publisher = "google" | "anthropic";
-type ErrorMapper = typeof mapGoogleError;
+type ErrorMapper = (
+  status: number,
+  headers: Record<string, string>,
+  bodyText: string,
+  providerName: string,
+  secrets: readonly string[],
+) => GatewayError;
 
 /** Parallel `:predict` calls when an embedding request needs several (gemini-embedding takes one text per call). */
 const EMBEDDING_CONCURRENCY = 4;
@@ -120,10 +126,16 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
       for (let i = 0; i < request.input.length; i += size) batches.push(request.input.slice(i, i + size));
       const results = new Array<Awaited<ReturnType<typeof embedBatch>>>(batches.length);
       let next = 0;
+      let failed = false;
       const worker = async (): Promise<void> => {
-        while (next < batches.length) {
+        while (next < batches.length && !failed) {
           const index = next++;
-          results[index] = await embedBatch(request.model, batches[index]!, request.dimensions, ctx);
+          try {
+            results[index] = await embedBatch(request.model, batches[index]!, request.dimensions, ctx);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(EMBEDDING_CONCURRENCY, batches.length) }, worker));
@@ -142,7 +154,6 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
      */
     async probe(ctx: CallContext): Promise<void> {
       const google = provider.models.find((m) => !isClaudeModel(m.upstreamModel));
-      const claude = provider.models.find((m) => isClaudeModel(m.upstreamModel));
       let url: string;
       let body: unknown;
       let mapError: ErrorMapper = mapGoogleError;
@@ -151,13 +162,11 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
         body = google.kind === "embedding"
           ? { instances: [{ content: "ping" }] }
           : { contents: [{ role: "user", parts: [{ text: "ping" }] }] };
-      } else if (claude) {
-        url = modelUrl("anthropic", "count-tokens", "rawPredict");
-        body = { anthropic_version: VERTEX_ANTHROPIC_VERSION, model: claude.upstreamModel, messages: [{ role: "user", content: "ping" }] };
-        mapError = mapClaudeOnVertexError;
       } else {
-        await auth.headers(ctx.signal);
-        return;
+        // Every model is Claude (a provider always has at least one model).
+        url = modelUrl("anthropic", "count-tokens", "rawPredict");
+        body = { anthropic_version: VERTEX_ANTHROPIC_VERSION, model: provider.models[0]!.upstreamModel, messages: [{ role: "user", content: "ping" }] };
+        mapError = mapClaudeOnVertexError;
       }
       const res = await post(url, body, ctx, false, mapError);
       await readText(res, providerName, ctx.signal);

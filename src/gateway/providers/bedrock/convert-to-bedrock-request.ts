@@ -1,0 +1,177 @@
+import type {
+  ContentBlock,
+  ConverseCommandInput,
+  ImageFormat,
+  Message,
+  SystemContentBlock,
+  Tool,
+  ToolChoice as BedrockToolChoice,
+  ToolConfiguration,
+} from "@aws-sdk/client-bedrock-runtime";
+import type { ChatMessage, ChatRequest, ImagePart, ToolDefinition } from "../../canonical/chat.js";
+import { GatewayError } from "../../../shared/errors.js";
+
+type DocumentValue = NonNullable<ContentBlock.ToolUseMember["toolUse"]["input"]>;
+
+const IMAGE_FORMATS: Record<string, ImageFormat> = {
+  "image/png": "png",
+  "image/jpeg": "jpeg",
+  "image/jpg": "jpeg",
+  "image/gif": "gif",
+  "image/webp": "webp",
+};
+
+function invalid(message: string, param: string): GatewayError {
+  return new GatewayError("invalid_request", message, { param });
+}
+
+function convertImage(part: ImagePart, param: string): ContentBlock {
+  let mediaType = part.mediaType;
+  let data = part.data;
+  if (data === undefined && part.url) {
+    const m = /^data:([^;,]+);base64,(.*)$/s.exec(part.url);
+    if (!m) throw invalid("Bedrock accepts images only as base64 data (data: URLs), not remote URLs", param);
+    mediaType = m[1];
+    data = m[2];
+  }
+  const format = IMAGE_FORMATS[(mediaType ?? "").toLowerCase()];
+  if (!format || data === undefined) {
+    throw invalid(`Bedrock accepts png, jpeg, gif and webp images; got ${mediaType ?? "an image without a media type"}`, param);
+  }
+  return { image: { format, source: { bytes: Buffer.from(data, "base64") } } };
+}
+
+function parseArguments(text: string, param: string): DocumentValue {
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text) as DocumentValue;
+  } catch {
+    throw invalid("a tool call's arguments are not valid JSON; Bedrock needs them as a JSON object", param);
+  }
+}
+
+function convertMessage(message: Exclude<ChatMessage, { role: "system" }>, index: number): Message {
+  const param = `messages[${index}]`;
+  switch (message.role) {
+    case "user":
+      return {
+        role: "user",
+        content: message.content.flatMap((part): ContentBlock[] => {
+          if (part.type === "image") return [convertImage(part, `${param}.content`)];
+          return part.text.trim() === "" ? [] : [{ text: part.text }];
+        }),
+      };
+    case "assistant": {
+      const content: ContentBlock[] = message.content.trim() === "" ? [] : [{ text: message.content }];
+      for (const call of message.toolCalls) {
+        content.push({ toolUse: { toolUseId: call.id, name: call.name, input: parseArguments(call.arguments, `${param}.tool_calls`) } });
+      }
+      return { role: "assistant", content };
+    }
+    case "tool":
+      return {
+        role: "user",
+        content: [
+          {
+            toolResult: {
+              toolUseId: message.toolCallId,
+              // Bedrock rejects blank text blocks; an empty result is an empty content list.
+              content: message.content.trim() === "" ? [] : [{ text: message.content }],
+              // `status` is only understood by some model families, so it is sent only when it
+              // carries information (the default is success).
+              ...(message.isError ? { status: "error" as const } : {}),
+            },
+          },
+        ],
+      };
+  }
+}
+
+/** Bedrock requires strict user/assistant alternation: same-role neighbours become one turn. */
+function mergeTurns(messages: Message[]): Message[] {
+  const out: Message[] = [];
+  for (const message of messages) {
+    if (!message.content?.length) continue;
+    const previous = out[out.length - 1];
+    if (previous && previous.role === message.role) previous.content = [...previous.content!, ...message.content];
+    else out.push({ role: message.role, content: [...message.content] });
+  }
+  return out;
+}
+
+function toolSpec(tool: ToolDefinition): Tool {
+  return {
+    toolSpec: {
+      name: tool.name,
+      ...(tool.description ? { description: tool.description } : {}),
+      inputSchema: { json: tool.parameters as DocumentValue },
+    },
+  };
+}
+
+/** Names of tools the history uses: Bedrock rejects toolUse/toolResult blocks without a toolConfig. */
+function historyToolNames(messages: Message[]): { names: string[]; usesTools: boolean } {
+  const names = new Set<string>();
+  let usesTools = false;
+  for (const message of messages) {
+    for (const block of message.content ?? []) {
+      if (block.toolUse) {
+        usesTools = true;
+        if (block.toolUse.name) names.add(block.toolUse.name);
+      }
+      if (block.toolResult) usesTools = true;
+    }
+  }
+  return { names: [...names], usesTools };
+}
+
+function convertToolConfig(request: ChatRequest, messages: Message[]): ToolConfiguration | undefined {
+  const requested = request.toolChoice === "none" ? [] : (request.tools ?? []);
+  const history = historyToolNames(messages);
+  const tools: Tool[] = requested.map(toolSpec);
+  if (history.usesTools) {
+    const declared = new Set(requested.map((t) => t.name));
+    for (const name of history.names) {
+      if (declared.has(name)) continue;
+      const known = request.tools?.find((t) => t.name === name);
+      tools.push(known ? toolSpec(known) : { toolSpec: { name, inputSchema: { json: { type: "object", properties: {} } } } });
+    }
+  }
+  if (tools.length === 0) return undefined;
+  let toolChoice: BedrockToolChoice | undefined;
+  // "auto" is Bedrock's default and not every model family accepts an explicit toolChoice.
+  if (request.toolChoice === "required") toolChoice = { any: {} };
+  else if (typeof request.toolChoice === "object") toolChoice = { tool: { name: request.toolChoice.name } };
+  return { tools, ...(toolChoice && requested.length > 0 ? { toolChoice } : {}) };
+}
+
+/** Maps a canonical chat request to a Converse / ConverseStream request. */
+export function convertToBedrockRequest(request: ChatRequest): ConverseCommandInput {
+  const system: SystemContentBlock[] = [];
+  const converted: Message[] = [];
+  request.messages.forEach((message, index) => {
+    if (message.role === "system") {
+      if (message.content.trim() !== "") system.push({ text: message.content });
+    } else {
+      converted.push(convertMessage(message, index));
+    }
+  });
+  const messages = mergeTurns(converted);
+  const input: ConverseCommandInput = { modelId: request.model, messages };
+  if (system.length > 0) input.system = system;
+  const inference: NonNullable<ConverseCommandInput["inferenceConfig"]> = {};
+  if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
+  if (request.temperature !== undefined) inference.temperature = request.temperature;
+  if (request.topP !== undefined) inference.topP = request.topP;
+  if (request.stop?.length) inference.stopSequences = request.stop;
+  if (Object.keys(inference).length > 0) input.inferenceConfig = inference;
+  const toolConfig = convertToolConfig(request, messages);
+  if (toolConfig) input.toolConfig = toolConfig;
+  if (request.responseFormat?.type === "json_schema") {
+    const format = request.responseFormat;
+    input.outputConfig = {
+      textFormat: { type: "json_schema", structure: { jsonSchema: { name: format.name, schema: JSON.stringify(format.schema) } } },
+    };
+  }
+  return input;
+}

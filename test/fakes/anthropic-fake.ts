@@ -1,13 +1,19 @@
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { sendJson, startFakeServer, writeSse, type FakeServer, type RecordedRequest } from "./fake-http-server.js";
+import {
+  sendJson,
+  startFakeServer,
+  writeSse,
+  type FakeServer,
+  type RecordedRequest,
+} from "./fake-http-server.js";
 
 /**
  * A protocol-faithful stand-in for Anthropic's Messages API (anthropic-version 2023-06-01 and
  * 2026-10-21, which rejects temperature/top_p/top_k): POST /v1/messages (JSON and SSE),
  * GET /v1/models, API-key auth (x-api-key, or a bearer token as SDK 1.x sends it) and the
- * API's own error bodies. Answers are deterministic: "You said: <last user text>", a tool call when tools are
- * offered and the last user text mentions "weather", and trigger words for error paths:
+ * API's own error bodies. Answers are deterministic: "You said: <last user text>", a tool call
+ * when tools are offered and the last user text mentions "weather", and trigger words:
  *
  * - TRIGGER_CONTEXT_LENGTH      → 400 invalid_request_error "prompt is too long: N tokens > M maximum"
  * - TRIGGER_RATE_LIMIT          → 429 rate_limit_error with retry-after: 7
@@ -87,7 +93,12 @@ export function sendAnthropicError(
   headers: Record<string, string> = {},
 ): void {
   const requestId = `req_fake_${shortHash(`${type}:${message}`)}`;
-  sendJson(res, status, { type: "error", error: { type, message }, request_id: requestId }, { "request-id": requestId, ...headers });
+  sendJson(
+    res,
+    status,
+    { type: "error", error: { type, message }, request_id: requestId },
+    { "request-id": requestId, ...headers },
+  );
 }
 
 /** The fake's token count: a quarter of the characters, like real tokenizers on English text. */
@@ -134,7 +145,8 @@ function validateBlock(block: unknown, path: string, role: string): void {
   switch (block.type) {
     case "text":
       if (typeof block.text !== "string") throw invalid(`${path}.text: Field required`);
-      if (block.text.trim() === "") throw invalid("messages: text content blocks must contain non-whitespace text");
+      if (block.text.trim() === "")
+        throw invalid("messages: text content blocks must contain non-whitespace text");
       return;
     case "image": {
       if (role !== "user") throw invalid(`${path}: image blocks are only allowed in user messages`);
@@ -142,20 +154,28 @@ function validateBlock(block: unknown, path: string, role: string): void {
       if (!isObject(source)) throw invalid(`${path}.source: Field required`);
       if (source.type === "base64") {
         if (!IMAGE_MEDIA_TYPES.includes(String(source.media_type))) {
-          throw invalid(`${path}.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`);
+          throw invalid(
+            `${path}.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`,
+          );
         }
-        if (typeof source.data !== "string" || source.data === "") throw invalid(`${path}.source.base64.data: Field required`);
+        if (typeof source.data !== "string" || source.data === "")
+          throw invalid(`${path}.source.base64.data: Field required`);
         return;
       }
       if (source.type === "url") {
-        if (typeof source.url !== "string" || !/^https?:\/\//.test(source.url)) throw invalid(`${path}.source.url.url: Input should be a valid URL`);
+        if (typeof source.url !== "string" || !/^https?:\/\//.test(source.url))
+          throw invalid(`${path}.source.url.url: Input should be a valid URL`);
         return;
       }
-      throw invalid(`${path}.source: Input tag '${String(source.type)}' found using 'type' does not match any of the expected tags: 'base64', 'url'`);
+      throw invalid(
+        `${path}.source: Input tag '${String(source.type)}' found using 'type' does not match any of the expected tags: 'base64', 'url'`,
+      );
     }
     case "tool_use":
-      if (role !== "assistant") throw invalid(`${path}: tool_use blocks are only allowed in assistant messages`);
-      if (typeof block.id !== "string" || typeof block.name !== "string") throw invalid(`${path}.id: Field required`);
+      if (role !== "assistant")
+        throw invalid(`${path}: tool_use blocks are only allowed in assistant messages`);
+      if (typeof block.id !== "string" || typeof block.name !== "string")
+        throw invalid(`${path}.id: Field required`);
       if (!isObject(block.input)) throw invalid(`${path}.input: Input should be a valid dictionary`);
       return;
     case "tool_result":
@@ -163,7 +183,9 @@ function validateBlock(block: unknown, path: string, role: string): void {
       if (typeof block.tool_use_id !== "string") throw invalid(`${path}.tool_use_id: Field required`);
       return;
     default:
-      throw invalid(`${path}: Input tag '${String(block.type)}' found using 'type' does not match any of the expected tags`);
+      throw invalid(
+        `${path}: Input tag '${String(block.type)}' found using 'type' does not match any of the expected tags`,
+      );
   }
 }
 
@@ -193,7 +215,9 @@ function validateToolPairing(messages: Json[]): void {
     }
     const missing = ids.filter((id) => !leading.includes(id));
     if (missing.length === 0) return;
-    const answeredLater = nextBlocks.some((b) => b.type === "tool_result" && missing.includes(String(b.tool_use_id)));
+    const answeredLater = nextBlocks.some(
+      (b) => b.type === "tool_result" && missing.includes(String(b.tool_use_id)),
+    );
     if (answeredLater) {
       throw invalid(
         `messages.${i + 1}: Did not find ${ids.length} \`tool_result\` block(s) at the beginning of this message. Messages following \`tool_use\` blocks must begin with a matching number of \`tool_result\` blocks.`,
@@ -217,7 +241,10 @@ interface ValidRequest {
 }
 
 function validate(body: unknown, options: AnthropicMessagesOptions): ValidRequest {
-  if (!isObject(body)) throw invalid("There was an error parsing the body of your request. Please double check it's valid JSON.");
+  if (!isObject(body))
+    throw invalid(
+      "There was an error parsing the body of your request. Please double check it's valid JSON.",
+    );
   for (const key of Object.keys(body)) {
     if (key === "anthropic_version" && options.vertex) continue;
     if (key === "model" && options.vertex) throw invalid("model: Extra inputs are not permitted");
@@ -231,33 +258,44 @@ function validate(body: unknown, options: AnthropicMessagesOptions): ValidReques
   }
   const model = options.vertex?.model ?? body.model;
   if (typeof model !== "string" || model === "") throw invalid("model: Field required");
-  if (options.models && !options.models.includes(model)) throw new ApiError(404, "not_found_error", `model: ${model}`);
+  if (options.models && !options.models.includes(model))
+    throw new ApiError(404, "not_found_error", `model: ${model}`);
   if (body.max_tokens === undefined) throw invalid("max_tokens: Field required");
   if (!Number.isInteger(body.max_tokens)) throw invalid("max_tokens: Input should be a valid integer");
-  if ((body.max_tokens as number) < 1) throw invalid("max_tokens: Input should be greater than or equal to 1");
+  if ((body.max_tokens as number) < 1)
+    throw invalid("max_tokens: Input should be greater than or equal to 1");
   if (body.messages === undefined) throw invalid("messages: Field required");
   if (!Array.isArray(body.messages)) throw invalid("messages: Input should be a valid list");
   if (body.messages.length === 0) throw invalid("messages: at least one message is required");
   const messages = body.messages as unknown[];
   messages.forEach((message, i) => {
     if (!isObject(message)) throw invalid(`messages.${i}: Input should be a valid dictionary`);
-    if (message.role !== "user" && message.role !== "assistant") throw invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`);
+    if (message.role !== "user" && message.role !== "assistant")
+      throw invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`);
     const previous = messages[i - 1] as Json | undefined;
     if (previous && previous.role === message.role) {
-      throw invalid(`messages: roles must alternate between "user" and "assistant", but found multiple "${message.role}" roles in a row`);
+      throw invalid(
+        `messages: roles must alternate between "user" and "assistant", but found multiple "${message.role}" roles in a row`,
+      );
     }
     const isFinalAssistant = i === messages.length - 1 && message.role === "assistant";
     if (typeof message.content === "string") {
       if (message.content === "" && !isFinalAssistant) {
-        throw invalid(`messages.${i}: all messages must have non-empty content except for the optional final assistant message`);
+        throw invalid(
+          `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+        );
       }
       return;
     }
     if (!Array.isArray(message.content)) throw invalid(`messages.${i}.content: Field required`);
     if (message.content.length === 0 && !isFinalAssistant) {
-      throw invalid(`messages.${i}: all messages must have non-empty content except for the optional final assistant message`);
+      throw invalid(
+        `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+      );
     }
-    message.content.forEach((block, j) => validateBlock(block, `messages.${i}.content.${j}`, message.role as string));
+    message.content.forEach((block, j) =>
+      validateBlock(block, `messages.${i}.content.${j}`, message.role as string),
+    );
   });
   validateToolPairing(messages as Json[]);
   if (body.system !== undefined && typeof body.system !== "string" && !Array.isArray(body.system)) {
@@ -271,21 +309,30 @@ function validate(body: unknown, options: AnthropicMessagesOptions): ValidReques
       throw invalid(`tools.${i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`);
     }
     if (!isObject(tool.input_schema)) throw invalid(`tools.${i}.custom.input_schema: Field required`);
-    if (tool.input_schema.type !== "object") throw invalid(`tools.${i}.custom.input_schema.type: Input should be 'object'`);
+    if (tool.input_schema.type !== "object")
+      throw invalid(`tools.${i}.custom.input_schema.type: Input should be 'object'`);
   });
   let toolChoice: Json | undefined;
   if (body.tool_choice !== undefined) {
-    if (!isObject(body.tool_choice) || !["auto", "any", "tool", "none"].includes(String(body.tool_choice.type))) {
-      throw invalid("tool_choice: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'");
+    if (
+      !isObject(body.tool_choice) ||
+      !["auto", "any", "tool", "none"].includes(String(body.tool_choice.type))
+    ) {
+      throw invalid(
+        "tool_choice: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'",
+      );
     }
-    if (body.tool_choice.type === "tool" && typeof body.tool_choice.name !== "string") throw invalid("tool_choice.tool.name: Field required");
+    if (body.tool_choice.type === "tool" && typeof body.tool_choice.name !== "string")
+      throw invalid("tool_choice.tool.name: Field required");
     toolChoice = body.tool_choice;
   }
   for (const field of ["temperature", "top_p", "top_k"] as const) {
     const value = body[field];
     if (value === undefined) continue;
     if (options.apiVersion === "2026-10-21") {
-      throw invalid(`${field}: This parameter is not supported in API version 2026-10-21; remove it from the request`);
+      throw invalid(
+        `${field}: This parameter is not supported in API version 2026-10-21; remove it from the request`,
+      );
     }
     if (field === "top_k") continue;
     if (typeof value !== "number") throw invalid(`${field}: Input should be a valid number`);
@@ -293,8 +340,10 @@ function validate(body: unknown, options: AnthropicMessagesOptions): ValidReques
     if (value > 1) throw invalid(`${field}: Input should be less than or equal to 1`);
   }
   const stopSequences = (body.stop_sequences ?? []) as unknown[];
-  if (!Array.isArray(stopSequences) || stopSequences.some((s) => typeof s !== "string")) throw invalid("stop_sequences: Input should be a valid list");
-  if (body.stream !== undefined && typeof body.stream !== "boolean") throw invalid("stream: Input should be a valid boolean");
+  if (!Array.isArray(stopSequences) || stopSequences.some((s) => typeof s !== "string"))
+    throw invalid("stop_sequences: Input should be a valid list");
+  if (body.stream !== undefined && typeof body.stream !== "boolean")
+    throw invalid("stream: Input should be a valid boolean");
   let jsonSchema: Json | undefined;
   if (body.output_config !== undefined) {
     const format = isObject(body.output_config) ? body.output_config.format : undefined;
@@ -330,7 +379,11 @@ function textOf(blocks: Json[]): string {
 }
 
 function toolResultText(block: Json): string {
-  return typeof block.content === "string" ? block.content : Array.isArray(block.content) ? textOf(block.content as Json[]) : "";
+  return typeof block.content === "string"
+    ? block.content
+    : Array.isArray(block.content)
+      ? textOf(block.content as Json[])
+      : "";
 }
 
 /** A value of the schema's shape: strings carry the echo, so answers stay recognisable. */
@@ -339,7 +392,12 @@ function sampleFor(schema: Json, echo: string): unknown {
   switch (schema.type) {
     case "object": {
       const properties = isObject(schema.properties) ? schema.properties : {};
-      return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, sampleFor(isObject(value) ? value : {}, echo)]));
+      return Object.fromEntries(
+        Object.entries(properties).map(([key, value]) => [
+          key,
+          sampleFor(isObject(value) ? value : {}, echo),
+        ]),
+      );
     }
     case "array":
       return [];
@@ -358,17 +416,30 @@ function sampleFor(schema: Json, echo: string): unknown {
 function planAnswer(request: ValidRequest, idSeed: string): Plan {
   const blocks = lastUserBlocks(request.messages);
   const text = textOf(blocks);
-  if (text.includes("TRIGGER_CONTENT_FILTER")) return { blocks: [], stopReason: "refusal", stopSequence: null };
+  if (text.includes("TRIGGER_CONTENT_FILTER"))
+    return { blocks: [], stopReason: "refusal", stopSequence: null };
 
   const results = blocks.filter((b) => b.type === "tool_result");
   const choice = request.toolChoice?.type;
   const forced = choice === "any" || choice === "tool";
-  if (request.tools.length > 0 && choice !== "none" && results.length === 0 && (forced || /weather/i.test(text))) {
+  if (
+    request.tools.length > 0 &&
+    choice !== "none" &&
+    results.length === 0 &&
+    (forced || /weather/i.test(text))
+  ) {
     const name = choice === "tool" ? String(request.toolChoice!.name) : String(request.tools[0]!.name);
     const city = /\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(text)?.[1] ?? "Paris";
-    const toolUse: PlannedToolUse = { type: "tool_use", id: `toolu_fake_${shortHash(`${idSeed}:tool`)}`, name, input: { city } };
+    const toolUse: PlannedToolUse = {
+      type: "tool_use",
+      id: `toolu_fake_${shortHash(`${idSeed}:tool`)}`,
+      name,
+      input: { city },
+    };
     // With tool_choice any/tool the API prefills the tool call, so no text precedes it.
-    const planned: PlannedBlock[] = forced ? [toolUse] : [{ type: "text", text: "Let me check the weather." }, toolUse];
+    const planned: PlannedBlock[] = forced
+      ? [toolUse]
+      : [{ type: "text", text: "Let me check the weather." }, toolUse];
     return { blocks: planned, stopReason: "tool_use", stopSequence: null };
   }
 
@@ -435,11 +506,16 @@ function inputUsage(body: Json, cache: Set<string> | undefined): InputUsage {
 }
 
 function outputTokens(plan: Plan): number {
-  return plan.blocks.reduce((sum, b) => sum + tokens(b.type === "text" ? b.text : JSON.stringify(b.input)), 0);
+  return plan.blocks.reduce(
+    (sum, b) => sum + tokens(b.type === "text" ? b.text : JSON.stringify(b.input)),
+    0,
+  );
 }
 
 function toContentBlock(block: PlannedBlock): Json {
-  return block.type === "text" ? { type: "text", text: block.text } : { type: "tool_use", id: block.id, name: block.name, input: block.input };
+  return block.type === "text"
+    ? { type: "text", text: block.text }
+    : { type: "tool_use", id: block.id, name: block.name, input: block.input };
 }
 
 /** Splits text into word-sized chunks so streams carry several deltas. */
@@ -460,21 +536,47 @@ function jsonFragments(json: string): string[] {
 
 const OVERLOADED = { type: "error", error: { type: "overloaded_error", message: "Overloaded" } };
 
-function streamAnswer(res: ServerResponse, message: Json, plan: Plan, usage: InputUsage, midStreamError: boolean): void {
+function streamAnswer(
+  res: ServerResponse,
+  message: Json,
+  plan: Plan,
+  usage: InputUsage,
+  midStreamError: boolean,
+): void {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     "request-id": `req_fake_${shortHash(String(message.id))}`,
   });
-  writeSse(res, { type: "message_start", message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }, "message_start");
+  writeSse(
+    res,
+    {
+      type: "message_start",
+      message: {
+        ...message,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 1 },
+      },
+    },
+    "message_start",
+  );
   if (plan.blocks.length === 0) writeSse(res, { type: "ping" }, "ping");
   for (const [index, block] of plan.blocks.entries()) {
-    const start = block.type === "text" ? { type: "text", text: "" } : { type: "tool_use", id: block.id, name: block.name, input: {} };
+    const start =
+      block.type === "text"
+        ? { type: "text", text: "" }
+        : { type: "tool_use", id: block.id, name: block.name, input: {} };
     writeSse(res, { type: "content_block_start", index, content_block: start }, "content_block_start");
     if (index === 0) writeSse(res, { type: "ping" }, "ping");
     if (block.type === "text") {
       for (const chunk of textChunks(block.text)) {
-        writeSse(res, { type: "content_block_delta", index, delta: { type: "text_delta", text: chunk } }, "content_block_delta");
+        writeSse(
+          res,
+          { type: "content_block_delta", index, delta: { type: "text_delta", text: chunk } },
+          "content_block_delta",
+        );
         if (midStreamError) {
           writeSse(res, OVERLOADED, "error");
           res.end();
@@ -484,14 +586,22 @@ function streamAnswer(res: ServerResponse, message: Json, plan: Plan, usage: Inp
     } else {
       // The API opens every tool input with an empty fragment.
       for (const fragment of ["", ...jsonFragments(JSON.stringify(block.input))]) {
-        writeSse(res, { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: fragment } }, "content_block_delta");
+        writeSse(
+          res,
+          { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: fragment } },
+          "content_block_delta",
+        );
       }
     }
     writeSse(res, { type: "content_block_stop", index }, "content_block_stop");
   }
   writeSse(
     res,
-    { type: "message_delta", delta: { stop_reason: plan.stopReason, stop_sequence: plan.stopSequence }, usage: { output_tokens: outputTokens(plan) } },
+    {
+      type: "message_delta",
+      delta: { stop_reason: plan.stopReason, stop_sequence: plan.stopSequence },
+      usage: { output_tokens: outputTokens(plan) },
+    },
     "message_delta",
   );
   writeSse(res, { type: "message_stop" }, "message_stop");
@@ -502,28 +612,41 @@ function streamAnswer(res: ServerResponse, message: Json, plan: Plan, usage: Inp
  * Serves one Messages API call (after auth, which differs per platform): validation like the real
  * API, trigger words, then a JSON message or an SSE stream. Reused by the Vertex fake for Claude.
  */
-export function handleAnthropicMessages(req: RecordedRequest, res: ServerResponse, options: AnthropicMessagesOptions = {}): void {
+export function handleAnthropicMessages(
+  req: RecordedRequest,
+  res: ServerResponse,
+  options: AnthropicMessagesOptions = {},
+): void {
   let request: ValidRequest;
+  let text: string;
   try {
-    if (req.json === undefined) throw invalid("There was an error parsing the body of your request. Please double check it's valid JSON.");
+    if (req.json === undefined)
+      throw invalid(
+        "There was an error parsing the body of your request. Please double check it's valid JSON.",
+      );
     request = validate(req.json, options);
-    const text = textOf(lastUserBlocks(request.messages));
-    if (text.includes("TRIGGER_CONTEXT_LENGTH")) throw invalid("prompt is too long: 208310 tokens > 200000 maximum");
+    text = textOf(lastUserBlocks(request.messages));
+    if (text.includes("TRIGGER_CONTEXT_LENGTH"))
+      throw invalid("prompt is too long: 208310 tokens > 200000 maximum");
     if (text.includes("TRIGGER_RATE_LIMIT")) {
       throw new ApiError(
         429,
         "rate_limit_error",
         "This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.",
-        { "retry-after": "7", "anthropic-ratelimit-requests-limit": "50", "anthropic-ratelimit-requests-remaining": "0" },
+        {
+          "retry-after": "7",
+          "anthropic-ratelimit-requests-limit": "50",
+          "anthropic-ratelimit-requests-remaining": "0",
+        },
       );
     }
   } catch (err) {
-    if (err instanceof ApiError) return sendAnthropicError(res, err.status, err.type, err.message, err.headers);
+    if (err instanceof ApiError)
+      return sendAnthropicError(res, err.status, err.type, err.message, err.headers);
     throw err;
   }
 
   const body = req.json as Json;
-  const text = textOf(lastUserBlocks(request.messages));
   const id = `msg_fake_${shortHash(req.body)}`;
   const plan = planAnswer(request, id);
   const usage = inputUsage(body, options.promptCache);
@@ -562,7 +685,12 @@ function listModels(req: RecordedRequest, res: ServerResponse, models: string[])
   const query = new URL(req.url, "http://fake").searchParams;
   const limit = Number(query.get("limit") ?? 20);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    return sendAnthropicError(res, 400, "invalid_request_error", "limit: Input should be greater than or equal to 1 and less than or equal to 1000");
+    return sendAnthropicError(
+      res,
+      400,
+      "invalid_request_error",
+      "limit: Input should be greater than or equal to 1 and less than or equal to 1000",
+    );
   }
   const afterId = query.get("after_id");
   const start = afterId ? models.indexOf(afterId) + 1 : 0;
@@ -584,11 +712,18 @@ export async function startAnthropicFake(options: AnthropicFakeOptions): Promise
     const bearer = /^Bearer (.+)$/i.exec(header(req, "authorization") ?? "")?.[1];
     const key = header(req, "x-api-key") ?? bearer;
     if (!key) return sendAnthropicError(res, 401, "authentication_error", "x-api-key header is required");
-    if (key !== options.apiKey) return sendAnthropicError(res, 401, "authentication_error", "invalid x-api-key");
+    if (key !== options.apiKey)
+      return sendAnthropicError(res, 401, "authentication_error", "invalid x-api-key");
     const version = header(req, "anthropic-version");
-    if (!version) return sendAnthropicError(res, 400, "invalid_request_error", "anthropic-version: header is required");
+    if (!version)
+      return sendAnthropicError(res, 400, "invalid_request_error", "anthropic-version: header is required");
     if (!API_VERSIONS.includes(version)) {
-      return sendAnthropicError(res, 400, "invalid_request_error", `anthropic-version: ${version} is not a supported API version`);
+      return sendAnthropicError(
+        res,
+        400,
+        "invalid_request_error",
+        `anthropic-version: ${version} is not a supported API version`,
+      );
     }
 
     if (req.method === "POST" && path === "/v1/messages") {

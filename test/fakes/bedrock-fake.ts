@@ -278,7 +278,7 @@ function answer(body: WireConverseRequest, nextToolUseId: () => string): Answer 
     return { text, stopReason: "guardrail_intervened", inputTokens, outputTokens: 0 };
   }
   const tools = (body.toolConfig?.tools ?? []).map((t) => t.toolSpec?.name).filter((n): n is string => !!n);
-  const lastIsToolResult = (messages[messages.length - 1]!.content ?? []).some((b) => b.toolResult);
+  const lastIsToolResult = userText === "" && (messages[messages.length - 1]!.content ?? []).some((b) => b.toolResult);
   if (tools.length > 0 && !lastIsToolResult && /weather/i.test(userText)) {
     const city = /weather (?:in|for|at) ([A-Z][\w-]*(?: [A-Z][\w-]*)*)/.exec(userText)?.[1] ?? "Paris";
     const name = tools.find((n) => /weather/i.test(n)) ?? tools[0]!;

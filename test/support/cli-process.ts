@@ -29,8 +29,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
         const started = Date.now();
         const check = () => {
           if (pattern.test(output)) return resolve();
-          if (child.exitCode !== null) return reject(new Error(`process exited (${child.exitCode}) before ${pattern}:\n${output}`));
-          if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${pattern}:\n${output}`));
+          if (child.exitCode !== null)
+            return reject(new Error(`process exited (${child.exitCode}) before ${pattern}:\n${output}`));
+          if (Date.now() - started > timeoutMs)
+            return reject(new Error(`timed out waiting for ${pattern}:\n${output}`));
           setTimeout(check, 50);
         };
         check();

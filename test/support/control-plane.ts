@@ -91,7 +91,9 @@ export interface ControlPlane {
 }
 
 /** Runs build.sh (a no-op when cached) and returns the bin dir it prints. */
-export async function ensureControlPlaneBinaries(log: NodeJS.WritableStream = process.stderr): Promise<string> {
+export async function ensureControlPlaneBinaries(
+  log: NodeJS.WritableStream = process.stderr,
+): Promise<string> {
   const fromEnv = process.env.SWITCHBOARD_CONTROLPLANE_BIN_DIR;
   if (fromEnv) return fromEnv;
   const child = spawn("bash", [BUILD_SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
@@ -196,6 +198,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
+const EC_KEY = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+const words = (s: string): string[] => s.split(/\s+/).filter(Boolean);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class LocalControlPlane implements ControlPlane {
@@ -236,7 +241,12 @@ class LocalControlPlane implements ControlPlane {
     await this.writeUserKubeconfigFile(this.adminKubeconfigPath, "admin", "switchboard-test-admin", [
       "system:masters",
     ]);
-    await this.writeUserKubeconfigFile(this.operatorKubeconfigPath, "operator", OPERATOR_USER, OPERATOR_GROUPS);
+    await this.writeUserKubeconfigFile(
+      this.operatorKubeconfigPath,
+      "operator",
+      OPERATOR_USER,
+      OPERATOR_GROUPS,
+    );
     await this.startApiServer();
   }
 
@@ -244,14 +254,10 @@ class LocalControlPlane implements ControlPlane {
 
   private async makeCerts(): Promise<void> {
     const c = this.certs;
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
     await openssl(
-      [
-        "req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "3650",
-        "-subj", "/CN=switchboard-test-ca",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-      ],
+      words(`req -x509 ${EC_KEY} -keyout ca.key -out ca.crt -days 3650 -subj /CN=switchboard-test-ca`).concat(
+        words("-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"),
+      ),
       c,
     );
     await this.issueCert("serving", "/CN=kube-apiserver", [
@@ -259,25 +265,24 @@ class LocalControlPlane implements ControlPlane {
       "keyUsage=critical,digitalSignature,keyEncipherment",
       "extendedKeyUsage=serverAuth",
       // 10.0.0.1 is the `kubernetes` Service IP in --service-cluster-ip-range.
-      "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default," +
+        "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local",
     ]);
     // Service-account token signing key pair.
-    await openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key"], c);
-    await openssl(["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"], c);
+    await openssl(words("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key"), c);
+    await openssl(words("pkey -in sa.key -pubout -out sa.pub"), c);
   }
 
   /** Issues a leaf cert signed by the CA into certs/<name>.{key,crt}. */
   private async issueCert(name: string, subject: string, extensions: string[]): Promise<void> {
     const c = this.certs;
-    await openssl(
-      ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject],
-      c,
-    );
+    await openssl([...words(`req -new ${EC_KEY} -keyout ${name}.key -out ${name}.csr -subj`), subject], c);
     await writeFile(join(c, `${name}.ext`), extensions.join("\n") + "\n");
     await openssl(
-      ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-days", "3650", "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.crt`],
+      words(
+        `x509 -req -in ${name}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -sha256 ` +
+          `-extfile ${name}.ext -out ${name}.crt`,
+      ),
       c,
     );
   }
@@ -433,7 +438,8 @@ class LocalControlPlane implements ControlPlane {
     void m.exited.then((c) => (exitCode = c));
     let lastErr = "";
     while (Date.now() < deadline) {
-      if (exitCode !== undefined) throw this.failure(m, `${what} exited (code ${exitCode}) before it was ready`);
+      if (exitCode !== undefined)
+        throw this.failure(m, `${what} exited (code ${exitCode}) before it was ready`);
       try {
         if (await ready()) return;
       } catch (err) {
@@ -441,7 +447,10 @@ class LocalControlPlane implements ControlPlane {
       }
       await sleep(200);
     }
-    throw this.failure(m, `${what} was not ready within ${this.timeoutMs} ms${lastErr ? ` (last error: ${lastErr})` : ""}`);
+    throw this.failure(
+      m,
+      `${what} was not ready within ${this.timeoutMs} ms${lastErr ? ` (last error: ${lastErr})` : ""}`,
+    );
   }
 
   /** GET on the API server as admin (client cert), for readiness checks. */

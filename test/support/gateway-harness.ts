@@ -13,7 +13,10 @@ export interface TestGateway extends RunningGateway {
 }
 
 /** Starts an in-process gateway on a random port from manifests written to a temp directory. */
-export async function startTestGateway(files: Record<string, string>, options: { watch?: boolean } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  files: Record<string, string>,
+  options: { watch?: boolean } = {},
+): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(tmpdir(), "switchboard-gw-"));
   for (const [name, yaml] of Object.entries(files)) await writeFile(path.join(dir, name), yaml);
   const logs: string[] = [];
@@ -24,7 +27,13 @@ export async function startTestGateway(files: Record<string, string>, options: {
     },
   });
   const logger = createLogger("gateway", { level: "debug", destination: sink });
-  const gateway = await startGateway({ manifests: dir, host: "127.0.0.1", port: 0, watch: options.watch ?? false, logger });
+  const gateway = await startGateway({
+    manifests: dir,
+    host: "127.0.0.1",
+    port: 0,
+    watch: options.watch ?? false,
+    logger,
+  });
   return {
     ...gateway,
     dir,

@@ -102,9 +102,7 @@ async function writeOperatorTokenKubeconfig(kc: KubeConfig, path: string): Promi
   const ignoreConflict = (err: unknown) => {
     if ((err as { code?: number }).code !== 409) throw err;
   };
-  await core
-    .createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } })
-    .catch(ignoreConflict);
+  await core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }).catch(ignoreConflict);
   await core
     .createNamespacedServiceAccount({
       namespace: OPERATOR_NAMESPACE,

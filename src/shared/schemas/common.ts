@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { asListMap } from "./kubernetes-extensions.js";
 
 export const API_GROUP = "llm.switchboard.dev";
 export const API_VERSION = "v1alpha1";
@@ -7,6 +8,7 @@ export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 /** Kubernetes-style duration such as `500ms`, `30s`, `5m` or `1h`. */
 export const durationSchema = z
   .string()
+  .max(32)
   .regex(/^\d+(ms|s|m|h)$/, "must be a duration like 500ms, 30s, 5m or 1h")
   .describe("A duration such as 500ms, 30s, 5m or 1h.");
 
@@ -28,6 +30,7 @@ export const resourceNameSchema = z
     "must be a lowercase DNS-1123 name (letters, digits, '-' and '.')",
   );
 
+/** Read by the compiler; in the CRDs the API server owns metadata, so the generator replaces it. */
 export const objectMetaSchema = z
   .object({
     name: resourceNameSchema,
@@ -44,20 +47,49 @@ export const objectMetaSchema = z
 
 export type ObjectMeta = z.infer<typeof objectMetaSchema>;
 
-export const conditionSchema = z.object({
-  type: z.string().describe("Condition type, e.g. Ready."),
-  status: z.enum(["True", "False", "Unknown"]),
-  observedGeneration: z.number().int().optional(),
-  lastTransitionTime: z.string().describe("When the condition last changed status (RFC 3339)."),
-  reason: z.string().describe("CamelCase machine-readable reason."),
-  message: z.string().describe("Human-readable explanation."),
-});
+/** Timestamps written by the operator; the CRD checks the format, the compiler does not need to. */
+export const timestampSchema = z.string().max(64).meta({ format: "date-time" });
+
+/** Same shape and limits as metav1.Condition, so kstatus, Argo CD and Flux read it. */
+export const conditionSchema = z
+  .object({
+    type: z
+      .string()
+      .min(1)
+      .max(316)
+      .describe("Condition type in CamelCase: Ready, ResolvedRefs, CredentialsResolved or Healthy."),
+    status: z.enum(["True", "False", "Unknown"]).describe("True, False or Unknown."),
+    observedGeneration: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("The metadata.generation this condition was computed from."),
+    lastTransitionTime: timestampSchema.describe("When the condition last changed status (RFC 3339)."),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/, "must be CamelCase")
+      .describe("CamelCase machine-readable reason for the last transition."),
+    message: z.string().max(32768).describe("Human-readable explanation of the condition."),
+  })
+  .describe("One aspect of the resource's state.");
 
 export type Condition = z.infer<typeof conditionSchema>;
+
+export const conditionsSchema = asListMap(z.array(conditionSchema).max(16), ["type"]).describe(
+  "Latest observations of the resource's state, one per condition type.",
+);
 
 export const secretKeyRefSchema = z
   .object({
     name: resourceNameSchema.describe("Name of a Secret in the resource's namespace."),
-    key: z.string().min(1).describe("Key within the Secret's data."),
+    key: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret data key (letters, digits, '-', '_' and '.')")
+      .describe("Key within the Secret's data."),
   })
   .describe("A key of a Secret in the same namespace.");

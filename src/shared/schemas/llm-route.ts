@@ -1,95 +1,186 @@
 import { z } from "zod";
-import { conditionSchema, durationSchema, GROUP_VERSION, objectMetaSchema, resourceNameSchema, secretKeyRefSchema } from "./common.js";
+import {
+  conditionsSchema,
+  durationSchema,
+  GROUP_VERSION,
+  objectMetaSchema,
+  resourceNameSchema,
+  secretKeyRefSchema,
+} from "./common.js";
+import { withCelRules } from "./kubernetes-extensions.js";
 import { RESIDENCY_BOUNDARIES } from "./llm-provider.js";
 
 export const ROUTE_STRATEGIES = ["priority", "weighted", "round-robin", "least-latency", "lowest-cost"] as const;
 export const FALLBACK_CLASSES = ["rate_limit", "upstream_unavailable", "timeout", "context_length_exceeded"] as const;
 
-export const routeTargetSchema = z.object({
-  provider: resourceNameSchema.describe("Name of an LLMProvider in the route's namespace."),
-  model: z.string().min(1).describe("A model name listed in that provider's spec.models."),
-  weight: z.number().int().min(0).optional().describe("Relative share for the weighted strategy."),
-  priority: z.number().int().min(0).optional().describe("Lower is tried first for the priority strategy."),
-});
+export const routeTargetSchema = z
+  .object({
+    provider: resourceNameSchema.describe("Name of an LLMProvider in the route's namespace."),
+    model: z.string().min(1).max(200).describe("A model name listed in that provider's spec.models."),
+    weight: withCelRules(z.number().int().min(0), [
+      { rule: "self >= 0", message: "spec.targets[].weight must be 0 or more" },
+    ])
+      .optional()
+      .describe("Relative share for the weighted strategy; 1 by default, 0 takes no traffic."),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Lower is tried first for the priority strategy; list order by default."),
+  })
+  .describe("A provider model requests may go to.");
 
-export const consumerSchema = z.object({
-  name: z.string().min(1).describe("Consumer name, used in logs and metrics."),
-  apiKeySecretRef: secretKeyRefSchema.optional().describe("Secret key holding the consumer's API key (or its sha256)."),
-  serviceAccount: z
-    .object({ name: z.string().min(1), namespace: z.string().optional() })
-    .optional()
-    .describe("Kubernetes ServiceAccount admitted through TokenReview."),
-  limits: z
-    .object({
-      requestsPerMinute: z.number().int().positive().optional(),
-      tokensPerMinute: z.number().int().positive().optional(),
-    })
-    .optional(),
-  budget: z
-    .object({ usd: z.number().positive(), period: z.enum(["hour", "day", "month"]) })
-    .optional()
-    .describe("Spend budget per period."),
-});
+export const consumerSchema = z
+  .object({
+    name: z.string().min(1).max(128).describe("Consumer name, used in logs and metrics."),
+    apiKeySecretRef: secretKeyRefSchema
+      .optional()
+      .describe("Secret key holding the consumer's API key, or its sha256 as sha256:<hex>."),
+    serviceAccount: z
+      .object({
+        name: z.string().min(1).max(253).describe("ServiceAccount name."),
+        namespace: z.string().max(63).optional().describe("ServiceAccount namespace; the route's by default."),
+      })
+      .optional()
+      .describe("Kubernetes ServiceAccount admitted through TokenReview."),
+    limits: z
+      .object({
+        requestsPerMinute: z.number().int().positive().optional().describe("Requests per minute for this consumer."),
+        tokensPerMinute: z.number().int().positive().optional().describe("Tokens per minute for this consumer."),
+      })
+      .optional()
+      .describe("Rate limits for this consumer on this route."),
+    budget: z
+      .object({
+        usd: z.number().positive().describe("Spend allowed per period, in USD."),
+        period: z.enum(["hour", "day", "month"]).describe("hour, day or month."),
+      })
+      .optional()
+      .describe("Spend budget per period."),
+  })
+  .describe("A client allowed to call the route.");
 
-export const llmRouteSpecSchema = z.object({
-  model: z.string().min(1).max(200).describe("Model name clients send."),
-  aliases: z.array(z.string().min(1)).max(32).optional().describe("Other names that resolve to this route."),
-  strategy: z.enum(ROUTE_STRATEGIES).optional().describe("How targets are ordered; priority by default."),
-  targets: z.array(routeTargetSchema).min(1).max(64).describe("Where requests may go."),
-  fallback: z
-    .object({
-      on: z.array(z.enum(FALLBACK_CLASSES)).max(4).optional(),
-      maxAttempts: z.number().int().positive().max(16).optional(),
-    })
-    .optional()
-    .describe("Which errors move a request to the next target."),
-  retries: z
-    .object({
-      attempts: z.number().int().min(0).max(10).optional(),
-      backoff: durationSchema.optional().describe("Base delay of exponential backoff with full jitter."),
-      maxBackoff: durationSchema.optional(),
-      respectRetryAfter: z.boolean().optional(),
-    })
-    .optional(),
-  policy: z
-    .object({
-      dataResidency: z
-        .object({
-          allowedBoundaries: z.array(z.enum(RESIDENCY_BOUNDARIES)).max(3).optional(),
-          allowedRegions: z.array(z.string().min(1)).max(64).optional(),
-        })
-        .optional(),
-    })
-    .optional()
-    .describe("Filters every target, fallbacks included."),
-  cache: z.object({ ttl: durationSchema }).optional().describe("Exact-match response cache."),
-  consumers: z.array(consumerSchema).max(256).optional().describe("Who may call this route; open when empty."),
-});
+export const llmRouteSpecSchema = z
+  .object({
+    model: z.string().min(1).max(200).describe("Model name clients send."),
+    aliases: z
+      .array(z.string().min(1).max(200))
+      .max(32)
+      .optional()
+      .describe("Other model names that resolve to this route."),
+    strategy: z.enum(ROUTE_STRATEGIES).optional().describe("How targets are ordered; priority by default."),
+    targets: withCelRules(z.array(routeTargetSchema).min(1).max(64), [
+      { rule: "self.size() > 0", message: "spec.targets must list at least one target" },
+    ]).describe("Where requests may go."),
+    fallback: z
+      .object({
+        on: z
+          .array(z.enum(FALLBACK_CLASSES))
+          .max(4)
+          .optional()
+          .describe("Error classes that move a request on; rate_limit, upstream_unavailable and timeout by default."),
+        maxAttempts: z
+          .number()
+          .int()
+          .positive()
+          .max(16)
+          .optional()
+          .describe("Targets tried at most per request; all of them by default."),
+      })
+      .optional()
+      .describe("Which errors move a request to the next target."),
+    retries: z
+      .object({
+        attempts: z.number().int().min(0).max(10).optional().describe("Retries on the same target; 1 by default."),
+        backoff: durationSchema
+          .optional()
+          .describe("Base delay of exponential backoff with full jitter; 200ms by default."),
+        maxBackoff: durationSchema.optional().describe("Longest backoff delay; 5s by default."),
+        respectRetryAfter: z
+          .boolean()
+          .optional()
+          .describe("Wait as long as the upstream's Retry-After asks; true by default."),
+      })
+      .optional()
+      .describe("Retries on the same target before falling back."),
+    policy: z
+      .object({
+        dataResidency: z
+          .object({
+            allowedBoundaries: z
+              .array(z.enum(RESIDENCY_BOUNDARIES))
+              .max(3)
+              .optional()
+              .describe("Provider dataResidency.boundary values a target may have."),
+            allowedRegions: z
+              .array(z.string().min(1).max(64))
+              .max(64)
+              .optional()
+              .describe("Provider dataResidency.region values a target may have."),
+          })
+          .optional()
+          .describe("Where request data may go; a target that does not match is never called."),
+      })
+      .optional()
+      .describe("Filters every target, fallbacks included."),
+    cache: z
+      .object({ ttl: durationSchema.describe("How long a cached response is served.") })
+      .optional()
+      .describe("Exact-match response cache."),
+    consumers: z
+      .array(consumerSchema)
+      .max(256)
+      .optional()
+      .describe("Who may call this route; open to every authenticated client when empty."),
+  })
+  .describe("Desired state: the model name clients call and the targets it may reach.");
 
-export const llmRouteStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  conditions: z.array(conditionSchema).max(16).optional(),
-  targets: z
-    .array(
-      z.object({
-        provider: z.string(),
-        model: z.string(),
-        health: z.string().optional(),
-        circuit: z.string().optional(),
-        allowed: z.boolean().optional(),
-      }),
-    )
-    .max(64)
-    .optional(),
-});
+export const llmRouteStatusSchema = z
+  .object({
+    observedGeneration: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("The metadata.generation the operator last acted on."),
+    conditions: conditionsSchema.optional(),
+    targetCount: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Number of targets the route resolved; shown by kubectl get."),
+    targets: z
+      .array(
+        z
+          .object({
+            provider: z.string().max(253).describe("LLMProvider name."),
+            model: z.string().max(200).describe("Model name within the provider."),
+            health: z.string().max(32).optional().describe("The provider's health as the gateways see it."),
+            circuit: z.string().max(32).optional().describe("Circuit state of this provider model."),
+            allowed: z.boolean().optional().describe("Whether the route's policy admits this target."),
+          })
+          .describe("One resolved target."),
+      )
+      .max(64)
+      .optional()
+      .describe("Resolved targets with their health."),
+  })
+  .describe("Observed state, written by the operator.");
 
-export const llmRouteSchema = z.object({
-  apiVersion: z.literal(GROUP_VERSION),
-  kind: z.literal("LLMRoute"),
-  metadata: objectMetaSchema,
-  spec: llmRouteSpecSchema,
-  status: llmRouteStatusSchema.optional(),
-});
+export const llmRouteSchema = z
+  .object({
+    apiVersion: z.literal(GROUP_VERSION),
+    kind: z.literal("LLMRoute"),
+    metadata: objectMetaSchema,
+    spec: llmRouteSpecSchema,
+    status: llmRouteStatusSchema.optional(),
+  })
+  .describe(
+    "LLMRoute is a model name clients call through the gateway, the provider models it may reach, " +
+      "and the strategy, fallback and policy that choose among them.",
+  );
 
 export type LLMRoute = z.infer<typeof llmRouteSchema>;
 export type LLMRouteSpec = z.infer<typeof llmRouteSpecSchema>;

@@ -68,7 +68,13 @@ describe("test control plane", () => {
     expect(String((forbidden as ApiException<unknown>).body)).toContain(OPERATOR_USER);
 
     // Grant it through RBAC only, and the same call succeeds.
-    await cp.kubectl(["create", "clusterrole", "cp-test-secrets-reader", "--verb=list", "--resource=secrets"]);
+    await cp.kubectl([
+      "create",
+      "clusterrole",
+      "cp-test-secrets-reader",
+      "--verb=list",
+      "--resource=secrets",
+    ]);
     await cp.kubectl([
       "create",
       "clusterrolebinding",

@@ -1,4 +1,10 @@
-import Anthropic, { APIError, AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from "@anthropic-ai/sdk";
+import Anthropic, {
+  APIError,
+  AuthenticationError,
+  BadRequestError,
+  NotFoundError,
+  RateLimitError,
+} from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeServer } from "../../fakes/fake-http-server.js";
 import { startAnthropicFake } from "../../fakes/anthropic-fake.js";
@@ -20,7 +26,9 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-async function rawStream(body: Record<string, unknown>): Promise<Array<{ event: string; data: Record<string, unknown> }>> {
+async function rawStream(
+  body: Record<string, unknown>,
+): Promise<Array<{ event: string; data: Record<string, unknown> }>> {
   const res = await fetch(`${fake.url}/v1/messages`, {
     method: "POST",
     headers: { "x-api-key": API_KEY, "anthropic-version": "2023-06-01", "content-type": "application/json" },
@@ -53,7 +61,11 @@ describe("Anthropic fake driven by @anthropic-ai/sdk", () => {
   });
 
   it("streams text through the SDK's stream helper", async () => {
-    const stream = client.messages.stream({ model: MODEL, max_tokens: 256, messages: [{ role: "user", content: "stream me please" }] });
+    const stream = client.messages.stream({
+      model: MODEL,
+      max_tokens: 256,
+      messages: [{ role: "user", content: "stream me please" }],
+    });
     const deltas: string[] = [];
     stream.on("text", (text) => deltas.push(text));
     const final = await stream.finalMessage();
@@ -77,21 +89,34 @@ describe("Anthropic fake driven by @anthropic-ai/sdk", () => {
     for (const e of events) expect(e.data.type).toBe(e.event);
     const start = events[0]!.data.message as { usage: { input_tokens: number } };
     expect(start.usage.input_tokens).toBeGreaterThan(0);
-    const delta = events.find((e) => e.event === "message_delta")!.data as { usage: { output_tokens: number } };
+    const delta = events.find((e) => e.event === "message_delta")!.data as {
+      usage: { output_tokens: number };
+    };
     expect(delta.usage.output_tokens).toBeGreaterThan(0);
   });
 
   it("calls a tool when asked about the weather, streaming its input in several fragments", async () => {
-    const events = await rawStream({ tools: [WEATHER_TOOL], messages: [{ role: "user", content: "What's the weather in Lyon?" }] });
+    const events = await rawStream({
+      tools: [WEATHER_TOOL],
+      messages: [{ role: "user", content: "What's the weather in Lyon?" }],
+    });
     const fragments = events
-      .filter((e) => e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "input_json_delta")
+      .filter(
+        (e) =>
+          e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "input_json_delta",
+      )
       .map((e) => (e.data.delta as { partial_json: string }).partial_json)
       .filter((f) => f !== "");
     expect(fragments.length).toBeGreaterThanOrEqual(2);
     expect(JSON.parse(fragments.join(""))).toEqual({ city: "Lyon" });
 
     const final = await client.messages
-      .stream({ model: MODEL, max_tokens: 256, tools: [WEATHER_TOOL], messages: [{ role: "user", content: "What's the weather in Lyon?" }] })
+      .stream({
+        model: MODEL,
+        max_tokens: 256,
+        tools: [WEATHER_TOOL],
+        messages: [{ role: "user", content: "What's the weather in Lyon?" }],
+      })
       .finalMessage();
     expect(final.stop_reason).toBe("tool_use");
     const toolUse = final.content.find((b) => b.type === "tool_use");
@@ -127,66 +152,108 @@ describe("Anthropic fake driven by @anthropic-ai/sdk", () => {
         tools: [WEATHER_TOOL],
         messages: [
           { role: "user", content: "weather?" },
-          { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: {} }] },
+          {
+            role: "assistant",
+            content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: {} }],
+          },
           { role: "user", content: "never mind" },
         ],
       })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
-    expect((err as BadRequestError).message).toContain("`tool_use` ids were found without `tool_result` blocks immediately after: toolu_1");
+    expect((err as BadRequestError).message).toContain(
+      "`tool_use` ids were found without `tool_result` blocks immediately after: toolu_1",
+    );
   });
 
   it("enforces the API's validation: max_tokens, alternating roles, unknown fields", async () => {
     const missingMax = await client.messages
-      .create({ model: MODEL, messages: [{ role: "user", content: "x" }] } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .create({
+        model: MODEL,
+        messages: [{ role: "user", content: "x" }],
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming)
       .catch((e: unknown) => e);
     expect(missingMax).toBeInstanceOf(BadRequestError);
     expect((missingMax as BadRequestError).type).toBe("invalid_request_error");
     expect((missingMax as BadRequestError).message).toContain("max_tokens: Field required");
 
     const repeated = await client.messages
-      .create({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: "a" }, { role: "user", content: "b" }] })
+      .create({
+        model: MODEL,
+        max_tokens: 10,
+        messages: [
+          { role: "user", content: "a" },
+          { role: "user", content: "b" },
+        ],
+      })
       .catch((e: unknown) => e);
     expect(repeated).toBeInstanceOf(BadRequestError);
     expect((repeated as BadRequestError).message).toContain("roles must alternate");
 
     const extra = await client.messages
-      .create({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: "a" }], stream_options: {} } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .create({
+        model: MODEL,
+        max_tokens: 10,
+        messages: [{ role: "user", content: "a" }],
+        stream_options: {},
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming)
       .catch((e: unknown) => e);
     expect((extra as BadRequestError).message).toContain("stream_options: Extra inputs are not permitted");
   });
 
   it("accepts temperature on 2023-06-01 and rejects it on 2026-10-21, the version SDK 1.x sends", async () => {
     const err = await client.messages
-      .create({ model: MODEL, max_tokens: 10, temperature: 0.2, messages: [{ role: "user", content: "x" }] } as Anthropic.MessageCreateParamsNonStreaming)
+      .create({
+        model: MODEL,
+        max_tokens: 10,
+        temperature: 0.2,
+        messages: [{ role: "user", content: "x" }],
+      } as Anthropic.MessageCreateParamsNonStreaming)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as BadRequestError).message).toContain("temperature");
 
     const res = await fetch(`${fake.url}/v1/messages`, {
       method: "POST",
-      headers: { "x-api-key": API_KEY, "anthropic-version": "2023-06-01", "content-type": "application/json" },
-      body: JSON.stringify({ model: MODEL, max_tokens: 10, temperature: 0.2, messages: [{ role: "user", content: "x" }] }),
+      headers: {
+        "x-api-key": API_KEY,
+        "anthropic-version": "2023-06-01",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({
+        model: MODEL,
+        max_tokens: 10,
+        temperature: 0.2,
+        messages: [{ role: "user", content: "x" }],
+      }),
     });
     expect(res.status).toBe(200);
   });
 
   it("rejects a wrong API key with authentication_error", async () => {
     const bad = new Anthropic({ apiKey: "sk-ant-wrong-key-000000", baseURL: fake.url, maxRetries: 0 });
-    const err = await bad.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    const err = await bad.messages
+      .create({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as AuthenticationError).type).toBe("authentication_error");
   });
 
   it("answers an unknown model with not_found_error", async () => {
-    const err = await client.messages.create({ model: "claude-nope", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    const err = await client.messages
+      .create({ model: "claude-nope", max_tokens: 10, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as NotFoundError).type).toBe("not_found_error");
   });
 
   it("returns the context-length error for TRIGGER_CONTEXT_LENGTH", async () => {
     const err = await client.messages
-      .create({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: "TRIGGER_CONTEXT_LENGTH" }] })
+      .create({
+        model: MODEL,
+        max_tokens: 10,
+        messages: [{ role: "user", content: "TRIGGER_CONTEXT_LENGTH" }],
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as BadRequestError).message).toMatch(/prompt is too long: \d+ tokens > \d+ maximum/);
@@ -202,18 +269,34 @@ describe("Anthropic fake driven by @anthropic-ai/sdk", () => {
   });
 
   it("refuses TRIGGER_CONTENT_FILTER with stop_reason refusal", async () => {
-    const message = await client.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: "TRIGGER_CONTENT_FILTER" }] });
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 10,
+      messages: [{ role: "user", content: "TRIGGER_CONTENT_FILTER" }],
+    });
     expect(message.stop_reason).toBe("refusal");
-    const streamed = await client.messages.stream({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: "TRIGGER_CONTENT_FILTER" }] }).finalMessage();
+    const streamed = await client.messages
+      .stream({
+        model: MODEL,
+        max_tokens: 10,
+        messages: [{ role: "user", content: "TRIGGER_CONTENT_FILTER" }],
+      })
+      .finalMessage();
     expect(streamed.stop_reason).toBe("refusal");
   });
 
   it("sends an overloaded_error event after the first text delta for TRIGGER_STREAM_ERROR", async () => {
-    const stream = await client.messages.create({ model: MODEL, max_tokens: 256, stream: true, messages: [{ role: "user", content: "TRIGGER_STREAM_ERROR now" }] });
+    const stream = await client.messages.create({
+      model: MODEL,
+      max_tokens: 256,
+      stream: true,
+      messages: [{ role: "user", content: "TRIGGER_STREAM_ERROR now" }],
+    });
     const texts: string[] = [];
     const err = await (async () => {
       for await (const event of stream) {
-        if (event.type === "content_block_delta" && event.delta.type === "text_delta") texts.push(event.delta.text);
+        if (event.type === "content_block_delta" && event.delta.type === "text_delta")
+          texts.push(event.delta.text);
       }
     })().catch((e: unknown) => e);
     expect(texts).toHaveLength(1);
@@ -222,7 +305,12 @@ describe("Anthropic fake driven by @anthropic-ai/sdk", () => {
   });
 
   it("sends an overloaded_error event before anything else for TRIGGER_EARLY_STREAM_ERROR", async () => {
-    const stream = await client.messages.create({ model: MODEL, max_tokens: 256, stream: true, messages: [{ role: "user", content: "TRIGGER_EARLY_STREAM_ERROR" }] });
+    const stream = await client.messages.create({
+      model: MODEL,
+      max_tokens: 256,
+      stream: true,
+      messages: [{ role: "user", content: "TRIGGER_EARLY_STREAM_ERROR" }],
+    });
     const seen: string[] = [];
     const err = await (async () => {
       for await (const event of stream) seen.push(event.type);
@@ -235,7 +323,13 @@ describe("Anthropic fake driven by @anthropic-ai/sdk", () => {
     const params = {
       model: MODEL,
       max_tokens: 50,
-      system: [{ type: "text" as const, text: "A long stable system prompt. ".repeat(20), cache_control: { type: "ephemeral" as const } }],
+      system: [
+        {
+          type: "text" as const,
+          text: "A long stable system prompt. ".repeat(20),
+          cache_control: { type: "ephemeral" as const },
+        },
+      ],
       messages: [{ role: "user" as const, content: "hi" }],
     };
     const first = await client.messages.create(params);
@@ -250,7 +344,12 @@ describe("Anthropic fake driven by @anthropic-ai/sdk", () => {
       model: MODEL,
       max_tokens: 256,
       messages: [{ role: "user", content: "Name a colour" }],
-      output_config: { format: { type: "json_schema", schema: { type: "object", properties: { answer: { type: "string" }, score: { type: "number" } } } } },
+      output_config: {
+        format: {
+          type: "json_schema",
+          schema: { type: "object", properties: { answer: { type: "string" }, score: { type: "number" } } },
+        },
+      },
     });
     const text = message.content[0]!.type === "text" ? message.content[0]!.text : "";
     expect(JSON.parse(text)).toEqual({ answer: "You said: Name a colour", score: 0 });

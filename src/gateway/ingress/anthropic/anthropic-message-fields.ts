@@ -2,7 +2,8 @@ import type { FinishReason, Usage } from "../../canonical/chat.js";
 
 /** Message-level fields that the response and the stream encoders both emit. */
 
-export type AnthropicStopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal" | "model_context_window_exceeded";
+export type AnthropicStopReason =
+  "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal" | "model_context_window_exceeded";
 
 export interface AnthropicUsage {
   input_tokens: number | null;
@@ -21,12 +22,17 @@ export function anthropicMessageId(requestId: string): string {
  * Anthropic is more precise (a stop sequence, the context window); OpenAI's "stop" cannot say
  * whether a stop sequence matched, so it reads as end_turn.
  */
-export function toAnthropicStopReason(finishReason: FinishReason, rawFinishReason: string): AnthropicStopReason {
+export function toAnthropicStopReason(
+  finishReason: FinishReason,
+  rawFinishReason: string,
+): AnthropicStopReason {
   switch (finishReason) {
     case "tool_calls":
       return "tool_use";
     case "length":
-      return rawFinishReason === "model_context_window_exceeded" ? "model_context_window_exceeded" : "max_tokens";
+      return rawFinishReason === "model_context_window_exceeded"
+        ? "model_context_window_exceeded"
+        : "max_tokens";
     case "content_filter":
       return "refusal";
     case "stop":
@@ -39,7 +45,13 @@ export function toAnthropicStopReason(finishReason: FinishReason, rawFinishReaso
  * excludes the cache reads and writes it reports beside it. Unknown counts are null, never 0.
  */
 export function toAnthropicUsage(usage: Usage | undefined): AnthropicUsage {
-  if (!usage) return { input_tokens: null, output_tokens: null, cache_creation_input_tokens: null, cache_read_input_tokens: null };
+  if (!usage)
+    return {
+      input_tokens: null,
+      output_tokens: null,
+      cache_creation_input_tokens: null,
+      cache_read_input_tokens: null,
+    };
   const cacheRead = usage.cacheReadTokens;
   const cacheWrite = usage.cacheWriteTokens;
   return {
@@ -51,6 +63,9 @@ export function toAnthropicUsage(usage: Usage | undefined): AnthropicUsage {
 }
 
 /** Switchboard's extension field, which Anthropic SDKs ignore: what the canonical model knows beyond the Anthropic shape. */
-export function switchboardExtension(rawFinishReason: string, usage: Usage | undefined): Record<string, unknown> {
+export function switchboardExtension(
+  rawFinishReason: string,
+  usage: Usage | undefined,
+): Record<string, unknown> {
   return { raw_finish_reason: rawFinishReason, usage_estimated: usage ? usage.estimated : null };
 }

@@ -17,11 +17,9 @@ function stringOrBlocks<T extends z.ZodType>(block: T) {
 }
 
 /** A union on `type` whose mismatch names the block type and what is allowed instead. */
-function blockUnion<const T extends readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]]>(
-  options: T,
-  where: string,
-  allowed: string,
-) {
+function blockUnion<
+  const T extends readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]],
+>(options: T, where: string, allowed: string) {
   return z.discriminatedUnion("type", options, {
     error: (issue) => {
       if (issue.code !== "invalid_union") return undefined;
@@ -45,7 +43,10 @@ const imageBlock = z.object({
       }),
       z.object({ type: z.literal("url"), url: z.string().min(1, "must not be empty") }),
     ],
-    { error: (issue) => (issue.code === "invalid_union" ? 'must be a "base64" or "url" image source' : undefined) },
+    {
+      error: (issue) =>
+        issue.code === "invalid_union" ? 'must be a "base64" or "url" image source' : undefined,
+    },
   ),
 });
 
@@ -63,7 +64,11 @@ const toolResultBlock = z.object({
   is_error: z.boolean().optional(),
 });
 
-const userBlock = blockUnion([textBlock, imageBlock, toolResultBlock], "user messages", "text, image or tool_result");
+const userBlock = blockUnion(
+  [textBlock, imageBlock, toolResultBlock],
+  "user messages",
+  "text, image or tool_result",
+);
 const assistantBlock = blockUnion([textBlock, toolUseBlock], "assistant messages", "text or tool_use");
 
 const message = z.discriminatedUnion(
@@ -82,7 +87,12 @@ const message = z.discriminatedUnion(
 
 const tool = z.object({
   // Server tools (web_search_..., bash_..., text_editor_...) run inside Anthropic and have no canonical form.
-  type: z.literal("custom", { error: "only custom tools (name, description, input_schema) are supported" }).optional(),
+  type: z
+    .literal("custom", {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is a server tool, which the gateway cannot run; define custom tools (name, description, input_schema)`,
+    })
+    .optional(),
   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '_' or '-'"),
   description: z.string().optional(),
   input_schema: z.looseObject({ type: z.literal("object", { error: 'must be "object"' }) }),
@@ -93,13 +103,20 @@ const toolChoice = z.discriminatedUnion(
   [
     z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
     z.object({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
-    z.object({ type: z.literal("tool"), name: z.string().min(1), disable_parallel_tool_use: z.boolean().optional() }),
+    z.object({
+      type: z.literal("tool"),
+      name: z.string().min(1),
+      disable_parallel_tool_use: z.boolean().optional(),
+    }),
     z.object({ type: z.literal("none") }),
   ],
-  { error: (issue) => (issue.code === "invalid_union" ? 'must be "auto", "any", "tool" or "none"' : undefined) },
+  {
+    error: (issue) =>
+      issue.code === "invalid_union" ? 'must be "auto", "any", "tool" or "none"' : undefined,
+  },
 );
 
-export const anthropicRequestSchema = z.object({
+const anthropicRequestSchema = z.object({
   model: z.string().min(1, "must not be empty"),
   max_tokens: z.number().int("must be a whole number").min(1, "must be at least 1"),
   messages: z.array(message).min(1, "must contain at least one message"),
@@ -116,7 +133,6 @@ export const anthropicRequestSchema = z.object({
 });
 
 export type AnthropicRequest = z.infer<typeof anthropicRequestSchema>;
-export type AnthropicMessage = AnthropicRequest["messages"][number];
 export type AnthropicUserBlock = z.infer<typeof userBlock>;
 export type AnthropicAssistantBlock = z.infer<typeof assistantBlock>;
 
@@ -124,9 +140,12 @@ export type AnthropicAssistantBlock = z.infer<typeof assistantBlock>;
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === "invalid_type") {
     if (issue.input === undefined) return "is required";
-    return issue.expected === "array" || issue.expected === "object" ? `must be an ${issue.expected}` : `must be a ${issue.expected}`;
+    return issue.expected === "array" || issue.expected === "object"
+      ? `must be an ${issue.expected}`
+      : `must be a ${issue.expected}`;
   }
-  if (issue.code === "invalid_value") return `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}`;
+  if (issue.code === "invalid_value")
+    return `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}`;
   return undefined;
 }
 
@@ -139,5 +158,7 @@ export function parseAnthropicRequest(body: unknown): AnthropicRequest {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const param = issue.path.map(String).join(".");
-  throw new GatewayError("invalid_request", param ? `${param}: ${issue.message}` : issue.message, { param: param || undefined });
+  throw new GatewayError("invalid_request", param ? `${param}: ${issue.message}` : issue.message, {
+    param: param || undefined,
+  });
 }

@@ -72,7 +72,7 @@ function checkToolPairing(turns: Turn[]): void {
     if (pending.size > 0) {
       throw invalid(
         `messages.${turn.firstIndex}.content`,
-        `the previous assistant message has tool_use blocks without a tool_result here: ${[...pending].join(", ")}`,
+        `every tool_use of the previous assistant message needs a tool_result block here; missing: ${[...pending].join(", ")}`,
       );
     }
   }
@@ -142,7 +142,8 @@ function convertToolChoice(body: AnthropicRequest): { toolChoice?: ToolChoice; p
  */
 export function decodeAnthropicRequest(body: unknown): DecodedChatRequest {
   const b = parseAnthropicRequest(body);
-  if (b.messages[0]!.role !== "user") throw invalid("messages.0.role", 'the first message must use the "user" role');
+  if (b.messages[0]!.role !== "user")
+    throw invalid("messages.0.role", 'the first message must use the "user" role');
   const turns = groupTurns(b.messages);
   checkToolPairing(turns);
 

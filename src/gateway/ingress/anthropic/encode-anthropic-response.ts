@@ -1,13 +1,20 @@
 import type { ChatResponse } from "../../canonical/chat.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
-import { anthropicMessageId, switchboardExtension, toAnthropicStopReason, toAnthropicUsage } from "./anthropic-message-fields.js";
+import {
+  anthropicMessageId,
+  switchboardExtension,
+  toAnthropicStopReason,
+  toAnthropicUsage,
+} from "./anthropic-message-fields.js";
 
 /** Anthropic's tool_use.input is an object; "" means a call without arguments. Undefined: not a JSON object. */
 function parseToolInput(args: string): Record<string, unknown> | undefined {
   if (args.trim() === "") return {};
   try {
     const value: unknown = JSON.parse(args);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,12 @@
 import type { ChatStreamEvent, FinishReason, Usage } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
-import { anthropicMessageId, switchboardExtension, toAnthropicStopReason, toAnthropicUsage } from "./anthropic-message-fields.js";
+import {
+  anthropicMessageId,
+  switchboardExtension,
+  toAnthropicStopReason,
+  toAnthropicUsage,
+} from "./anthropic-message-fields.js";
 
 function frame(type: string, data: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -35,7 +40,12 @@ export async function* encodeAnthropicStream(
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: { input_tokens: null, output_tokens: 0, cache_creation_input_tokens: null, cache_read_input_tokens: null },
+      usage: {
+        input_tokens: null,
+        output_tokens: 0,
+        cache_creation_input_tokens: null,
+        cache_read_input_tokens: null,
+      },
     },
   });
 
@@ -57,7 +67,10 @@ export async function* encodeAnthropicStream(
       case "text-delta": {
         if (event.text === "") break;
         if (open?.kind !== "text") yield* startBlock("text", { type: "text", text: "" });
-        yield frame("content_block_delta", { index: open!.index, delta: { type: "text_delta", text: event.text } });
+        yield frame("content_block_delta", {
+          index: open!.index,
+          delta: { type: "text_delta", text: event.text },
+        });
         break;
       }
       case "tool-call-start":
@@ -68,11 +81,17 @@ export async function* encodeAnthropicStream(
         if (event.argumentsDelta === "") break;
         const index = toolBlockIndexes.get(event.index);
         if (index === undefined) {
-          throw new GatewayError("internal", `the upstream stream sent arguments for tool call ${event.index} before starting it`);
+          throw new GatewayError(
+            "internal",
+            `the upstream stream sent arguments for tool call ${event.index} before starting it`,
+          );
         }
         // Adapters stream calls one after another; should a fragment of an earlier call come
         // late, it still carries that call's index, by which the SDKs accumulate.
-        yield frame("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: event.argumentsDelta } });
+        yield frame("content_block_delta", {
+          index,
+          delta: { type: "input_json_delta", partial_json: event.argumentsDelta },
+        });
         break;
       }
       case "finish":
@@ -83,10 +102,14 @@ export async function* encodeAnthropicStream(
         break;
     }
   }
-  if (!finish) throw new GatewayError("upstream_unavailable", "the upstream ended the stream before it finished");
+  if (!finish)
+    throw new GatewayError("upstream_unavailable", "the upstream ended the stream before it finished");
   if (open) yield frame("content_block_stop", { index: open.index });
   yield frame("message_delta", {
-    delta: { stop_reason: toAnthropicStopReason(finish.finishReason, finish.rawFinishReason), stop_sequence: null },
+    delta: {
+      stop_reason: toAnthropicStopReason(finish.finishReason, finish.rawFinishReason),
+      stop_sequence: null,
+    },
     usage: toAnthropicUsage(usage),
     switchboard: switchboardExtension(finish.rawFinishReason, usage),
   });

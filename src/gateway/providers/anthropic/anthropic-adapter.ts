@@ -13,19 +13,25 @@ import { mapAnthropicError } from "./map-anthropic-error.js";
 import type { AnthropicMessage } from "./anthropic-wire-types.js";
 
 const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
-export const ANTHROPIC_API_VERSION = "2023-06-01";
+/** Pinned: 2026-10-21 rejects temperature/top_p/top_k, which canonical requests carry. */
+const ANTHROPIC_API_VERSION = "2023-06-01";
 
 /** Anthropic's Messages API with an API key (`x-api-key`). */
 export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdapter {
   const base = (provider.endpoint ?? ANTHROPIC_BASE_URL).replace(/\/+$/, "");
   const providerName = `anthropic provider ${provider.id}`;
-  const secrets = (): string[] => (provider.credentials.mode === "apiKey" ? [provider.credentials.apiKey] : []);
+  const secrets = (): string[] =>
+    provider.credentials.mode === "apiKey" ? [provider.credentials.apiKey] : [];
 
   function headers(): Record<string, string> {
     return { "x-api-key": requireApiKey(provider), "anthropic-version": ANTHROPIC_API_VERSION };
   }
 
-  async function postMessages(request: ChatRequest, ctx: CallContext, stream: boolean): Promise<UpstreamResponse> {
+  async function postMessages(
+    request: ChatRequest,
+    ctx: CallContext,
+    stream: boolean,
+  ): Promise<UpstreamResponse> {
     const body = convertToAnthropicRequest(request, {
       stream,
       defaultMaxTokens: resolveAnthropicMaxTokens(request, provider),
@@ -57,7 +63,10 @@ export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdap
 
     async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
       const res = await postMessages(request, ctx, false);
-      return mapAnthropicResponse(await readJson<AnthropicMessage>(res, providerName, ctx.signal), providerName);
+      return mapAnthropicResponse(
+        await readJson<AnthropicMessage>(res, providerName, ctx.signal),
+        providerName,
+      );
     },
 
     async chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>> {
@@ -74,7 +83,10 @@ export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdap
     },
 
     async probe(ctx: CallContext): Promise<void> {
-      const res = await sendUpstream({ url: `${base}/v1/models?limit=1`, method: "GET", headers: headers(), providerName }, ctx);
+      const res = await sendUpstream(
+        { url: `${base}/v1/models?limit=1`, method: "GET", headers: headers(), providerName },
+        ctx,
+      );
       const text = await readText(res, providerName, ctx.signal);
       if (res.status >= 300) throw mapAnthropicError(res.status, res.headers, text, providerName, secrets());
     },

@@ -1,8 +1,7 @@
 /** The parts of Anthropic's Messages API wire format the adapter writes and reads. */
 
 export type AnthropicImageSource =
-  | { type: "base64"; media_type: string; data: string }
-  | { type: "url"; url: string };
+  { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
 
 export type AnthropicContentBlockParam =
   | { type: "text"; text: string }
@@ -57,10 +56,17 @@ export type AnthropicStreamEvent =
   | {
       type: "content_block_delta";
       index: number;
-      delta: { type: "text_delta"; text: string } | { type: "input_json_delta"; partial_json: string } | { type: string };
+      delta:
+        | { type: "text_delta"; text: string }
+        | { type: "input_json_delta"; partial_json: string }
+        | { type: string };
     }
   | { type: "content_block_stop"; index: number }
-  | { type: "message_delta"; delta: { stop_reason?: string | null; stop_sequence?: string | null }; usage?: AnthropicUsage }
+  | {
+      type: "message_delta";
+      delta: { stop_reason?: string | null; stop_sequence?: string | null };
+      usage?: AnthropicUsage;
+    }
   | { type: "message_stop" }
   | { type: "ping" }
   | { type: "error"; error?: AnthropicErrorPayload };

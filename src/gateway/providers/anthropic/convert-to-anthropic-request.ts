@@ -1,7 +1,18 @@
-import type { ChatMessage, ChatRequest, ContentPart, ResponseFormat, ToolCall, ToolChoice } from "../../canonical/chat.js";
+import type {
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  ResponseFormat,
+  ToolCall,
+  ToolChoice,
+} from "../../canonical/chat.js";
 import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js";
 import { GatewayError } from "../../../shared/errors.js";
-import type { AnthropicContentBlockParam, AnthropicImageSource, AnthropicMessageParam } from "./anthropic-wire-types.js";
+import type {
+  AnthropicContentBlockParam,
+  AnthropicImageSource,
+  AnthropicMessageParam,
+} from "./anthropic-wire-types.js";
 
 export interface AnthropicRequestOptions {
   stream: boolean;
@@ -45,7 +56,10 @@ const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
 function convertImageSource(part: Extract<ContentPart, { type: "image" }>): AnthropicImageSource {
   if (part.data !== undefined) {
-    if (!part.mediaType) throw invalid("an image sent as base64 data needs its media type (image/png, image/jpeg, image/gif or image/webp)");
+    if (!part.mediaType)
+      throw invalid(
+        "an image sent as base64 data needs its media type (image/png, image/jpeg, image/gif or image/webp)",
+      );
     return { type: "base64", media_type: part.mediaType, data: part.data };
   }
   if (part.url !== undefined) {
@@ -76,7 +90,9 @@ function parseToolInput(call: ToolCall): Record<string, unknown> {
   try {
     parsed = JSON.parse(call.arguments);
   } catch {
-    throw invalid(`the arguments of tool call ${call.id} (${call.name}) are not valid JSON; send them exactly as the model produced them`);
+    throw invalid(
+      `the arguments of tool call ${call.id} (${call.name}) are not valid JSON; send them exactly as the model produced them`,
+    );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw invalid(`the arguments of tool call ${call.id} (${call.name}) must be a JSON object`);
@@ -84,7 +100,9 @@ function parseToolInput(call: ToolCall): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function convertAssistant(message: Extract<ChatMessage, { role: "assistant" }>): AnthropicContentBlockParam[] {
+function convertAssistant(
+  message: Extract<ChatMessage, { role: "assistant" }>,
+): AnthropicContentBlockParam[] {
   const blocks: AnthropicContentBlockParam[] = [];
   if (message.content.trim() !== "") blocks.push({ type: "text", text: message.content });
   for (const call of message.toolCalls) {
@@ -98,7 +116,11 @@ function convertAssistant(message: Extract<ChatMessage, { role: "assistant" }>):
  * Anthropic needs user and assistant turns to alternate, so consecutive tool results (and a user
  * text after them) form one user turn.
  */
-function appendTurn(turns: AnthropicMessageParam[], role: "user" | "assistant", blocks: AnthropicContentBlockParam[]): void {
+function appendTurn(
+  turns: AnthropicMessageParam[],
+  role: "user" | "assistant",
+  blocks: AnthropicContentBlockParam[],
+): void {
   if (blocks.length === 0) return;
   const last = turns.at(-1);
   if (last?.role !== role) {
@@ -116,7 +138,10 @@ function appendTurn(turns: AnthropicMessageParam[], role: "user" | "assistant", 
   }
 }
 
-function convertToolChoice(choice: ToolChoice | undefined, parallelToolCalls: boolean | undefined): Record<string, unknown> | undefined {
+function convertToolChoice(
+  choice: ToolChoice | undefined,
+  parallelToolCalls: boolean | undefined,
+): Record<string, unknown> | undefined {
   if (choice === "none") return { type: "none" };
   const base =
     choice === undefined || choice === "auto"
@@ -128,14 +153,21 @@ function convertToolChoice(choice: ToolChoice | undefined, parallelToolCalls: bo
   return choice === undefined ? undefined : base;
 }
 
-function jsonInstruction(format: ResponseFormat | undefined, options: AnthropicRequestOptions): string | undefined {
+function jsonInstruction(
+  format: ResponseFormat | undefined,
+  options: AnthropicRequestOptions,
+): string | undefined {
   if (format?.type === "json_object") return JSON_OBJECT_INSTRUCTION;
-  if (format?.type === "json_schema" && options.jsonSchema === "instruction") return jsonSchemaInstruction(format.schema);
+  if (format?.type === "json_schema" && options.jsonSchema === "instruction")
+    return jsonSchemaInstruction(format.schema);
   return undefined;
 }
 
 /** Builds a Messages API body from a canonical request. Pure: no I/O, no provider lookups. */
-export function convertToAnthropicRequest(request: ChatRequest, options: AnthropicRequestOptions): Record<string, unknown> {
+export function convertToAnthropicRequest(
+  request: ChatRequest,
+  options: AnthropicRequestOptions,
+): Record<string, unknown> {
   const systemParts: string[] = [];
   const turns: AnthropicMessageParam[] = [];
   for (const message of request.messages) {

@@ -84,9 +84,16 @@ export function mapAnthropicError(
   let payload: AnthropicErrorPayload;
   try {
     const parsed = JSON.parse(bodyText) as AnthropicErrorBody;
-    payload = parsed.error && typeof parsed.error === "object" ? parsed.error : { message: bodyText.slice(0, 300) };
+    payload =
+      parsed.error && typeof parsed.error === "object" ? parsed.error : { message: bodyText.slice(0, 300) };
   } catch {
     payload = { message: bodyText.slice(0, 300) || undefined };
   }
-  return mapAnthropicErrorPayload(payload, status, parseRetryAfter(headers["retry-after"]), providerName, secrets);
+  return mapAnthropicErrorPayload(
+    payload,
+    status,
+    parseRetryAfter(headers["retry-after"]),
+    providerName,
+    secrets,
+  );
 }

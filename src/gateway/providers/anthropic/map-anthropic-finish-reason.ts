@@ -1,7 +1,10 @@
 import type { FinishReason } from "../../canonical/chat.js";
 
 /** Maps Anthropic's stop_reason into the OpenAI set; the raw reason is kept by the callers. */
-export function mapAnthropicFinishReason(raw: string | null | undefined, sawToolCalls: boolean): FinishReason {
+export function mapAnthropicFinishReason(
+  raw: string | null | undefined,
+  sawToolCalls: boolean,
+): FinishReason {
   switch (raw) {
     case "max_tokens":
     case "model_context_window_exceeded":

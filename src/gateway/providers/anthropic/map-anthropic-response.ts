@@ -6,7 +6,9 @@ import type { AnthropicMessage } from "./anthropic-wire-types.js";
 
 export function mapAnthropicResponse(body: AnthropicMessage, providerName: string): ChatResponse {
   if (!Array.isArray(body.content)) {
-    throw new GatewayError("upstream_unavailable", `${providerName} returned a message without content`, { provider: providerName });
+    throw new GatewayError("upstream_unavailable", `${providerName} returned a message without content`, {
+      provider: providerName,
+    });
   }
   let content = "";
   const toolCalls: ToolCall[] = [];

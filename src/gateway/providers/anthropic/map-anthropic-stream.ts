@@ -12,7 +12,10 @@ interface ToolBlock {
 }
 
 /** message_delta counts are cumulative and win; input and cache counts often only come in message_start. */
-function combineUsage(start: AnthropicUsage | undefined, delta: AnthropicUsage | undefined): AnthropicUsage | undefined {
+function combineUsage(
+  start: AnthropicUsage | undefined,
+  delta: AnthropicUsage | undefined,
+): AnthropicUsage | undefined {
   if (!start && !delta) return undefined;
   return {
     input_tokens: delta?.input_tokens ?? start?.input_tokens,
@@ -43,10 +46,18 @@ export async function* mapAnthropicStream(
     try {
       event = JSON.parse(sse.data) as AnthropicStreamEvent;
     } catch {
-      throw new GatewayError("upstream_unavailable", `${providerName} sent a stream event that is not JSON`, { provider: providerName });
+      throw new GatewayError("upstream_unavailable", `${providerName} sent a stream event that is not JSON`, {
+        provider: providerName,
+      });
     }
     if (sse.event === "error" || event.type === "error") {
-      throw mapAnthropicErrorPayload((event as { error?: object }).error ?? {}, undefined, undefined, providerName, secrets);
+      throw mapAnthropicErrorPayload(
+        (event as { error?: object }).error ?? {},
+        undefined,
+        undefined,
+        providerName,
+        secrets,
+      );
     }
     switch (event.type) {
       case "message_start":
@@ -82,7 +93,8 @@ export async function* mapAnthropicStream(
       case "content_block_stop": {
         const tool = toolBlocks.get(event.index);
         // A tool called without arguments streams no JSON at all; clients still need a JSON object.
-        if (tool && !tool.sawArguments) yield { type: "tool-call-delta", index: tool.index, argumentsDelta: "{}" };
+        if (tool && !tool.sawArguments)
+          yield { type: "tool-call-delta", index: tool.index, argumentsDelta: "{}" };
         break;
       }
       case "message_delta":
@@ -102,7 +114,9 @@ export async function* mapAnthropicStream(
     }
   }
   if (!finished) {
-    throw new GatewayError("upstream_unavailable", `${providerName} ended the stream before it finished`, { provider: providerName });
+    throw new GatewayError("upstream_unavailable", `${providerName} ended the stream before it finished`, {
+      provider: providerName,
+    });
   }
   const usage = mapAnthropicUsage(combineUsage(startUsage, deltaUsage));
   if (usage) yield { type: "usage", usage };

@@ -23,11 +23,12 @@ const AUTHENTICATION_ERRORS = new Set([
   "MissingAuthenticationTokenException",
   "ExpiredTokenException",
   "InvalidClientTokenId",
-  "CredentialsProviderError",
-  "TokenProviderError",
 ]);
 
-const CONTEXT_LENGTH = /too long|too many (input )?tokens|context (length|window)|max(imum)? (input )?tokens|exceeds? the maximum/i;
+/** Raised inside the gateway when the SDK's credential chain finds nothing usable. */
+const CREDENTIAL_LOADING_ERRORS = new Set(["CredentialsProviderError", "TokenProviderError"]);
+
+const CONTEXT_LENGTH = /too long|too many (input )?tokens|context (length|window)/i;
 
 function classify(name: string, message: string, status: number | undefined): ErrorClass {
   if (AUTHENTICATION_ERRORS.has(name)) return "authentication";
@@ -75,7 +76,15 @@ export function mapBedrockError(
   const sdk = (err ?? {}) as SdkError;
   const name = sdk.name ?? "Error";
   if (signal.aborted || name === "AbortError") return mapTransportError(err, providerName, signal);
-  if (name === "TimeoutError") {
+  if (CREDENTIAL_LOADING_ERRORS.has(name)) {
+    return new GatewayError(
+      "authentication",
+      `${providerName}: the gateway could not load AWS credentials (${name}); check the workload identity (IRSA or EKS Pod Identity) or the credentials Secret of its LLMProvider`,
+      { provider: providerName, cause: err },
+    );
+  }
+  // The SDK's HTTP handler also names a reset connection (ECONNRESET, EPIPE) a TimeoutError.
+  if (name === "TimeoutError" && (sdk.code === undefined || sdk.code === "ETIMEDOUT")) {
     return new GatewayError("timeout", `${providerName} did not answer in time`, { provider: providerName, cause: err });
   }
   if (!isServiceError(sdk)) {

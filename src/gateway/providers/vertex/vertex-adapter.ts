@@ -12,6 +12,7 @@ import { createVertexAuth } from "./vertex-auth.js";
 import { convertToGeminiRequest } from "./convert-to-gemini-request.js";
 import { mapGeminiResponse } from "./map-gemini-response.js";
 import { mapGeminiStream } from "./map-gemini-stream.js";
+import { readGeminiSse } from "./read-gemini-sse.js";
 import { mapGoogleError } from "./map-google-error.js";
 import {
   convertToClaudeOnVertexRequest,
@@ -117,7 +118,7 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
       // Without alt=sse Vertex streams one JSON array, which an SSE reader would never see events in.
       const url = `${modelUrl("google", request.model, "streamGenerateContent")}?alt=sse`;
       const res = await post(url, convertToGeminiRequest(request), ctx, true, mapGoogleError);
-      return mapGeminiStream(readSse(res, providerName, ctx.signal), providerName);
+      return mapGeminiStream(readGeminiSse(res, providerName, ctx.signal), providerName);
     },
 
     async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

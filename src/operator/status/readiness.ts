@@ -1,0 +1,39 @@
+import type { Diagnostic } from "../../shared/compile.js";
+import type { CompileOutcome } from "../compile-outcome.js";
+import type { DesiredCondition } from "./conditions.js";
+
+const MAX_MESSAGE = 1024;
+
+/** Joins diagnostic messages into one condition message of bounded size. */
+export function describeDiagnostics(diagnostics: readonly Diagnostic[]): string {
+  const text = diagnostics.map((d) => d.message).join("; ");
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}
+
+/**
+ * Ready for a valid resource: True only once the published snapshot carries this generation, so
+ * Ready=True means "the gateways are told to serve exactly this spec".
+ */
+export function readyFromPublication(
+  outcome: CompileOutcome,
+  publishedGeneration: number | undefined,
+  generation: number | undefined,
+  published: boolean,
+): DesiredCondition {
+  if (published && publishedGeneration === generation) {
+    return { type: "Ready", status: "True", reason: "Published", message: `served by gateway config ${outcome.published!.version}` };
+  }
+  if (outcome.blockingErrors.length > 0) {
+    const first = outcome.blockingErrors[0]!;
+    const more = outcome.blockingErrors.length > 1 ? ` (and ${outcome.blockingErrors.length - 1} more)` : "";
+    return {
+      type: "Ready",
+      status: "False",
+      reason: "ConfigNotPublished",
+      message: describeDiagnostics([
+        { ...first, message: `this generation is not live: the gateway config keeps its last good version because ${first.resource} is invalid: ${first.message}${more}` },
+      ]),
+    };
+  }
+  return { type: "Ready", status: "Unknown", reason: "Publishing", message: "the gateway config snapshot is being published" };
+}

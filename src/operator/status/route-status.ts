@@ -1,0 +1,71 @@
+import type { z } from "zod";
+import type { LLMRoute, llmRouteStatusSchema } from "../../shared/schemas/llm-route.js";
+import { resourceKey, type CompileOutcome } from "../compile-outcome.js";
+import type { MergedGatewayState } from "../gateway-state/merge-gateway-states.js";
+import { mergeConditions, unknownConditions, type DesiredCondition } from "./conditions.js";
+import { describeDiagnostics, readyFromPublication } from "./readiness.js";
+
+export type LLMRouteStatus = z.infer<typeof llmRouteStatusSchema>;
+
+export const ROUTE_CONDITION_TYPES = ["Ready", "ResolvedRefs"] as const;
+const REF_REASONS = new Set(["ProviderNotFound", "ModelNotFound"]);
+
+/** The status an LLMRoute should have; undefined when there is nothing new to say yet. */
+export function desiredRouteStatus(
+  route: LLMRoute,
+  outcome: CompileOutcome,
+  state: MergedGatewayState | undefined,
+  now: Date = new Date(),
+): LLMRouteStatus | undefined {
+  const namespace = route.metadata.namespace ?? "default";
+  const key = resourceKey("LLMRoute", namespace, route.metadata.name);
+  const generation = route.metadata.generation;
+  const current = route.status;
+
+  if (!outcome.compiledGenerations.has(key) || outcome.compiledGenerations.get(key) !== generation) {
+    if (current?.conditions?.length) return undefined;
+    return {
+      ...current,
+      conditions: mergeConditions(undefined, unknownConditions(ROUTE_CONDITION_TYPES, "the operator has not compiled this generation yet"), generation, now),
+    };
+  }
+
+  const errors = (outcome.diagnostics.get(key) ?? []).filter((d) => d.severity === "error");
+  const refErrors = errors.filter((d) => REF_REASONS.has(d.reason));
+  let resolvedRefs: DesiredCondition;
+  if (refErrors.length > 0) {
+    resolvedRefs = { type: "ResolvedRefs", status: "False", reason: refErrors[0]!.reason, message: describeDiagnostics(refErrors) };
+  } else if (errors.some((d) => d.reason === "InvalidSpec")) {
+    resolvedRefs = { type: "ResolvedRefs", status: "Unknown", reason: "InvalidSpec", message: "references are not checked until the spec is valid" };
+  } else {
+    resolvedRefs = {
+      type: "ResolvedRefs",
+      status: "True",
+      reason: "AllRefsResolved",
+      message: `all ${route.spec.targets.length} target${route.spec.targets.length === 1 ? "" : "s"} name an existing provider model in namespace "${namespace}"`,
+    };
+  }
+  const routeId = `${namespace}/${route.metadata.name}`;
+  const published = outcome.published?.routes.find((r) => r.id === routeId);
+  const ready: DesiredCondition =
+    errors.length > 0
+      ? { type: "Ready", status: "False", reason: errors[0]!.reason, message: describeDiagnostics(errors) }
+      : readyFromPublication(outcome, published?.generation, generation, published !== undefined);
+
+  const targets = route.spec.targets.map((target) => {
+    const providerState = state?.providers.get(`${namespace}/${target.provider}`);
+    const modelState = providerState?.models.get(target.model);
+    return {
+      provider: target.provider,
+      model: target.model,
+      health: modelState?.health ?? "unknown",
+      ...(modelState ? { circuit: modelState.circuit } : {}),
+    };
+  });
+
+  return {
+    observedGeneration: generation,
+    conditions: mergeConditions(current?.conditions, [ready, resolvedRefs], generation, now),
+    targets,
+  };
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import type { ChatMessage, ChatRequest } from "../../../../../src/gateway/canonical/chat.js";
+import { convertToBedrockRequest } from "../../../../../src/gateway/providers/bedrock/convert-to-bedrock-request.js";
+import { GatewayError } from "../../../../../src/shared/errors.js";
+
+const MODEL = "amazon.nova-lite-v1:0";
+const TOOL = { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } };
+
+function user(text: string): ChatMessage {
+  return { role: "user", content: [{ type: "text", text }] };
+}
+
+function request(overrides: Partial<ChatRequest>): ChatRequest {
+  return { model: MODEL, messages: [user("hi")], ...overrides };
+}
+
+const toolTurn: ChatMessage[] = [
+  user("weather in Oslo and Rome?"),
+  {
+    role: "assistant",
+    content: "",
+    toolCalls: [
+      { id: "t1", name: "get_weather", arguments: '{"city":"Oslo"}' },
+      { id: "t2", name: "lookup_city", arguments: "" },
+    ],
+  },
+  { role: "tool", toolCallId: "t1", content: "5C" },
+  { role: "tool", toolCallId: "t2", content: "failed", isError: true },
+];
+
+describe("convertToBedrockRequest", () => {
+  it("moves system messages to `system` and maps sampling options to inferenceConfig", () => {
+    const input = convertToBedrockRequest(
+      request({
+        messages: [{ role: "system", content: "Be brief." }, user("hi"), { role: "system", content: "  " }],
+        maxTokens: 10,
+        temperature: 0,
+        topP: 1,
+        stop: ["\n\n"],
+      }),
+    );
+    expect(input).toEqual({
+      modelId: MODEL,
+      system: [{ text: "Be brief." }],
+      messages: [{ role: "user", content: [{ text: "hi" }] }],
+      inferenceConfig: { maxTokens: 10, temperature: 0, topP: 1, stopSequences: ["\n\n"] },
+    });
+  });
+
+  it("maps tool calls to toolUse blocks and merges consecutive tool results into one user turn", () => {
+    const input = convertToBedrockRequest(request({ messages: toolTurn, tools: [TOOL] }));
+    expect(input.messages).toEqual([
+      { role: "user", content: [{ text: "weather in Oslo and Rome?" }] },
+      {
+        role: "assistant",
+        content: [
+          { toolUse: { toolUseId: "t1", name: "get_weather", input: { city: "Oslo" } } },
+          { toolUse: { toolUseId: "t2", name: "lookup_city", input: {} } },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          { toolResult: { toolUseId: "t1", content: [{ text: "5C" }] } },
+          { toolResult: { toolUseId: "t2", content: [{ text: "failed" }], status: "error" } },
+        ],
+      },
+    ]);
+  });
+
+  it("adds a spec for every tool the history uses that the request does not declare", () => {
+    const input = convertToBedrockRequest(request({ messages: toolTurn, tools: [TOOL] }));
+    expect(input.toolConfig?.tools?.map((t) => t.toolSpec?.name)).toEqual(["get_weather", "lookup_city"]);
+    expect(input.toolConfig?.tools?.[1]).toEqual({ toolSpec: { name: "lookup_city", inputSchema: { json: { type: "object", properties: {} } } } });
+  });
+
+  it("keeps a toolConfig for tool history even with tool_choice none, and omits tools otherwise", () => {
+    const withHistory = convertToBedrockRequest(request({ messages: toolTurn, tools: [TOOL], toolChoice: "none" }));
+    expect(withHistory.toolConfig?.tools?.map((t) => t.toolSpec?.name)).toEqual(["get_weather", "lookup_city"]);
+    expect(withHistory.toolConfig?.toolChoice).toBeUndefined();
+    const withoutHistory = convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "none" }));
+    expect(withoutHistory.toolConfig).toBeUndefined();
+    const noTools = convertToBedrockRequest(request({ messages: toolTurn }));
+    expect(noTools.toolConfig?.tools).toHaveLength(2);
+  });
+
+  it("maps tool choice: auto is Bedrock's default, required is any, a name is tool", () => {
+    expect(convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "auto" })).toolConfig?.toolChoice).toBeUndefined();
+    expect(convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "required" })).toolConfig?.toolChoice).toEqual({ any: {} });
+    expect(convertToBedrockRequest(request({ tools: [TOOL], toolChoice: { name: "get_weather" } })).toolConfig?.toolChoice).toEqual({
+      tool: { name: "get_weather" },
+    });
+  });
+
+  it("drops empty text blocks and messages left empty, then keeps roles alternating", () => {
+    const input = convertToBedrockRequest(
+      request({
+        messages: [
+          user("first"),
+          { role: "assistant", content: "", toolCalls: [] },
+          { role: "user", content: [{ type: "text", text: "" }, { type: "text", text: "second" }] },
+        ],
+      }),
+    );
+    expect(input.messages).toEqual([{ role: "user", content: [{ text: "first" }, { text: "second" }] }]);
+  });
+
+  it("sends base64 images as bytes with their format and refuses what Bedrock cannot take", () => {
+    const input = convertToBedrockRequest(
+      request({ messages: [{ role: "user", content: [{ type: "image", mediaType: "image/jpeg", data: Buffer.from("jpg").toString("base64") }] }] }),
+    );
+    const image = input.messages?.[0]?.content?.[0]?.image;
+    expect(image?.format).toBe("jpeg");
+    expect(Buffer.from(image?.source?.bytes as Uint8Array).toString()).toBe("jpg");
+    const remote = () => convertToBedrockRequest(request({ messages: [{ role: "user", content: [{ type: "image", url: "https://x/y.png" }] }] }));
+    expect(remote).toThrow(GatewayError);
+    const bmp = () => convertToBedrockRequest(request({ messages: [{ role: "user", content: [{ type: "image", url: "data:image/bmp;base64,AA==" }] }] }));
+    expect(bmp).toThrow(/png, jpeg, gif and webp/);
+  });
+
+  it("refuses tool call arguments that are not JSON", () => {
+    const bad: ChatMessage[] = [user("x"), { role: "assistant", content: "", toolCalls: [{ id: "t", name: "f", arguments: "{oops" }] }];
+    expect(() => convertToBedrockRequest(request({ messages: bad }))).toThrow(/not valid JSON/);
+  });
+
+  it("maps a JSON schema response format to outputConfig", () => {
+    const schema = { type: "object", properties: { a: { type: "string" } }, required: ["a"], additionalProperties: false };
+    const input = convertToBedrockRequest(request({ responseFormat: { type: "json_schema", name: "answer", schema } }));
+    expect(input.outputConfig).toEqual({
+      textFormat: { type: "json_schema", structure: { jsonSchema: { name: "answer", schema: JSON.stringify(schema) } } },
+    });
+    expect(convertToBedrockRequest(request({ responseFormat: { type: "json_object" } })).outputConfig).toBeUndefined();
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import type { ConverseCommandOutput } from "@aws-sdk/client-bedrock-runtime";
+import { mapBedrockFinishReason } from "../../../../../src/gateway/providers/bedrock/map-bedrock-finish-reason.js";
+import { mapBedrockResponse } from "../../../../../src/gateway/providers/bedrock/map-bedrock-response.js";
+import { mapBedrockUsage } from "../../../../../src/gateway/providers/bedrock/map-bedrock-usage.js";
+
+function output(partial: Partial<ConverseCommandOutput>): ConverseCommandOutput {
+  return { $metadata: { requestId: "req-1" }, output: undefined, stopReason: undefined, usage: undefined, metrics: undefined, ...partial };
+}
+
+describe("mapBedrockResponse", () => {
+  it("joins text blocks and turns toolUse blocks into tool calls with JSON arguments", () => {
+    const response = mapBedrockResponse(
+      output({
+        output: {
+          message: {
+            role: "assistant",
+            content: [{ text: "Let me " }, { text: "check." }, { toolUse: { toolUseId: "t1", name: "get_weather", input: { city: "Oslo" } } }],
+          },
+        },
+        stopReason: "tool_use",
+        usage: { inputTokens: 12, outputTokens: 7, totalTokens: 19 },
+      }),
+      "m",
+      "bedrock test",
+    );
+    expect(response).toEqual({
+      id: "req-1",
+      model: "m",
+      content: "Let me check.",
+      toolCalls: [{ id: "t1", name: "get_weather", arguments: '{"city":"Oslo"}' }],
+      finishReason: "tool_calls",
+      rawFinishReason: "tool_use",
+      usage: { inputTokens: 12, outputTokens: 7, estimated: false },
+    });
+  });
+
+  it("leaves usage undefined when Bedrock sent none, and fails without a message", () => {
+    const response = mapBedrockResponse(output({ output: { message: { role: "assistant", content: [{ text: "x" }] } }, stopReason: "end_turn" }), "m", "b");
+    expect(response.usage).toBeUndefined();
+    expect(() => mapBedrockResponse(output({}), "m", "b")).toThrow(/without a message/);
+  });
+});
+
+describe("mapBedrockFinishReason", () => {
+  it.each([
+    ["end_turn", false, "stop"],
+    ["stop_sequence", false, "stop"],
+    ["end_turn", true, "tool_calls"],
+    ["tool_use", true, "tool_calls"],
+    ["max_tokens", false, "length"],
+    ["model_context_window_exceeded", false, "length"],
+    ["guardrail_intervened", false, "content_filter"],
+    ["content_filtered", false, "content_filter"],
+    ["malformed_tool_use", false, "stop"],
+  ] as const)("%s (tool calls: %s) → %s", (raw, sawTools, expected) => {
+    expect(mapBedrockFinishReason(raw, sawTools)).toBe(expected);
+  });
+});
+
+describe("mapBedrockUsage", () => {
+  it("counts cache reads and writes in the input total and reports them alongside", () => {
+    expect(mapBedrockUsage({ inputTokens: 10, outputTokens: 3, totalTokens: 113, cacheReadInputTokens: 80, cacheWriteInputTokens: 20 })).toEqual({
+      inputTokens: 110,
+      outputTokens: 3,
+      cacheReadTokens: 80,
+      cacheWriteTokens: 20,
+      estimated: false,
+    });
+    expect(mapBedrockUsage(undefined)).toBeUndefined();
+  });
+});

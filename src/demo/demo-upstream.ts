@@ -51,10 +51,19 @@ export function createDemoUpstream(): FastifyInstance {
   }));
 
   app.post("/v1/chat/completions", async (request, reply) => {
-    const body = request.body as { model: string; messages: DemoMessage[]; stream?: boolean; stream_options?: { include_usage?: boolean } };
+    const body = request.body as {
+      model: string;
+      messages: DemoMessage[];
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+    };
     const text = answerFor(body.messages ?? []);
     const promptTokens = tokens(JSON.stringify(body.messages ?? []));
-    const usage = { prompt_tokens: promptTokens, completion_tokens: tokens(text), total_tokens: promptTokens + tokens(text) };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: tokens(text),
+      total_tokens: promptTokens + tokens(text),
+    };
     const id = `chatcmpl-demo-${Date.now()}`;
     const created = Math.floor(Date.now() / 1000);
     if (!body.stream) {
@@ -76,14 +85,21 @@ export function createDemoUpstream(): FastifyInstance {
     for (const word of text.split(/(?<= )/)) res.write(chunk({ content: word }, null));
     res.write(chunk({}, "stop"));
     if (body.stream_options?.include_usage) {
-      res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage })}\n\n`,
+      );
     }
     res.end("data: [DONE]\n\n");
     return reply;
   });
 
   app.post("/v1/embeddings", async (request) => {
-    const body = request.body as { model: string; input: string | string[]; dimensions?: number; encoding_format?: string };
+    const body = request.body as {
+      model: string;
+      input: string | string[];
+      dimensions?: number;
+      encoding_format?: string;
+    };
     const inputs = typeof body.input === "string" ? [body.input] : body.input;
     const dimensions = body.dimensions ?? 256;
     const promptTokens = inputs.reduce((n, t) => n + tokens(t), 0);
@@ -95,7 +111,10 @@ export function createDemoUpstream(): FastifyInstance {
         return {
           object: "embedding",
           index,
-          embedding: body.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector,
+          embedding:
+            body.encoding_format === "base64"
+              ? Buffer.from(new Float32Array(vector).buffer).toString("base64")
+              : vector,
         };
       }),
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },

@@ -120,7 +120,12 @@ function resolveCredentials(
     const message = `Secret "${ref.name}" not found in namespace "${namespace}"; create it or fix spec.credentials.secretRef.name`;
     return {
       credentials: { mode: "unresolved", reason: "SecretNotFound", message },
-      diagnostic: { severity: "warning", field: "spec.credentials.secretRef.name", reason: "SecretNotFound", message },
+      diagnostic: {
+        severity: "warning",
+        field: "spec.credentials.secretRef.name",
+        reason: "SecretNotFound",
+        message,
+      },
     };
   }
   const value = readSecretKey(secret, ref.key);
@@ -128,7 +133,12 @@ function resolveCredentials(
     const message = `Secret "${ref.name}" has no key "${ref.key}"; add it or fix spec.credentials.secretRef.key`;
     return {
       credentials: { mode: "unresolved", reason: "KeyNotFound", message },
-      diagnostic: { severity: "warning", field: "spec.credentials.secretRef.key", reason: "KeyNotFound", message },
+      diagnostic: {
+        severity: "warning",
+        field: "spec.credentials.secretRef.key",
+        reason: "KeyNotFound",
+        message,
+      },
     };
   }
   return { credentials: { mode: "apiKey", apiKey: value.trim() } };
@@ -138,7 +148,10 @@ function checkProviderRules(provider: LLMProvider): Array<{ field: string; messa
   const problems: Array<{ field: string; message: string }> = [];
   const { spec } = provider;
   if (ENDPOINT_REQUIRED.has(spec.type) && !spec.endpoint) {
-    problems.push({ field: "spec.endpoint", message: `spec.endpoint is required when spec.type is ${spec.type}` });
+    problems.push({
+      field: "spec.endpoint",
+      message: `spec.endpoint is required when spec.type is ${spec.type}`,
+    });
   }
   const modes = ["secretRef", "workloadIdentity", "none"].filter(
     (mode) => spec.credentials[mode as keyof typeof spec.credentials] !== undefined,
@@ -150,7 +163,10 @@ function checkProviderRules(provider: LLMProvider): Array<{ field: string; messa
     });
   }
   if (spec.type === "vertex" && (!spec.project || !spec.region)) {
-    problems.push({ field: "spec.project", message: "spec.project and spec.region are required when spec.type is vertex" });
+    problems.push({
+      field: "spec.project",
+      message: "spec.project and spec.region are required when spec.type is vertex",
+    });
   }
   if (spec.type === "bedrock" && !spec.region) {
     problems.push({ field: "spec.region", message: "spec.region is required when spec.type is bedrock" });
@@ -158,7 +174,10 @@ function checkProviderRules(provider: LLMProvider): Array<{ field: string; messa
   const seen = new Set<string>();
   spec.models.forEach((model, index) => {
     if (seen.has(model.name)) {
-      problems.push({ field: `spec.models[${index}].name`, message: `model name "${model.name}" is listed twice in spec.models` });
+      problems.push({
+        field: `spec.models[${index}].name`,
+        message: `model name "${model.name}" is listed twice in spec.models`,
+      });
     }
     seen.add(model.name);
   });
@@ -181,7 +200,11 @@ function compileModel(model: LLMProvider["spec"]["models"][number]): CompiledMod
   };
 }
 
-function compileProvider(provider: LLMProvider, namespace: string, credentials: ResolvedCredentials): CompiledProvider {
+function compileProvider(
+  provider: LLMProvider,
+  namespace: string,
+  credentials: ResolvedCredentials,
+): CompiledProvider {
   const { spec } = provider;
   const timeouts = { ...DEFAULTS.timeouts, ...spec.timeouts };
   const health = { ...DEFAULTS.healthCheck, ...spec.healthCheck };
@@ -228,7 +251,11 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
   const routes: Array<{ resource: LLMRoute; source?: string; namespace: string }> = [];
 
   for (const item of items) {
-    const obj = item.object as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: string; namespace?: string } };
+    const obj = item.object as {
+      apiVersion?: unknown;
+      kind?: unknown;
+      metadata?: { name?: string; namespace?: string };
+    };
     if (!obj || typeof obj !== "object") continue;
     const namespace = obj.metadata?.namespace ?? defaultNamespace;
     const kind = typeof obj.kind === "string" ? obj.kind : "<no kind>";
@@ -258,17 +285,33 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
   for (const { resource, source, namespace } of providers) {
     const id = resourceId("LLMProvider", namespace, resource.metadata.name);
     if (compiledProviders.has(`${namespace}/${resource.metadata.name}`)) {
-      diagnostics.push({ severity: "error", resource: id, source, reason: "Duplicate", message: `${id} is defined twice` });
+      diagnostics.push({
+        severity: "error",
+        resource: id,
+        source,
+        reason: "Duplicate",
+        message: `${id} is defined twice`,
+      });
       continue;
     }
     const problems = checkProviderRules(resource);
     for (const problem of problems) {
-      diagnostics.push({ severity: "error", resource: id, source, field: problem.field, reason: "InvalidSpec", message: problem.message });
+      diagnostics.push({
+        severity: "error",
+        resource: id,
+        source,
+        field: problem.field,
+        reason: "InvalidSpec",
+        message: problem.message,
+      });
     }
     if (problems.length > 0) continue;
     const { credentials, diagnostic } = resolveCredentials(resource, namespace, secrets);
     if (diagnostic) diagnostics.push({ ...diagnostic, resource: id, source });
-    compiledProviders.set(`${namespace}/${resource.metadata.name}`, compileProvider(resource, namespace, credentials));
+    compiledProviders.set(
+      `${namespace}/${resource.metadata.name}`,
+      compileProvider(resource, namespace, credentials),
+    );
   }
 
   const compiledRoutes: CompiledRoute[] = [];
@@ -282,7 +325,8 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
     for (const [index, name] of [spec.model, ...(spec.aliases ?? [])].entries()) {
       const owner = modelOwners.get(name);
       const field = index === 0 ? "spec.model" : `spec.aliases[${index - 1}]`;
-      if (owner && owner !== id) fail(field, "ModelConflict", `model name "${name}" is already served by ${owner}`);
+      if (owner && owner !== id)
+        fail(field, "ModelConflict", `model name "${name}" is already served by ${owner}`);
       else modelOwners.set(name, id);
     }
     const kinds = new Set<string>();
@@ -307,9 +351,19 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
         return;
       }
       kinds.add(model.kind);
-      targets.push({ providerId: provider.id, model: model.name, weight: target.weight ?? 1, priority: target.priority ?? index });
+      targets.push({
+        providerId: provider.id,
+        model: model.name,
+        weight: target.weight ?? 1,
+        priority: target.priority ?? index,
+      });
     });
-    if (kinds.size > 1) fail("spec.targets", "MixedKinds", "spec.targets mixes chat and embedding models; use one kind per route");
+    if (kinds.size > 1)
+      fail(
+        "spec.targets",
+        "MixedKinds",
+        "spec.targets mixes chat and embedding models; use one kind per route",
+      );
     const kind = kinds.has("embedding") ? "embedding" : "chat";
     if (kind === "embedding" && targets.length > 1) {
       const served = new Set(

@@ -4,7 +4,10 @@ import { parseAllDocuments } from "yaml";
 import type { SourcedObject } from "./compile.js";
 
 export class ManifestError extends Error {
-  constructor(readonly source: string, message: string) {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
     super(`${source}: ${message}`);
     this.name = "ManifestError";
   }

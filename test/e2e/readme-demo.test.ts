@@ -18,8 +18,19 @@ describe("README demo: switchboard gateway --manifests config/samples/demo --dem
     await cp(path.join(REPO_ROOT, "config/samples/demo"), dir, { recursive: true });
     const [gatewayPort, demoPort] = [await freePort(), await freePort()];
     const providerFile = path.join(dir, "demo-provider.yaml");
-    await writeFile(providerFile, (await readFile(providerFile, "utf8")).replace("127.0.0.1:8081", `127.0.0.1:${demoPort}`));
-    cli = runCli(["gateway", "--manifests", dir, "--port", String(gatewayPort), "--demo-upstream", String(demoPort)]);
+    await writeFile(
+      providerFile,
+      (await readFile(providerFile, "utf8")).replace("127.0.0.1:8081", `127.0.0.1:${demoPort}`),
+    );
+    cli = runCli([
+      "gateway",
+      "--manifests",
+      dir,
+      "--port",
+      String(gatewayPort),
+      "--demo-upstream",
+      String(demoPort),
+    ]);
     baseUrl = `http://127.0.0.1:${gatewayPort}`;
     await waitForHttp(`${baseUrl}/readyz`);
   });
@@ -33,11 +44,17 @@ describe("README demo: switchboard gateway --manifests config/samples/demo --dem
     const res = await fetch(`${baseUrl}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "switchboard-demo", messages: [{ role: "user", content: "Hello, Switchboard" }] }),
+      body: JSON.stringify({
+        model: "switchboard-demo",
+        messages: [{ role: "user", content: "Hello, Switchboard" }],
+      }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-switchboard-route")).toBe("default/switchboard-demo");
-    const body = (await res.json()) as { choices: Array<{ message: { content: string } }>; usage: { prompt_tokens: number } };
+    const body = (await res.json()) as {
+      choices: Array<{ message: { content: string } }>;
+      usage: { prompt_tokens: number };
+    };
     expect(body.choices[0]!.message.content).toBe("[switchboard demo upstream] You said: Hello, Switchboard");
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
   });
@@ -77,7 +94,10 @@ describe("README demo: switchboard gateway --manifests config/samples/demo --dem
       max_tokens: 256,
       messages: [{ role: "user", content: "Hello from Anthropic's SDK" }],
     });
-    expect(message.content[0]).toMatchObject({ type: "text", text: "[switchboard demo upstream] You said: Hello from Anthropic's SDK" });
+    expect(message.content[0]).toMatchObject({
+      type: "text",
+      text: "[switchboard demo upstream] You said: Hello from Anthropic's SDK",
+    });
     expect(message.stop_reason).toBe("end_turn");
   });
 
@@ -86,13 +106,23 @@ describe("README demo: switchboard gateway --manifests config/samples/demo --dem
     const original = await readFile(routes, "utf8");
     await writeFile(routes, original.replace("model: demo-chat", "model: no-such-model"));
     await cli.waitForOutput(/config refused/);
-    expect(cli.output()).toContain('demo-routes.yaml: LLMRoute/default/switchboard-demo: LLMProvider \\"demo-upstream\\" has no model \\"no-such-model\\"');
+    expect(cli.output()).toContain(
+      'demo-routes.yaml: LLMRoute/default/switchboard-demo: LLMProvider \\"demo-upstream\\" has no model \\"no-such-model\\"',
+    );
     const stillServing = await fetch(`${baseUrl}/v1/chat/completions`, {
       method: "POST",
-      body: JSON.stringify({ model: "switchboard-demo", messages: [{ role: "user", content: "still there?" }] }),
+      body: JSON.stringify({
+        model: "switchboard-demo",
+        messages: [{ role: "user", content: "still there?" }],
+      }),
     });
     expect(stillServing.status).toBe(200);
-    await writeFile(routes, original.replace("- switchboard-demo\n", "- switchboard-demo\n").replace("model: switchboard-demo\n", "model: switchboard-demo\n  aliases: [demo-alias]\n"));
+    await writeFile(
+      routes,
+      original
+        .replace("- switchboard-demo\n", "- switchboard-demo\n")
+        .replace("model: switchboard-demo\n", "model: switchboard-demo\n  aliases: [demo-alias]\n"),
+    );
     await cli.waitForOutput(/config applied[\s\S]*config applied/);
     const viaAlias = await fetch(`${baseUrl}/v1/chat/completions`, {
       method: "POST",

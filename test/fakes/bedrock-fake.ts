@@ -47,7 +47,10 @@ class NodeSha256 implements Checksum {
   private create() {
     return this.secret === undefined
       ? createHash("sha256")
-      : createHmac("sha256", typeof this.secret === "string" ? this.secret : Buffer.from(this.secret as Uint8Array));
+      : createHmac(
+          "sha256",
+          typeof this.secret === "string" ? this.secret : Buffer.from(this.secret as Uint8Array),
+        );
   }
   update(data: Uint8Array): void {
     this.hash.update(data);
@@ -72,10 +75,15 @@ class AwsError extends Error {
 }
 
 function sendAwsError(res: ServerResponse, err: AwsError): void {
-  sendJson(res, err.status, { message: err.message }, {
-    "x-amzn-errortype": err.coral ? `${err.errorType}${CORAL_SUFFIX}` : err.errorType,
-    "x-amzn-requestid": "00000000-0000-4000-8000-000000000000",
-  });
+  sendJson(
+    res,
+    err.status,
+    { message: err.message },
+    {
+      "x-amzn-errortype": err.coral ? `${err.errorType}${CORAL_SUFFIX}` : err.errorType,
+      "x-amzn-requestid": "00000000-0000-4000-8000-000000000000",
+    },
+  );
 }
 
 function header(req: RecordedRequest, name: string): string | undefined {
@@ -94,33 +102,71 @@ const SIGNATURE_MISMATCH =
 
 async function verifySigV4(req: RecordedRequest, options: BedrockFakeOptions): Promise<void> {
   const authorization = header(req, "authorization");
-  if (!authorization) throw new AwsError(403, "MissingAuthenticationTokenException", "Missing Authentication Token", false);
+  if (!authorization)
+    throw new AwsError(403, "MissingAuthenticationTokenException", "Missing Authentication Token", false);
   if (authorization.startsWith("Bearer ")) {
     if (options.apiKey === undefined || authorization.slice("Bearer ".length) !== options.apiKey) {
-      throw new AwsError(403, "AccessDeniedException", "Authentication failed: Please make sure your API Key is valid.", false);
+      throw new AwsError(
+        403,
+        "AccessDeniedException",
+        "Authentication failed: Please make sure your API Key is valid.",
+        false,
+      );
     }
     return;
   }
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
-    authorization,
-  );
-  if (!m) throw new AwsError(403, "IncompleteSignatureException", "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.", false);
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      authorization,
+    );
+  if (!m)
+    throw new AwsError(
+      403,
+      "IncompleteSignatureException",
+      "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.",
+      false,
+    );
   const [, accessKeyId, shortDate, region, service, signedHeaderList, signature] = m as unknown as string[];
   if (accessKeyId !== options.accessKeyId) {
-    throw new AwsError(403, "UnrecognizedClientException", "The security token included in the request is invalid.", false);
+    throw new AwsError(
+      403,
+      "UnrecognizedClientException",
+      "The security token included in the request is invalid.",
+      false,
+    );
   }
   if (options.sessionToken !== undefined && header(req, "x-amz-security-token") !== options.sessionToken) {
-    throw new AwsError(403, "UnrecognizedClientException", "The security token included in the request is invalid.", false);
+    throw new AwsError(
+      403,
+      "UnrecognizedClientException",
+      "The security token included in the request is invalid.",
+      false,
+    );
   }
   if (region !== options.region || service !== SERVICE) {
-    throw new AwsError(403, "InvalidSignatureException", `Credential should be scoped to a valid region, not '${region}'. `, false);
+    throw new AwsError(
+      403,
+      "InvalidSignatureException",
+      `Credential should be scoped to a valid region, not '${region}'. `,
+      false,
+    );
   }
   const signingDate = parseAmzDate(header(req, "x-amz-date") ?? "");
   if (!signingDate || !signingDate.toISOString().replace(/-/g, "").startsWith(shortDate!)) {
-    throw new AwsError(403, "IncompleteSignatureException", "Date must be in ISO-8601 'basic format'.", false);
+    throw new AwsError(
+      403,
+      "IncompleteSignatureException",
+      "Date must be in ISO-8601 'basic format'.",
+      false,
+    );
   }
   if (Math.abs(Date.now() - signingDate.getTime()) > MAX_CLOCK_SKEW_MS) {
-    throw new AwsError(403, "InvalidSignatureException", "Signature expired: the request is older than 5 minutes.", false);
+    throw new AwsError(
+      403,
+      "InvalidSignatureException",
+      "Signature expired: the request is older than 5 minutes.",
+      false,
+    );
   }
   const contentSha = header(req, "x-amz-content-sha256");
   if (contentSha !== undefined && contentSha !== createHash("sha256").update(req.body).digest("hex")) {
@@ -202,30 +248,44 @@ function validationError(message: string): AwsError {
 function validateConverse(body: WireConverseRequest): void {
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
-    throw validationError("A conversation must start with a user message. Try again with a conversation that starts with a user message.");
+    throw validationError(
+      "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+    );
   }
   if (messages[0]!.role !== "user") {
-    throw validationError("A conversation must start with a user message. Try again with a conversation that starts with a user message.");
+    throw validationError(
+      "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+    );
   }
   let usesTools = false;
   messages.forEach((message, i) => {
     if (message.role !== "user" && message.role !== "assistant") {
-      throw validationError(`1 validation error detected: Value '${String(message.role)}' at 'messages.${i + 1}.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]`);
+      throw validationError(
+        `1 validation error detected: Value '${String(message.role)}' at 'messages.${i + 1}.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]`,
+      );
     }
     if (i > 0 && messages[i - 1]!.role === message.role) {
-      throw validationError("A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.");
+      throw validationError(
+        "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.",
+      );
     }
     if (!Array.isArray(message.content) || message.content.length === 0) {
-      throw validationError(`The content field in the Message object at messages.${i} is empty. Add a ContentBlock object to the content field and try again.`);
+      throw validationError(
+        `The content field in the Message object at messages.${i} is empty. Add a ContentBlock object to the content field and try again.`,
+      );
     }
     message.content.forEach((block, j) => {
       if (block.text !== undefined && block.text.trim() === "") {
-        throw validationError(`The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`);
+        throw validationError(
+          `The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`,
+        );
       }
       if (block.image) {
         const format = block.image.format ?? "";
         if (!["png", "jpeg", "gif", "webp"].includes(format) || !block.image.source?.bytes) {
-          throw validationError(`The image at messages.${i}.content.${j} is not valid: format must be one of png, jpeg, gif, webp with base64 bytes.`);
+          throw validationError(
+            `The image at messages.${i}.content.${j} is not valid: format must be one of png, jpeg, gif, webp with base64 bytes.`,
+          );
         }
       }
       if (block.toolUse || block.toolResult) usesTools = true;
@@ -236,25 +296,36 @@ function validateConverse(body: WireConverseRequest): void {
       const uses = (previous?.content ?? []).filter((b) => b.toolUse).map((b) => b.toolUse!.toolUseId);
       const missing = uses.filter((id) => !results.includes(id));
       if (missing.length > 0) {
-        throw validationError(`Expected toolResult blocks at messages.${i}.content for the following Ids: ${missing.join(", ")}`);
+        throw validationError(
+          `Expected toolResult blocks at messages.${i}.content for the following Ids: ${missing.join(", ")}`,
+        );
       }
       if (results.some((id) => !uses.includes(id))) {
-        throw validationError(`The number of toolResult blocks at messages.${i}.content exceeds the number of toolUse blocks of previous turn.`);
+        throw validationError(
+          `The number of toolResult blocks at messages.${i}.content exceeds the number of toolUse blocks of previous turn.`,
+        );
       }
     }
   });
   if (usesTools && !body.toolConfig?.tools?.length) {
-    throw validationError("The toolConfig field must be defined when using toolUse and toolResult content blocks.");
+    throw validationError(
+      "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
+    );
   }
   const maxTokens = body.inferenceConfig?.maxTokens;
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) {
-    throw validationError("1 validation error detected: Value at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1");
+    throw validationError(
+      "1 validation error detected: Value at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
   }
 }
 
 function lastUserText(messages: WireMessage[]): string {
   const last = messages[messages.length - 1];
-  return (last?.content ?? []).map((b) => b.text ?? "").filter(Boolean).join(" ");
+  return (last?.content ?? [])
+    .map((b) => b.text ?? "")
+    .filter(Boolean)
+    .join(" ");
 }
 
 function allText(body: WireConverseRequest): string {
@@ -262,7 +333,8 @@ function allText(body: WireConverseRequest): string {
   for (const message of body.messages ?? []) {
     for (const block of message.content ?? []) {
       if (block.text) parts.push(block.text);
-      for (const item of block.toolResult?.content ?? []) parts.push(item.text ?? JSON.stringify(item.json ?? ""));
+      for (const item of block.toolResult?.content ?? [])
+        parts.push(item.text ?? JSON.stringify(item.json ?? ""));
       if (block.toolUse) parts.push(JSON.stringify(block.toolUse.input ?? {}));
     }
   }
@@ -278,7 +350,8 @@ function answer(body: WireConverseRequest, nextToolUseId: () => string): Answer 
     return { text, stopReason: "guardrail_intervened", inputTokens, outputTokens: 0 };
   }
   const tools = (body.toolConfig?.tools ?? []).map((t) => t.toolSpec?.name).filter((n): n is string => !!n);
-  const lastIsToolResult = userText === "" && (messages[messages.length - 1]!.content ?? []).some((b) => b.toolResult);
+  const lastIsToolResult =
+    userText === "" && (messages[messages.length - 1]!.content ?? []).some((b) => b.toolResult);
   if (tools.length > 0 && !lastIsToolResult && /weather/i.test(userText)) {
     const city = /weather (?:in|for|at) ([A-Z][\w-]*(?: [A-Z][\w-]*)*)/.exec(userText)?.[1] ?? "Paris";
     const name = tools.find((n) => /weather/i.test(n)) ?? tools[0]!;
@@ -292,7 +365,10 @@ function answer(body: WireConverseRequest, nextToolUseId: () => string): Answer 
     };
   }
   let text = lastIsToolResult
-    ? `Tool result: ${(messages[messages.length - 1]!.content ?? []).flatMap((b) => b.toolResult?.content ?? []).map((c) => c.text ?? "").join(" ")}`
+    ? `Tool result: ${(messages[messages.length - 1]!.content ?? [])
+        .flatMap((b) => b.toolResult?.content ?? [])
+        .map((c) => c.text ?? "")
+        .join(" ")}`
     : `You said: ${userText}`;
   let stopReason = "end_turn";
   for (const stop of body.inferenceConfig?.stopSequences ?? []) {
@@ -312,7 +388,11 @@ function answer(body: WireConverseRequest, nextToolUseId: () => string): Answer 
 }
 
 function usageOf(a: Answer): Record<string, number> {
-  return { inputTokens: a.inputTokens, outputTokens: a.outputTokens, totalTokens: a.inputTokens + a.outputTokens };
+  return {
+    inputTokens: a.inputTokens,
+    outputTokens: a.outputTokens,
+    totalTokens: a.inputTokens + a.outputTokens,
+  };
 }
 
 // ---- event-stream framing -------------------------------------------------------------------
@@ -324,7 +404,7 @@ export function encodeEventFrame(eventType: string, payload: Record<string, unkn
     ":message-type": { type: "string", value: "event" },
   };
   // Bedrock pads every event with a "p" field so payload sizes do not leak token lengths.
-  const body = { ...payload, p: PADDING.slice(0, 1 + (eventType.length * 7) % PADDING.length) };
+  const body = { ...payload, p: PADDING.slice(0, 1 + ((eventType.length * 7) % PADDING.length)) };
   return codec.encode({ headers, body: fromUtf8(JSON.stringify(body)) });
 }
 
@@ -354,12 +434,19 @@ function textChunks(text: string): string[] {
 function streamFrames(a: Answer, userText: string): Uint8Array[] {
   const frames: Uint8Array[] = [];
   if (userText.includes("TRIGGER_EARLY_STREAM_ERROR")) {
-    frames.push(encodeExceptionFrame("serviceUnavailableException", { message: "Bedrock is unable to process your request." }));
+    frames.push(
+      encodeExceptionFrame("serviceUnavailableException", {
+        message: "Bedrock is unable to process your request.",
+      }),
+    );
     return frames;
   }
   frames.push(encodeEventFrame("messageStart", { role: "assistant" }));
   if (userText.includes("TRIGGER_CORRUPT_FRAME")) {
-    const corrupt = encodeEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: "You said" } });
+    const corrupt = encodeEventFrame("contentBlockDelta", {
+      contentBlockIndex: 0,
+      delta: { text: "You said" },
+    });
     corrupt[corrupt.length - 1]! ^= 0xff;
     frames.push(corrupt);
     return frames;
@@ -376,13 +463,24 @@ function streamFrames(a: Answer, userText: string): Uint8Array[] {
     );
     return frames;
   }
-  for (const chunk of chunks) frames.push(encodeEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: chunk } }));
+  for (const chunk of chunks)
+    frames.push(encodeEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: chunk } }));
   frames.push(encodeEventFrame("contentBlockStop", { contentBlockIndex: 0 }));
   if (a.toolUse) {
     const { toolUseId, name, input } = a.toolUse;
-    frames.push(encodeEventFrame("contentBlockStart", { contentBlockIndex: 1, start: { toolUse: { toolUseId, name } } }));
+    frames.push(
+      encodeEventFrame("contentBlockStart", {
+        contentBlockIndex: 1,
+        start: { toolUse: { toolUseId, name } },
+      }),
+    );
     for (const fragment of splitInTwo(JSON.stringify(input))) {
-      frames.push(encodeEventFrame("contentBlockDelta", { contentBlockIndex: 1, delta: { toolUse: { input: fragment } } }));
+      frames.push(
+        encodeEventFrame("contentBlockDelta", {
+          contentBlockIndex: 1,
+          delta: { toolUse: { input: fragment } },
+        }),
+      );
     }
     frames.push(encodeEventFrame("contentBlockStop", { contentBlockIndex: 1 }));
   }
@@ -409,24 +507,38 @@ function embedText(text: string, dimensions: number, normalize: boolean): number
 function titanEmbedding(modelId: string, body: Record<string, unknown>): Record<string, unknown> {
   const inputText = body.inputText;
   if (typeof inputText !== "string" || inputText.length === 0) {
-    throw validationError("Malformed input request: #: required key [inputText] not found, please reformat your input and try again.");
+    throw validationError(
+      "Malformed input request: #: required key [inputText] not found, please reformat your input and try again.",
+    );
   }
-  if (inputText.includes("TRIGGER_RATE_LIMIT")) throw new AwsError(429, "ThrottlingException", "Too many requests, please wait before trying again.");
+  if (inputText.includes("TRIGGER_RATE_LIMIT"))
+    throw new AwsError(429, "ThrottlingException", "Too many requests, please wait before trying again.");
   if (inputText.includes("TRIGGER_CONTEXT_LENGTH")) {
-    throw validationError("400 Bad Request: Too many input tokens. Max input tokens: 8192, request input token count: 9000 ");
+    throw validationError(
+      "400 Bad Request: Too many input tokens. Max input tokens: 8192, request input token count: 9000 ",
+    );
   }
   const v2 = modelId.includes("titan-embed-text-v2");
   let dimensions = v2 ? 1024 : 1536;
   if (body.dimensions !== undefined) {
-    if (!v2) throw validationError("Malformed input request: extraneous key [dimensions] is not permitted, please reformat your input and try again.");
+    if (!v2)
+      throw validationError(
+        "Malformed input request: extraneous key [dimensions] is not permitted, please reformat your input and try again.",
+      );
     if (!TITAN_V2_DIMENSIONS.includes(body.dimensions as number)) {
-      throw validationError(`Malformed input request: #/dimensions: ${String(body.dimensions)} is not a valid enum value, please reformat your input and try again.`);
+      throw validationError(
+        `Malformed input request: #/dimensions: ${String(body.dimensions)} is not a valid enum value, please reformat your input and try again.`,
+      );
     }
     dimensions = body.dimensions as number;
   }
   const normalize = v2 ? body.normalize !== false : false;
   const embedding = embedText(inputText, dimensions, normalize);
-  return { embedding, embeddingsByType: { float: embedding }, inputTextTokenCount: Math.max(1, countTokens(inputText)) };
+  return {
+    embedding,
+    embeddingsByType: { float: embedding },
+    inputTextTokenCount: Math.max(1, countTokens(inputText)),
+  };
 }
 
 // ---- server ---------------------------------------------------------------------------------
@@ -447,14 +559,19 @@ export async function startBedrockFake(options: BedrockFakeOptions): Promise<Fak
       const operation = route[2]!;
       if (modelId.includes("nonexistent")) throw validationError("The provided model identifier is invalid.");
       if (modelId.includes("retired")) {
-        throw new AwsError(404, "ResourceNotFoundException", "This model version has reached the end of its life. Please refer to the AWS documentation for more details.");
+        throw new AwsError(
+          404,
+          "ResourceNotFoundException",
+          "This model version has reached the end of its life. Please refer to the AWS documentation for more details.",
+        );
       }
       if (req.json === undefined || typeof req.json !== "object" || req.json === null) {
         throw new AwsError(400, "SerializationException", "Unexpected end of JSON input");
       }
 
       if (operation === "invoke") {
-        if (!modelId.includes("titan-embed")) throw validationError("Malformed input request, please reformat your input and try again.");
+        if (!modelId.includes("titan-embed"))
+          throw validationError("Malformed input request, please reformat your input and try again.");
         return void sendJson(res, 200, titanEmbedding(modelId, req.json as Record<string, unknown>), {
           "x-amzn-bedrock-input-token-count": "0",
         });
@@ -466,7 +583,8 @@ export async function startBedrockFake(options: BedrockFakeOptions): Promise<Fak
       if (userText.includes("TRIGGER_RATE_LIMIT")) {
         throw new AwsError(429, "ThrottlingException", "Too many requests, please wait before trying again.");
       }
-      if (userText.includes("TRIGGER_CONTEXT_LENGTH")) throw validationError("Input is too long for requested model.");
+      if (userText.includes("TRIGGER_CONTEXT_LENGTH"))
+        throw validationError("Input is too long for requested model.");
       const a = answer(body, nextToolUseId);
 
       if (operation === "converse") {

@@ -41,9 +41,18 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -59,7 +68,13 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
     } catch {
       json = undefined;
     }
-    const recorded: RecordedRequest = { method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body, json };
+    const recorded: RecordedRequest = {
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers: req.headers,
+      body,
+      json,
+    };
     requests.push(recorded);
     const fault = faults.shift();
     if (fault?.kind === "reset") return void req.socket.destroy();
@@ -93,5 +108,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
 
 /** Writes one SSE event (with optional event name) to a response. */
 export function writeSse(res: ServerResponse, data: unknown, event?: string): void {
-  res.write(`${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+  res.write(
+    `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`,
+  );
 }

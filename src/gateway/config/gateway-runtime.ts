@@ -1,4 +1,9 @@
-import type { CompiledModel, CompiledProvider, CompiledRoute, GatewayConfig } from "../../shared/schemas/gateway-config.js";
+import type {
+  CompiledModel,
+  CompiledProvider,
+  CompiledRoute,
+  GatewayConfig,
+} from "../../shared/schemas/gateway-config.js";
 import type { ProviderAdapter } from "../providers/provider-adapter.js";
 import { createAdapter } from "../providers/adapter-registry.js";
 

@@ -46,7 +46,12 @@ export class ManifestConfigSource {
       if (compiled.config) {
         const before = this.store.current?.config.version;
         this.store.apply(compiled.config);
-        result = { applied: before !== compiled.config.version, version: compiled.config.version, errors, warnings };
+        result = {
+          applied: before !== compiled.config.version,
+          version: compiled.config.version,
+          errors,
+          warnings,
+        };
       } else {
         result = { applied: false, errors, warnings };
       }
@@ -65,7 +70,12 @@ export class ManifestConfigSource {
       this.metrics?.configReloads.inc({ result: "applied" });
       const runtime = this.store.current!;
       this.logger.info(
-        { dir: this.dir, version: result.version, routes: runtime.config.routes.length, providers: runtime.config.providers.length },
+        {
+          dir: this.dir,
+          version: result.version,
+          routes: runtime.config.routes.length,
+          providers: runtime.config.providers.length,
+        },
         "config applied",
       );
     }

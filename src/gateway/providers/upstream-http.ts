@@ -53,16 +53,26 @@ export function mapTransportError(err: unknown, providerName: string, signal: Ab
     });
   }
   if (err instanceof undiciErrors.ConnectTimeoutError) {
-    return new GatewayError("timeout", `connecting to ${providerName} timed out`, { provider: providerName, cause: err });
+    return new GatewayError("timeout", `connecting to ${providerName} timed out`, {
+      provider: providerName,
+      cause: err,
+    });
   }
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
-    return new GatewayError("timeout", `${providerName} did not answer in time`, { provider: providerName, cause: err });
+    return new GatewayError("timeout", `${providerName} did not answer in time`, {
+      provider: providerName,
+      cause: err,
+    });
   }
   const code = (err as { code?: string }).code ?? "";
-  return new GatewayError("upstream_unavailable", `${providerName} could not be reached (${code || "network error"})`, {
-    provider: providerName,
-    cause: err,
-  });
+  return new GatewayError(
+    "upstream_unavailable",
+    `${providerName} could not be reached (${code || "network error"})`,
+    {
+      provider: providerName,
+      cause: err,
+    },
+  );
 }
 
 export async function sendUpstream(req: UpstreamRequest, ctx: CallContext): Promise<UpstreamResponse> {
@@ -83,7 +93,11 @@ export async function sendUpstream(req: UpstreamRequest, ctx: CallContext): Prom
 }
 
 /** Reads a whole body as text, mapping transport failures. */
-export async function readText(res: UpstreamResponse, providerName: string, signal: AbortSignal): Promise<string> {
+export async function readText(
+  res: UpstreamResponse,
+  providerName: string,
+  signal: AbortSignal,
+): Promise<string> {
   try {
     return await res.body.text();
   } catch (err) {
@@ -91,7 +105,11 @@ export async function readText(res: UpstreamResponse, providerName: string, sign
   }
 }
 
-export async function readJson<T>(res: UpstreamResponse, providerName: string, signal: AbortSignal): Promise<T> {
+export async function readJson<T>(
+  res: UpstreamResponse,
+  providerName: string,
+  signal: AbortSignal,
+): Promise<T> {
   const text = await readText(res, providerName, signal);
   try {
     return JSON.parse(text) as T;

@@ -14,7 +14,11 @@ export interface JsonReply {
   body: unknown;
 }
 
-function routingHeaders(routeId: string, candidate: Candidate, attempts: AttemptRecord[]): Record<string, string> {
+function routingHeaders(
+  routeId: string,
+  candidate: Candidate,
+  attempts: AttemptRecord[],
+): Record<string, string> {
   return {
     "x-switchboard-route": routeId,
     "x-switchboard-provider": candidate.provider.id,
@@ -39,17 +43,37 @@ function record(deps: GatewayDeps, outcome: Outcome): void {
   const provider = outcome.candidate?.provider.id ?? "none";
   const model = outcome.candidate?.model.name ?? "none";
   const result = outcome.error?.errorClass ?? "ok";
-  deps.metrics.requests.inc({ api: outcome.api, route: outcome.routeId ?? "none", provider, model, outcome: result });
+  deps.metrics.requests.inc({
+    api: outcome.api,
+    route: outcome.routeId ?? "none",
+    provider,
+    model,
+    outcome: result,
+  });
   deps.metrics.requestDuration.observe(
-    { gen_ai_operation_name: "chat", gen_ai_request_model: model, gen_ai_provider_name: provider, outcome: result },
+    {
+      gen_ai_operation_name: "chat",
+      gen_ai_request_model: model,
+      gen_ai_provider_name: provider,
+      outcome: result,
+    },
     durationSeconds,
   );
   for (const attempt of outcome.attempts) {
-    deps.metrics.upstreamAttempts.inc({ provider: attempt.providerId, model: attempt.model, outcome: attempt.errorClass ?? "ok" });
+    deps.metrics.upstreamAttempts.inc({
+      provider: attempt.providerId,
+      model: attempt.model,
+      outcome: attempt.errorClass ?? "ok",
+    });
   }
-  if (outcome.attempts.length > 1 && !outcome.error) deps.metrics.fallbacks.inc({ route: outcome.routeId ?? "none" });
+  if (outcome.attempts.length > 1 && !outcome.error)
+    deps.metrics.fallbacks.inc({ route: outcome.routeId ?? "none" });
   if (outcome.usage) {
-    const labels = { gen_ai_request_model: model, gen_ai_provider_name: provider, estimated: String(outcome.usage.estimated) };
+    const labels = {
+      gen_ai_request_model: model,
+      gen_ai_provider_name: provider,
+      estimated: String(outcome.usage.estimated),
+    };
     deps.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: "input" }, outcome.usage.inputTokens);
     deps.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: "output" }, outcome.usage.outputTokens);
   }
@@ -71,7 +95,8 @@ function record(deps: GatewayDeps, outcome: Outcome): void {
       outputTokens: outcome.usage?.outputTokens,
       usageEstimated: outcome.usage?.estimated,
       durationMs: Math.round(performance.now() - outcome.startedAt),
-      ttftMs: outcome.firstTokenAt === undefined ? undefined : Math.round(outcome.firstTokenAt - outcome.startedAt),
+      ttftMs:
+        outcome.firstTokenAt === undefined ? undefined : Math.round(outcome.firstTokenAt - outcome.startedAt),
       outcome: outcome.error?.errorClass ?? "ok",
       error: outcome.error?.message,
     },
@@ -104,7 +129,10 @@ export async function handleChat(
       model: decoded.model,
       includeUsage: decoded.includeUsage,
     };
-    const requestFor = (candidate: Candidate): ChatRequest => ({ ...decoded.request, model: candidate.model.upstreamModel });
+    const requestFor = (candidate: Candidate): ChatRequest => ({
+      ...decoded.request,
+      model: candidate.model.upstreamModel,
+    });
 
     if (!decoded.stream) {
       const done = await dispatch(
@@ -125,9 +153,18 @@ export async function handleChat(
       };
     }
 
-    const done = await dispatch(runtime, route, clientSignal, async (candidate, ctx) =>
-      primeStream(await candidate.adapter.chatStream(requestFor(candidate), ctx), ctx.timeouts.firstTokenMs, candidate.provider.id),
-    outcome.attempts);
+    const done = await dispatch(
+      runtime,
+      route,
+      clientSignal,
+      async (candidate, ctx) =>
+        primeStream(
+          await candidate.adapter.chatStream(requestFor(candidate), ctx),
+          ctx.timeouts.firstTokenMs,
+          candidate.provider.id,
+        ),
+      outcome.attempts,
+    );
     outcome.candidate = done.candidate;
     outcome.firstTokenAt = performance.now();
     const writer = new SseWriter(res, routingHeaders(route.id, done.candidate, done.attempts));
@@ -141,7 +178,9 @@ export async function handleChat(
       }
     } catch (err) {
       // After the first byte there is no failover: end the stream with an error event.
-      const error = isGatewayError(err) ? err : new GatewayError("internal", "the stream failed inside the gateway");
+      const error = isGatewayError(err)
+        ? err
+        : new GatewayError("internal", "the stream failed inside the gateway");
       outcome.error = error;
       if (!clientSignal.aborted) await writer.write(format.renderStreamError(error));
     } finally {
@@ -151,7 +190,9 @@ export async function handleChat(
     }
     return undefined;
   } catch (err) {
-    const error = isGatewayError(err) ? err : new GatewayError("internal", "the gateway failed to handle the request", { cause: err });
+    const error = isGatewayError(err)
+      ? err
+      : new GatewayError("internal", "the gateway failed to handle the request", { cause: err });
     outcome.error = error;
     if (error.errorClass === "internal") deps.logger.error({ err }, "unexpected failure");
     const rendered = format.renderError(error);

@@ -1,12 +1,19 @@
 import { GatewayError, isGatewayError } from "../../shared/errors.js";
-import { decodeOpenAiEmbeddingsRequest, encodeOpenAiEmbeddingsResponse } from "../ingress/openai/openai-embeddings.js";
+import {
+  decodeOpenAiEmbeddingsRequest,
+  encodeOpenAiEmbeddingsResponse,
+} from "../ingress/openai/openai-embeddings.js";
 import { renderOpenAiError } from "../ingress/openai/openai-error.js";
 import { dispatch, type AttemptRecord } from "../routing/dispatcher.js";
 import { estimateTextTokens } from "../usage/estimate-tokens.js";
 import type { JsonReply } from "./chat-handler.js";
 import { currentRuntime, resolveRoute, type GatewayDeps } from "./request-context.js";
 
-export async function handleEmbeddings(deps: GatewayDeps, body: unknown, clientSignal: AbortSignal): Promise<JsonReply> {
+export async function handleEmbeddings(
+  deps: GatewayDeps,
+  body: unknown,
+  clientSignal: AbortSignal,
+): Promise<JsonReply> {
   const startedAt = performance.now();
   const attempts: AttemptRecord[] = [];
   let routeId: string | undefined;
@@ -29,7 +36,12 @@ export async function handleEmbeddings(deps: GatewayDeps, body: unknown, clientS
           );
         }
         return candidate.adapter.embed(
-          { model: candidate.model.upstreamModel, input: decoded.input, dimensions: decoded.dimensions, user: decoded.user },
+          {
+            model: candidate.model.upstreamModel,
+            input: decoded.input,
+            dimensions: decoded.dimensions,
+            user: decoded.user,
+          },
           ctx,
         );
       },
@@ -41,13 +53,33 @@ export async function handleEmbeddings(deps: GatewayDeps, body: unknown, clientS
       estimated: true,
     };
     const result = { ...done.result, usage };
-    deps.metrics.requests.inc({ api: "embeddings", route: route.id, provider: done.candidate.provider.id, model: done.candidate.model.name, outcome: "ok" });
+    deps.metrics.requests.inc({
+      api: "embeddings",
+      route: route.id,
+      provider: done.candidate.provider.id,
+      model: done.candidate.model.name,
+      outcome: "ok",
+    });
     deps.metrics.requestDuration.observe(
-      { gen_ai_operation_name: "embeddings", gen_ai_request_model: done.candidate.model.name, gen_ai_provider_name: done.candidate.provider.id, outcome: "ok" },
+      {
+        gen_ai_operation_name: "embeddings",
+        gen_ai_request_model: done.candidate.model.name,
+        gen_ai_provider_name: done.candidate.provider.id,
+        outcome: "ok",
+      },
       (performance.now() - startedAt) / 1000,
     );
     deps.logger.info(
-      { api: "embeddings", route: route.id, provider: done.candidate.provider.id, inputs: decoded.input.length, inputTokens: usage.inputTokens, usageEstimated: usage.estimated, durationMs: Math.round(performance.now() - startedAt), outcome: "ok" },
+      {
+        api: "embeddings",
+        route: route.id,
+        provider: done.candidate.provider.id,
+        inputs: decoded.input.length,
+        inputTokens: usage.inputTokens,
+        usageEstimated: usage.estimated,
+        durationMs: Math.round(performance.now() - startedAt),
+        outcome: "ok",
+      },
       "request",
     );
     return {
@@ -60,10 +92,27 @@ export async function handleEmbeddings(deps: GatewayDeps, body: unknown, clientS
       body: encodeOpenAiEmbeddingsResponse(result, decoded.model, decoded.encodingFormat),
     };
   } catch (err) {
-    const error = isGatewayError(err) ? err : new GatewayError("internal", "the gateway failed to handle the request", { cause: err });
+    const error = isGatewayError(err)
+      ? err
+      : new GatewayError("internal", "the gateway failed to handle the request", { cause: err });
     if (error.errorClass === "internal") deps.logger.error({ err }, "unexpected failure");
-    deps.metrics.requests.inc({ api: "embeddings", route: routeId ?? "none", provider: attempts.at(-1)?.providerId ?? "none", model: attempts.at(-1)?.model ?? "none", outcome: error.errorClass });
-    deps.logger.info({ api: "embeddings", route: routeId, attempts: attempts.map((a) => `${a.providerId}:${a.errorClass ?? "ok"}`), outcome: error.errorClass, error: error.message }, "request");
+    deps.metrics.requests.inc({
+      api: "embeddings",
+      route: routeId ?? "none",
+      provider: attempts.at(-1)?.providerId ?? "none",
+      model: attempts.at(-1)?.model ?? "none",
+      outcome: error.errorClass,
+    });
+    deps.logger.info(
+      {
+        api: "embeddings",
+        route: routeId,
+        attempts: attempts.map((a) => `${a.providerId}:${a.errorClass ?? "ok"}`),
+        outcome: error.errorClass,
+        error: error.message,
+      },
+      "request",
+    );
     return renderOpenAiError(error);
   }
 }

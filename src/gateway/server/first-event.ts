@@ -20,7 +20,12 @@ export async function primeStream(
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new GatewayError("timeout", `${providerId} sent no first token within ${firstTokenMs} ms`, { provider: providerId })),
+      () =>
+        reject(
+          new GatewayError("timeout", `${providerId} sent no first token within ${firstTokenMs} ms`, {
+            provider: providerId,
+          }),
+        ),
       firstTokenMs,
     );
   });

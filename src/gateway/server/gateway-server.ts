@@ -25,10 +25,16 @@ function formatForUrl(url: string): ChatIngressFormat {
 }
 
 /** Client mistakes fastify detects before our handlers run, rendered in the caller's API format. */
-function frameworkError(err: { code?: string; statusCode?: number; message: string }, bodyLimit: number): GatewayError {
+function frameworkError(
+  err: { code?: string; statusCode?: number; message: string },
+  bodyLimit: number,
+): GatewayError {
   switch (err.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new GatewayError("request_too_large", `the request body is larger than the ${bodyLimit} bytes this gateway accepts`);
+      return new GatewayError(
+        "request_too_large",
+        `the request body is larger than the ${bodyLimit} bytes this gateway accepts`,
+      );
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new GatewayError("invalid_request", "the request body is empty; send a JSON object");
     case "FST_ERR_CTP_INVALID_JSON_BODY":
@@ -47,11 +53,19 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => {
     const text = String(body);
-    if (text.trim() === "") return done(Object.assign(new Error("empty body"), { code: "FST_ERR_CTP_EMPTY_JSON_BODY", statusCode: 400 }));
+    if (text.trim() === "")
+      return done(
+        Object.assign(new Error("empty body"), { code: "FST_ERR_CTP_EMPTY_JSON_BODY", statusCode: 400 }),
+      );
     try {
       done(null, JSON.parse(text));
     } catch (err) {
-      done(Object.assign(new Error((err as Error).message), { code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }));
+      done(
+        Object.assign(new Error((err as Error).message), {
+          code: "FST_ERR_CTP_INVALID_JSON_BODY",
+          statusCode: 400,
+        }),
+      );
     }
   });
 
@@ -65,34 +79,50 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
     send(
       reply,
       formatForUrl(request.url).renderError(
-        new GatewayError("not_found", `${request.method} ${request.url.split("?")[0]} is not an endpoint of this gateway`),
+        new GatewayError(
+          "not_found",
+          `${request.method} ${request.url.split("?")[0]} is not an endpoint of this gateway`,
+        ),
       ),
     ),
   );
 
   const clientSignal = (request: FastifyRequest): AbortSignal => {
     const controller = new AbortController();
-    request.raw.socket.once("close", () => controller.abort(new GatewayError("timeout", "the client disconnected")));
+    request.raw.socket.once("close", () =>
+      controller.abort(new GatewayError("timeout", "the client disconnected")),
+    );
     return controller.signal;
   };
 
-  const chatRoute = (format: ChatIngressFormat, api: string) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const result = await handleChat(deps, format, api, request.body, reply.raw, clientSignal(request));
-    if (result) return send(reply, result);
-    reply.hijack();
-    return reply;
-  };
+  const chatRoute =
+    (format: ChatIngressFormat, api: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const result = await handleChat(deps, format, api, request.body, reply.raw, clientSignal(request));
+      if (result) return send(reply, result);
+      reply.hijack();
+      return reply;
+    };
 
   app.post("/v1/chat/completions", chatRoute(openAiChatFormat, "chat.completions"));
   app.post("/v1/messages", chatRoute(anthropicMessagesFormat, "messages"));
-  app.post("/v1/embeddings", async (request, reply) => send(reply, await handleEmbeddings(deps, request.body, clientSignal(request))));
+  app.post("/v1/embeddings", async (request, reply) =>
+    send(reply, await handleEmbeddings(deps, request.body, clientSignal(request))),
+  );
   app.get("/v1/models", async (_request, reply) => reply.send(listModels(deps.store.current)));
 
   app.get("/healthz", async (_request, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     const runtime = deps.store.current;
     if (!runtime) {
-      return send(reply, renderOpenAiError(new GatewayError("upstream_unavailable", deps.store.lastError ?? "no valid configuration loaded yet")));
+      return send(
+        reply,
+        renderOpenAiError(
+          new GatewayError(
+            "upstream_unavailable",
+            deps.store.lastError ?? "no valid configuration loaded yet",
+          ),
+        ),
+      );
     }
     return reply.send({ status: "ready", configVersion: runtime.config.version });
   });

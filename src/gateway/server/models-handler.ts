@@ -6,7 +6,13 @@ export function listModels(runtime: GatewayRuntime | undefined): Record<string, 
   for (const route of runtime?.config.routes ?? []) {
     const created = 0;
     for (const id of [route.model, ...route.aliases]) {
-      data.push({ id, object: "model", created, owned_by: `switchboard:${route.namespace}`, switchboard: { route: route.id, kind: route.kind } });
+      data.push({
+        id,
+        object: "model",
+        created,
+        owned_by: `switchboard:${route.namespace}`,
+        switchboard: { route: route.id, kind: route.kind },
+      });
     }
   }
   data.sort((a, b) => a.id.localeCompare(b.id));

@@ -18,11 +18,16 @@ export function newRequestId(prefix: string): string {
 
 export function currentRuntime(store: ConfigStore): GatewayRuntime {
   const runtime = store.current;
-  if (!runtime) throw new GatewayError("upstream_unavailable", "the gateway has no valid configuration loaded yet");
+  if (!runtime)
+    throw new GatewayError("upstream_unavailable", "the gateway has no valid configuration loaded yet");
   return runtime;
 }
 
-export function resolveRoute(runtime: GatewayRuntime, model: string, kind: "chat" | "embedding"): CompiledRoute {
+export function resolveRoute(
+  runtime: GatewayRuntime,
+  model: string,
+  kind: "chat" | "embedding",
+): CompiledRoute {
   const route = runtime.routesByModel.get(model);
   if (!route) {
     throw new GatewayError(

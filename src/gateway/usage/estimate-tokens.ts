@@ -25,7 +25,8 @@ function messageText(message: ChatMessage): string {
 
 export function estimatePromptTokens(request: Pick<ChatRequest, "messages" | "tools">): number {
   let tokens = 0;
-  for (const message of request.messages) tokens += estimateTextTokens(messageText(message)) + PER_MESSAGE_OVERHEAD;
+  for (const message of request.messages)
+    tokens += estimateTextTokens(messageText(message)) + PER_MESSAGE_OVERHEAD;
   if (request.tools?.length) tokens += estimateTextTokens(JSON.stringify(request.tools));
   return tokens;
 }
@@ -35,7 +36,11 @@ export function withEstimatedUsage(response: ChatResponse, request: ChatRequest)
   const output = response.content + response.toolCalls.map((c) => c.name + c.arguments).join("");
   return {
     ...response,
-    usage: { inputTokens: estimatePromptTokens(request), outputTokens: estimateTextTokens(output), estimated: true },
+    usage: {
+      inputTokens: estimatePromptTokens(request),
+      outputTokens: estimateTextTokens(output),
+      estimated: true,
+    },
   };
 }
 

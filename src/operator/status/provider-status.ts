@@ -18,7 +18,7 @@ function credentialsCondition(provider: LLMProvider, diagnostics: Diagnostic[], 
   if (invalid) {
     return { type: "CredentialsResolved", status: "Unknown", reason: "InvalidSpec", message: "credentials are not checked until the spec is valid" };
   }
-  const creds = provider.spec.credentials;
+  const creds = provider.spec?.credentials ?? {};
   if (creds.secretRef) {
     return {
       type: "CredentialsResolved",

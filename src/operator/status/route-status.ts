@@ -31,6 +31,8 @@ export function desiredRouteStatus(
   }
 
   const errors = (outcome.diagnostics.get(key) ?? []).filter((d) => d.severity === "error");
+  // The spec comes straight from the cluster and may be the invalid one being reported.
+  const specTargets = Array.isArray(route.spec?.targets) ? route.spec.targets : [];
   const refErrors = errors.filter((d) => REF_REASONS.has(d.reason));
   let resolvedRefs: DesiredCondition;
   if (refErrors.length > 0) {
@@ -42,7 +44,7 @@ export function desiredRouteStatus(
       type: "ResolvedRefs",
       status: "True",
       reason: "AllRefsResolved",
-      message: `all ${route.spec.targets.length} target${route.spec.targets.length === 1 ? "" : "s"} name an existing provider model in namespace "${namespace}"`,
+      message: `all ${specTargets.length} target${specTargets.length === 1 ? "" : "s"} name an existing provider model in namespace "${namespace}"`,
     };
   }
   const routeId = `${namespace}/${route.metadata.name}`;
@@ -52,7 +54,7 @@ export function desiredRouteStatus(
       ? { type: "Ready", status: "False", reason: errors[0]!.reason, message: describeDiagnostics(errors) }
       : readyFromPublication(outcome, published?.generation, generation, published !== undefined);
 
-  const targets = route.spec.targets.map((target) => {
+  const targets = specTargets.map((target) => {
     const providerState = state?.providers.get(`${namespace}/${target.provider}`);
     const modelState = providerState?.models.get(target.model);
     return {

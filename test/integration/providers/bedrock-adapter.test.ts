@@ -24,11 +24,21 @@ let fake: FakeServer;
 let sessionFake: FakeServer;
 let providerCounter = 0;
 
-function staticKeys(secretAccessKey = SECRET_ACCESS_KEY, extra: Record<string, string> = {}): ResolvedCredentials {
-  return { mode: "apiKey", apiKey: JSON.stringify({ accessKeyId: ACCESS_KEY_ID, secretAccessKey, ...extra }) };
+function staticKeys(
+  secretAccessKey = SECRET_ACCESS_KEY,
+  extra: Record<string, string> = {},
+): ResolvedCredentials {
+  return {
+    mode: "apiKey",
+    apiKey: JSON.stringify({ accessKeyId: ACCESS_KEY_ID, secretAccessKey, ...extra }),
+  };
 }
 
-function providerFor(url: string, credentials: ResolvedCredentials = staticKeys(), timeouts?: Partial<CompiledProvider["timeouts"]>): CompiledProvider {
+function providerFor(
+  url: string,
+  credentials: ResolvedCredentials = staticKeys(),
+  timeouts?: Partial<CompiledProvider["timeouts"]>,
+): CompiledProvider {
   return {
     // A fresh id per adapter so each test gets its own cached SDK client.
     id: `ai/bedrock-${++providerCounter}`,
@@ -83,8 +93,18 @@ function lastBody(): Record<string, unknown> {
 let adapter: ProviderAdapter;
 
 beforeAll(async () => {
-  fake = await startBedrockFake({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, region: REGION, apiKey: API_KEY });
-  sessionFake = await startBedrockFake({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN, region: REGION });
+  fake = await startBedrockFake({
+    accessKeyId: ACCESS_KEY_ID,
+    secretAccessKey: SECRET_ACCESS_KEY,
+    region: REGION,
+    apiKey: API_KEY,
+  });
+  sessionFake = await startBedrockFake({
+    accessKeyId: ACCESS_KEY_ID,
+    secretAccessKey: SECRET_ACCESS_KEY,
+    sessionToken: SESSION_TOKEN,
+    region: REGION,
+  });
 });
 afterAll(async () => {
   await fake.close();
@@ -125,14 +145,25 @@ describe("bedrock adapter: chat", () => {
   });
 
   it("returns tool calls with JSON arguments and finish reason tool_calls", async () => {
-    const response = await adapter.chat(chatRequest({ messages: [user("What's the weather in Paris?")], tools: [WEATHER_TOOL] }), ctx());
+    const response = await adapter.chat(
+      chatRequest({ messages: [user("What's the weather in Paris?")], tools: [WEATHER_TOOL] }),
+      ctx(),
+    );
     expect(response.finishReason).toBe("tool_calls");
     expect(response.rawFinishReason).toBe("tool_use");
     expect(response.toolCalls).toHaveLength(1);
     expect(response.toolCalls[0]).toMatchObject({ name: "get_weather" });
     expect(JSON.parse(response.toolCalls[0]!.arguments)).toEqual({ city: "Paris" });
     expect(lastBody().toolConfig).toEqual({
-      tools: [{ toolSpec: { name: "get_weather", description: "Current weather for a city", inputSchema: { json: WEATHER_TOOL.parameters } } }],
+      tools: [
+        {
+          toolSpec: {
+            name: "get_weather",
+            description: "Current weather for a city",
+            inputSchema: { json: WEATHER_TOOL.parameters },
+          },
+        },
+      ],
     });
   });
 
@@ -160,7 +191,11 @@ describe("bedrock adapter: chat", () => {
   it("synthesizes a toolConfig when history holds tool use but the request has no tools", async () => {
     const messages: ChatMessage[] = [
       user("weather?"),
-      { role: "assistant", content: "Checking.", toolCalls: [{ id: "tooluse_a", name: "get_weather", arguments: '{"city":"Oslo"}' }] },
+      {
+        role: "assistant",
+        content: "Checking.",
+        toolCalls: [{ id: "tooluse_a", name: "get_weather", arguments: '{"city":"Oslo"}' }],
+      },
       { role: "tool", toolCallId: "tooluse_a", content: "Oslo: 5C" },
       user("Thanks, and now say hi"),
     ];
@@ -177,14 +212,19 @@ describe("bedrock adapter: chat", () => {
   });
 
   it("maps max_tokens to finish reason length", async () => {
-    const response = await adapter.chat(chatRequest({ messages: [user("one two three four")], maxTokens: 2 }), ctx());
+    const response = await adapter.chat(
+      chatRequest({ messages: [user("one two three four")], maxTokens: 2 }),
+      ctx(),
+    );
     expect([response.finishReason, response.rawFinishReason]).toEqual(["length", "max_tokens"]);
   });
 });
 
 describe("bedrock adapter: streaming", () => {
   it("streams text deltas, then finish, then usage", async () => {
-    const events = await collect(await adapter.chatStream(chatRequest({ messages: [user("stream this please")] }), ctx()));
+    const events = await collect(
+      await adapter.chatStream(chatRequest({ messages: [user("stream this please")] }), ctx()),
+    );
     const text = events.filter((e) => e.type === "text-delta");
     expect(text.length).toBeGreaterThanOrEqual(2);
     expect(text.map((e) => e.text).join("")).toBe("You said: stream this please");
@@ -196,23 +236,38 @@ describe("bedrock adapter: streaming", () => {
   });
 
   it("streams a tool call as tool-call-start at index 0 and argument fragments", async () => {
-    const events = await collect(await adapter.chatStream(chatRequest({ messages: [user("weather in Lisbon?")], tools: [WEATHER_TOOL] }), ctx()));
+    const events = await collect(
+      await adapter.chatStream(
+        chatRequest({ messages: [user("weather in Lisbon?")], tools: [WEATHER_TOOL] }),
+        ctx(),
+      ),
+    );
     const starts = events.filter((e) => e.type === "tool-call-start");
-    expect(starts).toEqual([{ type: "tool-call-start", index: 0, id: expect.stringMatching(/^tooluse_/), name: "get_weather" }]);
+    expect(starts).toEqual([
+      { type: "tool-call-start", index: 0, id: expect.stringMatching(/^tooluse_/), name: "get_weather" },
+    ]);
     const deltas = events.filter((e) => e.type === "tool-call-delta");
     expect(deltas.length).toBeGreaterThanOrEqual(2);
     expect(deltas.every((d) => d.index === 0)).toBe(true);
     expect(JSON.parse(deltas.map((d) => d.argumentsDelta).join(""))).toEqual({ city: "Lisbon" });
-    expect(events.find((e) => e.type === "finish")).toEqual({ type: "finish", finishReason: "tool_calls", rawFinishReason: "tool_use" });
+    expect(events.find((e) => e.type === "finish")).toEqual({
+      type: "finish",
+      finishReason: "tool_calls",
+      rawFinishReason: "tool_use",
+    });
   });
 
   it("rejects chatStream itself when the upstream answers with an HTTP error", async () => {
-    const err = await failure(adapter.chatStream(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()));
+    const err = await failure(
+      adapter.chatStream(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()),
+    );
     expect(err.errorClass).toBe("rate_limit");
   });
 
   it("rejects chatStream when a 200 stream starts with an exception frame, so routing can fall back", async () => {
-    const err = await failure(adapter.chatStream(chatRequest({ messages: [user("TRIGGER_EARLY_STREAM_ERROR")] }), ctx()));
+    const err = await failure(
+      adapter.chatStream(chatRequest({ messages: [user("TRIGGER_EARLY_STREAM_ERROR")] }), ctx()),
+    );
     expect(err.errorClass).toBe("upstream_unavailable");
     expect(err.message).toMatch(/unable to process your request/);
   });
@@ -231,7 +286,10 @@ describe("bedrock adapter: streaming", () => {
   });
 
   it("fails the stream on a frame with a bad CRC instead of parsing it", async () => {
-    const stream = await adapter.chatStream(chatRequest({ messages: [user("TRIGGER_CORRUPT_FRAME")] }), ctx());
+    const stream = await adapter.chatStream(
+      chatRequest({ messages: [user("TRIGGER_CORRUPT_FRAME")] }),
+      ctx(),
+    );
     const seen: ChatStreamEvent[] = [];
     const err = await failure(
       (async () => {
@@ -253,7 +311,9 @@ describe("bedrock adapter: embeddings", () => {
     expect(response.usage).toEqual({ inputTokens: 6, estimated: false });
     const single = await adapter.embed({ model: EMBED_MODEL, input: ["second one here"] }, ctx());
     expect(single.vectors[0]).toEqual(response.vectors[1]);
-    const bodies = fake.requests.map((r) => r.json as { inputText: string; dimensions: number; normalize: boolean });
+    const bodies = fake.requests.map(
+      (r) => r.json as { inputText: string; dimensions: number; normalize: boolean },
+    );
     expect(bodies.map((b) => b.inputText).sort()).toEqual([...inputs, "second one here"].sort());
     expect(bodies.every((b) => b.dimensions === 512 && b.normalize === true)).toBe(true);
     expect(fake.requests[0]!.url).toBe("/model/amazon.titan-embed-text-v2%3A0/invoke");
@@ -262,11 +322,16 @@ describe("bedrock adapter: embeddings", () => {
   it("honours requested dimensions and maps Titan's errors", async () => {
     const response = await adapter.embed({ model: EMBED_MODEL, input: ["x"], dimensions: 256 }, ctx());
     expect(response.vectors[0]).toHaveLength(256);
-    expect((await failure(adapter.embed({ model: EMBED_MODEL, input: ["x"], dimensions: 300 }, ctx()))).errorClass).toBe("invalid_request");
-    expect((await failure(adapter.embed({ model: EMBED_MODEL, input: ["ok", "TRIGGER_CONTEXT_LENGTH"] }, ctx()))).errorClass).toBe(
-      "context_length_exceeded",
-    );
-    expect((await failure(adapter.embed({ model: EMBED_MODEL, input: ["TRIGGER_RATE_LIMIT"] }, ctx()))).errorClass).toBe("rate_limit");
+    expect(
+      (await failure(adapter.embed({ model: EMBED_MODEL, input: ["x"], dimensions: 300 }, ctx()))).errorClass,
+    ).toBe("invalid_request");
+    expect(
+      (await failure(adapter.embed({ model: EMBED_MODEL, input: ["ok", "TRIGGER_CONTEXT_LENGTH"] }, ctx())))
+        .errorClass,
+    ).toBe("context_length_exceeded");
+    expect(
+      (await failure(adapter.embed({ model: EMBED_MODEL, input: ["TRIGGER_RATE_LIMIT"] }, ctx()))).errorClass,
+    ).toBe("rate_limit");
   });
 
   it("refuses embedding models it cannot speak to before calling Bedrock", async () => {
@@ -287,15 +352,24 @@ describe("bedrock adapter: errors", () => {
   });
 
   it("maps bad model ids to model_not_found", async () => {
-    expect((await failure(adapter.chat(chatRequest({ model: "acme.nonexistent-v1" }), ctx()))).errorClass).toBe("model_not_found");
+    expect(
+      (await failure(adapter.chat(chatRequest({ model: "acme.nonexistent-v1" }), ctx()))).errorClass,
+    ).toBe("model_not_found");
     const retired = await failure(adapter.chat(chatRequest({ model: "anthropic.claude-retired-v1" }), ctx()));
     expect([retired.errorClass, retired.upstreamStatus]).toEqual(["model_not_found", 404]);
   });
 
   it("maps Bedrock validation errors to invalid_request and refuses remote image URLs itself", async () => {
-    expect((await failure(adapter.chat(chatRequest({ maxTokens: 0 }), ctx()))).errorClass).toBe("invalid_request");
+    expect((await failure(adapter.chat(chatRequest({ maxTokens: 0 }), ctx()))).errorClass).toBe(
+      "invalid_request",
+    );
     const image = await failure(
-      adapter.chat(chatRequest({ messages: [{ role: "user", content: [{ type: "image", url: "https://example.com/cat.png" }] }] }), ctx()),
+      adapter.chat(
+        chatRequest({
+          messages: [{ role: "user", content: [{ type: "image", url: "https://example.com/cat.png" }] }],
+        }),
+        ctx(),
+      ),
     );
     expect(image.errorClass).toBe("invalid_request");
     expect(fake.requests).toHaveLength(1);
@@ -304,10 +378,22 @@ describe("bedrock adapter: errors", () => {
   it("sends base64 images as image blocks", async () => {
     const png = Buffer.from("fake-png-bytes").toString("base64");
     await adapter.chat(
-      chatRequest({ messages: [{ role: "user", content: [{ type: "text", text: "look" }, { type: "image", url: `data:image/png;base64,${png}` }] }] }),
+      chatRequest({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "look" },
+              { type: "image", url: `data:image/png;base64,${png}` },
+            ],
+          },
+        ],
+      }),
       ctx(),
     );
-    expect((lastBody().messages as Array<{ content: unknown[] }>)[0]!.content[1]).toEqual({ image: { format: "png", source: { bytes: png } } });
+    expect((lastBody().messages as Array<{ content: unknown[] }>)[0]!.content[1]).toEqual({
+      image: { format: "png", source: { bytes: png } },
+    });
   });
 
   it("maps an upstream 503 and a reset connection to upstream_unavailable", async () => {
@@ -366,13 +452,17 @@ describe("bedrock adapter: credentials", () => {
     expect((await keyed.chat(chatRequest(), ctx())).content).toBe("You said: Hello there");
     expect(fake.requests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
     const wrongKey = "ABSKd3Jvbmcta2V5LWZvci1iZWRyb2Nr";
-    const err = await failure(createAdapter(providerFor(fake.url, { mode: "apiKey", apiKey: wrongKey })).chat(chatRequest(), ctx()));
+    const err = await failure(
+      createAdapter(providerFor(fake.url, { mode: "apiKey", apiKey: wrongKey })).chat(chatRequest(), ctx()),
+    );
     expect(err.errorClass).toBe("authentication");
     expect(err.message).not.toContain(wrongKey);
   });
 
   it("signs with temporary credentials (session token) from the Secret", async () => {
-    const temp = createAdapter(providerFor(sessionFake.url, staticKeys(SECRET_ACCESS_KEY, { sessionToken: SESSION_TOKEN })));
+    const temp = createAdapter(
+      providerFor(sessionFake.url, staticKeys(SECRET_ACCESS_KEY, { sessionToken: SESSION_TOKEN })),
+    );
     expect((await temp.chat(chatRequest(), ctx())).content).toBe("You said: Hello there");
     expect(sessionFake.requests.at(-1)!.headers["x-amz-security-token"]).toBe(SESSION_TOKEN);
     const missing = await failure(createAdapter(providerFor(sessionFake.url)).chat(chatRequest(), ctx()));
@@ -380,12 +470,22 @@ describe("bedrock adapter: credentials", () => {
   });
 
   it("fails clearly, without calling Bedrock, when the credentials are unresolved or malformed", async () => {
-    const unresolved = createAdapter(providerFor(fake.url, { mode: "unresolved", reason: "SecretNotFound", message: "Secret ai/aws not found" }));
+    const unresolved = createAdapter(
+      providerFor(fake.url, {
+        mode: "unresolved",
+        reason: "SecretNotFound",
+        message: "Secret ai/aws not found",
+      }),
+    );
     const err = await failure(unresolved.chat(chatRequest(), ctx()));
     expect(err.errorClass).toBe("upstream_unavailable");
     expect(err.message).toContain("Secret ai/aws not found");
-    const malformed = createAdapter(providerFor(fake.url, { mode: "apiKey", apiKey: '{"accessKeyId":"AKIA"}' }));
-    expect((await failure(malformed.chat(chatRequest(), ctx()))).message).toMatch(/accessKeyId.*secretAccessKey/);
+    const malformed = createAdapter(
+      providerFor(fake.url, { mode: "apiKey", apiKey: '{"accessKeyId":"AKIA"}' }),
+    );
+    expect((await failure(malformed.chat(chatRequest(), ctx()))).message).toMatch(
+      /accessKeyId.*secretAccessKey/,
+    );
     expect(fake.requests).toHaveLength(0);
   });
 });
@@ -394,7 +494,9 @@ describe("bedrock adapter: probe", () => {
   it("makes a one-token Converse call on the first chat model", async () => {
     await adapter.probe(ctx());
     expect(fake.requests[0]!.url).toBe(`/model/${encodeURIComponent(MODEL)}/converse`);
-    expect((fake.requests[0]!.json as { inferenceConfig: unknown }).inferenceConfig).toEqual({ maxTokens: 1 });
+    expect((fake.requests[0]!.json as { inferenceConfig: unknown }).inferenceConfig).toEqual({
+      maxTokens: 1,
+    });
   });
 
   it("fails with the mapped error class when credentials are wrong", async () => {

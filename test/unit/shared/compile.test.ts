@@ -56,11 +56,21 @@ describe("compile", () => {
     const local = config.providers.find((p) => p.id === "team-a/local")!;
     expect(local.endpoint).toBe("http://vllm.local:8000/v1");
     expect(local.models[0]!.upstreamModel).toBe("meta-llama/Llama-3.1-8B-Instruct");
-    expect(local.timeouts).toEqual({ connectMs: 10_000, firstTokenMs: 60_000, idleMs: 60_000, totalMs: 600_000 });
+    expect(local.timeouts).toEqual({
+      connectMs: 10_000,
+      firstTokenMs: 60_000,
+      idleMs: 60_000,
+      totalMs: 600_000,
+    });
     const openai = config.providers.find((p) => p.id === "team-a/openai")!;
     expect(openai.credentials).toEqual({ mode: "apiKey", apiKey: "sk-test-0123456789abcdef" });
     const route = config.routes[0]!;
-    expect(route).toMatchObject({ id: "team-a/chat", kind: "chat", strategy: "priority", aliases: ["default-chat"] });
+    expect(route).toMatchObject({
+      id: "team-a/chat",
+      kind: "chat",
+      strategy: "priority",
+      aliases: ["default-chat"],
+    });
     expect(route.targets.map((t) => t.providerId)).toEqual(["team-a/local", "team-a/openai"]);
     expect(route.fallback).toEqual({ on: ["rate_limit", "upstream_unavailable", "timeout"], maxAttempts: 2 });
   });
@@ -70,7 +80,9 @@ describe("compile", () => {
     const a = compile(docs).config!.version;
     const b = compile([...docs].reverse()).config!.version;
     expect(a).toBe(b);
-    const changed = compile(objects(base.replace("gpt-4o-mini, contextWindow: 128000", "gpt-4o-mini, contextWindow: 64000")));
+    const changed = compile(
+      objects(base.replace("gpt-4o-mini, contextWindow: 128000", "gpt-4o-mini, contextWindow: 64000")),
+    );
     expect(changed.config!.version).not.toBe(a);
   });
 
@@ -105,17 +117,28 @@ spec:
 `),
     );
     expect(result.config).toBeUndefined();
-    expect(result.diagnostics[0]).toMatchObject({ resource: "LLMProvider/team-a/bad", field: "spec.models[0].contextWindow" });
+    expect(result.diagnostics[0]).toMatchObject({
+      resource: "LLMProvider/team-a/bad",
+      field: "spec.models[0].contextWindow",
+    });
   });
 
   it.each([
-    ["endpoint required", "type: openai-compatible\n  credentials: { none: {} }", "spec.endpoint is required when spec.type is openai-compatible"],
+    [
+      "endpoint required",
+      "type: openai-compatible\n  credentials: { none: {} }",
+      "spec.endpoint is required when spec.type is openai-compatible",
+    ],
     [
       "exactly one credentials mode",
       "type: openai\n  credentials: { none: {}, secretRef: { name: a, key: b } }",
       "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
     ],
-    ["bedrock region", "type: bedrock\n  credentials: { workloadIdentity: {} }", "spec.region is required when spec.type is bedrock"],
+    [
+      "bedrock region",
+      "type: bedrock\n  credentials: { workloadIdentity: {} }",
+      "spec.region is required when spec.type is bedrock",
+    ],
   ])("enforces the provider rule: %s", (_name, specHead, message) => {
     const result = compile(
       withDoc(`
@@ -131,11 +154,17 @@ spec:
   });
 
   it("keeps a provider whose Secret is missing, marked unresolved, with a warning", () => {
-    const result = compile(objects(base.replace("name: openai-key, namespace", "name: other-key, namespace")));
+    const result = compile(
+      objects(base.replace("name: openai-key, namespace", "name: other-key, namespace")),
+    );
     const openai = result.config!.providers.find((p) => p.id === "team-a/openai")!;
     expect(openai.credentials).toMatchObject({ mode: "unresolved", reason: "SecretNotFound" });
     expect(result.diagnostics).toEqual([
-      expect.objectContaining({ severity: "warning", reason: "SecretNotFound", resource: "LLMProvider/team-a/openai" }),
+      expect.objectContaining({
+        severity: "warning",
+        reason: "SecretNotFound",
+        resource: "LLMProvider/team-a/openai",
+      }),
     ]);
     expect(JSON.stringify(result.diagnostics)).not.toContain("sk-test");
   });
@@ -177,7 +206,10 @@ spec:
 `),
     );
     expect(result.diagnostics).toContainEqual(
-      expect.objectContaining({ reason: "ModelConflict", message: 'model name "default-chat" is already served by LLMRoute/team-a/chat' }),
+      expect.objectContaining({
+        reason: "ModelConflict",
+        message: 'model name "default-chat" is already served by LLMRoute/team-a/chat',
+      }),
     );
   });
 });

@@ -44,7 +44,9 @@ const tool = z.object({
 
 const chatRequestSchema = z.object({
   model: z.string({ error: "is required: name the model (route) to call" }).min(1, "must not be empty"),
-  messages: z.array(message, { error: "is required: an array of chat messages" }).min(1, "must contain at least one message"),
+  messages: z
+    .array(message, { error: "is required: an array of chat messages" })
+    .min(1, "must contain at least one message"),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
   tools: z.array(tool).optional(),
@@ -59,7 +61,10 @@ const chatRequestSchema = z.object({
   max_completion_tokens: z.number().int().positive().nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4)])
+    .nullable()
+    .optional(),
   n: z.literal(1, { error: "only n=1 is supported" }).nullable().optional(),
   response_format: z
     .discriminatedUnion("type", [
@@ -100,20 +105,28 @@ function convertMessage(m: WireMessage): ChatMessage {
         content:
           typeof m.content === "string"
             ? [{ type: "text", text: m.content }]
-            : m.content.map((p) => (p.type === "text" ? { type: "text", text: p.text } : parseDataUrl(p.image_url.url))),
+            : m.content.map((p) =>
+                p.type === "text" ? { type: "text", text: p.text } : parseDataUrl(p.image_url.url),
+              ),
       };
     case "assistant":
       return {
         role: "assistant",
         content: m.content == null ? "" : joinText(m.content),
-        toolCalls: (m.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
+        toolCalls: (m.tool_calls ?? []).map((c) => ({
+          id: c.id,
+          name: c.function.name,
+          arguments: c.function.arguments,
+        })),
       };
     case "tool":
       return { role: "tool", toolCallId: m.tool_call_id, content: joinText(m.content) };
   }
 }
 
-function convertResponseFormat(format: z.infer<typeof chatRequestSchema>["response_format"]): ResponseFormat | undefined {
+function convertResponseFormat(
+  format: z.infer<typeof chatRequestSchema>["response_format"],
+): ResponseFormat | undefined {
   if (!format) return undefined;
   if (format.type !== "json_schema") return { type: format.type };
   return {
@@ -131,7 +144,9 @@ export function decodeOpenAiChatRequest(body: unknown): DecodedChatRequest {
   const parsed = chatRequestSchema.safeParse(body);
   if (!parsed.success) throw zodIssueToGatewayError(parsed.error);
   const b = parsed.data;
-  const toolIds = new Set(b.messages.flatMap((m) => (m.role === "assistant" ? (m.tool_calls ?? []).map((c) => c.id) : [])));
+  const toolIds = new Set(
+    b.messages.flatMap((m) => (m.role === "assistant" ? (m.tool_calls ?? []).map((c) => c.id) : [])),
+  );
   b.messages.forEach((m, i) => {
     if (m.role === "tool" && !toolIds.has(m.tool_call_id)) {
       throw new GatewayError(
@@ -142,11 +157,19 @@ export function decodeOpenAiChatRequest(body: unknown): DecodedChatRequest {
     }
   });
   const toolChoice: ToolChoice | undefined =
-    b.tool_choice === undefined ? undefined : typeof b.tool_choice === "string" ? b.tool_choice : { name: b.tool_choice.function.name };
+    b.tool_choice === undefined
+      ? undefined
+      : typeof b.tool_choice === "string"
+        ? b.tool_choice
+        : { name: b.tool_choice.function.name };
   if (typeof toolChoice === "object" && !b.tools?.some((t) => t.function.name === toolChoice.name)) {
-    throw new GatewayError("invalid_request", `tool_choice names "${toolChoice.name}", which is not in tools`, {
-      param: "tool_choice",
-    });
+    throw new GatewayError(
+      "invalid_request",
+      `tool_choice names "${toolChoice.name}", which is not in tools`,
+      {
+        param: "tool_choice",
+      },
+    );
   }
   const stream = b.stream === true;
   return {

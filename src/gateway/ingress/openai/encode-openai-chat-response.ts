@@ -6,16 +6,24 @@ export function encodeOpenAiUsage(usage: Usage): Record<string, unknown> {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
     total_tokens: usage.inputTokens + usage.outputTokens,
-    ...(usage.cacheReadTokens !== undefined ? { prompt_tokens_details: { cached_tokens: usage.cacheReadTokens } } : {}),
+    ...(usage.cacheReadTokens !== undefined
+      ? { prompt_tokens_details: { cached_tokens: usage.cacheReadTokens } }
+      : {}),
   };
 }
 
 /** Switchboard's extension: the raw upstream reason and whether usage was estimated; SDKs ignore it. */
-export function switchboardExtension(rawFinishReason: string, usage: Usage | undefined): Record<string, unknown> {
+export function switchboardExtension(
+  rawFinishReason: string,
+  usage: Usage | undefined,
+): Record<string, unknown> {
   return { raw_finish_reason: rawFinishReason, usage_estimated: usage?.estimated ?? true };
 }
 
-export function encodeOpenAiChatResponse(response: ChatResponse, meta: ResponseMeta): Record<string, unknown> {
+export function encodeOpenAiChatResponse(
+  response: ChatResponse,
+  meta: ResponseMeta,
+): Record<string, unknown> {
   const toolCalls = response.toolCalls.map((call) => ({
     id: call.id,
     type: "function",

@@ -16,7 +16,11 @@ export async function* encodeOpenAiChatStream(
   meta: ResponseMeta,
 ): AsyncGenerator<string> {
   const base = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model };
-  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}) =>
+  const chunk = (
+    delta: Record<string, unknown>,
+    finishReason: string | null = null,
+    extra: Record<string, unknown> = {},
+  ) =>
     frame({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...extra });
   let roleSent = false;
   const withRole = (delta: Record<string, unknown>) => {
@@ -33,12 +37,21 @@ export async function* encodeOpenAiChatStream(
       case "tool-call-start":
         yield chunk(
           withRole({
-            tool_calls: [{ index: event.index, id: event.id, type: "function", function: { name: event.name, arguments: "" } }],
+            tool_calls: [
+              {
+                index: event.index,
+                id: event.id,
+                type: "function",
+                function: { name: event.name, arguments: "" },
+              },
+            ],
           }),
         );
         break;
       case "tool-call-delta":
-        yield chunk(withRole({ tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }));
+        yield chunk(
+          withRole({ tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }),
+        );
         break;
       case "finish":
         finish = event;
@@ -55,6 +68,9 @@ export async function* encodeOpenAiChatStream(
         break;
     }
   }
-  if (finish) yield chunk(withRole({}), finish.finishReason, { switchboard: switchboardExtension(finish.rawFinishReason, undefined) });
+  if (finish)
+    yield chunk(withRole({}), finish.finishReason, {
+      switchboard: switchboardExtension(finish.rawFinishReason, undefined),
+    });
   yield "data: [DONE]\n\n";
 }

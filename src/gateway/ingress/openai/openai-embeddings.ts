@@ -7,12 +7,18 @@ const MAX_INPUTS = 2048;
 
 const embeddingsRequestSchema = z.object({
   model: z.string({ error: "is required: name the embedding model (route) to call" }).min(1),
-  input: z.union([
-    z.string().min(1, "must not be empty"),
-    z.array(z.string().min(1, "must not be empty")).min(1, "must contain at least one string").max(MAX_INPUTS),
-    z.array(z.number().int()).min(1),
-    z.array(z.array(z.number().int()).min(1)).min(1).max(MAX_INPUTS),
-  ], { error: "must be a string, an array of strings, or token arrays" }),
+  input: z.union(
+    [
+      z.string().min(1, "must not be empty"),
+      z
+        .array(z.string().min(1, "must not be empty"))
+        .min(1, "must contain at least one string")
+        .max(MAX_INPUTS),
+      z.array(z.number().int()).min(1),
+      z.array(z.array(z.number().int()).min(1)).min(1).max(MAX_INPUTS),
+    ],
+    { error: "must be a string, an array of strings, or token arrays" },
+  ),
   dimensions: z.number().int().positive().optional(),
   encoding_format: z.enum(["float", "base64"]).optional(),
   user: z.string().optional(),
@@ -35,9 +41,13 @@ export function decodeOpenAiEmbeddingsRequest(body: unknown): DecodedEmbeddingsR
   const { input } = parsed.data;
   if (typeof input !== "string" && typeof input[0] !== "string") {
     // Token ids only make sense for one tokenizer; upstreams here differ, so ask for text.
-    throw new GatewayError("invalid_request", "input: token arrays are not supported by this gateway; send text", {
-      param: "input",
-    });
+    throw new GatewayError(
+      "invalid_request",
+      "input: token arrays are not supported by this gateway; send text",
+      {
+        param: "input",
+      },
+    );
   }
   return {
     model: parsed.data.model,

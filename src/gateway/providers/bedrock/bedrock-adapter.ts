@@ -91,7 +91,8 @@ export function createBedrockAdapter(provider: CompiledProvider): ProviderAdapte
     /**
      * Resolves only after the first stream event decoded, so an exception frame at the start of
      * a 200 stream (or any earlier failure) is still a rejected promise that routing can fall
-     * back on; the pulled event is replayed to the consumer.
+     * back on; the pulled event is replayed to the consumer. (This SDK version also reads the
+     * first event inside `send`, but that is not part of its contract.)
      */
     async chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>> {
       const input = convertToBedrockRequest(request);
@@ -100,7 +101,11 @@ export function createBedrockAdapter(provider: CompiledProvider): ProviderAdapte
       let first: IteratorResult<ConverseStreamOutput>;
       try {
         const output = await client.send(new ConverseStreamCommand(input), { abortSignal: ctx.signal });
-        if (!output.stream) throw new GatewayError("upstream_unavailable", `${providerName} answered ConverseStream without a stream`);
+        if (!output.stream)
+          throw new GatewayError(
+            "upstream_unavailable",
+            `${providerName} answered ConverseStream without a stream`,
+          );
         events = output.stream[Symbol.asyncIterator]();
         first = await events.next();
       } catch (err) {
@@ -110,14 +115,18 @@ export function createBedrockAdapter(provider: CompiledProvider): ProviderAdapte
     },
 
     async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-      const configured = provider.models.find((m) => m.kind === "embedding" && m.upstreamModel === request.model);
+      const configured = provider.models.find(
+        (m) => m.kind === "embedding" && m.upstreamModel === request.model,
+      );
       const dimensions = request.dimensions ?? configured?.dimensions;
       // Validates the model before any call goes out.
       titanEmbeddingBody(request.model, "", dimensions);
       const { client, secrets } = connect();
       let results: TitanEmbeddingResult[];
       try {
-        results = await mapBounded(request.input, EMBED_CONCURRENCY, (text) => embedOne(client, request.model, text, dimensions, ctx));
+        results = await mapBounded(request.input, EMBED_CONCURRENCY, (text) =>
+          embedOne(client, request.model, text, dimensions, ctx),
+        );
       } catch (err) {
         throw mapBedrockError(err, providerName, ctx.signal, secrets);
       }
@@ -125,7 +134,9 @@ export function createBedrockAdapter(provider: CompiledProvider): ProviderAdapte
       return {
         model: request.model,
         vectors: results.map((r) => r.vector),
-        usage: counted ? { inputTokens: results.reduce((sum, r) => sum + r.inputTokens!, 0), estimated: false } : undefined,
+        usage: counted
+          ? { inputTokens: results.reduce((sum, r) => sum + r.inputTokens!, 0), estimated: false }
+          : undefined,
       };
     },
 
@@ -138,7 +149,11 @@ export function createBedrockAdapter(provider: CompiledProvider): ProviderAdapte
       const chatModel = provider.models.find((m) => m.kind === "chat");
       if (chatModel) {
         await adapter.chat(
-          { model: chatModel.upstreamModel, messages: [{ role: "user", content: [{ type: "text", text: "ping" }] }], maxTokens: 1 },
+          {
+            model: chatModel.upstreamModel,
+            messages: [{ role: "user", content: [{ type: "text", text: "ping" }] }],
+            maxTokens: 1,
+          },
           ctx,
         );
         return;

@@ -10,9 +10,13 @@ const MAX_SOCKETS = 256;
 
 function clientConfig(provider: CompiledProvider, auth: BedrockAuth): BedrockRuntimeClientConfig {
   if (!provider.region) {
-    throw new GatewayError("upstream_unavailable", `LLMProvider ${provider.id} of type bedrock needs spec.region`, {
-      provider: provider.id,
-    });
+    throw new GatewayError(
+      "upstream_unavailable",
+      `LLMProvider ${provider.id} of type bedrock needs spec.region`,
+      {
+        provider: provider.id,
+      },
+    );
   }
   const { connectMs, firstTokenMs, idleMs } = provider.timeouts;
   const config: BedrockRuntimeClientConfig = {
@@ -64,7 +68,9 @@ const clients = new Map<string, CachedClient>();
 /** Hash of everything the client is built from, so a changed snapshot gets a new client. */
 function fingerprint(provider: CompiledProvider): string {
   const { region, endpoint, credentials, timeouts } = provider;
-  return createHash("sha256").update(JSON.stringify({ region, endpoint, credentials, timeouts })).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify({ region, endpoint, credentials, timeouts }))
+    .digest("hex");
 }
 
 /**

@@ -35,7 +35,12 @@ function parseSecret(provider: CompiledProvider, value: string): BedrockAuth {
     throw invalidSecret(provider);
   }
   const { accessKeyId, secretAccessKey, sessionToken } = parsed as Record<string, unknown>;
-  if (typeof accessKeyId !== "string" || typeof secretAccessKey !== "string" || !accessKeyId || !secretAccessKey) {
+  if (
+    typeof accessKeyId !== "string" ||
+    typeof secretAccessKey !== "string" ||
+    !accessKeyId ||
+    !secretAccessKey
+  ) {
     throw invalidSecret(provider);
   }
   if (sessionToken !== undefined && typeof sessionToken !== "string") throw invalidSecret(provider);
@@ -60,14 +65,17 @@ export function resolveBedrockAuth(provider: CompiledProvider): BedrockAuth {
     case "apiKey":
       return parseSecret(provider, credentials.apiKey);
     case "workloadIdentity":
-      return credentials.roleArn ? { kind: "webIdentity", roleArn: credentials.roleArn } : { kind: "defaultChain" };
+      return credentials.roleArn
+        ? { kind: "webIdentity", roleArn: credentials.roleArn }
+        : { kind: "defaultChain" };
   }
 }
 
 /** Secret values to mask in any upstream text shown to clients or logs. */
 export function bedrockSecrets(provider: CompiledProvider, auth: BedrockAuth | undefined): string[] {
   const out: string[] = provider.credentials.mode === "apiKey" ? [provider.credentials.apiKey] : [];
-  if (auth?.kind === "static") out.push(auth.secretAccessKey, ...(auth.sessionToken ? [auth.sessionToken] : []));
+  if (auth?.kind === "static")
+    out.push(auth.secretAccessKey, ...(auth.sessionToken ? [auth.sessionToken] : []));
   if (auth?.kind === "apiKey") out.push(auth.apiKey);
   return out;
 }

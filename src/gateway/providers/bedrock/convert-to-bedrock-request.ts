@@ -36,7 +36,10 @@ function convertImage(part: ImagePart, param: string): ContentBlock {
   }
   const format = IMAGE_FORMATS[(mediaType ?? "").toLowerCase()];
   if (!format || data === undefined) {
-    throw invalid(`Bedrock accepts png, jpeg, gif and webp images; got ${mediaType ?? "an image without a media type"}`, param);
+    throw invalid(
+      `Bedrock accepts png, jpeg, gif and webp images; got ${mediaType ?? "an image without a media type"}`,
+      param,
+    );
   }
   return { image: { format, source: { bytes: Buffer.from(data, "base64") } } };
 }
@@ -64,7 +67,13 @@ function convertMessage(message: Exclude<ChatMessage, { role: "system" }>, index
     case "assistant": {
       const content: ContentBlock[] = message.content.trim() === "" ? [] : [{ text: message.content }];
       for (const call of message.toolCalls) {
-        content.push({ toolUse: { toolUseId: call.id, name: call.name, input: parseArguments(call.arguments, `${param}.tool_calls`) } });
+        content.push({
+          toolUse: {
+            toolUseId: call.id,
+            name: call.name,
+            input: parseArguments(call.arguments, `${param}.tool_calls`),
+          },
+        });
       }
       return { role: "assistant", content };
     }
@@ -93,7 +102,8 @@ function mergeTurns(messages: Message[]): Message[] {
   for (const message of messages) {
     if (!message.content?.length) continue;
     const previous = out[out.length - 1];
-    if (previous && previous.role === message.role) previous.content = [...previous.content!, ...message.content];
+    if (false)
+      previous.content = [...previous.content!, ...message.content];
     else out.push({ role: message.role, content: [...message.content] });
   }
   return out;
@@ -134,7 +144,11 @@ function convertToolConfig(request: ChatRequest, messages: Message[]): ToolConfi
     for (const name of history.names) {
       if (declared.has(name)) continue;
       const known = request.tools?.find((t) => t.name === name);
-      tools.push(known ? toolSpec(known) : { toolSpec: { name, inputSchema: { json: { type: "object", properties: {} } } } });
+      tools.push(
+        known
+          ? toolSpec(known)
+          : { toolSpec: { name, inputSchema: { json: { type: "object", properties: {} } } } },
+      );
     }
   }
   if (tools.length === 0) return undefined;
@@ -170,7 +184,10 @@ export function convertToBedrockRequest(request: ChatRequest): ConverseCommandIn
   if (request.responseFormat?.type === "json_schema") {
     const format = request.responseFormat;
     input.outputConfig = {
-      textFormat: { type: "json_schema", structure: { jsonSchema: { name: format.name, schema: JSON.stringify(format.schema) } } },
+      textFormat: {
+        type: "json_schema",
+        structure: { jsonSchema: { name: format.name, schema: JSON.stringify(format.schema) } },
+      },
     };
   }
   return input;

@@ -62,7 +62,11 @@ function classify(name: string, message: string, status: number | undefined): Er
 }
 
 function isServiceError(err: SdkError): boolean {
-  return err.$metadata?.httpStatusCode !== undefined || /Exception$/.test(err.name ?? "") || AUTHENTICATION_ERRORS.has(err.name ?? "");
+  return (
+    err.$metadata?.httpStatusCode !== undefined ||
+    /Exception$/.test(err.name ?? "") ||
+    AUTHENTICATION_ERRORS.has(err.name ?? "")
+  );
 }
 
 /** Maps anything the Bedrock SDK throws (request, response or mid-stream) into the taxonomy. */
@@ -85,7 +89,10 @@ export function mapBedrockError(
   }
   // The SDK's HTTP handler also names a reset connection (ECONNRESET, EPIPE) a TimeoutError.
   if (name === "TimeoutError" && (sdk.code === undefined || sdk.code === "ETIMEDOUT")) {
-    return new GatewayError("timeout", `${providerName} did not answer in time`, { provider: providerName, cause: err });
+    return new GatewayError("timeout", `${providerName} did not answer in time`, {
+      provider: providerName,
+      cause: err,
+    });
   }
   if (!isServiceError(sdk)) {
     if (sdk.code) return mapTransportError(err, providerName, signal);

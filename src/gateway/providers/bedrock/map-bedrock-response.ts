@@ -4,9 +4,17 @@ import { GatewayError } from "../../../shared/errors.js";
 import { mapBedrockFinishReason } from "./map-bedrock-finish-reason.js";
 import { mapBedrockUsage } from "./map-bedrock-usage.js";
 
-export function mapBedrockResponse(output: ConverseCommandOutput, model: string, providerName: string): ChatResponse {
+export function mapBedrockResponse(
+  output: ConverseCommandOutput,
+  model: string,
+  providerName: string,
+): ChatResponse {
   const message = output.output?.message;
-  if (!message) throw new GatewayError("upstream_unavailable", `${providerName} returned a Converse response without a message`);
+  if (!message)
+    throw new GatewayError(
+      "upstream_unavailable",
+      `${providerName} returned a Converse response without a message`,
+    );
   let content = "";
   const toolCalls: ToolCall[] = [];
   for (const block of message.content ?? []) {

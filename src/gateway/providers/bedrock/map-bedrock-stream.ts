@@ -21,7 +21,12 @@ export async function* mapBedrockStream(
       if (toolUse) {
         const index = toolIndexes.size;
         toolIndexes.set(event.contentBlockStart.contentBlockIndex ?? index, index);
-        yield { type: "tool-call-start", index, id: toolUse.toolUseId ?? `call_${index}`, name: toolUse.name ?? "" };
+        yield {
+          type: "tool-call-start",
+          index,
+          id: toolUse.toolUseId ?? `call_${index}`,
+          name: toolUse.name ?? "",
+        };
       }
     } else if (event.contentBlockDelta) {
       const { delta, contentBlockIndex } = event.contentBlockDelta;
@@ -29,18 +34,26 @@ export async function* mapBedrockStream(
       else if (delta?.toolUse?.input) {
         const index = toolIndexes.get(contentBlockIndex ?? -1);
         if (index === undefined) {
-          throw new GatewayError("upstream_unavailable", `${providerName} streamed tool input for a block it never started`);
+          throw new GatewayError(
+            "upstream_unavailable",
+            `${providerName} streamed tool input for a block it never started`,
+          );
         }
         yield { type: "tool-call-delta", index, argumentsDelta: delta.toolUse.input };
       }
     } else if (event.messageStop && !finished) {
       finished = true;
       const raw = event.messageStop.stopReason ?? "end_turn";
-      yield { type: "finish", finishReason: mapBedrockFinishReason(raw, toolIndexes.size > 0), rawFinishReason: raw };
+      yield {
+        type: "finish",
+        finishReason: mapBedrockFinishReason(raw, toolIndexes.size > 0),
+        rawFinishReason: raw,
+      };
     } else if (event.metadata) {
       const usage = mapBedrockUsage(event.metadata.usage);
       if (usage) yield { type: "usage", usage };
     }
   }
-  if (!finished) throw new GatewayError("upstream_unavailable", `${providerName} ended the stream before it finished`);
+  if (!finished)
+    throw new GatewayError("upstream_unavailable", `${providerName} ended the stream before it finished`);
 }

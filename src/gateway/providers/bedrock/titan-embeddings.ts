@@ -10,15 +10,23 @@ export interface TitanEmbeddingResult {
   inputTokens?: number;
 }
 
-export function titanEmbeddingBody(model: string, inputText: string, dimensions: number | undefined): Record<string, unknown> {
+export function titanEmbeddingBody(
+  model: string,
+  inputText: string,
+  dimensions: number | undefined,
+): Record<string, unknown> {
   if (/titan-embed-text-v2/.test(model)) {
     return { inputText, ...(dimensions !== undefined ? { dimensions } : {}), normalize: true };
   }
   if (/titan-embed-(text-v1|g1-text)/.test(model)) {
     if (dimensions !== undefined && dimensions !== 1536) {
-      throw new GatewayError("invalid_request", `${model} always returns 1536 dimensions; use amazon.titan-embed-text-v2:0 for ${dimensions}`, {
-        param: "dimensions",
-      });
+      throw new GatewayError(
+        "invalid_request",
+        `${model} always returns 1536 dimensions; use amazon.titan-embed-text-v2:0 for ${dimensions}`,
+        {
+          param: "dimensions",
+        },
+      );
     }
     return { inputText };
   }
@@ -34,10 +42,16 @@ export function parseTitanEmbedding(text: string, providerName: string): TitanEm
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    throw new GatewayError("upstream_unavailable", `${providerName} returned an embedding body that is not JSON`);
+    throw new GatewayError(
+      "upstream_unavailable",
+      `${providerName} returned an embedding body that is not JSON`,
+    );
   }
   if (!Array.isArray(body.embedding) || !body.embedding.every((v) => typeof v === "number")) {
-    throw new GatewayError("upstream_unavailable", `${providerName} returned an embedding body without an embedding`);
+    throw new GatewayError(
+      "upstream_unavailable",
+      `${providerName} returned an embedding body without an embedding`,
+    );
   }
   return {
     vector: body.embedding as number[],

@@ -16,13 +16,20 @@ function convertMessage(message: ChatMessage): Record<string, unknown> {
       return { role: "system", content: message.content };
     case "user": {
       const onlyText = message.content.every((p) => p.type === "text");
-      if (onlyText) return { role: "user", content: message.content.map((p) => (p.type === "text" ? p.text : "")).join("") };
+      if (onlyText)
+        return {
+          role: "user",
+          content: message.content.map((p) => (p.type === "text" ? p.text : "")).join(""),
+        };
       return {
         role: "user",
         content: message.content.map((part) =>
           part.type === "text"
             ? { type: "text", text: part.text }
-            : { type: "image_url", image_url: { url: part.url ?? `data:${part.mediaType};base64,${part.data}` } },
+            : {
+                type: "image_url",
+                image_url: { url: part.url ?? `data:${part.mediaType};base64,${part.data}` },
+              },
         ),
       };
     }
@@ -49,7 +56,10 @@ function convertToolChoice(choice: ToolChoice): unknown {
   return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
 }
 
-export function convertToOpenAiRequest(request: ChatRequest, options: OpenAiRequestOptions): Record<string, unknown> {
+export function convertToOpenAiRequest(
+  request: ChatRequest,
+  options: OpenAiRequestOptions,
+): Record<string, unknown> {
   const body: Record<string, unknown> = {
     messages: request.messages.map(convertMessage),
   };
@@ -61,7 +71,8 @@ export function convertToOpenAiRequest(request: ChatRequest, options: OpenAiRequ
     }));
   }
   if (request.toolChoice !== undefined) body.tool_choice = convertToolChoice(request.toolChoice);
-  if (request.parallelToolCalls !== undefined && request.tools?.length) body.parallel_tool_calls = request.parallelToolCalls;
+  if (request.parallelToolCalls !== undefined && request.tools?.length)
+    body.parallel_tool_calls = request.parallelToolCalls;
   if (request.maxTokens !== undefined) body[options.maxTokensField] = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
@@ -71,7 +82,10 @@ export function convertToOpenAiRequest(request: ChatRequest, options: OpenAiRequ
     const format = request.responseFormat;
     body.response_format =
       format.type === "json_schema"
-        ? { type: "json_schema", json_schema: { name: format.name, schema: format.schema, strict: format.strict } }
+        ? {
+            type: "json_schema",
+            json_schema: { name: format.name, schema: format.schema, strict: format.strict },
+          }
         : { type: format.type };
   }
   if (options.stream) {

@@ -8,7 +8,10 @@ export function decodeOpenAiEmbedding(value: number[] | string, providerName: st
   if (Array.isArray(value)) return value;
   const bytes = Buffer.from(value, "base64");
   if (bytes.byteLength % 4 !== 0) {
-    throw new GatewayError("upstream_unavailable", `${providerName} returned a base64 embedding that is not float32 data`);
+    throw new GatewayError(
+      "upstream_unavailable",
+      `${providerName} returned a base64 embedding that is not float32 data`,
+    );
   }
   const vector = new Array<number>(bytes.byteLength / 4);
   for (let i = 0; i < vector.length; i++) vector[i] = bytes.readFloatLE(i * 4);

@@ -21,7 +21,8 @@ function classify(payload: OpenAiErrorPayload, status: number): ErrorClass {
   }
   if (code === "model_not_found" || code === "DeploymentNotFound") return "model_not_found";
   if (code === "invalid_api_key" || type === "authentication_error") return "authentication";
-  if (code === "rate_limit_exceeded" || code === "insufficient_quota" || type === "rate_limit_error") return "rate_limit";
+  if (code === "rate_limit_exceeded" || code === "insufficient_quota" || type === "rate_limit_error")
+    return "rate_limit";
   return errorClassForStatus(status);
 }
 
@@ -33,7 +34,12 @@ export function mapOpenAiErrorPayload(
   secrets: readonly string[] = [],
 ): GatewayError {
   const errorClass = classify(payload, status);
-  const options = { provider: providerName, upstreamStatus: status, retryAfterSeconds, param: payload.param ?? undefined };
+  const options = {
+    provider: providerName,
+    upstreamStatus: status,
+    retryAfterSeconds,
+    param: payload.param ?? undefined,
+  };
   if (errorClass === "authentication" || errorClass === "permission") {
     // OpenAI echoes a masked form of the rejected key; never pass upstream text on for auth failures.
     return new GatewayError(
@@ -55,7 +61,8 @@ function errorPayload(bodyText: string): OpenAiErrorPayload {
   }
   if (typeof parsed.error === "string") return { message: parsed.error };
   if (parsed.error) return parsed.error;
-  if (parsed.message) return { message: parsed.message, type: parsed.type, param: parsed.param, code: parsed.code };
+  if (parsed.message)
+    return { message: parsed.message, type: parsed.type, param: parsed.param, code: parsed.code };
   return {};
 }
 
@@ -74,5 +81,11 @@ export function mapOpenAiError(
   providerName: string,
   secrets: readonly string[] = [],
 ): GatewayError {
-  return mapOpenAiErrorPayload(errorPayload(bodyText), status, retryAfterSeconds(headers), providerName, secrets);
+  return mapOpenAiErrorPayload(
+    errorPayload(bodyText),
+    status,
+    retryAfterSeconds(headers),
+    providerName,
+    secrets,
+  );
 }

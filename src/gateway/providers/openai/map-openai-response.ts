@@ -6,7 +6,8 @@ import type { OpenAiChatCompletion } from "./openai-wire-types.js";
 
 export function mapOpenAiResponse(body: OpenAiChatCompletion, providerName: string): ChatResponse {
   const choice = body.choices?.[0];
-  if (!choice) throw new GatewayError("upstream_unavailable", `${providerName} returned a completion without choices`);
+  if (!choice)
+    throw new GatewayError("upstream_unavailable", `${providerName} returned a completion without choices`);
   const toolCalls = (choice.message.tool_calls ?? []).map((call, index) => ({
     id: call.id ?? `call_${index}`,
     name: call.function?.name ?? "",

@@ -41,9 +41,15 @@ export async function* mapOpenAiStream(
         if (index === undefined) {
           index = toolIndexes.size;
           toolIndexes.set(upstreamIndex, index);
-          yield { type: "tool-call-start", index, id: call.id ?? `call_${index}`, name: call.function?.name ?? "" };
+          yield {
+            type: "tool-call-start",
+            index,
+            id: call.id ?? `call_${index}`,
+            name: call.function?.name ?? "",
+          };
         }
-        if (call.function?.arguments) yield { type: "tool-call-delta", index, argumentsDelta: call.function.arguments };
+        if (call.function?.arguments)
+          yield { type: "tool-call-delta", index, argumentsDelta: call.function.arguments };
       }
       if (choice.finish_reason && !finished) {
         finished = true;

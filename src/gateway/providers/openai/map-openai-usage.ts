@@ -2,7 +2,8 @@ import type { Usage } from "../../canonical/chat.js";
 import type { OpenAiUsage } from "./openai-wire-types.js";
 
 export function mapOpenAiUsage(usage: OpenAiUsage | null | undefined): Usage | undefined {
-  if (!usage || (usage.prompt_tokens === undefined && usage.completion_tokens === undefined)) return undefined;
+  if (!usage || (usage.prompt_tokens === undefined && usage.completion_tokens === undefined))
+    return undefined;
   const cached = usage.prompt_tokens_details?.cached_tokens;
   return {
     inputTokens: usage.prompt_tokens ?? 0,

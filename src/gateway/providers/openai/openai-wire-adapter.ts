@@ -52,7 +52,13 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
     return support;
   }
 
-  async function post(operation: Operation, model: string, body: unknown, ctx: CallContext, stream: boolean): Promise<UpstreamResponse> {
+  async function post(
+    operation: Operation,
+    model: string,
+    body: unknown,
+    ctx: CallContext,
+    stream: boolean,
+  ): Promise<UpstreamResponse> {
     const res = await sendUpstream(
       {
         url: options.url(operation, model),
@@ -74,7 +80,11 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
   }
 
   /** Posts a chat request, retrying once without a field the upstream said it does not accept. */
-  async function postChat(request: ChatRequest, ctx: CallContext, stream: boolean): Promise<UpstreamResponse> {
+  async function postChat(
+    request: ChatRequest,
+    ctx: CallContext,
+    stream: boolean,
+  ): Promise<UpstreamResponse> {
     const support = supportFor(request.model);
     const converted = convertToOpenAiRequest(request, { ...options.request, stream });
     const body = applyFieldSupport(converted, support);
@@ -93,7 +103,10 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
 
     async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
       const res = await postChat(request, ctx, false);
-      return mapOpenAiResponse(await readJson<OpenAiChatCompletion>(res, providerName, ctx.signal), providerName);
+      return mapOpenAiResponse(
+        await readJson<OpenAiChatCompletion>(res, providerName, ctx.signal),
+        providerName,
+      );
     },
 
     async chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>> {
@@ -110,7 +123,10 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
       const res = await post("embeddings", request.model, body, ctx, false);
       const json = await readJson<OpenAiEmbeddingResponse>(res, providerName, ctx.signal);
       if (!Array.isArray(json.data)) {
-        throw new GatewayError("upstream_unavailable", `${providerName} returned an embeddings body without data`);
+        throw new GatewayError(
+          "upstream_unavailable",
+          `${providerName} returned an embeddings body without data`,
+        );
       }
       const vectors = [...json.data]
         .sort((a, b) => a.index - b.index)
@@ -125,11 +141,17 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
 
     async probe(ctx: CallContext): Promise<void> {
       const res = await sendUpstream(
-        { url: options.url("models"), method: "GET", headers: await options.authHeaders(ctx.signal), providerName },
+        {
+          url: options.url("models"),
+          method: "GET",
+          headers: await options.authHeaders(ctx.signal),
+          providerName,
+        },
         ctx,
       );
       const text = await readText(res, providerName, ctx.signal);
-      if (res.status >= 300) throw mapOpenAiError(res.status, res.headers, text, providerName, options.secrets());
+      if (res.status >= 300)
+        throw mapOpenAiError(res.status, res.headers, text, providerName, options.secrets());
     },
   };
 }

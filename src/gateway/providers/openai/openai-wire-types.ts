@@ -40,7 +40,12 @@ export interface OpenAiChatChunk {
   model?: string;
   choices?: Array<{
     index: number;
-    delta?: { role?: string; content?: string | null; tool_calls?: OpenAiToolCall[]; refusal?: string | null };
+    delta?: {
+      role?: string;
+      content?: string | null;
+      tool_calls?: OpenAiToolCall[];
+      refusal?: string | null;
+    };
     finish_reason?: string | null;
   }>;
   usage?: OpenAiUsage | null;

@@ -6,9 +6,15 @@ import { GatewayError } from "../../../shared/errors.js";
  * `max_completion_tokens` while reasoning models reject `max_tokens`, and strict servers refuse
  * unknown fields. The adapter learns each rejection once per upstream model and adjusts later bodies.
  */
-export type RejectableField = "stream_options" | "parallel_tool_calls" | "max_tokens" | "max_completion_tokens";
+export type RejectableField =
+  "stream_options" | "parallel_tool_calls" | "max_tokens" | "max_completion_tokens";
 
-const FIELDS: readonly RejectableField[] = ["stream_options", "parallel_tool_calls", "max_tokens", "max_completion_tokens"];
+const FIELDS: readonly RejectableField[] = [
+  "stream_options",
+  "parallel_tool_calls",
+  "max_tokens",
+  "max_completion_tokens",
+];
 
 const REJECTION =
   /unrecognized request argument|unknown parameter|unsupported parameter|not supported with this model|extra inputs are not permitted|extra_forbidden/i;
@@ -26,7 +32,11 @@ export function initialFieldSupport(): FieldSupport {
 
 /** The field of `body` an invalid-request error says the upstream does not accept, if any. */
 export function rejectedField(err: unknown, body: Record<string, unknown>): RejectableField | undefined {
-  if (!(err instanceof GatewayError) || err.errorClass !== "invalid_request" || !REJECTION.test(err.message)) {
+  if (
+    !(err instanceof GatewayError) ||
+    err.errorClass !== "invalid_request" ||
+    !REJECTION.test(err.message)
+  ) {
     return undefined;
   }
   return FIELDS.find((field) => field in body && (err.param === field || err.message.includes(field)));
@@ -38,7 +48,10 @@ export function learnRejection(support: FieldSupport, field: RejectableField): v
   else support.maxTokensField = field === "max_tokens" ? "max_completion_tokens" : "max_tokens";
 }
 
-export function applyFieldSupport(body: Record<string, unknown>, support: FieldSupport): Record<string, unknown> {
+export function applyFieldSupport(
+  body: Record<string, unknown>,
+  support: FieldSupport,
+): Record<string, unknown> {
   const out = { ...body };
   if (!support.streamOptions) delete out.stream_options;
   if (!support.parallelToolCalls) delete out.parallel_tool_calls;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { bedrockSecrets, resolveBedrockAuth } from "../../../../../src/gateway/providers/bedrock/bedrock-credentials.js";
-import type { CompiledProvider, ResolvedCredentials } from "../../../../../src/shared/schemas/gateway-config.js";
+import {
+  bedrockSecrets,
+  resolveBedrockAuth,
+} from "../../../../../src/gateway/providers/bedrock/bedrock-credentials.js";
+import type {
+  CompiledProvider,
+  ResolvedCredentials,
+} from "../../../../../src/shared/schemas/gateway-config.js";
 
 function provider(credentials: ResolvedCredentials): CompiledProvider {
   return {
@@ -20,19 +26,32 @@ function provider(credentials: ResolvedCredentials): CompiledProvider {
 
 describe("resolveBedrockAuth", () => {
   it("reads static keys from a JSON Secret value", () => {
-    const p = provider({ mode: "apiKey", apiKey: ' {"accessKeyId":"AKIA1","secretAccessKey":"s3","sessionToken":"tok"}\n' });
+    const p = provider({
+      mode: "apiKey",
+      apiKey: ' {"accessKeyId":"AKIA1","secretAccessKey":"s3","sessionToken":"tok"}\n',
+    });
     const auth = resolveBedrockAuth(p);
-    expect(auth).toEqual({ kind: "static", accessKeyId: "AKIA1", secretAccessKey: "s3", sessionToken: "tok" });
+    expect(auth).toEqual({
+      kind: "static",
+      accessKeyId: "AKIA1",
+      secretAccessKey: "s3",
+      sessionToken: "tok",
+    });
     expect(bedrockSecrets(p, auth)).toEqual(expect.arrayContaining(["s3", "tok"]));
   });
 
   it("treats any other Secret value as a Bedrock API key", () => {
-    expect(resolveBedrockAuth(provider({ mode: "apiKey", apiKey: "ABSKabc123\n" }))).toEqual({ kind: "apiKey", apiKey: "ABSKabc123" });
+    expect(resolveBedrockAuth(provider({ mode: "apiKey", apiKey: "ABSKabc123\n" }))).toEqual({
+      kind: "apiKey",
+      apiKey: "ABSKabc123",
+    });
   });
 
   it("uses the SDK's default chain for workload identity, or the web identity token for a role", () => {
     expect(resolveBedrockAuth(provider({ mode: "workloadIdentity" }))).toEqual({ kind: "defaultChain" });
-    expect(resolveBedrockAuth(provider({ mode: "workloadIdentity", roleArn: "arn:aws:iam::1:role/r" }))).toEqual({
+    expect(
+      resolveBedrockAuth(provider({ mode: "workloadIdentity", roleArn: "arn:aws:iam::1:role/r" })),
+    ).toEqual({
       kind: "webIdentity",
       roleArn: "arn:aws:iam::1:role/r",
     });
@@ -40,15 +59,21 @@ describe("resolveBedrockAuth", () => {
 
   it("fails clearly, without echoing the Secret, for malformed JSON, no credentials or unresolved ones", () => {
     const secret = '{"accessKeyId":"AKIA1","secretAccessKey":';
-    expect(() => resolveBedrockAuth(provider({ mode: "apiKey", apiKey: secret }))).toThrow(/must hold a Bedrock API key or JSON/);
+    expect(() => resolveBedrockAuth(provider({ mode: "apiKey", apiKey: secret }))).toThrow(
+      /must hold a Bedrock API key or JSON/,
+    );
     try {
       resolveBedrockAuth(provider({ mode: "apiKey", apiKey: secret }));
     } catch (err) {
       expect(String(err)).not.toContain("AKIA1");
     }
-    expect(() => resolveBedrockAuth(provider({ mode: "none" }))).toThrow(/needs spec.credentials.secretRef or spec.credentials.workloadIdentity/);
-    expect(() => resolveBedrockAuth(provider({ mode: "unresolved", reason: "SecretNotFound", message: "Secret ai/aws not found" }))).toThrow(
-      /Secret ai\/aws not found/,
+    expect(() => resolveBedrockAuth(provider({ mode: "none" }))).toThrow(
+      /needs spec.credentials.secretRef or spec.credentials.workloadIdentity/,
     );
+    expect(() =>
+      resolveBedrockAuth(
+        provider({ mode: "unresolved", reason: "SecretNotFound", message: "Secret ai/aws not found" }),
+      ),
+    ).toThrow(/Secret ai\/aws not found/);
   });
 });

@@ -4,7 +4,11 @@ import { convertToBedrockRequest } from "../../../../../src/gateway/providers/be
 import { GatewayError } from "../../../../../src/shared/errors.js";
 
 const MODEL = "amazon.nova-lite-v1:0";
-const TOOL = { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } };
+const TOOL = {
+  name: "get_weather",
+  description: "Weather",
+  parameters: { type: "object", properties: { city: { type: "string" } } },
+};
 
 function user(text: string): ChatMessage {
   return { role: "user", content: [{ type: "text", text }] };
@@ -71,12 +75,19 @@ describe("convertToBedrockRequest", () => {
   it("adds a spec for every tool the history uses that the request does not declare", () => {
     const input = convertToBedrockRequest(request({ messages: toolTurn, tools: [TOOL] }));
     expect(input.toolConfig?.tools?.map((t) => t.toolSpec?.name)).toEqual(["get_weather", "lookup_city"]);
-    expect(input.toolConfig?.tools?.[1]).toEqual({ toolSpec: { name: "lookup_city", inputSchema: { json: { type: "object", properties: {} } } } });
+    expect(input.toolConfig?.tools?.[1]).toEqual({
+      toolSpec: { name: "lookup_city", inputSchema: { json: { type: "object", properties: {} } } },
+    });
   });
 
   it("keeps a toolConfig for tool history even with tool_choice none, and omits tools otherwise", () => {
-    const withHistory = convertToBedrockRequest(request({ messages: toolTurn, tools: [TOOL], toolChoice: "none" }));
-    expect(withHistory.toolConfig?.tools?.map((t) => t.toolSpec?.name)).toEqual(["get_weather", "lookup_city"]);
+    const withHistory = convertToBedrockRequest(
+      request({ messages: toolTurn, tools: [TOOL], toolChoice: "none" }),
+    );
+    expect(withHistory.toolConfig?.tools?.map((t) => t.toolSpec?.name)).toEqual([
+      "get_weather",
+      "lookup_city",
+    ]);
     expect(withHistory.toolConfig?.toolChoice).toBeUndefined();
     const withoutHistory = convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "none" }));
     expect(withoutHistory.toolConfig).toBeUndefined();
@@ -85,9 +96,16 @@ describe("convertToBedrockRequest", () => {
   });
 
   it("maps tool choice: auto is Bedrock's default, required is any, a name is tool", () => {
-    expect(convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "auto" })).toolConfig?.toolChoice).toBeUndefined();
-    expect(convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "required" })).toolConfig?.toolChoice).toEqual({ any: {} });
-    expect(convertToBedrockRequest(request({ tools: [TOOL], toolChoice: { name: "get_weather" } })).toolConfig?.toolChoice).toEqual({
+    expect(
+      convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "auto" })).toolConfig?.toolChoice,
+    ).toBeUndefined();
+    expect(
+      convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "required" })).toolConfig?.toolChoice,
+    ).toEqual({ any: {} });
+    expect(
+      convertToBedrockRequest(request({ tools: [TOOL], toolChoice: { name: "get_weather" } })).toolConfig
+        ?.toolChoice,
+    ).toEqual({
       tool: { name: "get_weather" },
     });
   });
@@ -98,7 +116,13 @@ describe("convertToBedrockRequest", () => {
         messages: [
           user("first"),
           { role: "assistant", content: "", toolCalls: [] },
-          { role: "user", content: [{ type: "text", text: "" }, { type: "text", text: "second" }] },
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "" },
+              { type: "text", text: "second" },
+            ],
+          },
         ],
       }),
     );
@@ -107,28 +131,60 @@ describe("convertToBedrockRequest", () => {
 
   it("sends base64 images as bytes with their format and refuses what Bedrock cannot take", () => {
     const input = convertToBedrockRequest(
-      request({ messages: [{ role: "user", content: [{ type: "image", mediaType: "image/jpeg", data: Buffer.from("jpg").toString("base64") }] }] }),
+      request({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "image", mediaType: "image/jpeg", data: Buffer.from("jpg").toString("base64") },
+            ],
+          },
+        ],
+      }),
     );
     const image = input.messages?.[0]?.content?.[0]?.image;
     expect(image?.format).toBe("jpeg");
     expect(Buffer.from(image?.source?.bytes as Uint8Array).toString()).toBe("jpg");
-    const remote = () => convertToBedrockRequest(request({ messages: [{ role: "user", content: [{ type: "image", url: "https://x/y.png" }] }] }));
+    const remote = () =>
+      convertToBedrockRequest(
+        request({ messages: [{ role: "user", content: [{ type: "image", url: "https://x/y.png" }] }] }),
+      );
     expect(remote).toThrow(GatewayError);
-    const bmp = () => convertToBedrockRequest(request({ messages: [{ role: "user", content: [{ type: "image", url: "data:image/bmp;base64,AA==" }] }] }));
+    const bmp = () =>
+      convertToBedrockRequest(
+        request({
+          messages: [{ role: "user", content: [{ type: "image", url: "data:image/bmp;base64,AA==" }] }],
+        }),
+      );
     expect(bmp).toThrow(/png, jpeg, gif and webp/);
   });
 
   it("refuses tool call arguments that are not JSON", () => {
-    const bad: ChatMessage[] = [user("x"), { role: "assistant", content: "", toolCalls: [{ id: "t", name: "f", arguments: "{oops" }] }];
+    const bad: ChatMessage[] = [
+      user("x"),
+      { role: "assistant", content: "", toolCalls: [{ id: "t", name: "f", arguments: "{oops" }] },
+    ];
     expect(() => convertToBedrockRequest(request({ messages: bad }))).toThrow(/not valid JSON/);
   });
 
   it("maps a JSON schema response format to outputConfig", () => {
-    const schema = { type: "object", properties: { a: { type: "string" } }, required: ["a"], additionalProperties: false };
-    const input = convertToBedrockRequest(request({ responseFormat: { type: "json_schema", name: "answer", schema } }));
+    const schema = {
+      type: "object",
+      properties: { a: { type: "string" } },
+      required: ["a"],
+      additionalProperties: false,
+    };
+    const input = convertToBedrockRequest(
+      request({ responseFormat: { type: "json_schema", name: "answer", schema } }),
+    );
     expect(input.outputConfig).toEqual({
-      textFormat: { type: "json_schema", structure: { jsonSchema: { name: "answer", schema: JSON.stringify(schema) } } },
+      textFormat: {
+        type: "json_schema",
+        structure: { jsonSchema: { name: "answer", schema: JSON.stringify(schema) } },
+      },
     });
-    expect(convertToBedrockRequest(request({ responseFormat: { type: "json_object" } })).outputConfig).toBeUndefined();
+    expect(
+      convertToBedrockRequest(request({ responseFormat: { type: "json_object" } })).outputConfig,
+    ).toBeUndefined();
   });
 });

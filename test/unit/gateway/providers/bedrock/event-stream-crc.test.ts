@@ -8,7 +8,9 @@ const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
 describe("AWS event-stream frames", () => {
   it("decode by their headers when the CRCs are intact", () => {
-    const message = codec.decode(encodeEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: "Hi" } }));
+    const message = codec.decode(
+      encodeEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: "Hi" } }),
+    );
     expect(message.headers[":message-type"]?.value).toBe("event");
     expect(message.headers[":event-type"]?.value).toBe("contentBlockDelta");
     expect(JSON.parse(toUtf8(message.body))).toMatchObject({ delta: { text: "Hi" } });

@@ -5,7 +5,14 @@ import { mapBedrockResponse } from "../../../../../src/gateway/providers/bedrock
 import { mapBedrockUsage } from "../../../../../src/gateway/providers/bedrock/map-bedrock-usage.js";
 
 function output(partial: Partial<ConverseCommandOutput>): ConverseCommandOutput {
-  return { $metadata: { requestId: "req-1" }, output: undefined, stopReason: undefined, usage: undefined, metrics: undefined, ...partial };
+  return {
+    $metadata: { requestId: "req-1" },
+    output: undefined,
+    stopReason: undefined,
+    usage: undefined,
+    metrics: undefined,
+    ...partial,
+  };
 }
 
 describe("mapBedrockResponse", () => {
@@ -15,7 +22,11 @@ describe("mapBedrockResponse", () => {
         output: {
           message: {
             role: "assistant",
-            content: [{ text: "Let me " }, { text: "check." }, { toolUse: { toolUseId: "t1", name: "get_weather", input: { city: "Oslo" } } }],
+            content: [
+              { text: "Let me " },
+              { text: "check." },
+              { toolUse: { toolUseId: "t1", name: "get_weather", input: { city: "Oslo" } } },
+            ],
           },
         },
         stopReason: "tool_use",
@@ -36,7 +47,14 @@ describe("mapBedrockResponse", () => {
   });
 
   it("leaves usage undefined when Bedrock sent none, and fails without a message", () => {
-    const response = mapBedrockResponse(output({ output: { message: { role: "assistant", content: [{ text: "x" }] } }, stopReason: "end_turn" }), "m", "b");
+    const response = mapBedrockResponse(
+      output({
+        output: { message: { role: "assistant", content: [{ text: "x" }] } },
+        stopReason: "end_turn",
+      }),
+      "m",
+      "b",
+    );
     expect(response.usage).toBeUndefined();
     expect(() => mapBedrockResponse(output({}), "m", "b")).toThrow(/without a message/);
   });
@@ -60,7 +78,15 @@ describe("mapBedrockFinishReason", () => {
 
 describe("mapBedrockUsage", () => {
   it("counts cache reads and writes in the input total and reports them alongside", () => {
-    expect(mapBedrockUsage({ inputTokens: 10, outputTokens: 3, totalTokens: 113, cacheReadInputTokens: 80, cacheWriteInputTokens: 20 })).toEqual({
+    expect(
+      mapBedrockUsage({
+        inputTokens: 10,
+        outputTokens: 3,
+        totalTokens: 113,
+        cacheReadInputTokens: 80,
+        cacheWriteInputTokens: 20,
+      }),
+    ).toEqual({
       inputTokens: 110,
       outputTokens: 3,
       cacheReadTokens: 80,

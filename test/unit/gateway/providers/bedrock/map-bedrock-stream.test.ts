@@ -24,7 +24,9 @@ describe("mapBedrockStream", () => {
       { contentBlockDelta: { contentBlockIndex: 1, delta: { toolUse: { input: "1}" } } } },
       { contentBlockDelta: { contentBlockIndex: 2, delta: { toolUse: { input: "{}" } } } },
       { messageStop: { stopReason: "tool_use" } },
-      { metadata: { usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 }, metrics: { latencyMs: 1 } } },
+      {
+        metadata: { usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 }, metrics: { latencyMs: 1 } },
+      },
     ]);
     expect(events).toEqual([
       { type: "text-delta", text: "Checking." },
@@ -51,7 +53,9 @@ describe("mapBedrockStream", () => {
   });
 
   it("fails a stream that ends without messageStop", async () => {
-    await expect(run([{ contentBlockDelta: { contentBlockIndex: 0, delta: { text: "Hi" } } }])).rejects.toMatchObject({
+    await expect(
+      run([{ contentBlockDelta: { contentBlockIndex: 0, delta: { text: "Hi" } } }]),
+    ).rejects.toMatchObject({
       errorClass: "upstream_unavailable",
       message: expect.stringMatching(/ended the stream before it finished/),
     });

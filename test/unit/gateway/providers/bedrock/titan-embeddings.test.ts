@@ -1,11 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { mapBounded } from "../../../../../src/gateway/providers/bedrock/map-bounded.js";
-import { parseTitanEmbedding, titanEmbeddingBody } from "../../../../../src/gateway/providers/bedrock/titan-embeddings.js";
+import {
+  parseTitanEmbedding,
+  titanEmbeddingBody,
+} from "../../../../../src/gateway/providers/bedrock/titan-embeddings.js";
 
 describe("titanEmbeddingBody", () => {
   it("asks Titan v2 for normalized vectors of the requested size", () => {
-    expect(titanEmbeddingBody("amazon.titan-embed-text-v2:0", "hi", 512)).toEqual({ inputText: "hi", dimensions: 512, normalize: true });
-    expect(titanEmbeddingBody("amazon.titan-embed-text-v2:0", "hi", undefined)).toEqual({ inputText: "hi", normalize: true });
+    expect(titanEmbeddingBody("amazon.titan-embed-text-v2:0", "hi", 512)).toEqual({
+      inputText: "hi",
+      dimensions: 512,
+      normalize: true,
+    });
+    expect(titanEmbeddingBody("amazon.titan-embed-text-v2:0", "hi", undefined)).toEqual({
+      inputText: "hi",
+      normalize: true,
+    });
   });
 
   it("sends only inputText to Titan v1 and refuses a size it cannot produce", () => {
@@ -14,13 +24,18 @@ describe("titanEmbeddingBody", () => {
   });
 
   it("refuses models that are not Titan text embeddings", () => {
-    expect(() => titanEmbeddingBody("cohere.embed-english-v3", "hi", undefined)).toThrow(/not supported by the bedrock adapter/);
+    expect(() => titanEmbeddingBody("cohere.embed-english-v3", "hi", undefined)).toThrow(
+      /not supported by the bedrock adapter/,
+    );
   });
 });
 
 describe("parseTitanEmbedding", () => {
   it("reads the vector and token count", () => {
-    expect(parseTitanEmbedding('{"embedding":[0.5,-0.5],"inputTextTokenCount":3}', "b")).toEqual({ vector: [0.5, -0.5], inputTokens: 3 });
+    expect(parseTitanEmbedding('{"embedding":[0.5,-0.5],"inputTextTokenCount":3}', "b")).toEqual({
+      vector: [0.5, -0.5],
+      inputTokens: 3,
+    });
     expect(parseTitanEmbedding('{"embedding":[1]}', "b")).toEqual({ vector: [1] });
     expect(() => parseTitanEmbedding('{"message":"x"}', "b")).toThrow(/without an embedding/);
   });

@@ -1,0 +1,22 @@
+import type { Condition } from "../../shared/schemas/common.js";
+import type { EventRecorder, ObjectReference } from "../event-recorder.js";
+
+/**
+ * Emits one Event per condition whose status changed to True or False: Warning when it went
+ * False, Normal when it recovered. Moves to or from Unknown are bookkeeping, not news.
+ */
+export function recordTransitions(
+  events: EventRecorder,
+  ref: ObjectReference,
+  before: readonly Condition[] | undefined,
+  after: readonly Condition[] | undefined,
+): void {
+  const previous = new Map((before ?? []).map((c) => [c.type, c]));
+  for (const condition of after ?? []) {
+    const old = previous.get(condition.type);
+    if (condition.status === "Unknown" || old?.status === condition.status) continue;
+    if (!old && condition.status === "True") continue;
+    const type = condition.status === "False" ? "Warning" : "Normal";
+    void events.record(ref, type, condition.reason, `${condition.type}=${condition.status}: ${condition.message}`);
+  }
+}

@@ -102,7 +102,7 @@ function mergeTurns(messages: Message[]): Message[] {
   for (const message of messages) {
     if (!message.content?.length) continue;
     const previous = out[out.length - 1];
-    if (false)
+    if (previous && previous.role === message.role)
       previous.content = [...previous.content!, ...message.content];
     else out.push({ role: message.role, content: [...message.content] });
   }

@@ -1,0 +1,296 @@
+import { createServer, type Server } from "node:http";
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { createLogger, type Logger } from "../shared/logging.js";
+import { emptyCompileOutcome, resourceKey } from "./compile-outcome.js";
+import { LLMProviderController } from "./controllers/llm-provider-controller.js";
+import { LLMRouteController } from "./controllers/llm-route-controller.js";
+import { SnapshotController } from "./controllers/snapshot-controller.js";
+import { EventRecorder } from "./event-recorder.js";
+import { GatewayStateCollector, type GatewayServiceRef } from "./gateway-state/gateway-state-collector.js";
+import type { MergedGatewayState } from "./gateway-state/merge-gateway-states.js";
+import { watchResources, type WatchedKind, type WatchedObject, type WatchedResources, type WatchScope } from "./informers/watched-resources.js";
+import { describeKubeError } from "./kube-errors.js";
+import { LeaderElector } from "./leader-election.js";
+import { OperatorMetrics } from "./operator-metrics.js";
+import { SnapshotPublisher, type SnapshotRef } from "./snapshot/snapshot-publisher.js";
+import { StatusWriter } from "./status/status-writer.js";
+import { WorkQueue } from "./work-queue.js";
+
+export interface LeaderElectionSettings {
+  namespace: string;
+  name: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  scope: WatchScope;
+  snapshot: SnapshotRef;
+  gatewayService?: GatewayServiceRef;
+  gatewayAdminPort?: number;
+  stateIntervalMs?: number;
+  workers?: number;
+  /** Serve /metrics, /healthz and /readyz here; omit to serve nothing. */
+  metrics?: { host: string; port: number };
+  /** Omit to run without leader election (a single replica). */
+  leaderElection?: LeaderElectionSettings;
+  identity?: string;
+  logger?: Logger;
+  /** Largest compressed chunk per Secret; lowered in tests to exercise multi-part snapshots. */
+  snapshotPartBytes?: number;
+}
+
+export interface RunningOperator {
+  identity: string;
+  metricsUrl?: string;
+  isLeader(): boolean;
+  /** Resolves when the operator stops: with the reason leadership was lost, or undefined after close(). */
+  done: Promise<string | undefined>;
+  /** Graceful shutdown: stops the controllers and releases the lease. */
+  close(): Promise<void>;
+}
+
+const SNAPSHOT_KEY = "snapshot";
+
+/**
+ * The operator: waits for leadership, then watches LLMProviders, LLMRoutes and Secrets, compiles
+ * them into the gateway config snapshot, and writes conditions and the gateways' merged health
+ * back into status.
+ */
+export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const logger = options.logger ?? createLogger("operator");
+  const identity = options.identity ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
+  const kc = options.kubeConfig;
+  const core = kc.makeApiClient(CoreV1Api);
+  const metrics = new OperatorMetrics();
+  const metricsServer = options.metrics ? await serveMetrics(metrics, options.metrics, () => controllers.synced) : undefined;
+  const metricsUrl = metricsServer ? serverUrl(metricsServer, options.metrics!.host) : undefined;
+
+  const elector = options.leaderElection
+    ? new LeaderElector({
+        leases: kc.makeApiClient(CoordinationV1Api),
+        namespace: options.leaderElection.namespace,
+        name: options.leaderElection.name,
+        identity,
+        leaseDurationMs: options.leaderElection.leaseDurationMs,
+        renewDeadlineMs: options.leaderElection.renewDeadlineMs,
+        retryPeriodMs: options.leaderElection.retryPeriodMs,
+        logger,
+        onNewLeader: (holder) => logger.info({ leader: holder, self: holder === identity }, "observed leader"),
+      })
+    : undefined;
+
+  const controllers = { synced: false, stop: async () => {} };
+  let closing = false;
+  let resolveDone!: (reason: string | undefined) => void;
+  const done = new Promise<string | undefined>((resolve) => (resolveDone = resolve));
+
+  const run = async (): Promise<void> => {
+    if (elector) {
+      logger.info({ identity, lease: `${options.leaderElection!.namespace}/${options.leaderElection!.name}` }, "waiting for leadership");
+      try {
+        await elector.acquire();
+      } catch {
+        return;
+      }
+    }
+    if (closing) return;
+    metrics.leader.set(1);
+    const started = await runControllers({ ...options, logger, identity, core, metrics });
+    if (closing) return started.stop();
+    controllers.stop = started.stop;
+    controllers.synced = true;
+    if (!elector) return;
+    const lost = await elector.holdLeadership();
+    metrics.leader.set(0);
+    if (lost !== undefined) {
+      await controllers.stop();
+      resolveDone(lost);
+    }
+  };
+  run().catch((err: unknown) => {
+    logger.error({ error: describeKubeError(err) }, "the operator failed");
+    resolveDone(`failed: ${describeKubeError(err)}`);
+  });
+
+  return {
+    identity,
+    metricsUrl,
+    isLeader: () => (elector ? elector.isLeader : true),
+    done,
+    close: async () => {
+      closing = true;
+      elector?.stop();
+      await controllers.stop();
+      await elector?.release();
+      metrics.leader.set(0);
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+      resolveDone(undefined);
+    },
+  };
+}
+
+interface ControllerDeps extends OperatorOptions {
+  logger: Logger;
+  identity: string;
+  core: CoreV1Api;
+  metrics: OperatorMetrics;
+}
+
+async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promise<void> }> {
+  const { kubeConfig: kc, logger, metrics, core } = deps;
+  const queue = new WorkQueue();
+  const outcome = emptyCompileOutcome();
+  const events = new EventRecorder(core, "switchboard-operator", deps.identity, logger);
+  const writer = new StatusWriter(kc.makeApiClient(CustomObjectsApi));
+  const publisher = new SnapshotPublisher(core, deps.snapshot, logger, deps.snapshotPartBytes);
+  let gatewayState: MergedGatewayState | undefined;
+
+  const enqueue = (key: string) => {
+    queue.add(key);
+    metrics.queueDepth.set(queue.length);
+  };
+  const enqueueAllStatuses = () => {
+    for (const p of resources.providers.list()) enqueue(resourceKey("LLMProvider", p.metadata!.namespace!, p.metadata!.name!));
+    for (const r of resources.routes.list()) enqueue(resourceKey("LLMRoute", r.metadata!.namespace!, r.metadata!.name!));
+  };
+
+  // A status write comes back as an update with the same generation: that needs no recompile.
+  const seenGenerations = new Map<string, number | undefined>();
+  const onEvent = (kind: WatchedKind, event: string, object: WatchedObject) => {
+    const namespace = object.metadata?.namespace ?? "";
+    const name = object.metadata?.name ?? "";
+    if (kind === "Secret") {
+      if (snapshots.isReferenced(object)) enqueue(SNAPSHOT_KEY);
+      return;
+    }
+    const key = resourceKey(kind, namespace, name);
+    if (event === "delete") {
+      seenGenerations.delete(key);
+      enqueue(SNAPSHOT_KEY);
+      return;
+    }
+    enqueue(key);
+    const generation = object.metadata?.generation;
+    if (!seenGenerations.has(key) || seenGenerations.get(key) !== generation) {
+      seenGenerations.set(key, generation);
+      enqueue(SNAPSHOT_KEY);
+    }
+  };
+  const resources: WatchedResources = watchResources(kc, deps.scope, logger, onEvent, (informer) =>
+    metrics.informerRestarts.inc({ informer }),
+  );
+  const snapshots = new SnapshotController(resources, publisher, deps.snapshot, outcome, events, metrics, logger);
+  const providerController = new LLMProviderController(resources.providers, outcome, () => gatewayState, writer, events);
+  const routeController = new LLMRouteController(resources.routes, outcome, () => gatewayState, writer, events);
+
+  const reconcile = async (key: string): Promise<void> => {
+    if (key === SNAPSHOT_KEY) {
+      await snapshots.reconcile();
+      enqueueAllStatuses();
+      return;
+    }
+    const [kind, namespace, name] = key.split("/") as [string, string, string];
+    if (kind === "LLMProvider") await providerController.reconcile(namespace, name);
+    else await routeController.reconcile(namespace, name);
+  };
+
+  let stopping = false;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const key = await queue.get();
+      metrics.queueDepth.set(queue.length);
+      if (key === undefined) return;
+      const controller = key === SNAPSHOT_KEY ? "snapshot" : key.split("/")[0]!;
+      const endTimer = metrics.reconcileDuration.startTimer({ controller });
+      try {
+        await reconcile(key);
+        queue.forget(key);
+      } catch (err) {
+        if (!stopping) {
+          metrics.reconcileErrors.inc({ controller });
+          const retryInMs = queue.addRateLimited(key);
+          logger.warn({ key, error: describeKubeError(err), retryInMs }, "reconcile failed; requeued");
+        }
+      } finally {
+        endTimer();
+        queue.done(key);
+      }
+    }
+  };
+
+  const published = await publisher.readPublished();
+  if (published) outcome.published = published;
+  await resources.start();
+  logger.info(
+    {
+      providers: resources.providers.list().length,
+      routes: resources.routes.list().length,
+      publishedVersion: published?.version ?? null,
+    },
+    "caches synced",
+  );
+
+  let collector: GatewayStateCollector | undefined;
+  if (deps.gatewayService) {
+    collector = new GatewayStateCollector({
+      discovery: kc.makeApiClient(DiscoveryV1Api),
+      service: deps.gatewayService,
+      adminPort: deps.gatewayAdminPort,
+      intervalMs: deps.stateIntervalMs ?? 10_000,
+      logger,
+      onScrape: (result) => metrics.gatewayScrapes.inc({ result }),
+      onChange: (state) => {
+        gatewayState = state;
+        enqueueAllStatuses();
+      },
+    });
+    // Reconcile with the gateways' view from the start, so a restart does not blank health.
+    gatewayState = await collector.collect();
+    collector.start();
+  }
+  enqueue(SNAPSHOT_KEY);
+  const workers = Array.from({ length: deps.workers ?? 2 }, () => worker());
+
+  return {
+    stop: async () => {
+      stopping = true;
+      collector?.stop();
+      queue.shutdown();
+      await resources.stop();
+      await Promise.all(workers);
+    },
+  };
+}
+
+async function serveMetrics(metrics: OperatorMetrics, where: { host: string; port: number }, ready: () => boolean): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === "/metrics") {
+      metrics.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text))
+        .catch(() => res.writeHead(500).end());
+    } else if (req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    } else if (req.url === "/readyz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end(ready() ? "ready" : "standby");
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(where.port, where.host, () => resolve());
+  });
+  return server;
+}
+
+function serverUrl(server: Server, host: string): string {
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}

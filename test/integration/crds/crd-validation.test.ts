@@ -1,0 +1,466 @@
+/**
+ * The generated CRDs on a real kube-apiserver: they install and become
+ * Established, every CEL rule rejects its bad manifest with the exact message
+ * a user sees from `kubectl apply`, the samples and a manifest using every
+ * field are accepted unchanged (no server-side defaults), printer columns and
+ * `kubectl explain` show what the schemas say. Where the compiler checks the
+ * same rule, it must refuse the same manifest on the same field.
+ */
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { compile } from "../../../src/shared/compile.js";
+import { CRD_DEFINITIONS } from "../../../src/shared/crd/crd-definitions.js";
+import { crdFileName } from "../../../src/shared/crd/crd-files.js";
+import { listManifestFiles } from "../../../src/shared/manifests.js";
+import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
+import { ensureControlPlaneBinaries, startControlPlane, type ControlPlane } from "../../support/control-plane.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../../..");
+const execFileAsync = promisify(execFile);
+const FIELD_MANAGER = "switchboard-crd-test";
+const PLURALS = new Map(CRD_DEFINITIONS.map((d) => [d.kind, d.plural]));
+
+let ownControlPlane: ControlPlane | undefined;
+let kubeconfigPath: string;
+let kubectlPath: string;
+let crdApi: ApiextensionsV1Api;
+let customApi: CustomObjectsApi;
+let objectApi: KubernetesObjectApi;
+let core: CoreV1Api;
+const namespace = `crd-validation-${Date.now().toString(36)}`;
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(kubectlPath, args, { env: { ...process.env, KUBECONFIG: kubeconfigPath } });
+  return stdout;
+}
+
+function manifest(kind: string, name: string, spec: unknown): KubernetesObject & { spec: unknown } {
+  return { apiVersion: GROUP_VERSION, kind, metadata: { name, namespace }, spec };
+}
+
+async function applyCustom(object: KubernetesObject): Promise<Record<string, unknown>> {
+  return (await customApi.patchNamespacedCustomObject(
+    {
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural: PLURALS.get(object.kind!)!,
+      name: object.metadata!.name!,
+      body: object,
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+  )) as Record<string, unknown>;
+}
+
+/** The API server's Status.message for a refused create, or undefined when it was accepted. */
+async function rejectionOf(object: KubernetesObject): Promise<string | undefined> {
+  try {
+    await customApi.createNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural: PLURALS.get(object.kind!)!,
+      body: object,
+    });
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ApiException)) throw err;
+    const body: unknown = typeof err.body === "string" ? JSON.parse(err.body) : err.body;
+    expect((body as { code: number }).code).toBe(422);
+    return (body as { message: string }).message;
+  }
+}
+
+beforeAll(async () => {
+  const injected = inject("switchboardKubeconfig") as string | undefined;
+  if (injected) {
+    kubeconfigPath = injected;
+    kubectlPath = path.join(await ensureControlPlaneBinaries(), "kubectl");
+  } else {
+    ownControlPlane = await startControlPlane();
+    kubeconfigPath = ownControlPlane.adminKubeconfigPath;
+    kubectlPath = path.join(ownControlPlane.binDir, "kubectl");
+  }
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  crdApi = kc.makeApiClient(ApiextensionsV1Api);
+  customApi = kc.makeApiClient(CustomObjectsApi);
+  objectApi = KubernetesObjectApi.makeApiClient(kc);
+  core = kc.makeApiClient(CoreV1Api);
+
+  // Apply the committed files, as `kubectl apply --server-side -f crds/` would.
+  for (const def of CRD_DEFINITIONS) {
+    const crd = parse(await readFile(path.join(repoRoot, "crds", crdFileName(def)), "utf8")) as V1CustomResourceDefinition;
+    await crdApi.patchCustomResourceDefinition(
+      { name: crd.metadata!.name!, body: crd, fieldManager: FIELD_MANAGER, force: true },
+      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+    );
+  }
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+}, 3_600_000);
+
+afterAll(async () => {
+  await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await ownControlPlane?.stop();
+}, 60_000);
+
+describe("CRDs on a real API server", () => {
+  it("install and become Established with their names accepted", async () => {
+    for (const def of CRD_DEFINITIONS) {
+      await expect
+        .poll(
+          async () => {
+            const crd = await crdApi.readCustomResourceDefinition({ name: `${def.plural}.${API_GROUP}` });
+            return (crd.status?.conditions ?? [])
+              .filter((c) => c.status === "True")
+              .map((c) => c.type)
+              .sort();
+          },
+          { timeout: 30_000, interval: 200 },
+        )
+        .toEqual(["Established", "NamesAccepted"]);
+    }
+    // Short names and the category resolve through discovery.
+    await expect.poll(() => kubectl("get", "llmp,llmr,embm", "-n", namespace).catch((e: Error) => e.message), {
+      timeout: 30_000,
+      interval: 500,
+    }).toBe("");
+    await kubectl("get", "switchboard", "-n", namespace);
+  });
+
+  const secretRef = { secretRef: { name: "key", key: "apiKey" } };
+  const models = [{ name: "gpt" }];
+
+  /** Bad manifests, the exact message the API server answers, and how the compiler refuses the same one. */
+  const cases: Array<{
+    rule: string;
+    object: KubernetesObject & { spec: unknown };
+    apiServer: string;
+    compiler: { field: string; message?: string };
+  }> = [
+    {
+      rule: "azure-openai needs an endpoint",
+      object: manifest("LLMProvider", "azure-no-endpoint", { type: "azure-openai", credentials: secretRef, models }),
+      apiServer:
+        'LLMProvider.llm.switchboard.dev "azure-no-endpoint" is invalid: spec.endpoint: Required value: ' +
+        "spec.endpoint is required when spec.type is azure-openai",
+      compiler: { field: "spec.endpoint", message: "spec.endpoint is required when spec.type is azure-openai" },
+    },
+    {
+      rule: "openai-compatible needs an endpoint",
+      object: manifest("LLMProvider", "compat-no-endpoint", {
+        type: "openai-compatible",
+        credentials: { none: {} },
+        models,
+      }),
+      apiServer:
+        'LLMProvider.llm.switchboard.dev "compat-no-endpoint" is invalid: spec.endpoint: Required value: ' +
+        "spec.endpoint is required when spec.type is openai-compatible",
+      compiler: { field: "spec.endpoint", message: "spec.endpoint is required when spec.type is openai-compatible" },
+    },
+    {
+      rule: "credentials need a mode",
+      object: manifest("LLMProvider", "no-credentials", { type: "openai", credentials: {}, models }),
+      apiServer:
+        'LLMProvider.llm.switchboard.dev "no-credentials" is invalid: spec.credentials: Invalid value: "object": ' +
+        "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
+      compiler: {
+        field: "spec.credentials",
+        message: "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
+      },
+    },
+    {
+      rule: "credentials take only one mode",
+      object: manifest("LLMProvider", "two-credentials", {
+        type: "openai",
+        credentials: { ...secretRef, workloadIdentity: {} },
+        models,
+      }),
+      apiServer:
+        'LLMProvider.llm.switchboard.dev "two-credentials" is invalid: spec.credentials: Invalid value: "object": ' +
+        "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
+      compiler: {
+        field: "spec.credentials",
+        message: "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
+      },
+    },
+    {
+      rule: "model names are unique",
+      object: manifest("LLMProvider", "duplicate-models", {
+        type: "openai",
+        credentials: secretRef,
+        models: [{ name: "gpt" }, { name: "embed", kind: "embedding" }, { name: "gpt", providerModel: "gpt-4o" }],
+      }),
+      apiServer:
+        'LLMProvider.llm.switchboard.dev "duplicate-models" is invalid: spec.models: Invalid value: "array": ' +
+        "spec.models must not list the same model name twice",
+      compiler: { field: "spec.models[2].name" },
+    },
+    {
+      rule: "vertex needs a project",
+      object: manifest("LLMProvider", "vertex-no-project", {
+        type: "vertex",
+        region: "us-east5",
+        credentials: { workloadIdentity: {} },
+        models,
+      }),
+      apiServer:
+        'LLMProvider.llm.switchboard.dev "vertex-no-project" is invalid: spec: Invalid value: "object": ' +
+        "spec.project and spec.region are required when spec.type is vertex",
+      compiler: { field: "spec.project", message: "spec.project and spec.region are required when spec.type is vertex" },
+    },
+    {
+      rule: "vertex needs a region",
+      object: manifest("LLMProvider", "vertex-no-region", {
+        type: "vertex",
+        project: "acme-ml",
+        credentials: { workloadIdentity: {} },
+        models,
+      }),
+      apiServer:
+        'LLMProvider.llm.switchboard.dev "vertex-no-region" is invalid: spec: Invalid value: "object": ' +
+        "spec.project and spec.region are required when spec.type is vertex",
+      compiler: { field: "spec.project", message: "spec.project and spec.region are required when spec.type is vertex" },
+    },
+    {
+      rule: "bedrock needs a region",
+      object: manifest("LLMProvider", "bedrock-no-region", {
+        type: "bedrock",
+        credentials: { workloadIdentity: {} },
+        models,
+      }),
+      apiServer:
+        'LLMProvider.llm.switchboard.dev "bedrock-no-region" is invalid: spec.region: Required value: ' +
+        "spec.region is required when spec.type is bedrock",
+      compiler: { field: "spec.region", message: "spec.region is required when spec.type is bedrock" },
+    },
+    {
+      rule: "route weights are not negative",
+      object: manifest("LLMRoute", "negative-weight", {
+        model: "chat",
+        strategy: "weighted",
+        targets: [{ provider: "openai", model: "gpt", weight: -1 }],
+      }),
+      apiServer:
+        'LLMRoute.llm.switchboard.dev "negative-weight" is invalid: [' +
+        "spec.targets[0].weight: Invalid value: -1: spec.targets[0].weight in body should be greater than or equal to 0, " +
+        'spec.targets[0].weight: Invalid value: "integer": spec.targets[].weight must be 0 or more]',
+      compiler: { field: "spec.targets[0].weight" },
+    },
+    {
+      rule: "routes have targets",
+      object: manifest("LLMRoute", "no-targets", { model: "chat", targets: [] }),
+      apiServer:
+        'LLMRoute.llm.switchboard.dev "no-targets" is invalid: [' +
+        "spec.targets: Invalid value: 0: spec.targets in body should have at least 1 items, " +
+        'spec.targets: Invalid value: "array": spec.targets must list at least one target]',
+      compiler: { field: "spec.targets" },
+    },
+    {
+      rule: "a migration side names a route or a provider, not both",
+      object: manifest("EmbeddingMigration", "route-and-provider", {
+        source: { route: "embed-old", provider: "openai", model: "old", dimensions: 1536 },
+        target: { route: "embed-new", dimensions: 3072 },
+        store: { postgres: postgresStore() },
+      }),
+      apiServer:
+        'EmbeddingMigration.llm.switchboard.dev "route-and-provider" is invalid: spec.source: Invalid value: "object": ' +
+        "set exactly one of route or provider",
+      compiler: { field: "spec.source", message: "spec.source: set exactly one of route or provider" },
+    },
+    {
+      rule: "a migration side with a provider names its model",
+      object: manifest("EmbeddingMigration", "provider-without-model", {
+        source: { route: "embed-old", dimensions: 1536 },
+        target: { provider: "openai", dimensions: 3072 },
+        store: { postgres: postgresStore() },
+      }),
+      apiServer:
+        'EmbeddingMigration.llm.switchboard.dev "provider-without-model" is invalid: spec.target: Invalid value: "object": ' +
+        "model is required with provider",
+      compiler: { field: "spec.target", message: "spec.target: model is required with provider" },
+    },
+  ];
+
+  it.each(cases)("rejects a manifest that breaks the rule: $rule", async ({ object, apiServer, compiler }) => {
+    expect(await rejectionOf(object)).toBe(apiServer);
+
+    const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "key", namespace }, stringData: { apiKey: "k" } };
+    const errors = compile([{ object: secret }, { object }]).diagnostics.filter((d) => d.severity === "error");
+    expect(errors.map((d) => d.field)).toContain(compiler.field);
+    if (compiler.message) expect(errors.map((d) => d.message)).toContain(compiler.message);
+  });
+
+  it("accepts every sample under config/samples", async () => {
+    const files = await listManifestFiles(path.join(repoRoot, "config", "samples"));
+    expect(files.length).toBeGreaterThan(0);
+    let applied = 0;
+    for (const file of files) {
+      for (const doc of parseAllDocuments(await readFile(file, "utf8"))) {
+        const object = doc.toJS() as KubernetesObject | null;
+        if (!object) continue;
+        object.metadata = { ...object.metadata, namespace };
+        if (object.apiVersion === GROUP_VERSION) await applyCustom(object);
+        else await objectApi.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        applied++;
+      }
+    }
+    expect(applied).toBeGreaterThan(0);
+  });
+
+  it("accepts manifests using every field and stores their spec unchanged, without server defaults", async () => {
+    for (const object of fullManifests()) {
+      const stored = await applyCustom(object);
+      expect(stored.spec, object.kind).toEqual(object.spec);
+    }
+  });
+
+  it("shows status through the printer columns of kubectl get", async () => {
+    const [provider, route, migration] = fullManifests();
+    const condition = {
+      type: "Ready",
+      status: "True",
+      observedGeneration: 1,
+      lastTransitionTime: "2025-01-01T00:00:00Z",
+      reason: "Ready",
+      message: "Serving",
+    };
+    const statuses: Array<[KubernetesObject, Record<string, unknown>]> = [
+      [provider!, { health: "healthy", circuit: "closed", latency: { p50Ms: 120, p95Ms: 812.5 }, conditions: [condition] }],
+      [route!, { observedGeneration: 1, targetCount: 2, conditions: [condition] }],
+      [migration!, { phase: "Running", progress: { total: 200, done: 84, failed: 1, percent: "42%" }, eta: "12m" }],
+    ];
+    for (const [object, status] of statuses) {
+      await customApi.patchNamespacedCustomObjectStatus(
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace,
+          plural: PLURALS.get(object.kind!)!,
+          name: object.metadata!.name!,
+          body: { status },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+    }
+    const table = async (resource: string, name: string) => {
+      const lines = (await kubectl("get", resource, name, "-n", namespace)).trim().split("\n");
+      // AGE is last; its value depends on the clock.
+      return lines.map((line) => line.split(/\s{2,}/).slice(0, -1));
+    };
+    expect(await table("llmproviders", "full")).toEqual([
+      ["NAME", "TYPE", "HEALTH", "CIRCUIT", "P95", "READY"],
+      ["full", "azure-openai", "healthy", "closed", "812.5", "True"],
+    ]);
+    expect(await table("llmroutes", "full")).toEqual([
+      ["NAME", "MODEL", "STRATEGY", "TARGETS", "READY"],
+      ["full", "chat", "weighted", "2", "True"],
+    ]);
+    expect(await table("embeddingmigrations", "full")).toEqual([
+      ["NAME", "PHASE", "PROGRESS", "ETA"],
+      ["full", "Running", "42%", "12m"],
+    ]);
+  });
+
+  it("documents fields for kubectl explain", async () => {
+    const explained = (await kubectl("explain", "llmprovider.spec.credentials")).replace(/\s+/g, " ");
+    expect(explained).toContain("KIND: LLMProvider");
+    expect(explained).toContain(
+      "How the gateway authenticates to the upstream: exactly one of secretRef, workloadIdentity or none.",
+    );
+    expect(explained).toContain("secretRef <Object> API key stored in a Secret in the provider's namespace.");
+    expect(explained).toContain("none <Object> No credentials, for local servers such as vLLM or Ollama.");
+    expect(explained).toContain("workloadIdentity <Object> Keyless credentials from the cloud SDK's default chain");
+    const weight = (await kubectl("explain", "llmroute.spec.targets.weight")).replace(/\s+/g, " ");
+    expect(weight).toContain("Relative share for the weighted strategy; 1 by default, 0 takes no traffic.");
+  });
+});
+
+function postgresStore() {
+  return {
+    connectionSecretRef: { name: "pg", key: "url" },
+    table: "docs.chunks",
+    idColumn: "id",
+    textColumn: "body",
+    targetColumn: "embedding_v2",
+  };
+}
+
+/** One manifest per kind that sets every spec field. */
+function fullManifests(): Array<KubernetesObject & { spec: unknown }> {
+  return [
+    manifest("LLMProvider", "full", {
+      type: "azure-openai",
+      endpoint: "https://acme.openai.azure.com",
+      region: "westeurope",
+      apiVersion: "2024-10-21",
+      credentials: { workloadIdentity: { clientId: "00000000-0000-0000-0000-000000000001", tenantId: "acme" } },
+      models: [
+        {
+          name: "gpt-4o",
+          providerModel: "gpt-4o-prod",
+          kind: "chat",
+          contextWindow: 128000,
+          maxOutputTokens: 16384,
+          supportsTools: true,
+          pricing: { inputPer1M: 2.5, outputPer1M: 10 },
+        },
+        { name: "embed", providerModel: "text-embedding-3-large", kind: "embedding", dimensions: 3072 },
+      ],
+      dataResidency: { boundary: "provider-cloud", region: "westeurope" },
+      limits: { requestsPerMinute: 600, tokensPerMinute: 200000, maxConcurrency: 32 },
+      timeouts: { connect: "5s", firstToken: "30s", idle: "45s", total: "10m" },
+      healthCheck: { interval: "30s", timeout: "5s", probe: "completion" },
+      circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 2 },
+    }),
+    manifest("LLMRoute", "full", {
+      model: "chat",
+      aliases: ["default-chat", "gpt"],
+      strategy: "weighted",
+      targets: [
+        { provider: "full", model: "gpt-4o", weight: 3, priority: 0 },
+        { provider: "demo-upstream", model: "demo-chat", weight: 0, priority: 1 },
+      ],
+      fallback: { on: ["rate_limit", "upstream_unavailable", "timeout", "context_length_exceeded"], maxAttempts: 2 },
+      retries: { attempts: 2, backoff: "200ms", maxBackoff: "5s", respectRetryAfter: true },
+      policy: { dataResidency: { allowedBoundaries: ["provider-cloud", "on-premises"], allowedRegions: ["westeurope"] } },
+      cache: { ttl: "5m" },
+      consumers: [
+        {
+          name: "web",
+          apiKeySecretRef: { name: "web-key", key: "apiKey" },
+          limits: { requestsPerMinute: 60, tokensPerMinute: 100000 },
+          budget: { usd: 50, period: "day" },
+        },
+        { name: "batch", serviceAccount: { name: "batch", namespace: "jobs" } },
+      ],
+    }),
+    manifest("EmbeddingMigration", "full", {
+      source: { route: "embed-old", dimensions: 1536 },
+      target: { provider: "full", model: "embed", dimensions: 3072 },
+      store: { postgres: postgresStore() },
+      batchSize: 128,
+      requestsPerMinute: 300,
+      cutover: "manual",
+      paused: false,
+    }),
+  ];
+}

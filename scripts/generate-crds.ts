@@ -29,7 +29,8 @@ async function main(): Promise<number> {
   }
   const { written, removed } = await writeCrdFiles(dir, files);
   for (const file of written) console.log(`wrote ${path.relative(process.cwd(), file)}`);
-  for (const file of removed) console.log(`removed ${path.relative(process.cwd(), file)} (no longer generated)`);
+  for (const file of removed)
+    console.log(`removed ${path.relative(process.cwd(), file)} (no longer generated)`);
   return 0;
 }
 

@@ -41,7 +41,12 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
     schema: llmProviderSchema,
     printerColumns: [
       { name: "Type", type: "string", jsonPath: ".spec.type", description: "Upstream API." },
-      { name: "Health", type: "string", jsonPath: ".status.health", description: "Merged health across gateways." },
+      {
+        name: "Health",
+        type: "string",
+        jsonPath: ".status.health",
+        description: "Merged health across gateways.",
+      },
       { name: "Circuit", type: "string", jsonPath: ".status.circuit", description: "Worst circuit state." },
       { name: "P95", type: "number", jsonPath: ".status.latency.p95Ms", description: "p95 latency in ms." },
       ready,
@@ -56,7 +61,12 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
     schema: llmRouteSchema,
     printerColumns: [
       { name: "Model", type: "string", jsonPath: ".spec.model", description: "Model name clients send." },
-      { name: "Strategy", type: "string", jsonPath: ".spec.strategy", description: "How targets are ordered." },
+      {
+        name: "Strategy",
+        type: "string",
+        jsonPath: ".spec.strategy",
+        description: "How targets are ordered.",
+      },
       { name: "Targets", type: "integer", jsonPath: ".status.targetCount", description: "Resolved targets." },
       ready,
       age,

@@ -1,7 +1,13 @@
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
-import { CRD_CATEGORIES, CRD_DEFINITIONS, CRD_GROUP, CRD_VERSION, type CrdDefinition } from "./crd-definitions.js";
+import {
+  CRD_CATEGORIES,
+  CRD_DEFINITIONS,
+  CRD_GROUP,
+  CRD_VERSION,
+  type CrdDefinition,
+} from "./crd-definitions.js";
 import { toCrdSchema } from "./structural-schema.js";
 
 const HEADER =
@@ -83,16 +89,25 @@ export interface CrdDrift {
 }
 
 /** Compares the CRD files in `dir` with freshly generated ones. */
-export async function findCrdDrift(dir: string, files: readonly CrdFile[] = renderCrdFiles()): Promise<CrdDrift[]> {
+export async function findCrdDrift(
+  dir: string,
+  files: readonly CrdFile[] = renderCrdFiles(),
+): Promise<CrdDrift[]> {
   const drift: CrdDrift[] = [];
   for (const file of files) {
-    const committed = await readFile(path.join(dir, file.fileName), "utf8").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return undefined;
-      throw err;
-    });
+    const committed = await readFile(path.join(dir, file.fileName), "utf8").catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return undefined;
+        throw err;
+      },
+    );
     if (committed === undefined) drift.push({ fileName: file.fileName, problem: "missing" });
     else if (committed !== file.content) {
-      drift.push({ fileName: file.fileName, problem: "differs", detail: firstDifference(committed, file.content) });
+      drift.push({
+        fileName: file.fileName,
+        problem: "differs",
+        detail: firstDifference(committed, file.content),
+      });
     }
   }
   for (const name of await staleFiles(dir, files)) drift.push({ fileName: name, problem: "stale" });

@@ -21,14 +21,41 @@ const FORBIDDEN: Record<string, string> = {
   $ref: "references are not allowed in CRDs; the generator inlines reused schemas, so this is a recursive schema",
   $defs: "definitions are not allowed in CRDs",
   const: "const is not supported by the API server; use z.enum()",
-  default: "API server defaults make Argo CD show OutOfSync forever (DESIGN.md §7); let the compiler apply it",
+  default:
+    "API server defaults make Argo CD show OutOfSync forever (DESIGN.md §7); let the compiler apply it",
 };
 
 /** String formats the API server validates (k8s.io/kube-openapi strfmt). */
 const KNOWN_FORMATS = new Set([
-  "bsonobjectid", "uri", "email", "hostname", "ipv4", "ipv6", "cidr", "mac", "uuid", "uuid3", "uuid4",
-  "uuid5", "isbn", "isbn10", "isbn13", "creditcard", "ssn", "hexcolor", "rgbcolor", "byte", "password",
-  "date", "duration", "datetime", "date-time", "int32", "int64", "float", "double",
+  "bsonobjectid",
+  "uri",
+  "email",
+  "hostname",
+  "ipv4",
+  "ipv6",
+  "cidr",
+  "mac",
+  "uuid",
+  "uuid3",
+  "uuid4",
+  "uuid5",
+  "isbn",
+  "isbn10",
+  "isbn13",
+  "creditcard",
+  "ssn",
+  "hexcolor",
+  "rgbcolor",
+  "byte",
+  "password",
+  "date",
+  "duration",
+  "datetime",
+  "date-time",
+  "int32",
+  "int64",
+  "float",
+  "double",
 ]);
 
 /** Keywords zod emits that carry nothing for the API server. */
@@ -83,7 +110,11 @@ export function toCrdSchema(resourceSchema: z.ZodType): CrdSchema {
     Object.entries(json.properties).filter(([name]) => !(name in ROOT_PROPERTIES)),
   );
   const root = clean(
-    { ...json, properties: ownProperties, required: json.required?.filter((name) => !(name in ROOT_PROPERTIES)) },
+    {
+      ...json,
+      properties: ownProperties,
+      required: json.required?.filter((name) => !(name in ROOT_PROPERTIES)),
+    },
     "",
   );
   root.properties = { ...ROOT_PROPERTIES, ...root.properties };
@@ -114,7 +145,10 @@ function clean(node: CrdSchema, path: string): CrdSchema {
     for (const [name, child] of Object.entries(out.properties)) {
       const childPath = path ? `${path}.${name}` : name;
       if (!child.description) {
-        throw new CrdSchemaError(childPath, "has no description; add .describe() so kubectl explain documents it");
+        throw new CrdSchemaError(
+          childPath,
+          "has no description; add .describe() so kubectl explain documents it",
+        );
       }
       properties[name] = clean(child, childPath);
     }
@@ -130,14 +164,18 @@ function clean(node: CrdSchema, path: string): CrdSchema {
     delete out.additionalProperties;
     out["x-kubernetes-preserve-unknown-fields"] = true;
   } else if (out.additionalProperties) {
-    if (out.properties) throw new CrdSchemaError(path, "properties and additionalProperties are mutually exclusive");
+    if (out.properties)
+      throw new CrdSchemaError(path, "properties and additionalProperties are mutually exclusive");
     out.additionalProperties = clean(out.additionalProperties, `${path}[*]`);
   }
 
   if (out.type === "array") {
     if (!out.items) throw new CrdSchemaError(path, "an array needs an item schema");
     if (out.maxItems === undefined) {
-      throw new CrdSchemaError(path, "every list needs .max() so CEL cost estimation and etcd size stay bounded");
+      throw new CrdSchemaError(
+        path,
+        "every list needs .max() so CEL cost estimation and etcd size stay bounded",
+      );
     }
     out.items = clean(out.items, `${path}[]`);
   }
@@ -146,10 +184,28 @@ function clean(node: CrdSchema, path: string): CrdSchema {
 
 /** Keyword order of the emitted YAML: what a reader looks for first, then structure, then extensions. */
 const KEYWORD_ORDER = [
-  "description", "type", "format", "enum", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum",
-  "minLength", "maxLength", "pattern", "minItems", "maxItems", "nullable", "properties", "additionalProperties",
-  "items", "required", "x-kubernetes-list-type", "x-kubernetes-list-map-keys",
-  "x-kubernetes-preserve-unknown-fields", "x-kubernetes-validations",
+  "description",
+  "type",
+  "format",
+  "enum",
+  "minimum",
+  "exclusiveMinimum",
+  "maximum",
+  "exclusiveMaximum",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "minItems",
+  "maxItems",
+  "nullable",
+  "properties",
+  "additionalProperties",
+  "items",
+  "required",
+  "x-kubernetes-list-type",
+  "x-kubernetes-list-map-keys",
+  "x-kubernetes-preserve-unknown-fields",
+  "x-kubernetes-validations",
 ];
 
 function orderKeywords(node: CrdSchema): CrdSchema {

@@ -19,7 +19,9 @@ const embeddingEndpointSchema = withCelRules(
   z
     .object({
       route: z.string().min(1).max(200).optional().describe("An LLMRoute model name to embed through."),
-      provider: resourceNameSchema.optional().describe("An LLMProvider name in the same namespace (with model)."),
+      provider: resourceNameSchema
+        .optional()
+        .describe("An LLMProvider name in the same namespace (with model)."),
       model: z.string().min(1).max(200).optional().describe("Model name within the provider."),
       dimensions: z.number().int().positive().describe("Vector length this side produces."),
     })
@@ -39,8 +41,14 @@ export const embeddingMigrationSpecSchema = z
       .object({
         postgres: z
           .object({
-            connectionSecretRef: secretKeyRefSchema.describe("Secret key holding a postgres:// connection URL."),
-            table: z.string().min(1).max(128).describe("Table holding the rows, optionally schema-qualified."),
+            connectionSecretRef: secretKeyRefSchema.describe(
+              "Secret key holding a postgres:// connection URL.",
+            ),
+            table: z
+              .string()
+              .min(1)
+              .max(128)
+              .describe("Table holding the rows, optionally schema-qualified."),
             idColumn: postgresIdentifierSchema.describe("Primary key column, used as the resume checkpoint."),
             textColumn: postgresIdentifierSchema.describe("Column with the text to embed."),
             targetColumn: postgresIdentifierSchema.describe("pgvector vector(n) or real[] column to fill."),
@@ -49,7 +57,12 @@ export const embeddingMigrationSpecSchema = z
       })
       .describe("Where the rows to re-embed live."),
     batchSize: z.number().int().positive().max(2048).optional().describe("Rows embedded per request."),
-    requestsPerMinute: z.number().int().positive().optional().describe("Embedding requests per minute, at most."),
+    requestsPerMinute: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Embedding requests per minute, at most."),
     cutover: z
       .enum(["automatic", "manual"])
       .optional()

@@ -40,13 +40,30 @@ export const providerModelSchema = z
       .describe("Upstream model id, Azure deployment name or Bedrock model id; defaults to name."),
     kind: z.enum(["chat", "embedding"]).optional().describe("chat (default) or embedding."),
     contextWindow: z.number().int().positive().optional().describe("Maximum prompt plus output tokens."),
-    maxOutputTokens: z.number().int().positive().optional().describe("Maximum tokens the model may generate."),
-    dimensions: z.number().int().positive().optional().describe("Embedding vector length (embedding models)."),
-    supportsTools: z.boolean().optional().describe("Whether the model accepts tools; defaults to true for chat."),
+    maxOutputTokens: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Maximum tokens the model may generate."),
+    dimensions: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Embedding vector length (embedding models)."),
+    supportsTools: z
+      .boolean()
+      .optional()
+      .describe("Whether the model accepts tools; defaults to true for chat."),
     pricing: z
       .object({
         inputPer1M: z.number().nonnegative().describe("USD per million input tokens."),
-        outputPer1M: z.number().nonnegative().optional().describe("USD per million output tokens; 0 when unset."),
+        outputPer1M: z
+          .number()
+          .nonnegative()
+          .optional()
+          .describe("USD per million output tokens; 0 when unset."),
       })
       .optional()
       .describe("Prices used for cost accounting and lowest-cost routing."),
@@ -55,7 +72,9 @@ export const providerModelSchema = z
 
 export const credentialsSchema = withCelRules(
   z.object({
-    secretRef: secretKeyRefSchema.optional().describe("API key stored in a Secret in the provider's namespace."),
+    secretRef: secretKeyRefSchema
+      .optional()
+      .describe("API key stored in a Secret in the provider's namespace."),
     workloadIdentity: z
       .object({
         roleArn: z.string().max(2048).optional().describe("AWS: role to assume with the web identity token."),
@@ -79,23 +98,21 @@ export const credentialsSchema = withCelRules(
   }),
   [
     {
-      rule:
-        "(has(self.secretRef) ? 1 : 0) + (has(self.workloadIdentity) ? 1 : 0) + (has(self.none) ? 1 : 0) == 1",
+      rule: "(has(self.secretRef) ? 1 : 0) + (has(self.workloadIdentity) ? 1 : 0) + (has(self.none) ? 1 : 0) == 1",
       message: "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
     },
   ],
-).describe("How the gateway authenticates to the upstream: exactly one of secretRef, workloadIdentity or none.");
+).describe(
+  "How the gateway authenticates to the upstream: exactly one of secretRef, workloadIdentity or none.",
+);
 
-const modelsSchema = withCelRules(
-  z.array(providerModelSchema).min(1).max(MAX_MODELS),
-  [
-    {
-      rule: "self.all(m, self.exists_one(n, n.name == m.name))",
-      // Static: a messageExpression naming the duplicate (a filter) exceeds the API server's cost budget.
-      message: "spec.models must not list the same model name twice",
-    },
-  ],
-).describe("Models this provider serves.");
+const modelsSchema = withCelRules(z.array(providerModelSchema).min(1).max(MAX_MODELS), [
+  {
+    rule: "self.all(m, self.exists_one(n, n.name == m.name))",
+    // Static: a messageExpression naming the duplicate (a filter) exceeds the API server's cost budget.
+    message: "spec.models must not list the same model name twice",
+  },
+]).describe("Models this provider serves.");
 
 export const llmProviderSpecSchema = withCelRules(
   z.object({
@@ -127,7 +144,12 @@ export const llmProviderSpecSchema = withCelRules(
       .object({
         requestsPerMinute: z.number().int().positive().optional().describe("Requests per minute, per model."),
         tokensPerMinute: z.number().int().positive().optional().describe("Tokens per minute, per model."),
-        maxConcurrency: z.number().int().positive().optional().describe("Requests in flight at once, per model."),
+        maxConcurrency: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe("Requests in flight at once, per model."),
       })
       .optional()
       .describe("Per-model limits the gateway enforces before calling upstream."),
@@ -149,7 +171,9 @@ export const llmProviderSpecSchema = withCelRules(
         probe: z
           .enum(["models", "completion", "none"])
           .optional()
-          .describe("models lists models (default), completion sends a one-token request, none disables probes."),
+          .describe(
+            "models lists models (default), completion sends a one-token request, none disables probes.",
+          ),
       })
       .optional()
       .describe("Active health probing."),
@@ -161,7 +185,12 @@ export const llmProviderSpecSchema = withCelRules(
           .positive()
           .optional()
           .describe("Failures within the window that open the circuit; 5 by default."),
-        windowSeconds: z.number().int().positive().optional().describe("Failure counting window; 60 by default."),
+        windowSeconds: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe("Failure counting window; 60 by default."),
         openSeconds: z
           .number()
           .int()

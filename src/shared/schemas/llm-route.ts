@@ -10,8 +10,19 @@ import {
 import { withCelRules } from "./kubernetes-extensions.js";
 import { RESIDENCY_BOUNDARIES } from "./llm-provider.js";
 
-export const ROUTE_STRATEGIES = ["priority", "weighted", "round-robin", "least-latency", "lowest-cost"] as const;
-export const FALLBACK_CLASSES = ["rate_limit", "upstream_unavailable", "timeout", "context_length_exceeded"] as const;
+export const ROUTE_STRATEGIES = [
+  "priority",
+  "weighted",
+  "round-robin",
+  "least-latency",
+  "lowest-cost",
+] as const;
+export const FALLBACK_CLASSES = [
+  "rate_limit",
+  "upstream_unavailable",
+  "timeout",
+  "context_length_exceeded",
+] as const;
 
 export const routeTargetSchema = z
   .object({
@@ -40,14 +51,28 @@ export const consumerSchema = z
     serviceAccount: z
       .object({
         name: z.string().min(1).max(253).describe("ServiceAccount name."),
-        namespace: z.string().max(63).optional().describe("ServiceAccount namespace; the route's by default."),
+        namespace: z
+          .string()
+          .max(63)
+          .optional()
+          .describe("ServiceAccount namespace; the route's by default."),
       })
       .optional()
       .describe("Kubernetes ServiceAccount admitted through TokenReview."),
     limits: z
       .object({
-        requestsPerMinute: z.number().int().positive().optional().describe("Requests per minute for this consumer."),
-        tokensPerMinute: z.number().int().positive().optional().describe("Tokens per minute for this consumer."),
+        requestsPerMinute: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe("Requests per minute for this consumer."),
+        tokensPerMinute: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe("Tokens per minute for this consumer."),
       })
       .optional()
       .describe("Rate limits for this consumer on this route."),
@@ -79,7 +104,9 @@ export const llmRouteSpecSchema = z
           .array(z.enum(FALLBACK_CLASSES))
           .max(4)
           .optional()
-          .describe("Error classes that move a request on; rate_limit, upstream_unavailable and timeout by default."),
+          .describe(
+            "Error classes that move a request on; rate_limit, upstream_unavailable and timeout by default.",
+          ),
         maxAttempts: z
           .number()
           .int()
@@ -92,7 +119,13 @@ export const llmRouteSpecSchema = z
       .describe("Which errors move a request to the next target."),
     retries: z
       .object({
-        attempts: z.number().int().min(0).max(10).optional().describe("Retries on the same target; 1 by default."),
+        attempts: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .optional()
+          .describe("Retries on the same target; 1 by default."),
         backoff: durationSchema
           .optional()
           .describe("Base delay of exponential backoff with full jitter; 200ms by default."),

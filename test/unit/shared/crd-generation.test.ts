@@ -47,7 +47,8 @@ function schemaOf(crd: Crd): CrdSchema {
 /** Every schema node with its dotted path. */
 function* walk(node: CrdSchema, at = ""): Generator<[string, CrdSchema]> {
   yield [at || "<root>", node];
-  for (const [name, child] of Object.entries(node.properties ?? {})) yield* walk(child, at ? `${at}.${name}` : name);
+  for (const [name, child] of Object.entries(node.properties ?? {}))
+    yield* walk(child, at ? `${at}.${name}` : name);
   if (node.items) yield* walk(node.items, `${at}[]`);
   if (typeof node.additionalProperties === "object") yield* walk(node.additionalProperties, `${at}[*]`);
 }
@@ -62,7 +63,9 @@ function at(schema: CrdSchema, dotted: string): CrdSchema {
 }
 
 function celMessages(node: CrdSchema): string[] {
-  return ((node["x-kubernetes-validations"] as Array<{ message: string }> | undefined) ?? []).map((r) => r.message);
+  return ((node["x-kubernetes-validations"] as Array<{ message: string }> | undefined) ?? []).map(
+    (r) => r.message,
+  );
 }
 
 describe("generated CRDs", () => {
@@ -119,7 +122,9 @@ describe("generated CRDs", () => {
   it("have the printer columns kubectl get shows", async () => {
     const crds = await committedCrds();
     const columns = (kind: string) =>
-      crds.get(kind)!.spec.versions[0]!.additionalPrinterColumns.map((c) => `${c.name} ${c.type} ${c.jsonPath}`);
+      crds
+        .get(kind)!
+        .spec.versions[0]!.additionalPrinterColumns.map((c) => `${c.name} ${c.type} ${c.jsonPath}`);
     const ready = 'Ready string .status.conditions[?(@.type=="Ready")].status';
     const age = "Age date .metadata.creationTimestamp";
     expect(columns("LLMProvider")).toEqual([
@@ -163,9 +168,12 @@ describe("generated CRDs", () => {
         for (const keyword of ["anyOf", "oneOf", "allOf", "not", "$ref", "$schema", "default", "const"]) {
           if (keyword in node) problems.push(`${kind} ${where}: ${keyword}`);
         }
-        if (node.additionalProperties === false) problems.push(`${kind} ${where}: additionalProperties false`);
-        if (node.properties && node.additionalProperties) problems.push(`${kind} ${where}: both property kinds`);
-        if (node.type === "array" && typeof node.maxItems !== "number") problems.push(`${kind} ${where}: no maxItems`);
+        if (node.additionalProperties === false)
+          problems.push(`${kind} ${where}: additionalProperties false`);
+        if (node.properties && node.additionalProperties)
+          problems.push(`${kind} ${where}: both property kinds`);
+        if (node.type === "array" && typeof node.maxItems !== "number")
+          problems.push(`${kind} ${where}: no maxItems`);
       }
       expect(problems).toEqual([]);
     }
@@ -209,11 +217,15 @@ describe("generated CRDs", () => {
     expect(celMessages(at(provider, "spec.credentials"))).toEqual([
       "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
     ]);
-    expect(celMessages(at(provider, "spec.models"))).toEqual(["spec.models must not list the same model name twice"]);
+    expect(celMessages(at(provider, "spec.models"))).toEqual([
+      "spec.models must not list the same model name twice",
+    ]);
     const route = schemaOf(crds.get("LLMRoute")!);
     expect(celMessages(at(route, "spec.targets"))).toEqual(["spec.targets must list at least one target"]);
     expect(at(route, "spec.targets")).toMatchObject({ minItems: 1, maxItems: 64 });
-    expect(celMessages(at(route, "spec.targets.[].weight"))).toEqual(["spec.targets[].weight must be 0 or more"]);
+    expect(celMessages(at(route, "spec.targets.[].weight"))).toEqual([
+      "spec.targets[].weight must be 0 or more",
+    ]);
     expect(at(route, "spec.targets.[].weight")).toMatchObject({ type: "integer", minimum: 0 });
     const migration = schemaOf(crds.get("EmbeddingMigration")!);
     for (const side of ["spec.source", "spec.target"]) {
@@ -246,7 +258,12 @@ describe("generated CRDs", () => {
 
 describe("toCrdSchema", () => {
   const resource = (spec: z.ZodType) =>
-    z.object({ apiVersion: z.string(), kind: z.string(), metadata: z.object({}), spec: spec.describe("Spec.") });
+    z.object({
+      apiVersion: z.string(),
+      kind: z.string(),
+      metadata: z.object({}),
+      spec: spec.describe("Spec."),
+    });
 
   it("turns loose objects and maps into what the API server accepts", () => {
     const schema = toCrdSchema(
@@ -337,7 +354,10 @@ describe("drift check", () => {
         (err: { code: number; stdout: string; stderr: string }) => err,
       );
     const providers = path.join(dir, "llm.switchboard.dev_llmproviders.yaml");
-    await writeFile(providers, (await readFile(providers, "utf8")).replace("shortNames:\n      - llmp", "shortNames:\n      - llp"));
+    await writeFile(
+      providers,
+      (await readFile(providers, "utf8")).replace("shortNames:\n      - llmp", "shortNames:\n      - llp"),
+    );
 
     const failed = await run("--check", "--dir", dir);
     expect(failed.code).toBe(1);

@@ -1,0 +1,19 @@
+-- Argo CD health check for llm.switchboard.dev/LLMRoute (kstatus order).
+local hs = { status = "Progressing", message = "Waiting for the operator" }
+if obj.metadata.deletionTimestamp ~= nil then
+  return { status = "Progressing", message = "Terminating" }
+end
+if obj.status == nil then return hs end
+if obj.status.observedGeneration ~= nil and obj.metadata.generation ~= nil
+    and obj.status.observedGeneration ~= obj.metadata.generation then
+  return { status = "Progressing", message = "The operator has not observed the latest spec yet" }
+end
+if obj.status.conditions ~= nil then
+  for _, c in ipairs(obj.status.conditions) do
+    if c.type == "Ready" then
+      if c.status == "True" then return { status = "Healthy", message = c.message or "" } end
+      if c.status == "False" then return { status = "Degraded", message = (c.reason or "") .. ": " .. (c.message or "") } end
+    end
+  end
+end
+return hs

@@ -24,13 +24,13 @@ async function main(): Promise<number> {
       console.error(describeDrift(drift, shown));
       return 1;
     }
-    console.log(`${shown}: ${files.length} CRDs match the zod schemas`);
+    process.stdout.write(`${shown}: ${files.length} CRDs match the zod schemas\n`);
     return 0;
   }
   const { written, removed } = await writeCrdFiles(dir, files);
-  for (const file of written) console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  for (const file of written) process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
   for (const file of removed)
-    console.log(`removed ${path.relative(process.cwd(), file)} (no longer generated)`);
+    process.stdout.write(`removed ${path.relative(process.cwd(), file)} (no longer generated)\n`);
   return 0;
 }
 

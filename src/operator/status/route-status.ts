@@ -68,6 +68,7 @@ export function desiredRouteStatus(
   return {
     observedGeneration: generation,
     conditions: mergeConditions(current?.conditions, [ready, resolvedRefs], generation, now),
+    targetCount: Math.max(0, specTargets.length - refErrors.length),
     targets,
   };
 }

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { mapGeminiResponse } from "../../../../../src/gateway/providers/vertex/map-gemini-response.js";
+import { mapGeminiFinishReason } from "../../../../../src/gateway/providers/vertex/map-gemini-finish-reason.js";
+import { mapGeminiUsage } from "../../../../../src/gateway/providers/vertex/map-gemini-usage.js";
+import { GatewayError } from "../../../../../src/shared/errors.js";
+
+const NAME = "vertex provider ai/vertex";
+
+describe("mapGeminiResponse", () => {
+  it("joins answer text, skips thought summaries and keeps usage", () => {
+    const response = mapGeminiResponse(
+      {
+        responseId: "resp-1",
+        modelVersion: "gemini-2.5-flash-001",
+        candidates: [{ content: { role: "model", parts: [{ text: "thinking...", thought: true }, { text: "Hello" }, { text: " world" }] }, finishReason: "STOP" }],
+        usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 3, thoughtsTokenCount: 20, cachedContentTokenCount: 8 },
+      },
+      "gemini-2.5-flash",
+      NAME,
+    );
+    expect(response).toEqual({
+      id: "resp-1",
+      model: "gemini-2.5-flash-001",
+      content: "Hello world",
+      toolCalls: [],
+      finishReason: "stop",
+      rawFinishReason: "STOP",
+      usage: { inputTokens: 12, outputTokens: 23, cacheReadTokens: 8, estimated: false },
+    });
+  });
+
+  it("gives function calls ids that are unique per response and stable within it", () => {
+    const body = {
+      responseId: "abc",
+      candidates: [
+        {
+          content: { parts: [{ functionCall: { name: "a", args: { x: 1 } } }, { functionCall: { name: "b" } }, { functionCall: { id: "upstream-id", name: "c", args: {} } }] },
+          finishReason: "STOP",
+        },
+      ],
+    };
+    const first = mapGeminiResponse(body, "m", NAME);
+    expect(first.toolCalls).toEqual([
+      { id: "call_abc_0", name: "a", arguments: '{"x":1}' },
+      { id: "call_abc_1", name: "b", arguments: "{}" },
+      { id: "upstream-id", name: "c", arguments: "{}" },
+    ]);
+    expect(first.finishReason).toBe("tool_calls");
+    const other = mapGeminiResponse({ ...body, responseId: "def" }, "m", NAME);
+    expect(other.toolCalls[0]!.id).not.toBe(first.toolCalls[0]!.id);
+  });
+
+  it("reports a blocked prompt as content_filter and leaves usage undefined when absent", () => {
+    const response = mapGeminiResponse({ promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }, "m", NAME);
+    expect(response).toMatchObject({ content: "", finishReason: "content_filter", rawFinishReason: "PROHIBITED_CONTENT", usage: undefined });
+  });
+
+  it("fails on a response with neither candidates nor a block reason", () => {
+    expect(() => mapGeminiResponse({}, "m", NAME)).toThrow(GatewayError);
+  });
+});
+
+describe("mapGeminiFinishReason", () => {
+  it.each([
+    ["STOP", false, "stop"],
+    ["STOP", true, "tool_calls"],
+    ["MAX_TOKENS", true, "length"],
+    ["SAFETY", false, "content_filter"],
+    ["RECITATION", false, "content_filter"],
+    ["BLOCKLIST", false, "content_filter"],
+    ["PROHIBITED_CONTENT", false, "content_filter"],
+    ["SPII", false, "content_filter"],
+    ["MALFORMED_FUNCTION_CALL", false, "stop"],
+    ["OTHER", false, "stop"],
+  ] as const)("%s (tool calls: %s) → %s", (raw, tools, expected) => {
+    expect(mapGeminiFinishReason(raw, tools)).toBe(expected);
+  });
+});
+
+describe("mapGeminiUsage", () => {
+  it("is undefined without token counts rather than zero", () => {
+    expect(mapGeminiUsage(undefined)).toBeUndefined();
+    expect(mapGeminiUsage({ totalTokenCount: 5 })).toBeUndefined();
+    expect(mapGeminiUsage({ promptTokenCount: 5 })).toEqual({ inputTokens: 5, outputTokens: 0, estimated: false });
+  });
+});

@@ -1,12 +1,17 @@
 import type { FastifyInstance } from "fastify";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../shared/logging.js";
 import { ConfigStore } from "./config/config-store.js";
 import { ManifestConfigSource } from "./config/manifest-config-source.js";
+import { KubernetesConfigSource } from "./config/kubernetes-config-source.js";
 import { GatewayMetrics } from "./metrics.js";
 import { createGatewayServer } from "./server/gateway-server.js";
 
 export interface GatewayOptions {
-  manifests: string;
+  /** Directory (or file) of manifests; set exactly one of manifests and kubernetesSnapshot. */
+  manifests?: string;
+  /** The snapshot Secret the operator publishes, watched over the API. */
+  kubernetesSnapshot?: { kubeConfig: KubeConfig; namespace: string; name: string };
   host: string;
   port: number;
   watch: boolean;
@@ -18,7 +23,7 @@ export interface RunningGateway {
   url: string;
   store: ConfigStore;
   app: FastifyInstance;
-  source: ManifestConfigSource;
+  source: ManifestConfigSource | KubernetesConfigSource;
   close(): Promise<void>;
 }
 
@@ -27,12 +32,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? createLogger("gateway");
   const store = new ConfigStore();
   const metrics = new GatewayMetrics();
-  const source = new ManifestConfigSource(options.manifests, store, logger, metrics);
-  const initial = await source.reload();
-  if (!initial.version) {
-    throw new Error(`no valid configuration in ${options.manifests}:\n  ${initial.errors.join("\n  ")}`);
+  let source: ManifestConfigSource | KubernetesConfigSource;
+  let initial: { version?: string };
+  if (options.kubernetesSnapshot) {
+    const { kubeConfig, namespace, name } = options.kubernetesSnapshot;
+    const kubernetes = new KubernetesConfigSource(kubeConfig, { namespace, name }, store, logger, metrics);
+    // Without a snapshot yet the gateway still starts, not ready, and applies it when it appears.
+    initial = await kubernetes.start();
+    source = kubernetes;
+  } else {
+    if (!options.manifests) throw new Error("set manifests or kubernetesSnapshot");
+    const manifests = new ManifestConfigSource(options.manifests, store, logger, metrics);
+    const loaded = await manifests.reload();
+    if (!loaded.version) {
+      throw new Error(`no valid configuration in ${options.manifests}:\n  ${loaded.errors.join("\n  ")}`);
+    }
+    if (options.watch) manifests.watch();
+    initial = loaded;
+    source = manifests;
   }
-  if (options.watch) source.watch();
   const app = createGatewayServer({ store, metrics, logger }, { bodyLimitBytes: options.bodyLimitBytes });
   const address = await app.listen({ host: options.host, port: options.port });
   logger.info({ url: address, configVersion: initial.version }, "gateway listening");

@@ -100,7 +100,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     }
     if (closing) return;
     metrics.leader.set(1);
-    const started = await runControllers({ ...options, logger, identity, core, metrics });
+    const started = await runControllers({ ...options, logger, identity, core, operatorMetrics: metrics });
     if (closing) return started.stop();
     controllers.stop = started.stop;
     controllers.synced = true;
@@ -134,15 +134,15 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
 }
 
-interface ControllerDeps extends OperatorOptions {
+interface ControllerDeps extends Omit<OperatorOptions, "logger" | "identity" | "metrics"> {
   logger: Logger;
   identity: string;
   core: CoreV1Api;
-  metrics: OperatorMetrics;
+  operatorMetrics: OperatorMetrics;
 }
 
 async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promise<void> }> {
-  const { kubeConfig: kc, logger, metrics, core } = deps;
+  const { kubeConfig: kc, logger, operatorMetrics: metrics, core } = deps;
   const queue = new WorkQueue();
   const outcome = emptyCompileOutcome();
   const events = new EventRecorder(core, "switchboard-operator", deps.identity, logger);

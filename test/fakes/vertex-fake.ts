@@ -1,4 +1,11 @@
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  verify,
+  type KeyObject,
+} from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { GoogleAuthOptions } from "google-auth-library";
 import { sendJson, startFakeServer, type FakeServer, type RecordedRequest } from "./fake-http-server.js";
@@ -75,7 +82,11 @@ export interface TestServiceAccount {
 }
 
 /** A fresh RSA service-account key, generated per test run so no key material is committed. */
-export function createTestServiceAccount(project: string, tokenUri: string, name = "switchboard-test"): TestServiceAccount {
+export function createTestServiceAccount(
+  project: string,
+  tokenUri: string,
+  name = "switchboard-test",
+): TestServiceAccount {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   return {
     key: {
@@ -96,8 +107,13 @@ export function createTestServiceAccount(project: string, tokenUri: string, name
  * grants to Google's token URL whatever the key's token_uri says, so the transport is pointed at it.
  */
 export function googleAuthOptionsFor(key: TestServiceAccount["key"]): GoogleAuthOptions {
-  const fetchImplementation: typeof fetch = (input, init) => fetch(String(input) === GOOGLE_TOKEN_URL ? key.token_uri : input, init);
-  return { credentials: key, scopes: [CLOUD_PLATFORM_SCOPE], clientOptions: { transporterOptions: { fetchImplementation } } };
+  const fetchImplementation: typeof fetch = (input, init) =>
+    fetch(String(input) === GOOGLE_TOKEN_URL ? key.token_uri : input, init);
+  return {
+    credentials: key,
+    scopes: [CLOUD_PLATFORM_SCOPE],
+    clientOptions: { transporterOptions: { fetchImplementation } },
+  };
 }
 
 type Json = Record<string, unknown>;
@@ -115,13 +131,21 @@ class GoogleApiError extends Error {
 
 function sendGoogleError(res: ServerResponse, err: GoogleApiError): void {
   sendJson(res, err.code, {
-    error: { code: err.code, message: err.message, status: err.status, ...(err.details ? { details: err.details } : {}) },
+    error: {
+      code: err.code,
+      message: err.message,
+      status: err.status,
+      ...(err.details ? { details: err.details } : {}),
+    },
   });
 }
 
-const invalidArgument = (message: string): GoogleApiError => new GoogleApiError(400, "INVALID_ARGUMENT", message);
+const invalidArgument = (message: string): GoogleApiError =>
+  new GoogleApiError(400, "INVALID_ARGUMENT", message);
 const unknownField = (name: string, at?: string): GoogleApiError =>
-  invalidArgument(`Invalid JSON payload received. Unknown name "${name}"${at ? ` at '${at}'` : ""}: Cannot find field.`);
+  invalidArgument(
+    `Invalid JSON payload received. Unknown name "${name}"${at ? ` at '${at}'` : ""}: Cannot find field.`,
+  );
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -157,8 +181,15 @@ function issueToken(store: TokenStore): Json {
   return { access_token: token, expires_in: store.lifetimeSeconds, token_type: "Bearer" };
 }
 
-function handleTokenGrant(req: RecordedRequest, res: ServerResponse, options: VertexFakeOptions, publicKey: KeyObject, store: TokenStore): void {
-  const oauthError = (error: string, description: string): void => sendJson(res, 400, { error, error_description: description });
+function handleTokenGrant(
+  req: RecordedRequest,
+  res: ServerResponse,
+  options: VertexFakeOptions,
+  publicKey: KeyObject,
+  store: TokenStore,
+): void {
+  const oauthError = (error: string, description: string): void =>
+    sendJson(res, 400, { error, error_description: description });
   const form = new URLSearchParams(req.body);
   const grantType = form.get("grant_type");
   if (grantType !== "urn:ietf:params:oauth:grant-type:jwt-bearer") {
@@ -170,10 +201,17 @@ function handleTokenGrant(req: RecordedRequest, res: ServerResponse, options: Ve
   const header = base64UrlJson(encodedHeader);
   const claims = base64UrlJson(encodedClaims);
   if (!header || !claims) return oauthError("invalid_grant", "Invalid JWT: Malformed token.");
-  if (header.alg !== "RS256") return oauthError("invalid_grant", "Invalid JWT: Unsupported signature algorithm.");
-  const signed = verify("RSA-SHA256", Buffer.from(`${encodedHeader}.${encodedClaims}`), publicKey, Buffer.from(signature, "base64url"));
+  if (header.alg !== "RS256")
+    return oauthError("invalid_grant", "Invalid JWT: Unsupported signature algorithm.");
+  const signed = verify(
+    "RSA-SHA256",
+    Buffer.from(`${encodedHeader}.${encodedClaims}`),
+    publicKey,
+    Buffer.from(signature, "base64url"),
+  );
   if (!signed) return oauthError("invalid_grant", "Invalid JWT Signature.");
-  if (claims.iss !== options.serviceAccountEmail) return oauthError("invalid_grant", "Invalid grant: account not found");
+  if (claims.iss !== options.serviceAccountEmail)
+    return oauthError("invalid_grant", "Invalid grant: account not found");
   const now = Math.floor(Date.now() / 1000);
   const iat = Number(claims.iat);
   const exp = Number(claims.exp);
@@ -186,11 +224,18 @@ function handleTokenGrant(req: RecordedRequest, res: ServerResponse, options: Ve
   // The audience Google accepts is its own token URL, which google-auth-library always signs for.
   if (claims.aud !== GOOGLE_TOKEN_URL) return oauthError("invalid_grant", "Invalid JWT: Invalid audience.");
   const scopes = String(claims.scope ?? "").split(" ");
-  if (!scopes.includes(CLOUD_PLATFORM_SCOPE)) return oauthError("invalid_scope", "Invalid OAuth scope or ID token audience provided.");
+  if (!scopes.includes(CLOUD_PLATFORM_SCOPE))
+    return oauthError("invalid_scope", "Invalid OAuth scope or ID token audience provided.");
   sendJson(res, 200, issueToken(store));
 }
 
-function handleMetadata(req: RecordedRequest, res: ServerResponse, path: string, options: VertexFakeOptions, store: TokenStore): void {
+function handleMetadata(
+  req: RecordedRequest,
+  res: ServerResponse,
+  path: string,
+  options: VertexFakeOptions,
+  store: TokenStore,
+): void {
   const flavor = { "metadata-flavor": "Google" };
   if (req.headers["metadata-flavor"] !== "Google") {
     res.writeHead(403, { "content-type": "text/html", ...flavor });
@@ -305,16 +350,25 @@ function field<T = unknown>(value: Json, name: string): T | undefined {
 }
 
 function checkSchema(schema: unknown, at: string): void {
-  if (!isObject(schema)) throw invalidArgument(`Invalid value at '${at}' (google.cloud.aiplatform.v1.Schema)`);
+  if (!isObject(schema))
+    throw invalidArgument(`Invalid value at '${at}' (google.cloud.aiplatform.v1.Schema)`);
   checkFields(schema, SCHEMA_FIELDS, at);
-  if (schema.type !== undefined && (typeof schema.type !== "string" || !SCHEMA_TYPES.includes(schema.type.toUpperCase()))) {
-    throw invalidArgument(`Invalid value at '${at}.type' (type.googleapis.com/google.cloud.aiplatform.v1.Type), ${JSON.stringify(schema.type)}`);
+  if (
+    schema.type !== undefined &&
+    (typeof schema.type !== "string" || !SCHEMA_TYPES.includes(schema.type.toUpperCase()))
+  ) {
+    throw invalidArgument(
+      `Invalid value at '${at}.type' (type.googleapis.com/google.cloud.aiplatform.v1.Type), ${JSON.stringify(schema.type)}`,
+    );
   }
   if (isObject(schema.properties)) {
-    Object.values(schema.properties).forEach((value, i) => checkSchema(value, `${at}.properties[${i}].value`));
+    Object.values(schema.properties).forEach((value, i) =>
+      checkSchema(value, `${at}.properties[${i}].value`),
+    );
   }
   if (schema.items !== undefined) checkSchema(schema.items, `${at}.items`);
-  if (Array.isArray(schema.anyOf)) schema.anyOf.forEach((value, i) => checkSchema(value, `${at}.any_of[${i}]`));
+  if (Array.isArray(schema.anyOf))
+    schema.anyOf.forEach((value, i) => checkSchema(value, `${at}.any_of[${i}]`));
 }
 
 const MISSING_PARTS =
@@ -328,7 +382,8 @@ function validateGenerateContent(body: unknown): Json {
   contents.forEach((content: unknown, i) => {
     if (!isObject(content)) throw invalidArgument(MISSING_PARTS);
     checkFields(content, ["role", "parts"], `contents[${i}]`);
-    if (content.role !== "user" && content.role !== "model") throw invalidArgument("Please use a valid role: user, model.");
+    if (content.role !== "user" && content.role !== "model")
+      throw invalidArgument("Please use a valid role: user, model.");
     if (!Array.isArray(content.parts) || content.parts.length === 0) throw invalidArgument(MISSING_PARTS);
     content.parts.forEach((part: unknown, j) => {
       const at = `contents[${i}].parts[${j}]`;
@@ -358,9 +413,18 @@ function validateGenerateContent(body: unknown): Json {
       declarations.forEach((declaration, j) => {
         const at = `tools[${i}].function_declarations[${j}]`;
         if (!isObject(declaration)) throw invalidArgument(`Invalid value at '${at}'`);
-        checkFields(declaration, ["name", "description", "parameters", "parametersJsonSchema", "response"], at);
-        if (typeof declaration.name !== "string" || !/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/.test(declaration.name)) {
-          throw invalidArgument(`Invalid function name. Must start with a letter or an underscore. Must be alphameric (a-z, A-Z, 0-9), underscores (_), dots (.), colons (:) or dashes (-), with a maximum length of 128.`);
+        checkFields(
+          declaration,
+          ["name", "description", "parameters", "parametersJsonSchema", "response"],
+          at,
+        );
+        if (
+          typeof declaration.name !== "string" ||
+          !/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/.test(declaration.name)
+        ) {
+          throw invalidArgument(
+            `Invalid function name. Must start with a letter or an underscore. Must be alphameric (a-z, A-Z, 0-9), underscores (_), dots (.), colons (:) or dashes (-), with a maximum length of 128.`,
+          );
         }
         if (declaration.parameters !== undefined) checkSchema(declaration.parameters, `${at}.parameters`);
       });
@@ -378,8 +442,13 @@ function validateGenerateContent(body: unknown): Json {
       }
     }
     const temperature = config.temperature;
-    if (temperature !== undefined && (typeof temperature !== "number" || temperature < 0 || temperature > 2)) {
-      throw invalidArgument("Unable to submit request because it has a temperature value outside the supported range of 0 to 2.");
+    if (
+      temperature !== undefined &&
+      (typeof temperature !== "number" || temperature < 0 || temperature > 2)
+    ) {
+      throw invalidArgument(
+        "Unable to submit request because it has a temperature value outside the supported range of 0 to 2.",
+      );
     }
   }
   return body;
@@ -392,9 +461,13 @@ function validateFunctionTurns(contents: Json[]): void {
     const calls = parts.filter((p) => field(p, "functionCall") !== undefined).length;
     const responses = parts.filter((p) => field(p, "functionResponse") !== undefined).length;
     const previous = contents[i - 1];
-    const previousCalls = previous ? (previous.parts as Json[]).filter((p) => field(p, "functionCall") !== undefined).length : 0;
+    const previousCalls = previous
+      ? (previous.parts as Json[]).filter((p) => field(p, "functionCall") !== undefined).length
+      : 0;
     if (responses > 0 && previousCalls === 0) {
-      throw invalidArgument("Please ensure that function response turn comes immediately after a function call turn.");
+      throw invalidArgument(
+        "Please ensure that function response turn comes immediately after a function call turn.",
+      );
     }
     if (previousCalls > 0 && responses !== previousCalls) {
       throw invalidArgument(
@@ -402,7 +475,9 @@ function validateFunctionTurns(contents: Json[]): void {
       );
     }
     if (calls > 0 && previous && previous.role !== "user") {
-      throw invalidArgument("Please ensure that function call turn comes immediately after a user turn or after a function response turn.");
+      throw invalidArgument(
+        "Please ensure that function call turn comes immediately after a user turn or after a function response turn.",
+      );
     }
   });
 }
@@ -433,7 +508,12 @@ function sampleFor(schema: Json, echo: string): unknown {
   switch (String(schema.type ?? "").toUpperCase()) {
     case "OBJECT": {
       const properties = isObject(schema.properties) ? schema.properties : {};
-      return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, sampleFor(isObject(value) ? value : {}, echo)]));
+      return Object.fromEntries(
+        Object.entries(properties).map(([key, value]) => [
+          key,
+          sampleFor(isObject(value) ? value : {}, echo),
+        ]),
+      );
     }
     case "ARRAY":
       return [];
@@ -452,23 +532,41 @@ function planGemini(body: Json): GeminiPlan {
   const text = textOf(userParts);
   if (text.includes("TRIGGER_CONTENT_FILTER")) return { parts: [], finishReason: "SAFETY", outputTokens: 0 };
 
-  const results = userParts.map((p) => field<Json>(p, "functionResponse")).filter((r): r is Json => r !== undefined);
-  const declarations = ((body.tools as Json[] | undefined) ?? []).flatMap((t) => field<Json[]>(t, "functionDeclarations") ?? []);
+  const results = userParts
+    .map((p) => field<Json>(p, "functionResponse"))
+    .filter((r): r is Json => r !== undefined);
+  const declarations = ((body.tools as Json[] | undefined) ?? []).flatMap(
+    (t) => field<Json[]>(t, "functionDeclarations") ?? [],
+  );
   const callingConfig = field<Json>(field<Json>(body, "toolConfig") ?? {}, "functionCallingConfig") ?? {};
   const mode = String(callingConfig.mode ?? "AUTO");
   const allowed = field<string[]>(callingConfig, "allowedFunctionNames");
-  if (declarations.length > 0 && mode !== "NONE" && results.length === 0 && (mode === "ANY" || /weather/i.test(text))) {
+  if (
+    declarations.length > 0 &&
+    mode !== "NONE" &&
+    results.length === 0 &&
+    (mode === "ANY" || /weather/i.test(text))
+  ) {
     const name = allowed?.[0] ?? String(declarations[0]!.name);
     const city = /\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(text)?.[1] ?? "Paris";
     const args = { city };
-    return { parts: [{ functionCall: { name, args } }], finishReason: "STOP", outputTokens: tokens(JSON.stringify(args)) };
+    return {
+      parts: [{ functionCall: { name, args } }],
+      finishReason: "STOP",
+      outputTokens: tokens(JSON.stringify(args)),
+    };
   }
 
   const config = field<Json>(body, "generationConfig") ?? {};
   const schema = field<Json>(config, "responseSchema");
-  const echo = results.length > 0 ? `Tool result: ${results.map((r) => JSON.stringify(r.response)).join("; ")}` : `You said: ${text}`;
+  const echo =
+    results.length > 0
+      ? `Tool result: ${results.map((r) => JSON.stringify(r.response)).join("; ")}`
+      : `You said: ${text}`;
   let answer =
-    field(config, "responseMimeType") === "application/json" ? JSON.stringify(schema ? sampleFor(schema, echo) : { answer: echo }) : echo;
+    field(config, "responseMimeType") === "application/json"
+      ? JSON.stringify(schema ? sampleFor(schema, echo) : { answer: echo })
+      : echo;
   let finishReason = "STOP";
   for (const sequence of field<string[]>(config, "stopSequences") ?? []) {
     const at = answer.indexOf(sequence);
@@ -486,7 +584,16 @@ function planGemini(body: Json): GeminiPlan {
 }
 
 function promptTokens(body: Json): number {
-  return Math.max(1, tokens(JSON.stringify([body.systemInstruction ?? body.system_instruction ?? "", body.tools ?? [], body.contents])));
+  return Math.max(
+    1,
+    tokens(
+      JSON.stringify([
+        body.systemInstruction ?? body.system_instruction ?? "",
+        body.tools ?? [],
+        body.contents,
+      ]),
+    ),
+  );
 }
 
 const SAFETY_RATINGS = [
@@ -509,7 +616,12 @@ function textChunks(text: string): string[] {
   return chunks.length > 0 ? chunks : [""];
 }
 
-function respondGenerate(res: ServerResponse, body: Json, model: string, stream: "none" | "sse" | "json-array"): void {
+function respondGenerate(
+  res: ServerResponse,
+  body: Json,
+  model: string,
+  stream: "none" | "sse" | "json-array",
+): void {
   const plan = planGemini(body);
   const prompt = promptTokens(body);
   const responseId = `fake${shortHash(JSON.stringify(body))}`;
@@ -523,7 +635,11 @@ function respondGenerate(res: ServerResponse, body: Json, model: string, stream:
   const final = plan.finishReason === "SAFETY" ? undefined : plan.outputTokens;
 
   if (stream === "none") {
-    return sendJson(res, 200, { candidates: [candidate(plan.parts, plan.finishReason)], usageMetadata: usage(final), ...meta });
+    return sendJson(res, 200, {
+      candidates: [candidate(plan.parts, plan.finishReason)],
+      usageMetadata: usage(final),
+      ...meta,
+    });
   }
 
   const events: Json[] = [];
@@ -539,7 +655,11 @@ function respondGenerate(res: ServerResponse, body: Json, model: string, stream:
       });
     });
   } else {
-    events.push({ candidates: [candidate(plan.parts, plan.finishReason)], usageMetadata: usage(final), ...meta });
+    events.push({
+      candidates: [candidate(plan.parts, plan.finishReason)],
+      usageMetadata: usage(final),
+      ...meta,
+    });
   }
   const midStreamError = textOf(lastUserTurn(body)).includes("TRIGGER_STREAM_ERROR");
   const error = { error: { code: 500, message: "Internal error encountered.", status: "INTERNAL" } };
@@ -570,7 +690,8 @@ function embeddingVector(text: string, dimensions: number): number[] {
   const values: number[] = [];
   for (let block = 0; values.length < dimensions; block++) {
     const digest = createHash("sha256").update(`${text}\u0000${block}`).digest();
-    for (let i = 0; i + 1 < digest.length && values.length < dimensions; i += 2) values.push(digest.readUInt16BE(i) / 32767.5 - 1);
+    for (let i = 0; i + 1 < digest.length && values.length < dimensions; i += 2)
+      values.push(digest.readUInt16BE(i) / 32767.5 - 1);
   }
   const norm = Math.sqrt(values.reduce((sum, v) => sum + v * v, 0)) || 1;
   return values.map((v) => v / norm);
@@ -583,13 +704,20 @@ function respondPredict(res: ServerResponse, body: unknown, model: string): void
   const instances = body.instances as unknown[];
   const limit = model.startsWith("gemini-embedding") ? 1 : 250;
   if (instances.length > limit) {
-    throw invalidArgument(`Unable to submit request because the model ${model} supports only ${limit} instance${limit === 1 ? "" : "s"} per request. You sent ${instances.length}.`);
+    throw invalidArgument(
+      `Unable to submit request because the model ${model} supports only ${limit} instance${limit === 1 ? "" : "s"} per request. You sent ${instances.length}.`,
+    );
   }
   const parameters = isObject(body.parameters) ? body.parameters : {};
   const requested = parameters.outputDimensionality ?? parameters.output_dimensionality;
   const fullSize = model.startsWith("gemini-embedding") ? 3072 : 768;
-  if (requested !== undefined && (!Number.isInteger(requested) || (requested as number) < 1 || (requested as number) > fullSize)) {
-    throw invalidArgument(`Unsupported output dimensionality ${String(requested)}: it must be between 1 and ${fullSize}.`);
+  if (
+    requested !== undefined &&
+    (!Number.isInteger(requested) || (requested as number) < 1 || (requested as number) > fullSize)
+  ) {
+    throw invalidArgument(
+      `Unsupported output dimensionality ${String(requested)}: it must be between 1 and ${fullSize}.`,
+    );
   }
   const dimensions = (requested as number | undefined) ?? fullSize;
   const predictions = instances.map((instance, i) => {
@@ -604,7 +732,10 @@ function respondPredict(res: ServerResponse, body: unknown, model: string): void
       },
     };
   });
-  const billable = instances.reduce<number>((sum, instance) => sum + String((instance as Json).content).length, 0);
+  const billable = instances.reduce<number>(
+    (sum, instance) => sum + String((instance as Json).content).length,
+    0,
+  );
   sendJson(res, 200, { predictions, metadata: { billableCharacterCount: billable } });
 }
 
@@ -619,11 +750,22 @@ function rateLimited(): GoogleApiError {
 
 // ---------------------------------------------------------------- Vertex routing
 
-const MODEL_PATH = /^\/(v1|v1beta1)\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/([^/]+)\/models\/([^/:]+):([A-Za-z]+)$/;
+const MODEL_PATH =
+  /^\/(v1|v1beta1)\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/([^/]+)\/models\/([^/:]+):([A-Za-z]+)$/;
 
 /** Google publisher models the fake serves; others get Vertex's 404 for unknown publisher models. */
-export const VERTEX_FAKE_GEMINI_MODELS = ["gemini-2.0-flash-001", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro", "gemini-3-pro-preview"];
-export const VERTEX_FAKE_EMBEDDING_MODELS = ["text-embedding-005", "text-multilingual-embedding-002", "gemini-embedding-001"];
+export const VERTEX_FAKE_GEMINI_MODELS = [
+  "gemini-2.0-flash-001",
+  "gemini-2.5-flash",
+  "gemini-2.5-flash-lite",
+  "gemini-2.5-pro",
+  "gemini-3-pro-preview",
+];
+export const VERTEX_FAKE_EMBEDDING_MODELS = [
+  "text-embedding-005",
+  "text-multilingual-embedding-002",
+  "gemini-embedding-001",
+];
 
 function isGeminiChat(model: string): boolean {
   return VERTEX_FAKE_GEMINI_MODELS.includes(model);
@@ -633,15 +775,23 @@ function isEmbeddingModel(model: string): boolean {
   return VERTEX_FAKE_EMBEDDING_MODELS.includes(model);
 }
 
-function handleGoogleModel(req: RecordedRequest, res: ServerResponse, model: string, method: string, query: URLSearchParams): void {
+function handleGoogleModel(
+  req: RecordedRequest,
+  res: ServerResponse,
+  model: string,
+  method: string,
+  query: URLSearchParams,
+): void {
   const body = req.json;
   if (method === "countTokens") {
-    if (!isObject(body) || (!Array.isArray(body.contents) && !Array.isArray(body.instances))) throw invalidArgument(MISSING_PARTS);
+    if (!isObject(body) || (!Array.isArray(body.contents) && !Array.isArray(body.instances)))
+      throw invalidArgument(MISSING_PARTS);
     const total = tokens(JSON.stringify(body.contents ?? body.instances));
     return sendJson(res, 200, { totalTokens: total, totalBillableCharacters: total * 4 });
   }
   if (method === "predict") {
-    if (!isEmbeddingModel(model)) throw invalidArgument(`Model ${model} does not support predict; use generateContent.`);
+    if (!isEmbeddingModel(model))
+      throw invalidArgument(`Model ${model} does not support predict; use generateContent.`);
     return respondPredict(res, body, model);
   }
   if (method !== "generateContent" && method !== "streamGenerateContent") {
@@ -651,23 +801,37 @@ function handleGoogleModel(req: RecordedRequest, res: ServerResponse, model: str
   const request = validateGenerateContent(body);
   const text = textOf(lastUserTurn(request));
   if (text.includes("TRIGGER_CONTEXT_LENGTH")) {
-    throw invalidArgument("The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).");
+    throw invalidArgument(
+      "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+    );
   }
   if (text.includes("TRIGGER_RATE_LIMIT")) throw rateLimited();
   const stream = method === "generateContent" ? "none" : query.get("alt") === "sse" ? "sse" : "json-array";
   respondGenerate(res, request, model, stream);
 }
 
-function handleAnthropicModel(req: RecordedRequest, res: ServerResponse, model: string, method: string): void {
+function handleAnthropicModel(
+  req: RecordedRequest,
+  res: ServerResponse,
+  model: string,
+  method: string,
+): void {
   if (model === "count-tokens" && method === "rawPredict") {
     const body = req.json;
     if (!isObject(body) || typeof body.model !== "string" || !Array.isArray(body.messages)) {
-      return sendJson(res, 400, { type: "error", error: { type: "invalid_request_error", message: "model and messages: Field required" } });
+      return sendJson(res, 400, {
+        type: "error",
+        error: { type: "invalid_request_error", message: "model and messages: Field required" },
+      });
     }
     return sendJson(res, 200, { input_tokens: tokens(JSON.stringify(body.messages)) });
   }
   if (!model.startsWith("claude-")) {
-    throw new GoogleApiError(404, "NOT_FOUND", `Publisher Model \`publishers/anthropic/models/${model}\` not found.`);
+    throw new GoogleApiError(
+      404,
+      "NOT_FOUND",
+      `Publisher Model \`publishers/anthropic/models/${model}\` not found.`,
+    );
   }
   if (method !== "rawPredict" && method !== "streamRawPredict") {
     throw new GoogleApiError(404, "NOT_FOUND", `Method ${method} is not found for publisher model ${model}.`);
@@ -685,23 +849,38 @@ function bearer(req: RecordedRequest): string | undefined {
 
 function checkAccessToken(req: RecordedRequest, store: TokenStore): void {
   const token = bearer(req);
-  const see = "Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
-  if (!token) throw new GoogleApiError(401, "UNAUTHENTICATED", `Request is missing required authentication credential. ${see}`);
+  const see =
+    "Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
+  if (!token)
+    throw new GoogleApiError(
+      401,
+      "UNAUTHENTICATED",
+      `Request is missing required authentication credential. ${see}`,
+    );
   const expiry = store.valid.get(token);
   if (expiry === undefined || expiry < Date.now()) {
-    throw new GoogleApiError(401, "UNAUTHENTICATED", `Request had invalid authentication credentials. ${see}`);
+    throw new GoogleApiError(
+      401,
+      "UNAUTHENTICATED",
+      `Request had invalid authentication credentials. ${see}`,
+    );
   }
 }
 
 export async function startVertexFake(options: VertexFakeOptions): Promise<VertexFake> {
-  const publicKey = typeof options.serviceAccountPublicKey === "string" ? createPublicKey(options.serviceAccountPublicKey) : options.serviceAccountPublicKey;
+  const publicKey =
+    typeof options.serviceAccountPublicKey === "string"
+      ? createPublicKey(options.serviceAccountPublicKey)
+      : options.serviceAccountPublicKey;
   const store: TokenStore = { valid: new Map(), lifetimeSeconds: options.tokenLifetimeSeconds ?? 3599 };
 
   // A separate host, as in production, so faults injected for model calls never hit token requests.
   const auth = await startFakeServer((req, res) => {
     const url = new URL(req.url, "http://fake");
-    if (req.method === "POST" && url.pathname === "/token") return handleTokenGrant(req, res, options, publicKey, store);
-    if (req.method === "GET" && url.pathname.startsWith("/computeMetadata/")) return handleMetadata(req, res, url.pathname, options, store);
+    if (req.method === "POST" && url.pathname === "/token")
+      return handleTokenGrant(req, res, options, publicKey, store);
+    if (req.method === "GET" && url.pathname.startsWith("/computeMetadata/"))
+      return handleMetadata(req, res, url.pathname, options, store);
     sendJson(res, 404, { error: "not_found", error_description: `${url.pathname} is not served here` });
   });
 
@@ -710,10 +889,22 @@ export async function startVertexFake(options: VertexFakeOptions): Promise<Verte
     try {
       const match = MODEL_PATH.exec(url.pathname);
       if (!match || req.method !== "POST") {
-        throw new GoogleApiError(404, "NOT_FOUND", `The requested URL ${url.pathname} was not found on this server.`);
+        throw new GoogleApiError(
+          404,
+          "NOT_FOUND",
+          `The requested URL ${url.pathname} was not found on this server.`,
+        );
       }
       checkAccessToken(req, store);
-      const [, , project, location, publisher, rawModel, method] = match as unknown as [string, string, string, string, string, string, string];
+      const [, , project, location, publisher, rawModel, method] = match as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
       const model = decodeURIComponent(rawModel);
       const resource = `projects/${project}/locations/${location}/publishers/${publisher}/models/${model}`;
       if (decodeURIComponent(project) !== options.project) {
@@ -724,7 +915,9 @@ export async function startVertexFake(options: VertexFakeOptions): Promise<Verte
         );
       }
       if (decodeURIComponent(location) !== options.region) {
-        throw invalidArgument(`Location ${location} is not served by the ${options.region}-aiplatform.googleapis.com endpoint.`);
+        throw invalidArgument(
+          `Location ${location} is not served by the ${options.region}-aiplatform.googleapis.com endpoint.`,
+        );
       }
       if (publisher === "google") {
         if (!isGeminiChat(model) && !isEmbeddingModel(model)) {

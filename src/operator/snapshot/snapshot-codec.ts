@@ -48,7 +48,7 @@ export function partName(head: string, version: string, index: number): string {
 export function encodeSnapshot(config: GatewayConfig, head: string, partBytes = DEFAULT_PART_BYTES): EncodedSnapshot {
   const gz = gzipSync(Buffer.from(JSON.stringify(config)), { level: 9 });
   const sha256 = createHash("sha256").update(gz).digest("hex");
-  const base = { format: SNAPSHOT_FORMAT, version: config.version, encoding: "gzip" as const, sha256, size: gz.length };
+  const base = { format: SNAPSHOT_FORMAT as typeof SNAPSHOT_FORMAT, version: config.version, encoding: "gzip" as const, sha256, size: gz.length };
   if (gz.length <= partBytes) return { manifest: { ...base, parts: [] }, inline: gz, parts: [] };
   const parts: EncodedSnapshot["parts"] = [];
   for (let offset = 0, i = 0; offset < gz.length; offset += partBytes, i++) {

@@ -47,13 +47,20 @@ export const compiledProviderSchema = z.object({
   apiVersion: z.string().optional(),
   credentials: resolvedCredentialsSchema,
   models: z.array(compiledModelSchema),
-  dataResidency: z.object({ boundary: z.enum(RESIDENCY_BOUNDARIES), region: z.string().optional() }).optional(),
+  dataResidency: z
+    .object({ boundary: z.enum(RESIDENCY_BOUNDARIES), region: z.string().optional() })
+    .optional(),
   limits: z.object({
     requestsPerMinute: z.number().optional(),
     tokensPerMinute: z.number().optional(),
     maxConcurrency: z.number().optional(),
   }),
-  timeouts: z.object({ connectMs: z.number(), firstTokenMs: z.number(), idleMs: z.number(), totalMs: z.number() }),
+  timeouts: z.object({
+    connectMs: z.number(),
+    firstTokenMs: z.number(),
+    idleMs: z.number(),
+    totalMs: z.number(),
+  }),
   healthCheck: z.object({
     intervalMs: z.number(),
     timeoutMs: z.number(),
@@ -104,7 +111,10 @@ export const compiledRouteSchema = z.object({
   }),
   policy: z.object({
     dataResidency: z
-      .object({ allowedBoundaries: z.array(z.enum(RESIDENCY_BOUNDARIES)).optional(), allowedRegions: z.array(z.string()).optional() })
+      .object({
+        allowedBoundaries: z.array(z.enum(RESIDENCY_BOUNDARIES)).optional(),
+        allowedRegions: z.array(z.string()).optional(),
+      })
       .optional(),
   }),
   cache: z.object({ ttlMs: z.number() }).optional(),

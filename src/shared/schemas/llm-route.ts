@@ -32,7 +32,7 @@ export const routeTargetSchema = z
       { rule: "self >= 0", message: "spec.targets[].weight must be 0 or more" },
     ])
       .optional()
-      .describe("Relative share for the weighted strategy; 1 by default, 0 takes no traffic."),
+      .describe("Relative share of traffic for the weighted strategy; 1 by default."),
     priority: z
       .number()
       .int()

@@ -335,6 +335,7 @@ describe("CRDs on a real API server", () => {
 
   it("shows status through the printer columns of kubectl get", async () => {
     const [provider, route, migration] = fullManifests();
+    for (const object of [provider!, route!, migration!]) await applyCustom(object);
     const condition = {
       type: "Ready",
       status: "True",
@@ -390,7 +391,7 @@ describe("CRDs on a real API server", () => {
     expect(explained).toContain("none <Object> No credentials, for local servers such as vLLM or Ollama.");
     expect(explained).toContain("workloadIdentity <Object> Keyless credentials from the cloud SDK's default chain");
     const weight = (await kubectl("explain", "llmroute.spec.targets.weight")).replace(/\s+/g, " ");
-    expect(weight).toContain("Relative share for the weighted strategy; 1 by default, 0 takes no traffic.");
+    expect(weight).toContain("Relative share of traffic for the weighted strategy; 1 by default.");
   });
 });
 

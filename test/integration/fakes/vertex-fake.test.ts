@@ -65,7 +65,10 @@ const weatherTool = {
 describe("Vertex fake driven by @google/genai", () => {
   it("answers generateContent at the exact Vertex path after a JWT-bearer token grant", async () => {
     const before = fake.requests.length;
-    const response = await genai().models.generateContent({ model: "gemini-2.5-flash", contents: "hello there" });
+    const response = await genai().models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: "hello there",
+    });
     expect(response.text).toBe("You said: hello there");
     expect(response.candidates?.[0]?.finishReason).toBe("STOP");
     expect(response.usageMetadata?.promptTokenCount).toBeGreaterThan(0);
@@ -79,7 +82,10 @@ describe("Vertex fake driven by @google/genai", () => {
   });
 
   it("streams SSE chunks with alt=sse and finishes with usage", async () => {
-    const stream = await genai().models.generateContentStream({ model: "gemini-2.5-flash", contents: "stream this reply please" });
+    const stream = await genai().models.generateContentStream({
+      model: "gemini-2.5-flash",
+      contents: "stream this reply please",
+    });
     const chunks: GenerateContentResponse[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.length).toBeGreaterThan(1);
@@ -103,7 +109,10 @@ describe("Vertex fake driven by @google/genai", () => {
       contents: [
         { role: "user", parts: [{ text: "What is the weather in Lisbon?" }] },
         { role: "model", parts: [{ functionCall: { name: "get_weather", args: { city: "Lisbon" } } }] },
-        { role: "user", parts: [{ functionResponse: { name: "get_weather", response: { output: "sunny" } } }] },
+        {
+          role: "user",
+          parts: [{ functionResponse: { name: "get_weather", response: { output: "sunny" } } }],
+        },
       ],
       config: { tools: [weatherTool] },
     });
@@ -114,9 +123,17 @@ describe("Vertex fake driven by @google/genai", () => {
     await expect(
       genai().models.generateContent({
         model: "gemini-2.5-flash",
-        contents: [{ role: "user", parts: [{ functionResponse: { name: "get_weather", response: { output: "sunny" } } }] }],
+        contents: [
+          {
+            role: "user",
+            parts: [{ functionResponse: { name: "get_weather", response: { output: "sunny" } } }],
+          },
+        ],
       }),
-    ).rejects.toMatchObject({ status: 400, message: expect.stringContaining("function response turn comes immediately after a function call turn") });
+    ).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("function response turn comes immediately after a function call turn"),
+    });
   });
 
   it("honours JSON mode with a response schema", async () => {
@@ -125,7 +142,10 @@ describe("Vertex fake driven by @google/genai", () => {
       contents: "give me json",
       config: {
         responseMimeType: "application/json",
-        responseSchema: { type: Type.OBJECT, properties: { reply: { type: Type.STRING }, count: { type: Type.INTEGER } } },
+        responseSchema: {
+          type: Type.OBJECT,
+          properties: { reply: { type: Type.STRING }, count: { type: Type.INTEGER } },
+        },
       },
     });
     expect(JSON.parse(response.text!)).toEqual({ reply: "You said: give me json", count: 0 });
@@ -146,22 +166,34 @@ describe("Vertex fake driven by @google/genai", () => {
 
   it("returns Google's errors for the trigger words", async () => {
     const ai = genai();
-    await expect(ai.models.generateContent({ model: "gemini-2.5-flash", contents: "TRIGGER_CONTEXT_LENGTH" })).rejects.toMatchObject({
+    await expect(
+      ai.models.generateContent({ model: "gemini-2.5-flash", contents: "TRIGGER_CONTEXT_LENGTH" }),
+    ).rejects.toMatchObject({
       status: 400,
       message: expect.stringContaining("exceeds the maximum number of tokens allowed"),
     });
-    await expect(ai.models.generateContent({ model: "gemini-2.5-flash", contents: "TRIGGER_RATE_LIMIT" })).rejects.toMatchObject({
+    await expect(
+      ai.models.generateContent({ model: "gemini-2.5-flash", contents: "TRIGGER_RATE_LIMIT" }),
+    ).rejects.toMatchObject({
       status: 429,
       message: expect.stringContaining("RESOURCE_EXHAUSTED"),
     });
-    const filtered = await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "TRIGGER_CONTENT_FILTER" });
+    const filtered = await ai.models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: "TRIGGER_CONTENT_FILTER",
+    });
     expect(filtered.candidates?.[0]?.finishReason).toBe("SAFETY");
     expect(filtered.text).toBeUndefined();
-    await expect(ai.models.generateContent({ model: "gemini-9-nonexistent", contents: "hi" })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      ai.models.generateContent({ model: "gemini-9-nonexistent", contents: "hi" }),
+    ).rejects.toMatchObject({ status: 404 });
   });
 
   it("sends an error object inside a 200 SSE stream", async () => {
-    const stream = await genai().models.generateContentStream({ model: "gemini-2.5-flash", contents: "TRIGGER_STREAM_ERROR now" });
+    const stream = await genai().models.generateContentStream({
+      model: "gemini-2.5-flash",
+      contents: "TRIGGER_STREAM_ERROR now",
+    });
     const texts: string[] = [];
     await expect(
       (async () => {
@@ -174,18 +206,26 @@ describe("Vertex fake driven by @google/genai", () => {
   it("refuses a token grant signed by another key", async () => {
     const stranger = createTestServiceAccount(project, fake.tokenUrl, "stranger");
     stranger.key.client_email = account.key.client_email;
-    await expect(genai(stranger.key).models.generateContent({ model: "gemini-2.5-flash", contents: "hi" })).rejects.toThrow(
-      /invalid_grant: Invalid JWT Signature/,
-    );
+    await expect(
+      genai(stranger.key).models.generateContent({ model: "gemini-2.5-flash", contents: "hi" }),
+    ).rejects.toThrow(/invalid_grant: Invalid JWT Signature/);
   });
 
   it("rejects a missing or unknown bearer token with 401 UNAUTHENTICATED", async () => {
     const url = `${fake.url}/v1/projects/${project}/locations/${region}/publishers/google/models/gemini-2.5-flash:generateContent`;
     const body = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] });
-    const missing = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
+    const missing = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
     expect(missing.status).toBe(401);
     expect(await missing.json()).toMatchObject({ error: { code: 401, status: "UNAUTHENTICATED" } });
-    const wrong = await fetch(url, { method: "POST", body, headers: { authorization: "Bearer ya29.not-issued" } });
+    const wrong = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { authorization: "Bearer ya29.not-issued" },
+    });
     expect(wrong.status).toBe(401);
   });
 
@@ -200,8 +240,12 @@ describe("Vertex fake driven by @google/genai", () => {
       },
     );
     expect(res.headers.get("content-type")).toMatch(/application\/json/);
-    const chunks = (await res.json()) as Array<{ candidates: Array<{ content?: { parts: Array<{ text: string }> } }> }>;
-    expect(chunks.map((c) => c.candidates[0]!.content!.parts[0]!.text).join("")).toBe("You said: array please");
+    const chunks = (await res.json()) as Array<{
+      candidates: Array<{ content?: { parts: Array<{ text: string }> } }>;
+    }>;
+    expect(chunks.map((c) => c.candidates[0]!.content!.parts[0]!.text).join("")).toBe(
+      "You said: array please",
+    );
   });
 
   it("rejects JSON-Schema keywords outside Gemini's schema subset", async () => {
@@ -217,7 +261,14 @@ describe("Vertex fake driven by @google/genai", () => {
           tools: [
             {
               functionDeclarations: [
-                { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, additionalProperties: false } },
+                {
+                  name: "get_weather",
+                  parameters: {
+                    type: "object",
+                    properties: { city: { type: "string" } },
+                    additionalProperties: false,
+                  },
+                },
               ],
             },
           ],
@@ -226,7 +277,10 @@ describe("Vertex fake driven by @google/genai", () => {
     );
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
-      error: { status: "INVALID_ARGUMENT", message: expect.stringContaining('Unknown name "additionalProperties"') },
+      error: {
+        status: "INVALID_ARGUMENT",
+        message: expect.stringContaining('Unknown name "additionalProperties"'),
+      },
     });
   });
 });
@@ -242,7 +296,9 @@ describe("Vertex fake driven by @anthropic-ai/vertex-sdk", () => {
     expect(message.content).toEqual([{ type: "text", text: "You said: hi claude" }]);
     expect(message.usage.input_tokens).toBeGreaterThan(0);
     const call = fake.requests[before]!;
-    expect(call.url).toBe(`/v1/projects/${project}/locations/${region}/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict`);
+    expect(call.url).toBe(
+      `/v1/projects/${project}/locations/${region}/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict`,
+    );
     expect((call.json as Record<string, unknown>).anthropic_version).toEqual(expect.any(String));
     expect(call.json).not.toHaveProperty("model");
   });
@@ -252,28 +308,43 @@ describe("Vertex fake driven by @anthropic-ai/vertex-sdk", () => {
       model: "claude-sonnet-4-5@20250929",
       max_tokens: 100,
       messages: [{ role: "user", content: "What is the weather in Oslo?" }],
-      tools: [{ name: "get_weather", input_schema: { type: "object", properties: { city: { type: "string" } } } }],
+      tools: [
+        { name: "get_weather", input_schema: { type: "object", properties: { city: { type: "string" } } } },
+      ],
     });
     const final = await stream.finalMessage();
     expect(final.stop_reason).toBe("tool_use");
-    expect(final.content.find((b) => b.type === "tool_use")).toMatchObject({ name: "get_weather", input: { city: "Oslo" } });
+    expect(final.content.find((b) => b.type === "tool_use")).toMatchObject({
+      name: "get_weather",
+      input: { city: "Oslo" },
+    });
     expect(fake.requests.at(-1)!.url).toMatch(/:streamRawPredict$/);
   });
 
   it("rejects a body without anthropic_version, as Claude on Vertex does", async () => {
     const token = await new GoogleAuth(googleAuthOptionsFor(account.key)).getAccessToken();
-    const res = await fetch(`${fake.url}/v1/projects/${project}/locations/${region}/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
-    });
+    const res = await fetch(
+      `${fake.url}/v1/projects/${project}/locations/${region}/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      },
+    );
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: "anthropic_version: Field required" } });
+    expect(await res.json()).toMatchObject({
+      type: "error",
+      error: { type: "invalid_request_error", message: "anthropic_version: Field required" },
+    });
   });
 
   it("passes Anthropic's own errors through", async () => {
     await expect(
-      claude().messages.create({ model: "claude-sonnet-4-5@20250929", max_tokens: 10, messages: [{ role: "user", content: "TRIGGER_RATE_LIMIT" }] }),
+      claude().messages.create({
+        model: "claude-sonnet-4-5@20250929",
+        max_tokens: 10,
+        messages: [{ role: "user", content: "TRIGGER_RATE_LIMIT" }],
+      }),
     ).rejects.toMatchObject({ status: 429, error: { type: "error", error: { type: "rate_limit_error" } } });
   });
 });

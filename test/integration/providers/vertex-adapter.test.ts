@@ -4,7 +4,12 @@ import type { CallContext, ProviderAdapter } from "../../../src/gateway/provider
 import { createAdapter } from "../../../src/gateway/providers/adapter-registry.js";
 import type { CompiledProvider, ResolvedCredentials } from "../../../src/shared/schemas/gateway-config.js";
 import { GatewayError } from "../../../src/shared/errors.js";
-import { createTestServiceAccount, startVertexFake, type TestServiceAccount, type VertexFake } from "../../fakes/vertex-fake.js";
+import {
+  createTestServiceAccount,
+  startVertexFake,
+  type TestServiceAccount,
+  type VertexFake,
+} from "../../fakes/vertex-fake.js";
 
 const PROJECT = "switchboard-test";
 const REGION = "us-east5";
@@ -13,14 +18,22 @@ const CLAUDE = "claude-sonnet-4-5@20250929";
 const WEATHER_TOOL = {
   name: "get_weather",
   description: "Current weather for a city",
-  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false },
+  parameters: {
+    type: "object",
+    properties: { city: { type: "string" } },
+    required: ["city"],
+    additionalProperties: false,
+  },
 };
 
 let fake: VertexFake;
 let account: TestServiceAccount;
 let adapter: ProviderAdapter;
 
-function providerFor(credentials: ResolvedCredentials, models: CompiledProvider["models"] = defaultModels()): CompiledProvider {
+function providerFor(
+  credentials: ResolvedCredentials,
+  models: CompiledProvider["models"] = defaultModels(),
+): CompiledProvider {
   return {
     id: "ai/vertex",
     name: "vertex",
@@ -51,7 +64,10 @@ function keyCredentials(key: object = account.key): ResolvedCredentials {
 }
 
 function ctx(): CallContext {
-  return { signal: new AbortController().signal, timeouts: { connectMs: 2000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10000 } };
+  return {
+    signal: new AbortController().signal,
+    timeouts: { connectMs: 2000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10000 },
+  };
 }
 
 function user(text: string): ChatMessage {
@@ -107,13 +123,20 @@ beforeEach(() => {
 describe("vertex adapter: Gemini", () => {
   it("answers a chat with a service-account token at the exact generateContent path", async () => {
     const response = await adapter.chat(
-      chatRequest({ messages: [{ role: "system", content: "Be brief." }, user("Hello there")], maxTokens: 50, temperature: 0.2 }),
+      chatRequest({
+        messages: [{ role: "system", content: "Be brief." }, user("Hello there")],
+        maxTokens: 50,
+        temperature: 0.2,
+      }),
       ctx(),
     );
     expect(response.content).toBe("You said: Hello there");
     expect(response.finishReason).toBe("stop");
     expect(response.rawFinishReason).toBe("STOP");
-    expect(response.usage).toMatchObject({ outputTokens: Math.ceil("You said: Hello there".length / 4), estimated: false });
+    expect(response.usage).toMatchObject({
+      outputTokens: Math.ceil("You said: Hello there".length / 4),
+      estimated: false,
+    });
     expect(response.usage!.inputTokens).toBeGreaterThan(0);
     const call = lastCall();
     expect(call.path).toBe(modelPath("google", GEMINI, "generateContent"));
@@ -139,38 +162,68 @@ describe("vertex adapter: Gemini", () => {
   });
 
   it("streams text over SSE (alt=sse) with one finish and usage", async () => {
-    const events = await collect(await adapter.chatStream(chatRequest({ messages: [user("stream a few words back")] }), ctx()));
+    const events = await collect(
+      await adapter.chatStream(chatRequest({ messages: [user("stream a few words back")] }), ctx()),
+    );
     expect(lastCall().query).toBe("?alt=sse");
     const deltas = events.filter((e) => e.type === "text-delta");
     expect(deltas.length).toBeGreaterThan(1);
-    expect(deltas.map((e) => (e.type === "text-delta" ? e.text : "")).join("")).toBe("You said: stream a few words back");
-    expect(events.filter((e) => e.type === "finish")).toEqual([{ type: "finish", finishReason: "stop", rawFinishReason: "STOP" }]);
+    expect(deltas.map((e) => (e.type === "text-delta" ? e.text : "")).join("")).toBe(
+      "You said: stream a few words back",
+    );
+    expect(events.filter((e) => e.type === "finish")).toEqual([
+      { type: "finish", finishReason: "stop", rawFinishReason: "STOP" },
+    ]);
     expect(events.at(-1)).toMatchObject({ type: "usage", usage: { estimated: false } });
   });
 
   it("returns a tool call with a synthesized id, from a schema stripped to Gemini's subset", async () => {
-    const response = await adapter.chat(chatRequest({ messages: [user("What is the weather in Lisbon?")], tools: [WEATHER_TOOL] }), ctx());
+    const response = await adapter.chat(
+      chatRequest({ messages: [user("What is the weather in Lisbon?")], tools: [WEATHER_TOOL] }),
+      ctx(),
+    );
     expect(response.finishReason).toBe("tool_calls");
     expect(response.toolCalls).toHaveLength(1);
     expect(response.toolCalls[0]).toMatchObject({ name: "get_weather", arguments: '{"city":"Lisbon"}' });
     expect(response.toolCalls[0]!.id).toMatch(/^call_/);
-    const declaration = (lastCall().body.tools as Array<{ functionDeclarations: Array<Record<string, unknown>> }>)[0]!.functionDeclarations[0]!;
-    expect(declaration.parameters).toEqual({ type: "object", properties: { city: { type: "string" } }, required: ["city"] });
+    const declaration = (
+      lastCall().body.tools as Array<{ functionDeclarations: Array<Record<string, unknown>> }>
+    )[0]!.functionDeclarations[0]!;
+    expect(declaration.parameters).toEqual({
+      type: "object",
+      properties: { city: { type: "string" } },
+      required: ["city"],
+    });
   });
 
   it("streams a tool call as one start and one delta with the whole arguments", async () => {
     const events = await collect(
-      await adapter.chatStream(chatRequest({ messages: [user("What is the weather in Lisbon?")], tools: [WEATHER_TOOL], toolChoice: "auto" }), ctx()),
+      await adapter.chatStream(
+        chatRequest({
+          messages: [user("What is the weather in Lisbon?")],
+          tools: [WEATHER_TOOL],
+          toolChoice: "auto",
+        }),
+        ctx(),
+      ),
     );
     const start = events.find((e) => e.type === "tool-call-start");
     expect(start).toMatchObject({ type: "tool-call-start", index: 0, name: "get_weather" });
-    expect(events.filter((e) => e.type === "tool-call-delta")).toEqual([{ type: "tool-call-delta", index: 0, argumentsDelta: '{"city":"Lisbon"}' }]);
-    expect(events.find((e) => e.type === "finish")).toMatchObject({ finishReason: "tool_calls", rawFinishReason: "STOP" });
+    expect(events.filter((e) => e.type === "tool-call-delta")).toEqual([
+      { type: "tool-call-delta", index: 0, argumentsDelta: '{"city":"Lisbon"}' },
+    ]);
+    expect(events.find((e) => e.type === "finish")).toMatchObject({
+      finishReason: "tool_calls",
+      rawFinishReason: "STOP",
+    });
     expect(lastCall().body.toolConfig).toEqual({ functionCallingConfig: { mode: "AUTO" } });
   });
 
   it("sends tool calls and results from history as functionCall and functionResponse turns", async () => {
-    const first = await adapter.chat(chatRequest({ messages: [user("What is the weather in Lisbon?")], tools: [WEATHER_TOOL] }), ctx());
+    const first = await adapter.chat(
+      chatRequest({ messages: [user("What is the weather in Lisbon?")], tools: [WEATHER_TOOL] }),
+      ctx(),
+    );
     const call = first.toolCalls[0]!;
     const response = await adapter.chat(
       chatRequest({
@@ -198,7 +251,12 @@ describe("vertex adapter: Gemini", () => {
         responseFormat: {
           type: "json_schema",
           name: "reply",
-          schema: { $schema: "http://json-schema.org/draft-07/schema#", type: "object", properties: { reply: { type: "string" } }, additionalProperties: false },
+          schema: {
+            $schema: "http://json-schema.org/draft-07/schema#",
+            type: "object",
+            properties: { reply: { type: "string" } },
+            additionalProperties: false,
+          },
         },
       }),
       ctx(),
@@ -208,40 +266,83 @@ describe("vertex adapter: Gemini", () => {
 
   it("reports a safety stop as content_filter, in chat and in streams", async () => {
     const response = await adapter.chat(chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }), ctx());
-    expect(response).toMatchObject({ content: "", finishReason: "content_filter", rawFinishReason: "SAFETY" });
-    const events = await collect(await adapter.chatStream(chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }), ctx()));
-    expect(events.find((e) => e.type === "finish")).toEqual({ type: "finish", finishReason: "content_filter", rawFinishReason: "SAFETY" });
+    expect(response).toMatchObject({
+      content: "",
+      finishReason: "content_filter",
+      rawFinishReason: "SAFETY",
+    });
+    const events = await collect(
+      await adapter.chatStream(chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }), ctx()),
+    );
+    expect(events.find((e) => e.type === "finish")).toEqual({
+      type: "finish",
+      finishReason: "content_filter",
+      rawFinishReason: "SAFETY",
+    });
   });
 
   it("maps Google errors into the taxonomy", async () => {
-    const context = await failure(adapter.chat(chatRequest({ messages: [user("TRIGGER_CONTEXT_LENGTH")] }), ctx()));
+    const context = await failure(
+      adapter.chat(chatRequest({ messages: [user("TRIGGER_CONTEXT_LENGTH")] }), ctx()),
+    );
     expect(context.errorClass).toBe("context_length_exceeded");
     expect(context.message).toContain("exceeds the maximum number of tokens allowed");
 
-    const limited = await failure(adapter.chat(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()));
+    const limited = await failure(
+      adapter.chat(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()),
+    );
     expect(limited.errorClass).toBe("rate_limit");
     expect(limited.retryAfterSeconds).toBe(7);
 
     const missing = await failure(adapter.chat(chatRequest({ model: "gemini-0-unknown" }), ctx()));
     expect(missing.errorClass).toBe("model_not_found");
 
-    fake.faults.push({ kind: "status", status: 503, body: { error: { code: 503, message: "The service is currently unavailable.", status: "UNAVAILABLE" } } });
+    fake.faults.push({
+      kind: "status",
+      status: 503,
+      body: { error: { code: 503, message: "The service is currently unavailable.", status: "UNAVAILABLE" } },
+    });
     expect((await failure(adapter.chat(chatRequest(), ctx()))).errorClass).toBe("upstream_unavailable");
 
-    fake.faults.push({ kind: "status", status: 504, body: { error: { code: 504, message: "Deadline expired before operation could complete.", status: "DEADLINE_EXCEEDED" } } });
+    fake.faults.push({
+      kind: "status",
+      status: 504,
+      body: {
+        error: {
+          code: 504,
+          message: "Deadline expired before operation could complete.",
+          status: "DEADLINE_EXCEEDED",
+        },
+      },
+    });
     expect((await failure(adapter.chat(chatRequest(), ctx()))).errorClass).toBe("timeout");
 
-    fake.faults.push({ kind: "status", status: 403, body: { error: { code: 403, message: "Permission denied on resource project x.", status: "PERMISSION_DENIED" } } });
+    fake.faults.push({
+      kind: "status",
+      status: 403,
+      body: {
+        error: {
+          code: 403,
+          message: "Permission denied on resource project x.",
+          status: "PERMISSION_DENIED",
+        },
+      },
+    });
     expect((await failure(adapter.chat(chatRequest(), ctx()))).errorClass).toBe("permission");
   });
 
   it("rejects chatStream itself on an error before the stream starts, so routing can fall back", async () => {
-    const err = await failure(adapter.chatStream(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()));
+    const err = await failure(
+      adapter.chatStream(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()),
+    );
     expect(err.errorClass).toBe("rate_limit");
   });
 
   it("throws from the iterator when Vertex aborts a 200 stream with an error object", async () => {
-    const stream = await adapter.chatStream(chatRequest({ messages: [user("TRIGGER_STREAM_ERROR please")] }), ctx());
+    const stream = await adapter.chatStream(
+      chatRequest({ messages: [user("TRIGGER_STREAM_ERROR please")] }),
+      ctx(),
+    );
     const seen: ChatStreamEvent[] = [];
     const err = await failure(
       (async () => {
@@ -254,13 +355,19 @@ describe("vertex adapter: Gemini", () => {
   });
 
   it("embeds with :predict, honouring dimensions and reporting token counts", async () => {
-    const response = await adapter.embed({ model: "text-embedding-005", input: ["alpha", "beta gamma"], dimensions: 8 }, ctx());
+    const response = await adapter.embed(
+      { model: "text-embedding-005", input: ["alpha", "beta gamma"], dimensions: 8 },
+      ctx(),
+    );
     expect(response.vectors).toHaveLength(2);
     expect(response.vectors[0]).toHaveLength(8);
     expect(response.vectors[0]).not.toEqual(response.vectors[1]);
     expect(response.usage).toEqual({ inputTokens: Math.ceil(5 / 4) + Math.ceil(10 / 4), estimated: false });
     expect(lastCall().path).toBe(modelPath("google", "text-embedding-005", "predict"));
-    expect(lastCall().body).toEqual({ instances: [{ content: "alpha" }, { content: "beta gamma" }], parameters: { outputDimensionality: 8 } });
+    expect(lastCall().body).toEqual({
+      instances: [{ content: "alpha" }, { content: "beta gamma" }],
+      parameters: { outputDimensionality: 8 },
+    });
   });
 
   it("sends gemini-embedding models one text per call and keeps the input order", async () => {
@@ -268,7 +375,10 @@ describe("vertex adapter: Gemini", () => {
     const batch = await adapter.embed({ model: "gemini-embedding-001", input: inputs, dimensions: 4 }, ctx());
     expect(fake.requests).toHaveLength(inputs.length);
     for (const [i, text] of inputs.entries()) {
-      const single = await adapter.embed({ model: "gemini-embedding-001", input: [text], dimensions: 4 }, ctx());
+      const single = await adapter.embed(
+        { model: "gemini-embedding-001", input: [text], dimensions: 4 },
+        ctx(),
+      );
       expect(batch.vectors[i]).toEqual(single.vectors[0]);
     }
   });
@@ -294,31 +404,56 @@ describe("vertex adapter: Claude on Vertex", () => {
 
   it("streams Claude tool calls through streamRawPredict in fragments", async () => {
     const events = await collect(
-      await adapter.chatStream(chatRequest({ model: CLAUDE, messages: [user("What is the weather in Oslo?")], tools: [WEATHER_TOOL] }), ctx()),
+      await adapter.chatStream(
+        chatRequest({
+          model: CLAUDE,
+          messages: [user("What is the weather in Oslo?")],
+          tools: [WEATHER_TOOL],
+        }),
+        ctx(),
+      ),
     );
     expect(lastCall().path).toBe(modelPath("anthropic", CLAUDE, "streamRawPredict"));
     expect(events.find((e) => e.type === "tool-call-start")).toMatchObject({ index: 0, name: "get_weather" });
-    const fragments = events.filter((e) => e.type === "tool-call-delta").map((e) => (e.type === "tool-call-delta" ? e.argumentsDelta : ""));
+    const fragments = events
+      .filter((e) => e.type === "tool-call-delta")
+      .map((e) => (e.type === "tool-call-delta" ? e.argumentsDelta : ""));
     expect(fragments.length).toBeGreaterThanOrEqual(2);
     expect(JSON.parse(fragments.join(""))).toEqual({ city: "Oslo" });
     expect(events.find((e) => e.type === "finish")).toMatchObject({ finishReason: "tool_calls" });
   });
 
   it("maps Anthropic-format errors from the model and Google-format errors from Vertex", async () => {
-    const context = await failure(adapter.chat(chatRequest({ model: CLAUDE, messages: [user("TRIGGER_CONTEXT_LENGTH")] }), ctx()));
+    const context = await failure(
+      adapter.chat(chatRequest({ model: CLAUDE, messages: [user("TRIGGER_CONTEXT_LENGTH")] }), ctx()),
+    );
     expect(context.errorClass).toBe("context_length_exceeded");
-    const limited = await failure(adapter.chat(chatRequest({ model: CLAUDE, messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()));
+    const limited = await failure(
+      adapter.chat(chatRequest({ model: CLAUDE, messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()),
+    );
     expect(limited).toMatchObject({ errorClass: "rate_limit", retryAfterSeconds: 7 });
     fake.faults.push({
       kind: "status",
       status: 429,
-      body: { error: { code: 429, message: "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model.", status: "RESOURCE_EXHAUSTED" } },
+      body: {
+        error: {
+          code: 429,
+          message: "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model.",
+          status: "RESOURCE_EXHAUSTED",
+        },
+      },
     });
-    expect((await failure(adapter.chat(chatRequest({ model: CLAUDE }), ctx()))).errorClass).toBe("rate_limit");
+    expect((await failure(adapter.chat(chatRequest({ model: CLAUDE }), ctx()))).errorClass).toBe(
+      "rate_limit",
+    );
   });
 
   it("probes a Claude-only provider with count-tokens", async () => {
-    const claudeOnly = createAdapter(providerFor(keyCredentials(), [{ name: "sonnet", upstreamModel: CLAUDE, kind: "chat", supportsTools: true }]));
+    const claudeOnly = createAdapter(
+      providerFor(keyCredentials(), [
+        { name: "sonnet", upstreamModel: CLAUDE, kind: "chat", supportsTools: true },
+      ]),
+    );
     await claudeOnly.probe(ctx());
     expect(lastCall().path).toBe(modelPath("anthropic", "count-tokens", "rawPredict"));
     expect(lastCall().body).toMatchObject({ model: CLAUDE, anthropic_version: "vertex-2023-10-16" });
@@ -339,7 +474,9 @@ describe("vertex adapter: credentials", () => {
   });
 
   it("rejects a Secret that is not a service-account JSON key, without echoing it", async () => {
-    const bad = createAdapter(providerFor({ mode: "apiKey", apiKey: "AIzaSyNotAServiceAccountKey0123456789" }));
+    const bad = createAdapter(
+      providerFor({ mode: "apiKey", apiKey: "AIzaSyNotAServiceAccountKey0123456789" }),
+    );
     const err = await failure(bad.chat(chatRequest(), ctx()));
     expect(err.errorClass).toBe("authentication");
     expect(err.message).toContain("service-account JSON key");
@@ -356,7 +493,11 @@ describe("vertex adapter: credentials", () => {
 
   it("fails clearly when the Secret could not be resolved", async () => {
     const unresolved = createAdapter(
-      providerFor({ mode: "unresolved", reason: "SecretNotFound", message: 'Secret "vertex-key" not found in namespace "ai"' }),
+      providerFor({
+        mode: "unresolved",
+        reason: "SecretNotFound",
+        message: 'Secret "vertex-key" not found in namespace "ai"',
+      }),
     );
     const err = await failure(unresolved.chat(chatRequest(), ctx()));
     expect(err.errorClass).toBe("upstream_unavailable");
@@ -371,7 +512,9 @@ describe("vertex adapter: credentials", () => {
       const keyless = createAdapter(providerFor({ mode: "workloadIdentity" }));
       const response = await keyless.chat(chatRequest(), ctx());
       expect(response.content).toBe("You said: Hello there");
-      const tokenRequest = fake.authRequests.find((r) => r.url.startsWith("/computeMetadata/v1/instance/service-accounts/default/token"));
+      const tokenRequest = fake.authRequests.find((r) =>
+        r.url.startsWith("/computeMetadata/v1/instance/service-accounts/default/token"),
+      );
       expect(tokenRequest?.headers["metadata-flavor"]).toBe("Google");
       expect(fake.requests.at(-1)!.headers.authorization).toMatch(/^Bearer ya29\./);
     } finally {

@@ -1,7 +1,10 @@
 import type { ChatRequest } from "../../canonical/chat.js";
 import type { GatewayError } from "../../../shared/errors.js";
 import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js";
-import { convertToAnthropicRequest, resolveAnthropicMaxTokens } from "../anthropic/convert-to-anthropic-request.js";
+import {
+  convertToAnthropicRequest,
+  resolveAnthropicMaxTokens,
+} from "../anthropic/convert-to-anthropic-request.js";
 import { mapAnthropicError } from "../anthropic/map-anthropic-error.js";
 import { mapGoogleError } from "./map-google-error.js";
 

@@ -8,23 +8,34 @@ function parseDataUrl(url: string): { mimeType: string; data: string } | undefin
   return match ? { mimeType: match[1]!, data: match[2]! } : undefined;
 }
 
-const IMAGE_TYPES: Record<string, string> = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp" };
+const IMAGE_TYPES: Record<string, string> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+};
 
 function convertUserPart(part: ContentPart): GeminiPart | undefined {
   if (part.type === "text") return part.text === "" ? undefined : { text: part.text };
-  if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? "image/png", data: part.data } };
+  if (part.data !== undefined)
+    return { inlineData: { mimeType: part.mediaType ?? "image/png", data: part.data } };
   if (!part.url) return undefined;
   const inline = parseDataUrl(part.url);
   if (inline) return { inlineData: inline };
   // fileData needs a MIME type; guess it from the extension when the client gave none.
   const extension = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(part.url)?.[1]?.toLowerCase() ?? "";
-  return { fileData: { mimeType: part.mediaType ?? IMAGE_TYPES[extension] ?? "image/jpeg", fileUri: part.url } };
+  return {
+    fileData: { mimeType: part.mediaType ?? IMAGE_TYPES[extension] ?? "image/jpeg", fileUri: part.url },
+  };
 }
 
 function parseArguments(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }
@@ -35,7 +46,8 @@ function toolResponse(content: string, isError: boolean | undefined): Record<str
   if (isError) return { error: content };
   try {
     const parsed: unknown = JSON.parse(content);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     // not JSON: sent as text below
   }
@@ -69,7 +81,11 @@ export function convertToGeminiRequest(request: ChatRequest): GeminiRequest {
         if (message.content !== "") system.push({ text: message.content });
         break;
       case "user":
-        pushTurn(contents, "user", message.content.map(convertUserPart).filter((p): p is GeminiPart => p !== undefined));
+        pushTurn(
+          contents,
+          "user",
+          message.content.map(convertUserPart).filter((p): p is GeminiPart => p !== undefined),
+        );
         break;
       case "assistant": {
         const parts: GeminiPart[] = message.content === "" ? [] : [{ text: message.content }];
@@ -89,7 +105,9 @@ export function convertToGeminiRequest(request: ChatRequest): GeminiRequest {
             { param: "messages" },
           );
         }
-        pushTurn(contents, "user", [{ functionResponse: { name, response: toolResponse(message.content, message.isError) } }]);
+        pushTurn(contents, "user", [
+          { functionResponse: { name, response: toolResponse(message.content, message.isError) } },
+        ]);
         break;
       }
     }

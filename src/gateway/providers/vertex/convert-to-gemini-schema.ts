@@ -48,7 +48,11 @@ function convertNode(node: Schema, root: Schema, depth: number): Schema {
   if (typeof node.$ref === "string") {
     const target = depth < MAX_REF_DEPTH ? resolveRef(node.$ref, root) : undefined;
     // An unresolvable or self-recursive reference degrades to "any object" rather than failing the call.
-    if (!target) return { type: "object", ...(typeof node.description === "string" ? { description: node.description } : {}) };
+    if (!target)
+      return {
+        type: "object",
+        ...(typeof node.description === "string" ? { description: node.description } : {}),
+      };
     return convertNode({ ...target, ...withoutRef(node) }, root, depth + 1);
   }
 
@@ -69,7 +73,11 @@ function convertNode(node: Schema, root: Schema, depth: number): Schema {
 
   for (const key of COPIED_KEYS) if (node[key] !== undefined) out[key] = node[key];
 
-  if (typeof node.format === "string" && typeof out.type === "string" && FORMATS[out.type]?.includes(node.format)) {
+  if (
+    typeof node.format === "string" &&
+    typeof out.type === "string" &&
+    FORMATS[out.type]?.includes(node.format)
+  ) {
     out.format = node.format;
   }
 
@@ -88,14 +96,20 @@ function convertNode(node: Schema, root: Schema, depth: number): Schema {
   }
   if (Array.isArray(node.required) && out.properties) {
     const known = Object.keys(out.properties as Schema);
-    const required = node.required.filter((name): name is string => typeof name === "string" && known.includes(name));
+    const required = node.required.filter(
+      (name): name is string => typeof name === "string" && known.includes(name),
+    );
     if (required.length > 0) out.required = required;
   }
 
   const items = Array.isArray(node.items) ? node.items[0] : node.items;
   if (isSchema(items)) out.items = convertNode(items, root, depth);
 
-  const alternatives = Array.isArray(node.anyOf) ? node.anyOf : Array.isArray(node.oneOf) ? node.oneOf : undefined;
+  const alternatives = Array.isArray(node.anyOf)
+    ? node.anyOf
+    : Array.isArray(node.oneOf)
+      ? node.oneOf
+      : undefined;
   if (alternatives) {
     const variants = alternatives.filter(isSchema);
     const nonNull = variants.filter((variant) => variant.type !== "null");
@@ -118,8 +132,11 @@ export function convertToGeminiSchema(schema: Record<string, unknown>): Record<s
 }
 
 /** Function parameters: Gemini rejects an object schema without properties, so such tools declare none. */
-export function convertToGeminiParameters(schema: Record<string, unknown>): Record<string, unknown> | undefined {
+export function convertToGeminiParameters(
+  schema: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   const converted = convertToGeminiSchema(schema);
-  if (converted.type === "object" && converted.properties === undefined && converted.anyOf === undefined) return undefined;
+  if (converted.type === "object" && converted.properties === undefined && converted.anyOf === undefined)
+    return undefined;
   return converted;
 }

@@ -6,7 +6,11 @@ import { mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 import { mapGeminiUsage } from "./map-gemini-usage.js";
 import type { GeminiResponse } from "./vertex-wire-types.js";
 
-export function mapGeminiResponse(body: GeminiResponse, requestedModel: string, providerName: string): ChatResponse {
+export function mapGeminiResponse(
+  body: GeminiResponse,
+  requestedModel: string,
+  providerName: string,
+): ChatResponse {
   const base = {
     id: body.responseId ?? `gemini-${randomUUID()}`,
     model: body.modelVersion ?? requestedModel,
@@ -16,7 +20,14 @@ export function mapGeminiResponse(body: GeminiResponse, requestedModel: string, 
   if (!candidate) {
     const blockReason = body.promptFeedback?.blockReason;
     // A blocked prompt is a 200 with no candidates.
-    if (blockReason) return { ...base, content: "", toolCalls: [], finishReason: "content_filter", rawFinishReason: blockReason };
+    if (blockReason)
+      return {
+        ...base,
+        content: "",
+        toolCalls: [],
+        finishReason: "content_filter",
+        rawFinishReason: blockReason,
+      };
     throw new GatewayError("upstream_unavailable", `${providerName} returned a response without candidates`, {
       provider: providerName,
     });

@@ -28,9 +28,12 @@ export async function* mapGeminiStream(
     try {
       chunk = JSON.parse(event.data) as GeminiResponse;
     } catch {
-      throw new GatewayError("upstream_unavailable", `${providerName} sent a stream event that is not JSON`, { provider: providerName });
+      throw new GatewayError("upstream_unavailable", `${providerName} sent a stream event that is not JSON`, {
+        provider: providerName,
+      });
     }
-    if (chunk.error) throw mapGoogleErrorPayload(chunk.error, chunk.error.code ?? 500, undefined, providerName);
+    if (chunk.error)
+      throw mapGoogleErrorPayload(chunk.error, chunk.error.code ?? 500, undefined, providerName);
     responseKey ??= geminiResponseKey(chunk.responseId);
     if (chunk.usageMetadata) latestUsage = chunk.usageMetadata;
 
@@ -45,7 +48,11 @@ export async function* mapGeminiStream(
           id: geminiToolCallId(part.functionCall.id, responseKey, index),
           name: part.functionCall.name,
         };
-        yield { type: "tool-call-delta", index, argumentsDelta: JSON.stringify(part.functionCall.args ?? {}) };
+        yield {
+          type: "tool-call-delta",
+          index,
+          argumentsDelta: JSON.stringify(part.functionCall.args ?? {}),
+        };
       }
     }
 
@@ -64,6 +71,8 @@ export async function* mapGeminiStream(
     }
   }
   if (!finished) {
-    throw new GatewayError("upstream_unavailable", `${providerName} ended the stream before it finished`, { provider: providerName });
+    throw new GatewayError("upstream_unavailable", `${providerName} ended the stream before it finished`, {
+      provider: providerName,
+    });
   }
 }

@@ -6,7 +6,8 @@ import type { GeminiUsageMetadata } from "./vertex-wire-types.js";
  * added to output tokens (as OpenAI counts reasoning tokens in completion_tokens).
  */
 export function mapGeminiUsage(usage: GeminiUsageMetadata | undefined): Usage | undefined {
-  if (!usage || (usage.promptTokenCount === undefined && usage.candidatesTokenCount === undefined)) return undefined;
+  if (!usage || (usage.promptTokenCount === undefined && usage.candidatesTokenCount === undefined))
+    return undefined;
   const cached = usage.cachedContentTokenCount;
   return {
     inputTokens: usage.promptTokenCount ?? 0,

@@ -3,7 +3,8 @@ import { redactSecrets } from "../../../shared/redact.js";
 import { errorClassForStatus } from "../status-error-class.js";
 import type { GoogleErrorBody, GoogleErrorPayload } from "./vertex-wire-types.js";
 
-const CONTEXT_LENGTH = /input token count.*exceeds|exceeds the maximum number of tokens|prompt is too long|context (?:length|window)/i;
+const CONTEXT_LENGTH =
+  /input token count.*exceeds|exceeds the maximum number of tokens|prompt is too long|context (?:length|window)/i;
 
 const CLASS_BY_STATUS: Record<string, ErrorClass> = {
   UNAUTHENTICATED: "authentication",
@@ -76,5 +77,11 @@ export function mapGoogleError(
   secrets: readonly string[] = [],
 ): GatewayError {
   const payload = parseGoogleErrorBody(bodyText) ?? { message: bodyText.slice(0, 300) || undefined };
-  return mapGoogleErrorPayload(payload, status, parseRetryAfter(headers["retry-after"]), providerName, secrets);
+  return mapGoogleErrorPayload(
+    payload,
+    status,
+    parseRetryAfter(headers["retry-after"]),
+    providerName,
+    secrets,
+  );
 }

@@ -9,6 +9,7 @@ import { mapAnthropicResponse } from "../anthropic/map-anthropic-response.js";
 import { mapAnthropicStream } from "../anthropic/map-anthropic-stream.js";
 import type { AnthropicMessage } from "../anthropic/anthropic-wire-types.js";
 import { createVertexAuth } from "./vertex-auth.js";
+import { vertexBaseUrl, vertexModelUrl, type VertexPublisher } from "./vertex-endpoint.js";
 import { convertToGeminiRequest } from "./convert-to-gemini-request.js";
 import { mapGeminiResponse } from "./map-gemini-response.js";
 import { mapGeminiStream } from "./map-gemini-stream.js";
@@ -27,7 +28,6 @@ import {
 } from "./vertex-embedding-predict.js";
 import type { GeminiResponse, VertexEmbeddingPredictResponse } from "./vertex-wire-types.js";
 
-type Publisher = "google" | "anthropic";
 type ErrorMapper = (
   status: number,
   headers: Record<string, string>,
@@ -38,15 +38,6 @@ type ErrorMapper = (
 
 /** Parallel `:predict` calls when an embedding request needs several (gemini-embedding takes one text per call). */
 const EMBEDDING_CONCURRENCY = 4;
-
-export function vertexBaseUrl(region: string): string {
-  return region === "global" ? "https://aiplatform.googleapis.com" : `https://${region}-aiplatform.googleapis.com`;
-}
-
-function pathSegment(value: string): string {
-  // Claude model ids carry a version after "@", which Vertex expects literally.
-  return encodeURIComponent(value).replace(/%40/g, "@");
-}
 
 /**
  * Google Cloud Vertex AI: Gemini through generateContent, Claude through rawPredict (Messages API
@@ -60,16 +51,21 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
   const project = provider.project ?? "";
   const base = (provider.endpoint ?? vertexBaseUrl(region)).replace(/\/+$/, "");
 
-  function modelUrl(publisher: Publisher, model: string, method: string): string {
+  function modelUrl(publisher: VertexPublisher, model: string, method: string): string {
     if (!project || !region) {
-      throw new GatewayError("upstream_unavailable", `LLMProvider ${provider.id} of type vertex needs spec.project and spec.region`, {
-        provider: providerName,
-      });
+      const message = `LLMProvider ${provider.id} of type vertex needs spec.project and spec.region`;
+      throw new GatewayError("upstream_unavailable", message, { provider: providerName });
     }
-    return `${base}/v1/projects/${pathSegment(project)}/locations/${pathSegment(region)}/publishers/${publisher}/models/${pathSegment(model)}:${method}`;
+    return vertexModelUrl(base, project, region, publisher, model, method);
   }
 
-  async function post(url: string, body: unknown, ctx: CallContext, stream: boolean, mapError: ErrorMapper): Promise<UpstreamResponse> {
+  async function post(
+    url: string,
+    body: unknown,
+    ctx: CallContext,
+    stream: boolean,
+    mapError: ErrorMapper,
+  ): Promise<UpstreamResponse> {
     const res = await sendUpstream(
       {
         url,
@@ -90,8 +86,19 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
     return res;
   }
 
-  async function embedBatch(model: string, texts: string[], dimensions: number | undefined, ctx: CallContext) {
-    const res = await post(modelUrl("google", model, "predict"), convertToEmbeddingPredictRequest(texts, dimensions), ctx, false, mapGoogleError);
+  async function embedBatch(
+    model: string,
+    texts: string[],
+    dimensions: number | undefined,
+    ctx: CallContext,
+  ) {
+    const res = await post(
+      modelUrl("google", model, "predict"),
+      convertToEmbeddingPredictRequest(texts, dimensions),
+      ctx,
+      false,
+      mapGoogleError,
+    );
     const body = await readJson<VertexEmbeddingPredictResponse>(res, providerName, ctx.signal);
     return mapEmbeddingPredictResponse(body, texts.length, providerName);
   }
@@ -102,17 +109,42 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
     async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
       if (isClaudeModel(request.model)) {
         const body = convertToClaudeOnVertexRequest(request, provider, false);
-        const res = await post(modelUrl("anthropic", request.model, "rawPredict"), body, ctx, false, mapClaudeOnVertexError);
-        return mapAnthropicResponse(await readJson<AnthropicMessage>(res, providerName, ctx.signal), providerName);
+        const res = await post(
+          modelUrl("anthropic", request.model, "rawPredict"),
+          body,
+          ctx,
+          false,
+          mapClaudeOnVertexError,
+        );
+        return mapAnthropicResponse(
+          await readJson<AnthropicMessage>(res, providerName, ctx.signal),
+          providerName,
+        );
       }
-      const res = await post(modelUrl("google", request.model, "generateContent"), convertToGeminiRequest(request), ctx, false, mapGoogleError);
-      return mapGeminiResponse(await readJson<GeminiResponse>(res, providerName, ctx.signal), request.model, providerName);
+      const res = await post(
+        modelUrl("google", request.model, "generateContent"),
+        convertToGeminiRequest(request),
+        ctx,
+        false,
+        mapGoogleError,
+      );
+      return mapGeminiResponse(
+        await readJson<GeminiResponse>(res, providerName, ctx.signal),
+        request.model,
+        providerName,
+      );
     },
 
     async chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>> {
       if (isClaudeModel(request.model)) {
         const body = convertToClaudeOnVertexRequest(request, provider, true);
-        const res = await post(modelUrl("anthropic", request.model, "streamRawPredict"), body, ctx, true, mapClaudeOnVertexError);
+        const res = await post(
+          modelUrl("anthropic", request.model, "streamRawPredict"),
+          body,
+          ctx,
+          true,
+          mapClaudeOnVertexError,
+        );
         return mapAnthropicStream(readSse(res, providerName, ctx.signal), providerName, auth.secrets());
       }
       // Without alt=sse Vertex streams one JSON array, which an SSE reader would never see events in.
@@ -140,8 +172,8 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
         }
       };
       await Promise.all(Array.from({ length: Math.min(EMBEDDING_CONCURRENCY, batches.length) }, worker));
-      let tokens: number | undefined = 0;
-      for (const result of results) tokens = result.tokens === undefined || tokens === undefined ? undefined : tokens + result.tokens;
+      const counted = results.every((result) => result.tokens !== undefined);
+      const tokens = counted ? results.reduce((sum, result) => sum + result.tokens!, 0) : undefined;
       return {
         model: request.model,
         vectors: results.flatMap((result) => result.vectors),
@@ -160,13 +192,18 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
       let mapError: ErrorMapper = mapGoogleError;
       if (google) {
         url = modelUrl("google", google.upstreamModel, "countTokens");
-        body = google.kind === "embedding"
-          ? { instances: [{ content: "ping" }] }
-          : { contents: [{ role: "user", parts: [{ text: "ping" }] }] };
+        body =
+          google.kind === "embedding"
+            ? { instances: [{ content: "ping" }] }
+            : { contents: [{ role: "user", parts: [{ text: "ping" }] }] };
       } else {
         // Every model is Claude (a provider always has at least one model).
         url = modelUrl("anthropic", "count-tokens", "rawPredict");
-        body = { anthropic_version: VERTEX_ANTHROPIC_VERSION, model: provider.models[0]!.upstreamModel, messages: [{ role: "user", content: "ping" }] };
+        body = {
+          anthropic_version: VERTEX_ANTHROPIC_VERSION,
+          model: provider.models[0]!.upstreamModel,
+          messages: [{ role: "user", content: "ping" }],
+        };
         mapError = mapClaudeOnVertexError;
       }
       const res = await post(url, body, ctx, false, mapError);

@@ -81,11 +81,15 @@ function mapAuthFailure(err: unknown, providerName: string, signal: AbortSignal)
   if (signal.aborted) return mapTransportError(err, providerName, signal);
   const status = (err as { response?: { status?: number } }).response?.status;
   if (status !== undefined && status >= 500) {
-    return new GatewayError("upstream_unavailable", `${providerName}: Google's token service failed (HTTP ${status})`, {
-      provider: providerName,
-      upstreamStatus: status,
-      cause: err,
-    });
+    return new GatewayError(
+      "upstream_unavailable",
+      `${providerName}: Google's token service failed (HTTP ${status})`,
+      {
+        provider: providerName,
+        upstreamStatus: status,
+        cause: err,
+      },
+    );
   }
   if (status !== undefined) {
     // Token endpoint rejections (invalid_grant, ...) are credential problems; their text is not echoed.
@@ -103,10 +107,14 @@ function mapAuthFailure(err: unknown, providerName: string, signal: AbortSignal)
     );
   }
   const code = (err as { code?: string }).code;
-  return new GatewayError("upstream_unavailable", `${providerName}: could not obtain a Google access token (${code ?? "network error"})`, {
-    provider: providerName,
-    cause: err,
-  });
+  return new GatewayError(
+    "upstream_unavailable",
+    `${providerName}: could not obtain a Google access token (${code ?? "network error"})`,
+    {
+      provider: providerName,
+      cause: err,
+    },
+  );
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

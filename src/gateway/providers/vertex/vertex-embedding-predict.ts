@@ -6,7 +6,10 @@ export function embeddingBatchSize(model: string): number {
   return model.startsWith("gemini-embedding") ? 1 : 250;
 }
 
-export function convertToEmbeddingPredictRequest(texts: string[], dimensions: number | undefined): Record<string, unknown> {
+export function convertToEmbeddingPredictRequest(
+  texts: string[],
+  dimensions: number | undefined,
+): Record<string, unknown> {
   return {
     instances: texts.map((content) => ({ content })),
     ...(dimensions !== undefined ? { parameters: { outputDimensionality: dimensions } } : {}),

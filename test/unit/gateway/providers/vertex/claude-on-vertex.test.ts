@@ -7,7 +7,15 @@ import {
 import type { CompiledProvider } from "../../../../../src/shared/schemas/gateway-config.js";
 
 const provider = {
-  models: [{ name: "sonnet", upstreamModel: "claude-sonnet-4-5@20250929", kind: "chat", maxOutputTokens: 512, supportsTools: true }],
+  models: [
+    {
+      name: "sonnet",
+      upstreamModel: "claude-sonnet-4-5@20250929",
+      kind: "chat",
+      maxOutputTokens: 512,
+      supportsTools: true,
+    },
+  ],
 } as unknown as CompiledProvider;
 
 describe("Claude on Vertex", () => {
@@ -18,7 +26,10 @@ describe("Claude on Vertex", () => {
 
   it("builds a Messages body with the Vertex version and without the model", () => {
     const body = convertToClaudeOnVertexRequest(
-      { model: "claude-sonnet-4-5@20250929", messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] },
+      {
+        model: "claude-sonnet-4-5@20250929",
+        messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }],
+      },
       provider,
       true,
     );
@@ -27,11 +38,19 @@ describe("Claude on Vertex", () => {
   });
 
   it("maps Anthropic bodies with Anthropic's rules and Google bodies with Google's", () => {
-    const anthropic = JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
+    const anthropic = JSON.stringify({
+      type: "error",
+      error: { type: "overloaded_error", message: "Overloaded" },
+    });
     expect(mapClaudeOnVertexError(529, {}, anthropic, "p", []).errorClass).toBe("upstream_unavailable");
-    const tooLong = JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "prompt is too long: 300000 tokens > 200000 maximum" } });
+    const tooLong = JSON.stringify({
+      type: "error",
+      error: { type: "invalid_request_error", message: "prompt is too long: 300000 tokens > 200000 maximum" },
+    });
     expect(mapClaudeOnVertexError(400, {}, tooLong, "p", []).errorClass).toBe("context_length_exceeded");
-    const google = JSON.stringify({ error: { code: 404, status: "NOT_FOUND", message: "Publisher Model not found." } });
+    const google = JSON.stringify({
+      error: { code: 404, status: "NOT_FOUND", message: "Publisher Model not found." },
+    });
     expect(mapClaudeOnVertexError(404, {}, google, "p", []).errorClass).toBe("model_not_found");
   });
 });

@@ -4,7 +4,11 @@ import { convertToGeminiRequest } from "../../../../../src/gateway/providers/ver
 import { GatewayError } from "../../../../../src/shared/errors.js";
 
 const user = (text: string): ChatMessage => ({ role: "user", content: [{ type: "text", text }] });
-const request = (overrides: Partial<ChatRequest>): ChatRequest => ({ model: "gemini-2.5-flash", messages: [user("hi")], ...overrides });
+const request = (overrides: Partial<ChatRequest>): ChatRequest => ({
+  model: "gemini-2.5-flash",
+  messages: [user("hi")],
+  ...overrides,
+});
 
 describe("convertToGeminiRequest", () => {
   it("puts system messages in systemInstruction and maps roles to user/model", () => {
@@ -66,17 +70,25 @@ describe("convertToGeminiRequest", () => {
   it("wraps plain-text tool output under `output`", () => {
     const body = convertToGeminiRequest(
       request({
-        messages: [user("x"), { role: "assistant", content: "", toolCalls: [{ id: "c1", name: "f", arguments: "" }] }, { role: "tool", toolCallId: "c1", content: "42" }],
+        messages: [
+          user("x"),
+          { role: "assistant", content: "", toolCalls: [{ id: "c1", name: "f", arguments: "" }] },
+          { role: "tool", toolCallId: "c1", content: "42" },
+        ],
       }),
     );
     expect(body.contents[1]!.parts).toEqual([{ functionCall: { name: "f", args: {} } }]);
-    expect(body.contents[2]!.parts).toEqual([{ functionResponse: { name: "f", response: { output: "42" } } }]);
+    expect(body.contents[2]!.parts).toEqual([
+      { functionResponse: { name: "f", response: { output: "42" } } },
+    ]);
   });
 
   it("refuses a tool result whose call id no earlier assistant message made", () => {
-    expect(() => convertToGeminiRequest(request({ messages: [user("x"), { role: "tool", toolCallId: "call_missing", content: "1" }] }))).toThrow(
-      GatewayError,
-    );
+    expect(() =>
+      convertToGeminiRequest(
+        request({ messages: [user("x"), { role: "tool", toolCallId: "call_missing", content: "1" }] }),
+      ),
+    ).toThrow(GatewayError);
   });
 
   it("sends images inline or by URI", () => {
@@ -104,21 +116,58 @@ describe("convertToGeminiRequest", () => {
   });
 
   it("maps tools, tool choice and generation settings", () => {
-    const tools = [{ name: "lookup", description: "Find", parameters: { type: "object", properties: { q: { type: "string" } } } }];
+    const tools = [
+      {
+        name: "lookup",
+        description: "Find",
+        parameters: { type: "object", properties: { q: { type: "string" } } },
+      },
+    ];
     const body = convertToGeminiRequest(
-      request({ tools, toolChoice: { name: "lookup" }, maxTokens: 10, temperature: 0.5, topP: 0.9, stop: ["END"], responseFormat: { type: "json_object" } }),
+      request({
+        tools,
+        toolChoice: { name: "lookup" },
+        maxTokens: 10,
+        temperature: 0.5,
+        topP: 0.9,
+        stop: ["END"],
+        responseFormat: { type: "json_object" },
+      }),
     );
-    expect(body.tools).toEqual([{ functionDeclarations: [{ name: "lookup", description: "Find", parameters: tools[0]!.parameters }] }]);
-    expect(body.toolConfig).toEqual({ functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["lookup"] } });
-    expect(body.generationConfig).toEqual({ maxOutputTokens: 10, temperature: 0.5, topP: 0.9, stopSequences: ["END"], responseMimeType: "application/json" });
-    expect(convertToGeminiRequest(request({ tools, toolChoice: "required" })).toolConfig).toEqual({ functionCallingConfig: { mode: "ANY" } });
-    expect(convertToGeminiRequest(request({ tools, toolChoice: "none" })).toolConfig).toEqual({ functionCallingConfig: { mode: "NONE" } });
+    expect(body.tools).toEqual([
+      { functionDeclarations: [{ name: "lookup", description: "Find", parameters: tools[0]!.parameters }] },
+    ]);
+    expect(body.toolConfig).toEqual({
+      functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["lookup"] },
+    });
+    expect(body.generationConfig).toEqual({
+      maxOutputTokens: 10,
+      temperature: 0.5,
+      topP: 0.9,
+      stopSequences: ["END"],
+      responseMimeType: "application/json",
+    });
+    expect(convertToGeminiRequest(request({ tools, toolChoice: "required" })).toolConfig).toEqual({
+      functionCallingConfig: { mode: "ANY" },
+    });
+    expect(convertToGeminiRequest(request({ tools, toolChoice: "none" })).toolConfig).toEqual({
+      functionCallingConfig: { mode: "NONE" },
+    });
   });
 
   it("sends a json_schema response format as responseSchema", () => {
     const body = convertToGeminiRequest(
-      request({ responseFormat: { type: "json_schema", name: "r", schema: { type: "object", properties: { a: { type: "string" } }, additionalProperties: false } } }),
+      request({
+        responseFormat: {
+          type: "json_schema",
+          name: "r",
+          schema: { type: "object", properties: { a: { type: "string" } }, additionalProperties: false },
+        },
+      }),
     );
-    expect(body.generationConfig).toEqual({ responseMimeType: "application/json", responseSchema: { type: "object", properties: { a: { type: "string" } } } });
+    expect(body.generationConfig).toEqual({
+      responseMimeType: "application/json",
+      responseSchema: { type: "object", properties: { a: { type: "string" } } },
+    });
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { convertToGeminiParameters, convertToGeminiSchema } from "../../../../../src/gateway/providers/vertex/convert-to-gemini-schema.js";
+import {
+  convertToGeminiParameters,
+  convertToGeminiSchema,
+} from "../../../../../src/gateway/providers/vertex/convert-to-gemini-schema.js";
 
 describe("convertToGeminiSchema", () => {
   it("drops JSON-Schema keywords outside Gemini's subset, at every depth", () => {
@@ -26,7 +29,9 @@ describe("convertToGeminiSchema", () => {
 
   it("turns nullable type arrays and null alternatives into `nullable`", () => {
     expect(convertToGeminiSchema({ type: ["string", "null"] })).toEqual({ type: "string", nullable: true });
-    expect(convertToGeminiSchema({ anyOf: [{ type: "integer" }, { type: "null" }], description: "count" })).toEqual({
+    expect(
+      convertToGeminiSchema({ anyOf: [{ type: "integer" }, { type: "null" }], description: "count" }),
+    ).toEqual({
       type: "integer",
       description: "count",
       nullable: true,
@@ -50,13 +55,18 @@ describe("convertToGeminiSchema", () => {
 
   it("keeps only the formats and enums Gemini accepts", () => {
     expect(convertToGeminiSchema({ type: "string", format: "email" })).toEqual({ type: "string" });
-    expect(convertToGeminiSchema({ type: "string", format: "date-time" })).toEqual({ type: "string", format: "date-time" });
+    expect(convertToGeminiSchema({ type: "string", format: "date-time" })).toEqual({
+      type: "string",
+      format: "date-time",
+    });
     expect(convertToGeminiSchema({ const: "celsius" })).toEqual({ type: "string", enum: ["celsius"] });
     expect(convertToGeminiSchema({ type: "integer", enum: [1, 2] })).toEqual({ type: "integer" });
   });
 
   it("drops `required` names that are not properties", () => {
-    expect(convertToGeminiSchema({ type: "object", properties: { a: { type: "string" } }, required: ["a", "b"] })).toEqual({
+    expect(
+      convertToGeminiSchema({ type: "object", properties: { a: { type: "string" } }, required: ["a", "b"] }),
+    ).toEqual({
       type: "object",
       properties: { a: { type: "string" } },
       required: ["a"],

@@ -12,8 +12,21 @@ describe("mapGeminiResponse", () => {
       {
         responseId: "resp-1",
         modelVersion: "gemini-2.5-flash-001",
-        candidates: [{ content: { role: "model", parts: [{ text: "thinking...", thought: true }, { text: "Hello" }, { text: " world" }] }, finishReason: "STOP" }],
-        usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 3, thoughtsTokenCount: 20, cachedContentTokenCount: 8 },
+        candidates: [
+          {
+            content: {
+              role: "model",
+              parts: [{ text: "thinking...", thought: true }, { text: "Hello" }, { text: " world" }],
+            },
+            finishReason: "STOP",
+          },
+        ],
+        usageMetadata: {
+          promptTokenCount: 12,
+          candidatesTokenCount: 3,
+          thoughtsTokenCount: 20,
+          cachedContentTokenCount: 8,
+        },
       },
       "gemini-2.5-flash",
       NAME,
@@ -34,7 +47,13 @@ describe("mapGeminiResponse", () => {
       responseId: "abc",
       candidates: [
         {
-          content: { parts: [{ functionCall: { name: "a", args: { x: 1 } } }, { functionCall: { name: "b" } }, { functionCall: { id: "upstream-id", name: "c", args: {} } }] },
+          content: {
+            parts: [
+              { functionCall: { name: "a", args: { x: 1 } } },
+              { functionCall: { name: "b" } },
+              { functionCall: { id: "upstream-id", name: "c", args: {} } },
+            ],
+          },
           finishReason: "STOP",
         },
       ],
@@ -52,7 +71,12 @@ describe("mapGeminiResponse", () => {
 
   it("reports a blocked prompt as content_filter and leaves usage undefined when absent", () => {
     const response = mapGeminiResponse({ promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }, "m", NAME);
-    expect(response).toMatchObject({ content: "", finishReason: "content_filter", rawFinishReason: "PROHIBITED_CONTENT", usage: undefined });
+    expect(response).toMatchObject({
+      content: "",
+      finishReason: "content_filter",
+      rawFinishReason: "PROHIBITED_CONTENT",
+      usage: undefined,
+    });
   });
 
   it("fails on a response with neither candidates nor a block reason", () => {
@@ -81,6 +105,10 @@ describe("mapGeminiUsage", () => {
   it("is undefined without token counts rather than zero", () => {
     expect(mapGeminiUsage(undefined)).toBeUndefined();
     expect(mapGeminiUsage({ totalTokenCount: 5 })).toBeUndefined();
-    expect(mapGeminiUsage({ promptTokenCount: 5 })).toEqual({ inputTokens: 5, outputTokens: 0, estimated: false });
+    expect(mapGeminiUsage({ promptTokenCount: 5 })).toEqual({
+      inputTokens: 5,
+      outputTokens: 0,
+      estimated: false,
+    });
   });
 });

@@ -21,8 +21,16 @@ describe("mapGeminiStream", () => {
     const events = await collect(
       mapGeminiStream(
         sse(
-          { responseId: "r", candidates: [{ content: { parts: [{ text: "Hel" }] } }], usageMetadata: { promptTokenCount: 4 } },
-          { responseId: "r", candidates: [{ content: { parts: [{ text: "lo" }] }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 2 } },
+          {
+            responseId: "r",
+            candidates: [{ content: { parts: [{ text: "Hel" }] } }],
+            usageMetadata: { promptTokenCount: 4 },
+          },
+          {
+            responseId: "r",
+            candidates: [{ content: { parts: [{ text: "lo" }] }, finishReason: "STOP" }],
+            usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 2 },
+          },
         ),
         NAME,
       ),
@@ -40,7 +48,17 @@ describe("mapGeminiStream", () => {
       mapGeminiStream(
         sse({
           responseId: "r9",
-          candidates: [{ content: { parts: [{ functionCall: { name: "a", args: { city: "Oslo" } } }, { functionCall: { name: "b", args: {} } }] }, finishReason: "STOP" }],
+          candidates: [
+            {
+              content: {
+                parts: [
+                  { functionCall: { name: "a", args: { city: "Oslo" } } },
+                  { functionCall: { name: "b", args: {} } },
+                ],
+              },
+              finishReason: "STOP",
+            },
+          ],
         }),
         NAME,
       ),
@@ -55,13 +73,21 @@ describe("mapGeminiStream", () => {
   });
 
   it("finishes with content_filter when the prompt is blocked", async () => {
-    const events = await collect(mapGeminiStream(sse({ promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: 3 } }), NAME));
+    const events = await collect(
+      mapGeminiStream(
+        sse({ promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: 3 } }),
+        NAME,
+      ),
+    );
     expect(events[0]).toEqual({ type: "finish", finishReason: "content_filter", rawFinishReason: "SAFETY" });
   });
 
   it("throws a GatewayError for an error object inside the stream", async () => {
     const stream = mapGeminiStream(
-      sse({ candidates: [{ content: { parts: [{ text: "a" }] } }] }, { error: { code: 429, message: "Resource exhausted.", status: "RESOURCE_EXHAUSTED" } }),
+      sse(
+        { candidates: [{ content: { parts: [{ text: "a" }] } }] },
+        { error: { code: 429, message: "Resource exhausted.", status: "RESOURCE_EXHAUSTED" } },
+      ),
       NAME,
     );
     const err = await collect(stream).catch((e: unknown) => e);
@@ -70,7 +96,9 @@ describe("mapGeminiStream", () => {
   });
 
   it("throws when the stream ends without a finish reason", async () => {
-    await expect(collect(mapGeminiStream(sse({ candidates: [{ content: { parts: [{ text: "a" }] } }] }), NAME))).rejects.toMatchObject({
+    await expect(
+      collect(mapGeminiStream(sse({ candidates: [{ content: { parts: [{ text: "a" }] } }] }), NAME)),
+    ).rejects.toMatchObject({
       errorClass: "upstream_unavailable",
     });
   });

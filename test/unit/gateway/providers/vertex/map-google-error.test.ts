@@ -8,7 +8,12 @@ const body = (code: number, status: string, message: string, details?: unknown[]
 describe("mapGoogleError", () => {
   it.each([
     [400, "INVALID_ARGUMENT", "Request contains an invalid argument.", "invalid_request"],
-    [400, "INVALID_ARGUMENT", "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).", "context_length_exceeded"],
+    [
+      400,
+      "INVALID_ARGUMENT",
+      "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+      "context_length_exceeded",
+    ],
     [401, "UNAUTHENTICATED", "Request had invalid authentication credentials.", "authentication"],
     [403, "PERMISSION_DENIED", "Permission 'aiplatform.endpoints.predict' denied.", "permission"],
     [404, "NOT_FOUND", "Publisher Model `x` was not found.", "model_not_found"],
@@ -22,20 +27,38 @@ describe("mapGoogleError", () => {
 
   it("takes the retry delay from google.rpc.RetryInfo or Retry-After", () => {
     const retryInfo = [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "12.5s" }];
-    expect(mapGoogleError(429, {}, body(429, "RESOURCE_EXHAUSTED", "slow down", retryInfo), NAME).retryAfterSeconds).toBe(13);
-    expect(mapGoogleError(429, { "retry-after": "4" }, body(429, "RESOURCE_EXHAUSTED", "slow down"), NAME).retryAfterSeconds).toBe(4);
+    expect(
+      mapGoogleError(429, {}, body(429, "RESOURCE_EXHAUSTED", "slow down", retryInfo), NAME)
+        .retryAfterSeconds,
+    ).toBe(13);
+    expect(
+      mapGoogleError(429, { "retry-after": "4" }, body(429, "RESOURCE_EXHAUSTED", "slow down"), NAME)
+        .retryAfterSeconds,
+    ).toBe(4);
   });
 
   it("does not echo upstream text for credential errors, and redacts tokens elsewhere", () => {
-    const auth = mapGoogleError(401, {}, body(401, "UNAUTHENTICATED", "token ya29.a0AfH6SMBsecretsecret rejected"), NAME);
+    const auth = mapGoogleError(
+      401,
+      {},
+      body(401, "UNAUTHENTICATED", "token ya29.a0AfH6SMBsecretsecret rejected"),
+      NAME,
+    );
     expect(auth.message).not.toContain("ya29");
     expect(auth.message).toContain("credentials");
-    const other = mapGoogleError(400, {}, body(400, "INVALID_ARGUMENT", "bad header Bearer ya29.a0AfH6SMBsecretsecret"), NAME);
+    const other = mapGoogleError(
+      400,
+      {},
+      body(400, "INVALID_ARGUMENT", "bad header Bearer ya29.a0AfH6SMBsecretsecret"),
+      NAME,
+    );
     expect(other.message).not.toContain("secretsecret");
   });
 
   it("reads the array-wrapped body of JSON-array streams and survives non-JSON bodies", () => {
-    expect(mapGoogleError(429, {}, `[${body(429, "RESOURCE_EXHAUSTED", "x")}]`, NAME).errorClass).toBe("rate_limit");
+    expect(mapGoogleError(429, {}, `[${body(429, "RESOURCE_EXHAUSTED", "x")}]`, NAME).errorClass).toBe(
+      "rate_limit",
+    );
     const html = mapGoogleError(502, {}, "<html>Bad Gateway</html>", NAME);
     expect(html.errorClass).toBe("upstream_unavailable");
     expect(html.message).toContain("Bad Gateway");

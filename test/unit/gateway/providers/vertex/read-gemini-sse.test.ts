@@ -17,13 +17,22 @@ async function read(res: UpstreamResponse): Promise<string[]> {
 
 describe("readGeminiSse", () => {
   it("yields data events split across network chunks", async () => {
-    expect(await read(response('data: {"a":', "1}\r\n\r\ndata: {\"b\":2}\r\n\r\n"))).toEqual(['{"a":1}', '{"b":2}']);
+    expect(await read(response('data: {"a":', '1}\r\n\r\ndata: {"b":2}\r\n\r\n'))).toEqual([
+      '{"a":1}',
+      '{"b":2}',
+    ]);
   });
 
   it("turns a pretty-printed JSON error outside SSE framing into one event", async () => {
-    const error = JSON.stringify({ error: { code: 500, message: "Internal error encountered.", status: "INTERNAL" } }, null, 2);
+    const error = JSON.stringify(
+      { error: { code: 500, message: "Internal error encountered.", status: "INTERNAL" } },
+      null,
+      2,
+    );
     const data = await read(response('data: {"a":1}\r\n\r\n', `${error}\n`));
     expect(data).toHaveLength(2);
-    expect(JSON.parse(data[1]!)).toEqual({ error: { code: 500, message: "Internal error encountered.", status: "INTERNAL" } });
+    expect(JSON.parse(data[1]!)).toEqual({
+      error: { code: 500, message: "Internal error encountered.", status: "INTERNAL" },
+    });
   });
 });

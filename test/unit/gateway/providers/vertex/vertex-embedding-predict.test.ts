@@ -27,8 +27,16 @@ describe("Vertex embedding predict", () => {
         { embeddings: { values: [0, 1], statistics: { token_count: 3, truncated: false } } },
       ],
     };
-    expect(mapEmbeddingPredictResponse(body, 2, "p")).toEqual({ vectors: [[1, 0], [0, 1]], tokens: 5 });
-    expect(mapEmbeddingPredictResponse({ predictions: [{ embeddings: { values: [1] } }] }, 1, "p").tokens).toBeUndefined();
+    expect(mapEmbeddingPredictResponse(body, 2, "p")).toEqual({
+      vectors: [
+        [1, 0],
+        [0, 1],
+      ],
+      tokens: 5,
+    });
+    expect(
+      mapEmbeddingPredictResponse({ predictions: [{ embeddings: { values: [1] } }] }, 1, "p").tokens,
+    ).toBeUndefined();
   });
 
   it("fails when the count of vectors does not match the inputs", () => {

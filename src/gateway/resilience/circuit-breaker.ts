@@ -1,0 +1,143 @@
+import type { CompiledProvider } from "../../shared/schemas/gateway-config.js";
+
+export type CircuitSettings = CompiledProvider["circuitBreaker"];
+export type CircuitState = "closed" | "open" | "half-open";
+
+/** Leave to call the upstream once; hand it back through exactly one record*/release call. */
+export interface Permit {
+  /** A half-open trial request: its outcome closes or re-opens the circuit. */
+  readonly trial: boolean;
+}
+
+export type Admission =
+  | { admitted: true; permit: Permit }
+  | {
+      admitted: false;
+      /** open: the circuit is open; busy: half-open with all trial slots taken; throttled: the upstream's Retry-After has not passed. */
+      reason: "open" | "busy" | "throttled";
+      /** Epoch ms when the target may admit requests again. */
+      retryAt: number;
+    };
+
+export type TransitionListener = (to: CircuitState, at: number) => void;
+
+const PERMIT: Permit = { trial: false };
+const TRIAL: Permit = { trial: true };
+
+/**
+ * Circuit breaker for one (provider, model): closed → open after `failureThreshold` outage
+ * failures within `windowSeconds` → half-open once `openSeconds` have passed, admitting
+ * `halfOpenRequests` trial requests at a time → closed on the first successful trial, open again
+ * on a failed one. Time is passed in (epoch ms) so tests drive it with a fake clock; the
+ * open → half-open step happens lazily when the state is next read.
+ *
+ * Rate limits do not open it: a Retry-After only cools the target down for that long (capped at
+ * `openSeconds`), so requests go elsewhere instead of meeting the same 429 again.
+ */
+export class CircuitBreaker {
+  private current: CircuitState = "closed";
+  private enteredAt: number;
+  private openUntil = 0;
+  private throttledUntil = 0;
+  private trialsInFlight = 0;
+  /** Timestamps of outage failures while closed, oldest first, at most failureThreshold of them. */
+  private failures: number[] = [];
+
+  constructor(
+    private settings: CircuitSettings,
+    now: number,
+    private readonly onTransition: TransitionListener = () => {},
+  ) {
+    this.enteredAt = now;
+  }
+
+  /** New settings from a config snapshot apply from now on; the state is kept. */
+  updateSettings(settings: CircuitSettings): void {
+    this.settings = settings;
+  }
+
+  state(now: number): CircuitState {
+    if (this.current === "open" && now >= this.openUntil) this.enter("half-open", this.openUntil);
+    return this.current;
+  }
+
+  /** When the circuit entered its current state (epoch ms). */
+  since(now: number): number {
+    this.state(now);
+    return this.enteredAt;
+  }
+
+  /** Epoch ms until which a Retry-After keeps the target cooling down (0 or past when not). */
+  throttledUntilMs(): number {
+    return this.throttledUntil;
+  }
+
+  tryAcquire(now: number): Admission {
+    const state = this.state(now);
+    if (state === "open") return { admitted: false, reason: "open", retryAt: this.openUntil };
+    if (now < this.throttledUntil) return { admitted: false, reason: "throttled", retryAt: this.throttledUntil };
+    if (state === "half-open") {
+      if (this.trialsInFlight >= this.settings.halfOpenRequests) {
+        return { admitted: false, reason: "busy", retryAt: now + 1000 };
+      }
+      this.trialsInFlight++;
+      return { admitted: true, permit: TRIAL };
+    }
+    return { admitted: true, permit: PERMIT };
+  }
+
+  recordSuccess(permit: Permit, now: number): void {
+    this.endTrial(permit);
+    if (this.state(now) === "half-open" && permit.trial) {
+      this.failures = [];
+      this.enter("closed", now);
+    }
+  }
+
+  /** An outage failure (see outcome-kind.ts). */
+  recordFailure(permit: Permit, now: number): void {
+    this.endTrial(permit);
+    const state = this.state(now);
+    if (state === "half-open") {
+      if (permit.trial) this.open(now);
+      return;
+    }
+    if (state === "open") return;
+    const windowStart = now - this.settings.windowSeconds * 1000;
+    this.failures = this.failures.filter((at) => at > windowStart);
+    this.failures.push(now);
+    if (this.failures.length > this.settings.failureThreshold) this.failures.shift();
+    if (this.failures.length >= this.settings.failureThreshold) this.open(now);
+  }
+
+  /** A rate limit: no circuit change; a Retry-After keeps the target aside for that long. */
+  recordThrottle(permit: Permit, now: number, retryAfterSeconds: number | undefined): void {
+    this.endTrial(permit);
+    if (retryAfterSeconds === undefined || retryAfterSeconds <= 0) return;
+    const cooldownMs = Math.min(retryAfterSeconds, this.settings.openSeconds) * 1000;
+    this.throttledUntil = Math.max(this.throttledUntil, now + cooldownMs);
+  }
+
+  /** The attempt says nothing about the upstream (client error, client gone): hand the slot back. */
+  release(permit: Permit): void {
+    this.endTrial(permit);
+  }
+
+  private endTrial(permit: Permit): void {
+    if (permit.trial && this.trialsInFlight > 0) this.trialsInFlight--;
+  }
+
+  private open(now: number): void {
+    this.openUntil = now + this.settings.openSeconds * 1000;
+    this.failures = [];
+    this.trialsInFlight = 0;
+    this.enter("open", now);
+  }
+
+  private enter(state: CircuitState, at: number): void {
+    if (state === "half-open") this.trialsInFlight = 0;
+    this.current = state;
+    this.enteredAt = at;
+    this.onTransition(state, at);
+  }
+}

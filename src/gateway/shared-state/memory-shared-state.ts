@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import { LruCache } from "../cache/lru-cache.js";
+import type { BucketResult, BucketSpec, SharedState, TakeMode } from "./shared-state.js";
+import { takeFromBucket, type BucketState } from "./token-bucket.js";
+
+export interface MemorySharedStateOptions {
+  cacheMaxEntries?: number;
+  /** Total characters of cached responses kept (≈ bytes for JSON). */
+  cacheMaxChars?: number;
+  now?: () => number;
+}
+
+/** Counters and buckets past this many keys get their expired entries swept. */
+const SWEEP_THRESHOLD = 10_000;
+
+/** Per-replica state: what every limit and the cache use when no Redis is configured. */
+export class MemorySharedState implements SharedState {
+  readonly backend = "memory" as const;
+  private readonly buckets = new Map<string, BucketState>();
+  private readonly leases = new Map<string, Map<string, number>>();
+  private readonly counters = new Map<string, { value: number; expiresAt: number }>();
+  private readonly cache: LruCache;
+  private readonly now: () => number;
+
+  constructor(options: MemorySharedStateOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.cache = new LruCache(options.cacheMaxEntries ?? 10_000, options.cacheMaxChars ?? 64 * 1024 * 1024, this.now);
+  }
+
+  async takeTokens(key: string, spec: BucketSpec, amount: number, mode: TakeMode): Promise<BucketResult> {
+    const { state, result } = takeFromBucket(this.buckets.get(key), spec, amount, mode, this.now());
+    this.buckets.set(key, state);
+    return result;
+  }
+
+  async acquireLease(key: string, max: number, ttlMs: number): Promise<string | undefined> {
+    const now = this.now();
+    const holders = this.leases.get(key) ?? new Map<string, number>();
+    for (const [id, expiresAt] of holders) if (expiresAt <= now) holders.delete(id);
+    this.leases.set(key, holders);
+    if (holders.size >= max) return undefined;
+    const id = randomUUID();
+    holders.set(id, now + ttlMs);
+    return id;
+  }
+
+  async releaseLease(key: string, leaseId: string): Promise<void> {
+    this.leases.get(key)?.delete(leaseId);
+  }
+
+  async addToCounter(key: string, amount: number, ttlMs: number): Promise<number> {
+    const now = this.now();
+    if (this.counters.size > SWEEP_THRESHOLD) {
+      for (const [k, c] of this.counters) if (c.expiresAt <= now) this.counters.delete(k);
+    }
+    let counter = this.counters.get(key);
+    if (!counter || counter.expiresAt <= now) {
+      counter = { value: 0, expiresAt: now + ttlMs };
+      this.counters.set(key, counter);
+    }
+    counter.value += amount;
+    return counter.value;
+  }
+
+  async cacheGet(key: string): Promise<string | undefined> {
+    return this.cache.get(key);
+  }
+
+  async cacheSet(key: string, value: string, ttlMs: number): Promise<void> {
+    this.cache.set(key, value, ttlMs);
+  }
+
+  async close(): Promise<void> {}
+}

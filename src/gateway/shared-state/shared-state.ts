@@ -1,0 +1,40 @@
+/**
+ * State that gateway replicas share: token buckets, concurrency leases, spend counters and cached
+ * responses. One interface, two backends: in memory (per replica) and Redis (across replicas), so
+ * limiters, budgets and the cache behave the same whichever is configured.
+ */
+
+export interface BucketSpec {
+  /** Most tokens the bucket holds (the burst). */
+  capacity: number;
+  /** Tokens added back per millisecond. */
+  refillPerMs: number;
+}
+
+/**
+ * `try` takes `amount` only when the bucket holds enough (an amount above capacity needs a full
+ * bucket, then leaves a debt); `force` takes it regardless, so usage reported after the fact is
+ * still paid for, and a negative amount refunds an over-estimate.
+ */
+export type TakeMode = "try" | "force";
+
+export interface BucketResult {
+  allowed: boolean;
+  /** Tokens left after this call; negative while a debt is being paid off. */
+  level: number;
+  /** When `allowed` is false: how long until the amount would fit. */
+  retryAfterMs: number;
+}
+
+export interface SharedState {
+  readonly backend: "memory" | "redis";
+  takeTokens(key: string, spec: BucketSpec, amount: number, mode: TakeMode): Promise<BucketResult>;
+  /** Takes one of `max` slots for at most `ttlMs` (a crashed holder's slot frees itself). */
+  acquireLease(key: string, max: number, ttlMs: number): Promise<string | undefined>;
+  releaseLease(key: string, leaseId: string): Promise<void>;
+  /** Adds `amount` (0 to read) to a counter that expires `ttlMs` after its first write; returns the total. */
+  addToCounter(key: string, amount: number, ttlMs: number): Promise<number>;
+  cacheGet(key: string): Promise<string | undefined>;
+  cacheSet(key: string, value: string, ttlMs: number): Promise<void>;
+  close(): Promise<void>;
+}

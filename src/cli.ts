@@ -5,6 +5,9 @@ import { createDemoUpstream } from "./demo/demo-upstream.js";
 import { compile, formatDiagnostic } from "./shared/compile.js";
 import { loadManifests } from "./shared/manifests.js";
 import { createLogger } from "./shared/logging.js";
+import { durationToMs } from "./shared/schemas/common.js";
+import { startOperator } from "./operator/operator-main.js";
+import { KubeConfig } from "@kubernetes/client-node";
 
 function port(value: string): number {
   const n = Number(value);
@@ -17,10 +20,47 @@ const program = new Command()
   .name("switchboard")
   .description("Switchboard: an LLM gateway configured by Kubernetes resources");
 
+/** `namespace/name`, as in --snapshot-secret and --gateway-service. */
+function namespacedName(value: string): { namespace: string; name: string } {
+  const match = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/.exec(value);
+  if (!match)
+    throw new InvalidArgumentError("must be namespace/name, e.g. switchboard-system/gateway-config");
+  return { namespace: match[1]!, name: match[2]! };
+}
+
+function durationMs(value: string): number {
+  if (!/^\d+(ms|s|m|h)$/.test(value))
+    throw new InvalidArgumentError("must be a duration like 500ms, 10s or 1m");
+  return durationToMs(value);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer");
+  return n;
+}
+
+/** --kubeconfig, else $KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount. */
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
 program
   .command("gateway")
-  .description("Run the gateway from LLMProvider/LLMRoute/Secret manifests on disk (reloads on change)")
-  .requiredOption("--manifests <dir>", "directory (or file) of YAML manifests")
+  .description(
+    "Run the gateway from LLMProvider/LLMRoute/Secret manifests on disk (reloads on change), " +
+      "or from the snapshot the operator publishes (--kubernetes-snapshot)",
+  )
+  .option("--manifests <dir>", "directory (or file) of YAML manifests")
+  .option(
+    "--kubernetes-snapshot <namespace/name>",
+    "serve the config snapshot Secret the operator publishes, watched over the Kubernetes API",
+    namespacedName,
+  )
+  .option("--kubeconfig <path>", "kubeconfig for --kubernetes-snapshot (default: $KUBECONFIG or in-cluster)")
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--port <port>", "port to listen on", port, 8080)
   .option("--no-watch", "do not reload when the manifests change")
@@ -30,12 +70,17 @@ program
   )
   .action(
     async (opts: {
-      manifests: string;
+      manifests?: string;
+      kubernetesSnapshot?: { namespace: string; name: string };
+      kubeconfig?: string;
       host: string;
       port: number;
       watch: boolean;
       demoUpstream?: string | boolean;
     }) => {
+      if (Boolean(opts.manifests) === Boolean(opts.kubernetesSnapshot)) {
+        throw new Error("set exactly one of --manifests and --kubernetes-snapshot");
+      }
       const logger = createLogger("gateway");
       const closers: Array<() => Promise<unknown>> = [];
       if (opts.demoUpstream) {
@@ -50,6 +95,9 @@ program
       }
       const gateway = await startGateway({
         manifests: opts.manifests,
+        kubernetesSnapshot: opts.kubernetesSnapshot
+          ? { kubeConfig: loadKubeConfig(opts.kubeconfig), ...opts.kubernetesSnapshot }
+          : undefined,
         host: opts.host,
         port: opts.port,
         watch: opts.watch,
@@ -84,6 +132,112 @@ program
     };
     process.stdout.write(`${JSON.stringify(redacted, null, 2)}\n`);
   });
+
+program
+  .command("operator")
+  .description(
+    "Run the operator: compile the watched LLMProviders, LLMRoutes and Secrets into the gateway config " +
+      "snapshot, and write conditions and the gateways' health back into status",
+  )
+  .requiredOption(
+    "--snapshot-secret <namespace/name>",
+    "Secret the compiled gateway config is published to (gateways watch it)",
+    namespacedName,
+  )
+  .option("--namespaces <list>", "comma-separated namespaces to watch")
+  .option("--all-namespaces", "watch every namespace")
+  .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster)")
+  .option(
+    "--gateway-service <namespace/name>",
+    "Service of the gateway pods whose /admin/state is merged into status",
+    namespacedName,
+  )
+  .option(
+    "--gateway-admin-port <port>",
+    "port of /admin/state (default: the Service port named admin or http)",
+    port,
+  )
+  .option("--state-interval <duration>", "how often to read the gateways' /admin/state", durationMs, 10_000)
+  .option("--metrics-host <host>", "address of the metrics server (/metrics, /healthz, /readyz)", "127.0.0.1")
+  .option("--metrics-port <port>", "port of the metrics server", port, 8090)
+  .option("--no-leader-election", "run without a Lease (only ever one replica)")
+  .option(
+    "--leader-election-namespace <namespace>",
+    "namespace of the Lease (default: the snapshot Secret's)",
+  )
+  .option("--leader-election-id <name>", "name of the Lease", "switchboard-operator")
+  .option("--lease-duration <duration>", "how long a standby waits for a silent leader", durationMs, 15_000)
+  .option(
+    "--renew-deadline <duration>",
+    "how long the leader retries renewing before stepping down",
+    durationMs,
+    10_000,
+  )
+  .option("--retry-period <duration>", "time between lease attempts", durationMs, 2_000)
+  .option("--workers <n>", "concurrent reconciles", positiveInt, 2)
+  .action(
+    async (opts: {
+      snapshotSecret: { namespace: string; name: string };
+      namespaces?: string;
+      allNamespaces?: boolean;
+      kubeconfig?: string;
+      gatewayService?: { namespace: string; name: string };
+      gatewayAdminPort?: number;
+      stateInterval: number;
+      metricsHost: string;
+      metricsPort: number;
+      leaderElection: boolean;
+      leaderElectionNamespace?: string;
+      leaderElectionId: string;
+      leaseDuration: number;
+      renewDeadline: number;
+      retryPeriod: number;
+      workers: number;
+    }) => {
+      const namespaces = (opts.namespaces ?? "")
+        .split(",")
+        .map((n) => n.trim())
+        .filter(Boolean);
+      if (Boolean(opts.allNamespaces) === namespaces.length > 0) {
+        throw new Error("set exactly one of --namespaces a,b and --all-namespaces");
+      }
+      const logger = createLogger("operator");
+      const operator = await startOperator({
+        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        scope: opts.allNamespaces ? { allNamespaces: true } : { allNamespaces: false, namespaces },
+        snapshot: opts.snapshotSecret,
+        gatewayService: opts.gatewayService,
+        gatewayAdminPort: opts.gatewayAdminPort,
+        stateIntervalMs: opts.stateInterval,
+        workers: opts.workers,
+        metrics: { host: opts.metricsHost, port: opts.metricsPort },
+        leaderElection: opts.leaderElection
+          ? {
+              namespace: opts.leaderElectionNamespace ?? opts.snapshotSecret.namespace,
+              name: opts.leaderElectionId,
+              leaseDurationMs: opts.leaseDuration,
+              renewDeadlineMs: opts.renewDeadline,
+              retryPeriodMs: opts.retryPeriod,
+            }
+          : undefined,
+        logger,
+      });
+      logger.info({ identity: operator.identity, metrics: operator.metricsUrl }, "operator started");
+      const shutdown = async (signal: string) => {
+        logger.info({ signal }, "shutting down");
+        await operator.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void shutdown("SIGINT"));
+      process.once("SIGTERM", () => void shutdown("SIGTERM"));
+      const reason = await operator.done;
+      if (reason !== undefined) {
+        // Exit so the Deployment restarts us as a fresh candidate, as client-go operators do.
+        logger.error({ reason }, "stopping: leadership lost");
+        process.exit(1);
+      }
+    },
+  );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`switchboard: ${err instanceof Error ? err.message : String(err)}`);

@@ -29,7 +29,12 @@ export class EventRecorder {
     private readonly logger: Logger,
   ) {}
 
-  async record(ref: ObjectReference, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+  async record(
+    ref: ObjectReference,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ): Promise<void> {
     const key = `${ref.namespace}/${ref.kind}/${ref.name}/${ref.uid ?? ""}/${type}/${reason}/${message}`;
     const now = Date.now();
     const last = this.recent.get(key);
@@ -43,8 +48,17 @@ export class EventRecorder {
       await this.core.createNamespacedEvent({
         namespace: ref.namespace,
         body: {
-          metadata: { name: `${ref.name}.${now.toString(16)}${randomBytes(3).toString("hex")}`, namespace: ref.namespace },
-          involvedObject: { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, uid: ref.uid },
+          metadata: {
+            name: `${ref.name}.${now.toString(16)}${randomBytes(3).toString("hex")}`,
+            namespace: ref.namespace,
+          },
+          involvedObject: {
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            namespace: ref.namespace,
+            name: ref.name,
+            uid: ref.uid,
+          },
           type,
           reason,
           message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message,
@@ -57,7 +71,10 @@ export class EventRecorder {
         },
       });
     } catch (err) {
-      this.logger.warn({ object: `${ref.kind}/${ref.namespace}/${ref.name}`, reason, error: describeKubeError(err) }, "could not record an event");
+      this.logger.warn(
+        { object: `${ref.kind}/${ref.namespace}/${ref.name}`, reason, error: describeKubeError(err) },
+        "could not record an event",
+      );
     }
   }
 }

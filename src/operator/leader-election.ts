@@ -23,10 +23,14 @@ type Attempt = "acquired" | "held-by-other" | "conflict" | "failed";
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /**
@@ -51,8 +55,10 @@ export class LeaderElector {
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
-    if (this.renewDeadlineMs >= this.leaseDurationMs) throw new Error("renewDeadline must be shorter than leaseDuration");
-    if (this.retryPeriodMs * 1.2 >= this.renewDeadlineMs) throw new Error("retryPeriod must be well below renewDeadline");
+    if (this.renewDeadlineMs >= this.leaseDurationMs)
+      throw new Error("renewDeadline must be shorter than leaseDuration");
+    if (this.retryPeriodMs * 1.2 >= this.renewDeadlineMs)
+      throw new Error("retryPeriod must be well below renewDeadline");
   }
 
   get isLeader(): boolean {
@@ -66,7 +72,10 @@ export class LeaderElector {
       const attempt = await this.tryAcquireOrRenew();
       if (attempt === "acquired") {
         this.leader = true;
-        this.options.logger.info({ lease: this.leaseName(), identity: this.options.identity }, "became leader");
+        this.options.logger.info(
+          { lease: this.leaseName(), identity: this.options.identity },
+          "became leader",
+        );
         return;
       }
       await sleep(this.retryPeriodMs * (1 + Math.random() * 0.2), this.abort.signal);
@@ -86,8 +95,10 @@ export class LeaderElector {
         const attempt = await this.tryAcquireOrRenew();
         if (this.abort.signal.aborted) return undefined;
         if (attempt === "acquired") break;
-        if (attempt === "conflict" || attempt === "held-by-other") return this.lose(`another candidate holds the lease (${attempt})`);
-        if (Date.now() >= deadline) return this.lose(`could not renew the lease within ${this.renewDeadlineMs} ms`);
+        if (attempt === "conflict" || attempt === "held-by-other")
+          return this.lose(`another candidate holds the lease (${attempt})`);
+        if (Date.now() >= deadline)
+          return this.lose(`could not renew the lease within ${this.renewDeadlineMs} ms`);
         await sleep(this.retryPeriodMs, this.abort.signal);
       }
     }
@@ -113,12 +124,21 @@ export class LeaderElector {
         name: this.options.name,
         body: {
           metadata: { ...lease.metadata, name: this.options.name, namespace: this.options.namespace },
-          spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now },
+          spec: {
+            ...lease.spec,
+            holderIdentity: "",
+            leaseDurationSeconds: 1,
+            acquireTime: now,
+            renewTime: now,
+          },
         },
       });
       this.options.logger.info({ lease: this.leaseName() }, "released the lease");
     } catch (err) {
-      this.options.logger.warn({ lease: this.leaseName(), error: describeKubeError(err) }, "could not release the lease; it expires on its own");
+      this.options.logger.warn(
+        { lease: this.leaseName(), error: describeKubeError(err) },
+        "could not release the lease; it expires on its own",
+      );
     }
   }
 
@@ -145,7 +165,12 @@ export class LeaderElector {
 
   private observe(lease: V1Lease): void {
     const spec = lease.spec ?? {};
-    const key = JSON.stringify([spec.holderIdentity, String(spec.renewTime), String(spec.acquireTime), spec.leaseTransitions]);
+    const key = JSON.stringify([
+      spec.holderIdentity,
+      String(spec.renewTime),
+      String(spec.acquireTime),
+      spec.leaseTransitions,
+    ]);
     if (this.observed?.key !== key) this.observed = { key, at: Date.now() };
     this.observedLease = lease;
     const holder = spec.holderIdentity || undefined;
@@ -163,23 +188,33 @@ export class LeaderElector {
       lease = await leases.readNamespacedLease({ namespace, name });
     } catch (err) {
       if (!isApiError(err, 404)) {
-        this.options.logger.warn({ lease: this.leaseName(), error: describeKubeError(err) }, "could not read the lease");
+        this.options.logger.warn(
+          { lease: this.leaseName(), error: describeKubeError(err) },
+          "could not read the lease",
+        );
         return "failed";
       }
       try {
-        const created = await leases.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: this.spec(undefined, now) } });
+        const created = await leases.createNamespacedLease({
+          namespace,
+          body: { metadata: { name, namespace }, spec: this.spec(undefined, now) },
+        });
         this.observe(created);
         return "acquired";
       } catch (createErr) {
         if (isApiError(createErr, 409)) return "conflict";
-        this.options.logger.warn({ lease: this.leaseName(), error: describeKubeError(createErr) }, "could not create the lease");
+        this.options.logger.warn(
+          { lease: this.leaseName(), error: describeKubeError(createErr) },
+          "could not create the lease",
+        );
         return "failed";
       }
     }
     this.observe(lease);
     const holder = lease.spec?.holderIdentity;
     const durationMs = (lease.spec?.leaseDurationSeconds ?? Math.ceil(this.leaseDurationMs / 1000)) * 1000;
-    if (holder && holder !== this.options.identity && this.observed!.at + durationMs > Date.now()) return "held-by-other";
+    if (holder && holder !== this.options.identity && this.observed!.at + durationMs > Date.now())
+      return "held-by-other";
     try {
       const updated = await leases.replaceNamespacedLease({
         namespace,
@@ -190,7 +225,10 @@ export class LeaderElector {
       return "acquired";
     } catch (err) {
       if (isApiError(err, 409)) return "conflict";
-      this.options.logger.warn({ lease: this.leaseName(), error: describeKubeError(err) }, "could not update the lease");
+      this.options.logger.warn(
+        { lease: this.leaseName(), error: describeKubeError(err) },
+        "could not update the lease",
+      );
       return "failed";
     }
   }

@@ -1,7 +1,13 @@
 import { createServer, type Server } from "node:http";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from "@kubernetes/client-node";
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  type KubeConfig,
+} from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../shared/logging.js";
 import { emptyCompileOutcome, resourceKey } from "./compile-outcome.js";
 import { LLMProviderController } from "./controllers/llm-provider-controller.js";
@@ -10,7 +16,13 @@ import { SnapshotController } from "./controllers/snapshot-controller.js";
 import { EventRecorder } from "./event-recorder.js";
 import { GatewayStateCollector, type GatewayServiceRef } from "./gateway-state/gateway-state-collector.js";
 import type { MergedGatewayState } from "./gateway-state/merge-gateway-states.js";
-import { watchResources, type WatchedKind, type WatchedObject, type WatchedResources, type WatchScope } from "./informers/watched-resources.js";
+import {
+  watchResources,
+  type WatchedKind,
+  type WatchedObject,
+  type WatchedResources,
+  type WatchScope,
+} from "./informers/watched-resources.js";
 import { describeKubeError } from "./kube-errors.js";
 import { LeaderElector } from "./leader-election.js";
 import { OperatorMetrics } from "./operator-metrics.js";
@@ -67,7 +79,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const kc = options.kubeConfig;
   const core = kc.makeApiClient(CoreV1Api);
   const metrics = new OperatorMetrics();
-  const metricsServer = options.metrics ? await serveMetrics(metrics, options.metrics, () => controllers.synced) : undefined;
+  const metricsServer = options.metrics
+    ? await serveMetrics(metrics, options.metrics, () => controllers.synced)
+    : undefined;
   const metricsUrl = metricsServer ? serverUrl(metricsServer, options.metrics!.host) : undefined;
 
   const elector = options.leaderElection
@@ -80,7 +94,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         renewDeadlineMs: options.leaderElection.renewDeadlineMs,
         retryPeriodMs: options.leaderElection.retryPeriodMs,
         logger,
-        onNewLeader: (holder) => logger.info({ leader: holder, self: holder === identity }, "observed leader"),
+        onNewLeader: (holder) =>
+          logger.info({ leader: holder, self: holder === identity }, "observed leader"),
       })
     : undefined;
 
@@ -91,7 +106,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
 
   const run = async (): Promise<void> => {
     if (elector) {
-      logger.info({ identity, lease: `${options.leaderElection!.namespace}/${options.leaderElection!.name}` }, "waiting for leadership");
+      logger.info(
+        { identity, lease: `${options.leaderElection!.namespace}/${options.leaderElection!.name}` },
+        "waiting for leadership",
+      );
       try {
         await elector.acquire();
       } catch {
@@ -128,7 +146,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       await controllers.stop();
       await elector?.release();
       metrics.leader.set(0);
-      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) =>
+        metricsServer ? metricsServer.close(() => resolve()) : resolve(),
+      );
       resolveDone(undefined);
     },
   };
@@ -155,8 +175,10 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
     metrics.queueDepth.set(queue.length);
   };
   const enqueueAllStatuses = () => {
-    for (const p of resources.providers.list()) enqueue(resourceKey("LLMProvider", p.metadata!.namespace!, p.metadata!.name!));
-    for (const r of resources.routes.list()) enqueue(resourceKey("LLMRoute", r.metadata!.namespace!, r.metadata!.name!));
+    for (const p of resources.providers.list())
+      enqueue(resourceKey("LLMProvider", p.metadata!.namespace!, p.metadata!.name!));
+    for (const r of resources.routes.list())
+      enqueue(resourceKey("LLMRoute", r.metadata!.namespace!, r.metadata!.name!));
   };
 
   // A status write comes back as an update with the same generation: that needs no recompile.
@@ -184,9 +206,29 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
   const resources: WatchedResources = watchResources(kc, deps.scope, logger, onEvent, (informer) =>
     metrics.informerRestarts.inc({ informer }),
   );
-  const snapshots = new SnapshotController(resources, publisher, deps.snapshot, outcome, events, metrics, logger);
-  const providerController = new LLMProviderController(resources.providers, outcome, () => gatewayState, writer, events);
-  const routeController = new LLMRouteController(resources.routes, outcome, () => gatewayState, writer, events);
+  const snapshots = new SnapshotController(
+    resources,
+    publisher,
+    deps.snapshot,
+    outcome,
+    events,
+    metrics,
+    logger,
+  );
+  const providerController = new LLMProviderController(
+    resources.providers,
+    outcome,
+    () => gatewayState,
+    writer,
+    events,
+  );
+  const routeController = new LLMRouteController(
+    resources.routes,
+    outcome,
+    () => gatewayState,
+    writer,
+    events,
+  );
 
   const reconcile = async (key: string): Promise<void> => {
     if (key === SNAPSHOT_KEY) {
@@ -267,7 +309,11 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
   };
 }
 
-async function serveMetrics(metrics: OperatorMetrics, where: { host: string; port: number }, ready: () => boolean): Promise<Server> {
+async function serveMetrics(
+  metrics: OperatorMetrics,
+  where: { host: string; port: number },
+  ready: () => boolean,
+): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === "/metrics") {
       metrics.registry

@@ -663,7 +663,6 @@ function respondGenerate(
   }
   const midStreamError = textOf(lastUserTurn(body)).includes("TRIGGER_STREAM_ERROR");
   const error = { error: { code: 500, message: "Internal error encountered.", status: "INTERNAL" } };
-  const sent = midStreamError ? [events[0]!, error] : events;
 
   if (stream === "sse") {
     res.writeHead(200, { "content-type": "text/event-stream", "x-content-type-options": "nosniff" });
@@ -672,13 +671,15 @@ function respondGenerate(
       res.end();
       return;
     }
-    // Vertex aborts an SSE stream by writing the error as pretty-printed JSON outside SSE framing.
+    // Vertex aborts an SSE stream by writing the error as pretty-printed JSON outside SSE framing,
+    // which arrives as its own network chunk (as @google/genai expects it to).
     res.write(`data: ${JSON.stringify(events[0])}\r\n\r\n`);
     setTimeout(() => res.end(`${JSON.stringify(error, null, 2)}\n`), 20);
     return;
   }
   // Vertex's default for streamGenerateContent: one JSON array, written element by element.
   res.writeHead(200, { "content-type": "application/json; charset=UTF-8" });
+  const sent = midStreamError ? [events[0]!, error] : events;
   res.write("[");
   sent.forEach((event, i) => res.write(`${i > 0 ? ",\r\n" : ""}${JSON.stringify(event)}`));
   res.end("]");

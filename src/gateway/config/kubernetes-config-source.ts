@@ -40,12 +40,18 @@ export interface SnapshotLoadResult {
 type SecretReader = Pick<CoreV1Api, "readNamespacedSecret">;
 
 /** Reassembles and verifies a snapshot: manifest, size, sha256 of the gzip bytes, schema and content hash. */
-export async function readSnapshot(head: V1Secret, namespace: string, secrets: SecretReader): Promise<GatewayConfig> {
+export async function readSnapshot(
+  head: V1Secret,
+  namespace: string,
+  secrets: SecretReader,
+): Promise<GatewayConfig> {
   const rawManifest = head.data?.[MANIFEST_KEY];
   if (!rawManifest) throw new Error(`the snapshot Secret has no "${MANIFEST_KEY}" key`);
   const manifest = JSON.parse(Buffer.from(rawManifest, "base64").toString("utf8")) as SnapshotManifest;
   if (manifest.format !== SNAPSHOT_FORMAT || manifest.encoding !== "gzip") {
-    throw new Error(`unsupported snapshot format ${JSON.stringify(manifest.format)} / encoding ${JSON.stringify(manifest.encoding)}`);
+    throw new Error(
+      `unsupported snapshot format ${JSON.stringify(manifest.format)} / encoding ${JSON.stringify(manifest.encoding)}`,
+    );
   }
   const chunks: Buffer[] = [];
   if (manifest.parts.length === 0) {
@@ -57,7 +63,8 @@ export async function readSnapshot(head: V1Secret, namespace: string, secrets: S
     }
   }
   const gz = Buffer.concat(chunks);
-  if (gz.length !== manifest.size) throw new Error(`snapshot ${manifest.version} is ${gz.length} bytes, expected ${manifest.size}`);
+  if (gz.length !== manifest.size)
+    throw new Error(`snapshot ${manifest.version} is ${gz.length} bytes, expected ${manifest.size}`);
   if (createHash("sha256").update(gz).digest("hex") !== manifest.sha256) {
     throw new Error(`snapshot ${manifest.version} fails its sha256 check`);
   }
@@ -113,7 +120,10 @@ export class KubernetesConfigSource {
       const head = list.items[0];
       if (head) result = await this.load(head);
       else {
-        result = { applied: false, error: `snapshot Secret ${this.ref.namespace}/${this.ref.name} does not exist yet` };
+        result = {
+          applied: false,
+          error: `snapshot Secret ${this.ref.namespace}/${this.ref.name} does not exist yet`,
+        };
         this.store.reject(result.error!);
         this.logger.warn({ snapshot: this.ref }, "waiting for the operator to publish the snapshot Secret");
       }
@@ -121,7 +131,8 @@ export class KubernetesConfigSource {
       this.backoffMs = 250;
     } catch (err) {
       this.restartLater(err);
-      if (!result.error && !result.applied) result = { applied: false, error: (err as Error).message.split("\n")[0] };
+      if (!result.error && !result.applied)
+        result = { applied: false, error: (err as Error).message.split("\n")[0] };
     }
     return result;
   }
@@ -130,10 +141,19 @@ export class KubernetesConfigSource {
     if (this.closed) return;
     this.abortWatch = await new Watch(this.kubeConfig).watch(
       `/api/v1/namespaces/${this.ref.namespace}/secrets`,
-      { fieldSelector: `metadata.name=${this.ref.name}`, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 },
+      {
+        fieldSelector: `metadata.name=${this.ref.name}`,
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: 300,
+      },
       (phase, object: V1Secret) => {
         if (phase === "ADDED" || phase === "MODIFIED") void this.load(object);
-        else if (phase === "DELETED") this.logger.warn({ snapshot: this.ref }, "the snapshot Secret was deleted; the config in force keeps serving");
+        else if (phase === "DELETED")
+          this.logger.warn(
+            { snapshot: this.ref },
+            "the snapshot Secret was deleted; the config in force keeps serving",
+          );
       },
       (err: unknown) => {
         if (this.closed) return;
@@ -147,7 +167,10 @@ export class KubernetesConfigSource {
     if (this.closed) return;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(30_000, this.backoffMs * 2);
-    this.logger.warn({ snapshot: this.ref, error: String((err as Error)?.message ?? err).split("\n")[0], retryInMs: delay }, "snapshot watch failed; retrying");
+    this.logger.warn(
+      { snapshot: this.ref, error: String((err as Error)?.message ?? err).split("\n")[0], retryInMs: delay },
+      "snapshot watch failed; retrying",
+    );
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => void this.listAndWatch(), delay);
     this.restartTimer.unref();
@@ -167,16 +190,27 @@ export class KubernetesConfigSource {
       this.store.apply(config);
       this.metrics?.configReloads.inc({ result: "applied" });
       this.logger.info(
-        { snapshot: this.ref, version: config.version, providers: config.providers.length, routes: config.routes.length },
+        {
+          snapshot: this.ref,
+          version: config.version,
+          providers: config.providers.length,
+          routes: config.routes.length,
+        },
         "config applied",
       );
       return { applied: true, version: config.version };
     } catch (err) {
-      const detail = err instanceof z.ZodError ? z.prettifyError(err).split("\n").join(" ") : (err as Error).message.split("\n")[0];
+      const detail =
+        err instanceof z.ZodError
+          ? z.prettifyError(err).split("\n").join(" ")
+          : (err as Error).message.split("\n")[0];
       const reason = `snapshot ${this.ref.namespace}/${this.ref.name} refused: ${detail}`;
       this.store.reject(reason);
       this.metrics?.configReloads.inc({ result: "refused" });
-      this.logger.error({ snapshot: this.ref, servingVersion: before ?? null, error: reason }, "config refused; the previous config keeps serving");
+      this.logger.error(
+        { snapshot: this.ref, servingVersion: before ?? null, error: reason },
+        "config refused; the previous config keeps serving",
+      );
       return { applied: false, error: reason };
     }
   }

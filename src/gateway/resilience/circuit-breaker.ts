@@ -7,6 +7,8 @@ export type CircuitState = "closed" | "open" | "half-open";
 export interface Permit {
   /** A half-open trial request: its outcome closes or re-opens the circuit. */
   readonly trial: boolean;
+  /** Which half-open period a trial belongs to, so a late answer cannot decide a later one. */
+  readonly period: number;
 }
 
 export type Admission =
@@ -21,8 +23,7 @@ export type Admission =
 
 export type TransitionListener = (to: CircuitState, at: number) => void;
 
-const PERMIT: Permit = { trial: false };
-const TRIAL: Permit = { trial: true };
+const PERMIT: Permit = { trial: false, period: 0 };
 
 /**
  * Circuit breaker for one (provider, model): closed → open after `failureThreshold` outage
@@ -40,6 +41,7 @@ export class CircuitBreaker {
   private openUntil = 0;
   private throttledUntil = 0;
   private trialsInFlight = 0;
+  private halfOpenPeriod = 0;
   /** Timestamps of outage failures while closed, oldest first, at most failureThreshold of them. */
   private failures: number[] = [];
 
@@ -81,14 +83,14 @@ export class CircuitBreaker {
         return { admitted: false, reason: "busy", retryAt: now + 1000 };
       }
       this.trialsInFlight++;
-      return { admitted: true, permit: TRIAL };
+      return { admitted: true, permit: { trial: true, period: this.halfOpenPeriod } };
     }
     return { admitted: true, permit: PERMIT };
   }
 
   recordSuccess(permit: Permit, now: number): void {
-    this.endTrial(permit);
-    if (this.state(now) === "half-open" && permit.trial) {
+    const decides = this.endTrial(permit, now);
+    if (decides) {
       this.failures = [];
       this.enter("closed", now);
     }
@@ -96,10 +98,10 @@ export class CircuitBreaker {
 
   /** An outage failure (see outcome-kind.ts). */
   recordFailure(permit: Permit, now: number): void {
-    this.endTrial(permit);
+    const decides = this.endTrial(permit, now);
     const state = this.state(now);
     if (state === "half-open") {
-      if (permit.trial) this.open(now);
+      if (decides) this.open(now);
       return;
     }
     if (state === "open") return;
@@ -112,30 +114,35 @@ export class CircuitBreaker {
 
   /** A rate limit: no circuit change; a Retry-After keeps the target aside for that long. */
   recordThrottle(permit: Permit, now: number, retryAfterSeconds: number | undefined): void {
-    this.endTrial(permit);
+    this.endTrial(permit, now);
     if (retryAfterSeconds === undefined || retryAfterSeconds <= 0) return;
     const cooldownMs = Math.min(retryAfterSeconds, this.settings.openSeconds) * 1000;
     this.throttledUntil = Math.max(this.throttledUntil, now + cooldownMs);
   }
 
   /** The attempt says nothing about the upstream (client error, client gone): hand the slot back. */
-  release(permit: Permit): void {
-    this.endTrial(permit);
+  release(permit: Permit, now: number): void {
+    this.endTrial(permit, now);
   }
 
-  private endTrial(permit: Permit): void {
-    if (permit.trial && this.trialsInFlight > 0) this.trialsInFlight--;
+  /** Frees the trial slot; true when the permit is a trial of the half-open period in force. */
+  private endTrial(permit: Permit, now: number): boolean {
+    if (!permit.trial || this.state(now) !== "half-open" || permit.period !== this.halfOpenPeriod) return false;
+    this.trialsInFlight--;
+    return true;
   }
 
   private open(now: number): void {
     this.openUntil = now + this.settings.openSeconds * 1000;
     this.failures = [];
-    this.trialsInFlight = 0;
     this.enter("open", now);
   }
 
   private enter(state: CircuitState, at: number): void {
-    if (state === "half-open") this.trialsInFlight = 0;
+    if (state === "half-open") {
+      this.trialsInFlight = 0;
+      this.halfOpenPeriod++;
+    }
     this.current = state;
     this.enteredAt = at;
     this.onTransition(state, at);

@@ -9,7 +9,11 @@ const CHARS_PER_TOKEN = 4;
 const PER_MESSAGE_OVERHEAD = 4;
 
 export function estimateTextTokens(text: string): number {
-  return Math.ceil(text.length / CHARS_PER_TOKEN);
+  return estimateTokensFromChars(text.length);
+}
+
+export function estimateTokensFromChars(chars: number): number {
+  return Math.ceil(chars / CHARS_PER_TOKEN);
 }
 
 function messageText(message: ChatMessage): string {

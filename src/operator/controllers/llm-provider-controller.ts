@@ -24,7 +24,10 @@ export class LLMProviderController {
     const provider = object as unknown as LLMProvider;
     const desired = desiredProviderStatus(provider, this.outcome, this.gatewayState());
     if (!desired) return;
-    const written = await this.writer.write({ plural: "llmproviders", namespace, name, currentStatus: provider.status }, desired);
+    const written = await this.writer.write(
+      { plural: "llmproviders", namespace, name, currentStatus: provider.status },
+      desired,
+    );
     if (!written) return;
     recordTransitions(
       this.events,

@@ -24,7 +24,10 @@ export class LLMRouteController {
     const route = object as unknown as LLMRoute;
     const desired = desiredRouteStatus(route, this.outcome, this.gatewayState());
     if (!desired) return;
-    const written = await this.writer.write({ plural: "llmroutes", namespace, name, currentStatus: route.status }, desired);
+    const written = await this.writer.write(
+      { plural: "llmroutes", namespace, name, currentStatus: route.status },
+      desired,
+    );
     if (!written) return;
     recordTransitions(
       this.events,

@@ -1,33 +1,10 @@
-import { compile, type Diagnostic, type SourcedObject } from "../../shared/compile.js";
-import { GROUP_VERSION } from "../../shared/schemas/common.js";
 import type { Logger } from "../../shared/logging.js";
-import { resourceKey, type CompileOutcome } from "../compile-outcome.js";
+import type { CompileOutcome } from "../compile-outcome.js";
+import { compileWatched, referencedSecretNames } from "../compile-watched.js";
 import type { EventRecorder } from "../event-recorder.js";
 import type { KindCache, WatchedObject } from "../informers/watched-resources.js";
 import type { OperatorMetrics } from "../operator-metrics.js";
 import type { SnapshotPublisher, SnapshotRef } from "../snapshot/snapshot-publisher.js";
-
-interface CredentialRefs {
-  credentials?: { secretRef?: { name?: string } };
-  consumers?: Array<{ apiKeySecretRef?: { name?: string } }>;
-}
-
-/** Names of the Secrets a provider or route spec refers to (credentials and consumer keys). */
-export function referencedSecretNames(spec: unknown): string[] {
-  const s = (spec ?? {}) as CredentialRefs;
-  const names: string[] = [];
-  if (s.credentials?.secretRef?.name) names.push(s.credentials.secretRef.name);
-  for (const consumer of s.consumers ?? []) if (consumer.apiKeySecretRef?.name) names.push(consumer.apiKeySecretRef.name);
-  return names;
-}
-
-function asCompileInput(kind: "LLMProvider" | "LLMRoute", object: WatchedObject): SourcedObject {
-  const { name, namespace, generation, uid } = object.metadata ?? {};
-  return {
-    object: { apiVersion: GROUP_VERSION, kind, metadata: { name, namespace, generation, uid }, spec: object.spec },
-    source: "cluster",
-  };
-}
 
 /**
  * Compiles every watched LLMProvider and LLMRoute, with the Secrets they reference, into one
@@ -51,41 +28,17 @@ export class SnapshotController {
     const name = secret.metadata?.name;
     if (!namespace || !name) return false;
     return [...this.caches.providers.list(), ...this.caches.routes.list()].some(
-      (object) => object.metadata?.namespace === namespace && referencedSecretNames(object.spec).includes(name),
+      (object) =>
+        object.metadata?.namespace === namespace && referencedSecretNames(object.spec).includes(name),
     );
   }
 
   async reconcile(): Promise<void> {
-    const providers = this.caches.providers.list();
-    const routes = this.caches.routes.list();
-    const inputs: SourcedObject[] = [
-      ...providers.map((p) => asCompileInput("LLMProvider", p)),
-      ...routes.map((r) => asCompileInput("LLMRoute", r)),
-    ];
-    const wanted = new Set<string>();
-    for (const object of [...providers, ...routes]) {
-      for (const name of referencedSecretNames(object.spec)) wanted.add(`${object.metadata?.namespace}/${name}`);
-    }
-    for (const key of wanted) {
-      const [namespace, name] = key.split("/") as [string, string];
-      const secret = this.caches.secrets.get(namespace, name);
-      if (secret) {
-        inputs.push({ object: { apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, data: secret.data ?? {} }, source: "cluster" });
-      }
-    }
-
-    const result = compile(inputs);
-    const generations = new Map<string, number | undefined>();
-    for (const p of providers) generations.set(resourceKey("LLMProvider", p.metadata!.namespace!, p.metadata!.name!), p.metadata?.generation);
-    for (const r of routes) generations.set(resourceKey("LLMRoute", r.metadata!.namespace!, r.metadata!.name!), r.metadata?.generation);
-    const diagnostics = new Map<string, Diagnostic[]>();
-    for (const d of result.diagnostics) {
-      const list = diagnostics.get(d.resource) ?? [];
-      list.push(d);
-      diagnostics.set(d.resource, list);
-    }
-    const blockingErrors = result.diagnostics.filter((d) => d.severity === "error");
-
+    const { result, compiledGenerations, diagnostics, blockingErrors } = compileWatched(
+      this.caches.providers.list(),
+      this.caches.routes.list(),
+      (namespace, name) => this.caches.secrets.get(namespace, name),
+    );
     if (result.config) {
       // Publish first: a failure leaves the outcome as it was and the key is retried.
       const publish = await this.publisher.publish(result.config);
@@ -93,11 +46,22 @@ export class SnapshotController {
       this.metrics.snapshotBytes.set(publish.bytes);
       if (publish.written) {
         this.logger.info(
-          { version: publish.version, providers: result.config.providers.length, routes: result.config.routes.length, bytes: publish.bytes, parts: publish.parts },
+          {
+            version: publish.version,
+            providers: result.config.providers.length,
+            routes: result.config.routes.length,
+            bytes: publish.bytes,
+            parts: publish.parts,
+          },
           "published gateway config snapshot",
         );
         void this.events.record(
-          { apiVersion: "v1", kind: "Secret", namespace: this.snapshotRef.namespace, name: this.snapshotRef.name },
+          {
+            apiVersion: "v1",
+            kind: "Secret",
+            namespace: this.snapshotRef.namespace,
+            name: this.snapshotRef.name,
+          },
           "Normal",
           "SnapshotPublished",
           `published gateway config ${publish.version}: ${result.config.providers.length} providers, ${result.config.routes.length} routes, ${publish.bytes} bytes compressed${publish.parts > 0 ? ` in ${publish.parts} parts` : ""}`,
@@ -107,11 +71,14 @@ export class SnapshotController {
     } else {
       this.metrics.snapshotPublishes.inc({ result: "refused" });
       this.logger.warn(
-        { errors: blockingErrors.map((d) => `${d.resource}: ${d.message}`), servingVersion: this.outcome.published?.version ?? null },
+        {
+          errors: blockingErrors.map((d) => `${d.resource}: ${d.message}`),
+          servingVersion: this.outcome.published?.version ?? null,
+        },
         "compile refused; the last good snapshot keeps serving",
       );
     }
-    this.outcome.compiledGenerations = generations;
+    this.outcome.compiledGenerations = compiledGenerations;
     this.outcome.diagnostics = diagnostics;
     this.outcome.blockingErrors = blockingErrors;
   }

@@ -113,7 +113,10 @@ export class GatewayStateCollector {
         });
         slices = list.items;
       } catch (err) {
-        logger.warn({ service, error: describeKubeError(err) }, "could not list the gateway Service's EndpointSlices");
+        logger.warn(
+          { service, error: describeKubeError(err) },
+          "could not list the gateway Service's EndpointSlices",
+        );
         return this.current;
       }
       const endpoints = readyEndpoints(slices, this.options.adminPort);
@@ -152,7 +155,11 @@ export class GatewayStateCollector {
     } catch (err) {
       this.options.onScrape?.("error");
       this.options.logger.warn(
-        { gateway: endpoint.pod ?? endpoint.address, port: endpoint.port, error: (err as Error).message.split("\n")[0] },
+        {
+          gateway: endpoint.pod ?? endpoint.address,
+          port: endpoint.port,
+          error: (err as Error).message.split("\n")[0],
+        },
         "could not read /admin/state from a gateway pod",
       );
       return undefined;

@@ -98,7 +98,8 @@ export function mergeGatewayStates(states: readonly GatewayState[]): MergedGatew
     for (const provider of state.providers) {
       let models = perProvider.get(provider.providerId);
       if (!models) perProvider.set(provider.providerId, (models = new Map()));
-      for (const model of provider.models) models.set(model.model, mergeModel(models.get(model.model), model));
+      for (const model of provider.models)
+        models.set(model.model, mergeModel(models.get(model.model), model));
     }
   }
   let configVersion: string | null = null;

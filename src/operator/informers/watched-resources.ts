@@ -1,4 +1,10 @@
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
 import type { Logger } from "../../shared/logging.js";
 import { API_GROUP, API_VERSION } from "../../shared/schemas/common.js";
 import { ResilientInformer, type InformerEvent } from "./resilient-informer.js";
@@ -79,7 +85,11 @@ export function watchResources(
       if (kind === "Secret") {
         path = namespace ? `/api/v1/namespaces/${namespace}/secrets` : "/api/v1/secrets";
         list = async () => {
-          const result = (namespace ? await core.listNamespacedSecret({ namespace }) : await core.listSecretForAllNamespaces()) as KubernetesListObject<WatchedObject>;
+          const result = (
+            namespace
+              ? await core.listNamespacedSecret({ namespace })
+              : await core.listSecretForAllNamespaces()
+          ) as KubernetesListObject<WatchedObject>;
           result.items.forEach((item) => stamp(kind, item));
           return result;
         };
@@ -87,9 +97,16 @@ export function watchResources(
         const plural = PLURALS[kind];
         path = `/apis/${API_GROUP}/${API_VERSION}/${namespace ? `namespaces/${namespace}/` : ""}${plural}`;
         list = async () => {
-          const result = (namespace
-            ? await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural })
-            : await custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural })) as KubernetesListObject<WatchedObject>;
+          const result = (
+            namespace
+              ? await custom.listNamespacedCustomObject({
+                  group: API_GROUP,
+                  version: API_VERSION,
+                  namespace,
+                  plural,
+                })
+              : await custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural })
+          ) as KubernetesListObject<WatchedObject>;
           result.items.forEach((item) => stamp(kind, item));
           return result;
         };

@@ -45,10 +45,20 @@ export function partName(head: string, version: string, index: number): string {
   return `${head}-${version}-${index}`;
 }
 
-export function encodeSnapshot(config: GatewayConfig, head: string, partBytes = DEFAULT_PART_BYTES): EncodedSnapshot {
+export function encodeSnapshot(
+  config: GatewayConfig,
+  head: string,
+  partBytes = DEFAULT_PART_BYTES,
+): EncodedSnapshot {
   const gz = gzipSync(Buffer.from(JSON.stringify(config)), { level: 9 });
   const sha256 = createHash("sha256").update(gz).digest("hex");
-  const base = { format: SNAPSHOT_FORMAT as typeof SNAPSHOT_FORMAT, version: config.version, encoding: "gzip" as const, sha256, size: gz.length };
+  const base = {
+    format: SNAPSHOT_FORMAT as typeof SNAPSHOT_FORMAT,
+    version: config.version,
+    encoding: "gzip" as const,
+    sha256,
+    size: gz.length,
+  };
   if (gz.length <= partBytes) return { manifest: { ...base, parts: [] }, inline: gz, parts: [] };
   const parts: EncodedSnapshot["parts"] = [];
   for (let offset = 0, i = 0; offset < gz.length; offset += partBytes, i++) {
@@ -65,16 +75,21 @@ export function parseManifest(data: Record<string, string> | undefined): Snapsho
   const raw = data?.[MANIFEST_KEY];
   if (!raw) throw new SnapshotFormatError(`the snapshot Secret has no "${MANIFEST_KEY}" key`);
   const manifest = JSON.parse(Buffer.from(raw, "base64").toString("utf8")) as SnapshotManifest;
-  if (manifest.format !== SNAPSHOT_FORMAT) throw new SnapshotFormatError(`unknown snapshot format ${JSON.stringify(manifest.format)}`);
+  if (manifest.format !== SNAPSHOT_FORMAT)
+    throw new SnapshotFormatError(`unknown snapshot format ${JSON.stringify(manifest.format)}`);
   return manifest;
 }
 
 /** Reassembles, verifies (size, sha256, config hash, schema) and decodes a snapshot payload. */
 export function decodeSnapshot(manifest: SnapshotManifest, chunks: readonly Buffer[]): GatewayConfig {
   const gz = Buffer.concat(chunks);
-  if (gz.length !== manifest.size) throw new SnapshotFormatError(`snapshot ${manifest.version} is ${gz.length} bytes, expected ${manifest.size}`);
+  if (gz.length !== manifest.size)
+    throw new SnapshotFormatError(
+      `snapshot ${manifest.version} is ${gz.length} bytes, expected ${manifest.size}`,
+    );
   const digest = createHash("sha256").update(gz).digest("hex");
-  if (digest !== manifest.sha256) throw new SnapshotFormatError(`snapshot ${manifest.version} fails its sha256 check`);
+  if (digest !== manifest.sha256)
+    throw new SnapshotFormatError(`snapshot ${manifest.version} fails its sha256 check`);
   const config = gatewayConfigSchema.parse(JSON.parse(gunzipSync(gz).toString("utf8")));
   const { version, ...body } = config;
   if (version !== manifest.version || hashConfig(body) !== version) {

@@ -1,4 +1,10 @@
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1OwnerReference, type V1Secret } from "@kubernetes/client-node";
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Api,
+  type V1OwnerReference,
+  type V1Secret,
+} from "@kubernetes/client-node";
 import type { GatewayConfig } from "../../shared/schemas/gateway-config.js";
 import type { Logger } from "../../shared/logging.js";
 import { describeKubeError, isApiError } from "../kube-errors.js";
@@ -72,7 +78,10 @@ export class SnapshotPublisher {
       this.publishedVersion = config.version;
       return config;
     } catch (err) {
-      this.logger.warn({ snapshot: this.ref, error: describeKubeError(err) }, "the published snapshot is unreadable; it will be replaced");
+      this.logger.warn(
+        { snapshot: this.ref, error: describeKubeError(err) },
+        "the published snapshot is unreadable; it will be replaced",
+      );
       return undefined;
     }
   }
@@ -99,7 +108,12 @@ export class SnapshotPublisher {
   }
 
   private labels(role: "head" | "part", version: string): Record<string, string> {
-    return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SNAPSHOT]: this.ref.name, [LABEL_ROLE]: role, [LABEL_VERSION]: version };
+    return {
+      [LABEL_MANAGED_BY]: MANAGED_BY,
+      [LABEL_SNAPSHOT]: this.ref.name,
+      [LABEL_ROLE]: role,
+      [LABEL_VERSION]: version,
+    };
   }
 
   private async writePart(name: string, chunk: Buffer, version: string): Promise<void> {
@@ -142,11 +156,18 @@ export class SnapshotPublisher {
         return await this.core.replaceNamespacedSecret({
           namespace: this.ref.namespace,
           name: this.ref.name,
-          body: { metadata: { ...metadata, resourceVersion: current.metadata?.resourceVersion }, type: current.type, data },
+          body: {
+            metadata: { ...metadata, resourceVersion: current.metadata?.resourceVersion },
+            type: current.type,
+            data,
+          },
         });
       } catch (err) {
         if (!isApiError(err, 409) || attempt >= CONFLICT_RETRIES) throw err;
-        this.logger.info({ snapshot: this.ref, attempt: attempt + 1 }, "the snapshot Secret changed under us (409); re-reading and retrying");
+        this.logger.info(
+          { snapshot: this.ref, attempt: attempt + 1 },
+          "the snapshot Secret changed under us (409); re-reading and retrying",
+        );
       }
     }
   }
@@ -177,7 +198,10 @@ export class SnapshotPublisher {
         }
       } catch (err) {
         if (!isApiError(err, 404)) {
-          this.logger.warn({ snapshot: this.ref, part: name, error: describeKubeError(err) }, "could not clean up a snapshot part");
+          this.logger.warn(
+            { snapshot: this.ref, part: name, error: describeKubeError(err) },
+            "could not clean up a snapshot part",
+          );
         }
       }
     }

@@ -23,7 +23,9 @@ export function mergeConditions(
   return desired.map((d) => {
     const previous = byType.get(d.type);
     const lastTransitionTime =
-      previous && previous.status === d.status ? previous.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, "Z");
+      previous && previous.status === d.status
+        ? previous.lastTransitionTime
+        : now.toISOString().replace(/\.\d{3}Z$/, "Z");
     return {
       type: d.type,
       status: d.status,
@@ -35,7 +37,10 @@ export function mergeConditions(
   });
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
   return conditions?.find((c) => c.type === type);
 }
 

@@ -12,11 +12,21 @@ export type LLMProviderStatus = z.infer<typeof llmProviderStatusSchema>;
 export const PROVIDER_CONDITION_TYPES = ["Ready", "CredentialsResolved", "Healthy"] as const;
 const CREDENTIAL_REASONS = new Set(["SecretNotFound", "KeyNotFound"]);
 
-function credentialsCondition(provider: LLMProvider, diagnostics: Diagnostic[], invalid: boolean): DesiredCondition {
+function credentialsCondition(
+  provider: LLMProvider,
+  diagnostics: Diagnostic[],
+  invalid: boolean,
+): DesiredCondition {
   const missing = diagnostics.find((d) => CREDENTIAL_REASONS.has(d.reason));
-  if (missing) return { type: "CredentialsResolved", status: "False", reason: missing.reason, message: missing.message };
+  if (missing)
+    return { type: "CredentialsResolved", status: "False", reason: missing.reason, message: missing.message };
   if (invalid) {
-    return { type: "CredentialsResolved", status: "Unknown", reason: "InvalidSpec", message: "credentials are not checked until the spec is valid" };
+    return {
+      type: "CredentialsResolved",
+      status: "Unknown",
+      reason: "InvalidSpec",
+      message: "credentials are not checked until the spec is valid",
+    };
   }
   const creds = provider.spec?.credentials ?? {};
   if (creds.secretRef) {
@@ -28,16 +38,41 @@ function credentialsCondition(provider: LLMProvider, diagnostics: Diagnostic[], 
     };
   }
   if (creds.workloadIdentity) {
-    return { type: "CredentialsResolved", status: "True", reason: "WorkloadIdentity", message: "keyless credentials from the cloud SDK's default chain" };
+    return {
+      type: "CredentialsResolved",
+      status: "True",
+      reason: "WorkloadIdentity",
+      message: "keyless credentials from the cloud SDK's default chain",
+    };
   }
-  return { type: "CredentialsResolved", status: "True", reason: "NoCredentials", message: "the provider needs no credentials" };
+  return {
+    type: "CredentialsResolved",
+    status: "True",
+    reason: "NoCredentials",
+    message: "the provider needs no credentials",
+  };
 }
 
-function healthyCondition(state: MergedGatewayState | undefined, providerId: string, served: boolean): DesiredCondition {
-  if (!served) return { type: "Healthy", status: "Unknown", reason: "NotServed", message: "the gateways do not serve this provider yet" };
+function healthyCondition(
+  state: MergedGatewayState | undefined,
+  providerId: string,
+  served: boolean,
+): DesiredCondition {
+  if (!served)
+    return {
+      type: "Healthy",
+      status: "Unknown",
+      reason: "NotServed",
+      message: "the gateways do not serve this provider yet",
+    };
   const merged = state?.providers.get(providerId);
   if (!state || state.gateways === 0 || !merged) {
-    return { type: "Healthy", status: "Unknown", reason: "NoGatewayState", message: "no ready gateway has reported this provider yet" };
+    return {
+      type: "Healthy",
+      status: "Unknown",
+      reason: "NoGatewayState",
+      message: "no ready gateway has reported this provider yet",
+    };
   }
   const detail = `${merged.circuit} circuit, ${merged.consecutiveFailures} consecutive failures${
     merged.lastErrorClass ? `, last error ${merged.lastErrorClass}` : ""
@@ -54,7 +89,12 @@ function healthyCondition(state: MergedGatewayState | undefined, providerId: str
       return { type: "Healthy", status: "False", reason, message: `upstream unhealthy: ${detail}${models}` };
     }
     default:
-      return { type: "Healthy", status: "Unknown", reason: "NotProbed", message: "the gateways have not probed this provider yet" };
+      return {
+        type: "Healthy",
+        status: "Unknown",
+        reason: "NotProbed",
+        message: "the gateways have not probed this provider yet",
+      };
   }
 }
 
@@ -79,7 +119,12 @@ export function desiredProviderStatus(
     if (current?.conditions?.length) return undefined;
     return {
       ...current,
-      conditions: mergeConditions(undefined, unknownConditions(PROVIDER_CONDITION_TYPES, "the operator has not compiled this generation yet"), generation, now),
+      conditions: mergeConditions(
+        undefined,
+        unknownConditions(PROVIDER_CONDITION_TYPES, "the operator has not compiled this generation yet"),
+        generation,
+        now,
+      ),
     };
   }
 
@@ -89,11 +134,26 @@ export function desiredProviderStatus(
   const credentials = credentialsCondition(provider, diagnostics, errors.length > 0);
   let ready: DesiredCondition;
   if (errors.length > 0) {
-    ready = { type: "Ready", status: "False", reason: errors[0]!.reason, message: describeDiagnostics(errors) };
+    ready = {
+      type: "Ready",
+      status: "False",
+      reason: errors[0]!.reason,
+      message: describeDiagnostics(errors),
+    };
   } else if (credentials.status === "False") {
-    ready = { type: "Ready", status: "False", reason: credentials.reason, message: `${credentials.message}; requests to this provider fail until it is fixed` };
+    ready = {
+      type: "Ready",
+      status: "False",
+      reason: credentials.reason,
+      message: `${credentials.message}; requests to this provider fail until it is fixed`,
+    };
   } else {
-    ready = readyFromPublication(outcome, publishedProvider?.generation, generation, publishedProvider !== undefined);
+    ready = readyFromPublication(
+      outcome,
+      publishedProvider?.generation,
+      generation,
+      publishedProvider !== undefined,
+    );
   }
   const servedNow = publishedProvider !== undefined;
   const healthy = healthyCondition(state, providerId, servedNow);
@@ -112,7 +172,8 @@ export function desiredProviderStatus(
     }
     if (merged.lastProbeTime) status.lastProbeTime = merged.lastProbeTime;
   }
-  const configVersion = state && state.gateways > 0 && state.configVersion ? state.configVersion : outcome.published?.version;
+  const configVersion =
+    state && state.gateways > 0 && state.configVersion ? state.configVersion : outcome.published?.version;
   if (servedNow && configVersion) status.configVersion = configVersion;
   return status;
 }

@@ -21,7 +21,12 @@ export function readyFromPublication(
   published: boolean,
 ): DesiredCondition {
   if (published && publishedGeneration === generation) {
-    return { type: "Ready", status: "True", reason: "Published", message: `served by gateway config ${outcome.published!.version}` };
+    return {
+      type: "Ready",
+      status: "True",
+      reason: "Published",
+      message: `served by gateway config ${outcome.published!.version}`,
+    };
   }
   if (outcome.blockingErrors.length > 0) {
     const first = outcome.blockingErrors[0]!;
@@ -31,9 +36,17 @@ export function readyFromPublication(
       status: "False",
       reason: "ConfigNotPublished",
       message: describeDiagnostics([
-        { ...first, message: `this generation is not live: the gateway config keeps its last good version because ${first.resource} is invalid: ${first.message}${more}` },
+        {
+          ...first,
+          message: `this generation is not live: the gateway config keeps its last good version because ${first.resource} is invalid: ${first.message}${more}`,
+        },
       ]),
     };
   }
-  return { type: "Ready", status: "Unknown", reason: "Publishing", message: "the gateway config snapshot is being published" };
+  return {
+    type: "Ready",
+    status: "Unknown",
+    reason: "Publishing",
+    message: "the gateway config snapshot is being published",
+  };
 }

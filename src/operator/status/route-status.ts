@@ -26,7 +26,12 @@ export function desiredRouteStatus(
     if (current?.conditions?.length) return undefined;
     return {
       ...current,
-      conditions: mergeConditions(undefined, unknownConditions(ROUTE_CONDITION_TYPES, "the operator has not compiled this generation yet"), generation, now),
+      conditions: mergeConditions(
+        undefined,
+        unknownConditions(ROUTE_CONDITION_TYPES, "the operator has not compiled this generation yet"),
+        generation,
+        now,
+      ),
     };
   }
 
@@ -36,9 +41,19 @@ export function desiredRouteStatus(
   const refErrors = errors.filter((d) => REF_REASONS.has(d.reason));
   let resolvedRefs: DesiredCondition;
   if (refErrors.length > 0) {
-    resolvedRefs = { type: "ResolvedRefs", status: "False", reason: refErrors[0]!.reason, message: describeDiagnostics(refErrors) };
+    resolvedRefs = {
+      type: "ResolvedRefs",
+      status: "False",
+      reason: refErrors[0]!.reason,
+      message: describeDiagnostics(refErrors),
+    };
   } else if (errors.some((d) => d.reason === "InvalidSpec")) {
-    resolvedRefs = { type: "ResolvedRefs", status: "Unknown", reason: "InvalidSpec", message: "references are not checked until the spec is valid" };
+    resolvedRefs = {
+      type: "ResolvedRefs",
+      status: "Unknown",
+      reason: "InvalidSpec",
+      message: "references are not checked until the spec is valid",
+    };
   } else {
     resolvedRefs = {
       type: "ResolvedRefs",

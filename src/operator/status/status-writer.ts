@@ -18,7 +18,8 @@ function isObject(value: unknown): value is Record<string, Json> {
 
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
   if (isObject(a) && isObject(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     return [...keys].every((k) => deepEqual(a[k], b[k]));
@@ -30,9 +31,15 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export function statusChanged(current: unknown, desired: unknown): boolean {
   const cur = normalize(current) ?? {};
   const next = normalize(desired) ?? {};
-  if (isObject(cur) && isObject(next) && typeof cur.lastProbeTime === "string" && typeof next.lastProbeTime === "string") {
+  if (
+    isObject(cur) &&
+    isObject(next) &&
+    typeof cur.lastProbeTime === "string" &&
+    typeof next.lastProbeTime === "string"
+  ) {
     const drift = Math.abs(Date.parse(next.lastProbeTime) - Date.parse(cur.lastProbeTime));
-    if (drift < PROBE_TIME_SLACK_MS) return !deepEqual({ ...cur, lastProbeTime: null }, { ...next, lastProbeTime: null });
+    if (drift < PROBE_TIME_SLACK_MS)
+      return !deepEqual({ ...cur, lastProbeTime: null }, { ...next, lastProbeTime: null });
   }
   return !deepEqual(cur, next);
 }

@@ -17,6 +17,11 @@ export function recordTransitions(
     if (condition.status === "Unknown" || old?.status === condition.status) continue;
     if (!old && condition.status === "True") continue;
     const type = condition.status === "False" ? "Warning" : "Normal";
-    void events.record(ref, type, condition.reason, `${condition.type}=${condition.status}: ${condition.message}`);
+    void events.record(
+      ref,
+      type,
+      condition.reason,
+      `${condition.type}=${condition.status}: ${condition.message}`,
+    );
   }
 }

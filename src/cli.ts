@@ -60,10 +60,24 @@ program
     "serve the config snapshot Secret the operator publishes, watched over the Kubernetes API",
     namespacedName,
   )
-  .option("--kubeconfig <path>", "kubeconfig for --kubernetes-snapshot (default: $KUBECONFIG or in-cluster)")
+  .option(
+    "--kubeconfig <path>",
+    "kubeconfig for --kubernetes-snapshot and for verifying ServiceAccount consumers (default: $KUBECONFIG or in-cluster)",
+  )
+  .option(
+    "--redis-url <url>",
+    "share rate limits, budgets and the response cache across replicas through Redis " +
+      "(default: $SWITCHBOARD_REDIS_URL; per-replica memory when unset)",
+  )
+  .option(
+    "--no-token-review",
+    "do not verify ServiceAccount tokens with TokenReview (on by default in a cluster or with --kubeconfig)",
+  )
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--port <port>", "port to listen on", port, 8080)
   .option("--no-watch", "do not reload when the manifests change")
+  .option("--admin-host <host>", "address of the admin listener (GET /admin/state)", "127.0.0.1")
+  .option("--admin-port <port>", "port of the admin listener, kept apart from the public port", port, 9090)
   .option(
     "--demo-upstream [port]",
     "also start the local demo OpenAI-compatible upstream (default port 8081)",
@@ -76,6 +90,10 @@ program
       host: string;
       port: number;
       watch: boolean;
+      redisUrl?: string;
+      tokenReview: boolean;
+      adminHost: string;
+      adminPort: number;
       demoUpstream?: string | boolean;
     }) => {
       if (Boolean(opts.manifests) === Boolean(opts.kubernetesSnapshot)) {
@@ -101,6 +119,14 @@ program
         host: opts.host,
         port: opts.port,
         watch: opts.watch,
+        redisUrl: opts.redisUrl ?? (process.env.SWITCHBOARD_REDIS_URL || undefined),
+        tokenReview:
+          opts.tokenReview &&
+          (opts.kubeconfig || opts.kubernetesSnapshot || process.env.KUBERNETES_SERVICE_HOST)
+            ? { kubeConfig: loadKubeConfig(opts.kubeconfig) }
+            : undefined,
+        adminHost: opts.adminHost,
+        adminPort: opts.adminPort,
         logger,
       });
       closers.unshift(() => gateway.close());

@@ -6,6 +6,14 @@ import { ManifestConfigSource } from "./config/manifest-config-source.js";
 import { KubernetesConfigSource } from "./config/kubernetes-config-source.js";
 import { GatewayMetrics } from "./metrics.js";
 import { createGatewayServer } from "./server/gateway-server.js";
+import { createAdminServer } from "./server/admin-server.js";
+import { Router } from "./routing/router.js";
+import { createSharedState } from "./shared-state/create-shared-state.js";
+import { ConsumerAuthenticator } from "./auth/consumer-auth.js";
+import { KubernetesTokenReviewer } from "./auth/token-reviewer.js";
+import { ConsumerLimiter } from "./limits/consumer-limiter.js";
+import { ProviderLimiter } from "./limits/provider-limiter.js";
+import { ResponseCache } from "./cache/response-cache.js";
 
 export interface GatewayOptions {
   /** Directory (or file) of manifests; set exactly one of manifests and kubernetesSnapshot. */
@@ -17,6 +25,14 @@ export interface GatewayOptions {
   watch: boolean;
   bodyLimitBytes?: number;
   logger?: Logger;
+  /** Share limits, budgets and the response cache across replicas; per-replica memory without it. */
+  redisUrl?: string;
+  /** Verify ServiceAccount-token consumers with TokenReview through this cluster. */
+  tokenReview?: { kubeConfig: KubeConfig; audiences?: string[] };
+  /** Port of the admin listener (GET /admin/state); none without it. 0 picks a free port. */
+  adminPort?: number;
+  /** Address of the admin listener; 127.0.0.1 by default. */
+  adminHost?: string;
 }
 
 export interface RunningGateway {
@@ -24,6 +40,9 @@ export interface RunningGateway {
   store: ConfigStore;
   app: FastifyInstance;
   source: ManifestConfigSource | KubernetesConfigSource;
+  router: Router;
+  /** Base URL of the admin listener, when adminPort was set. */
+  adminUrl?: string;
   close(): Promise<void>;
 }
 
@@ -32,6 +51,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? createLogger("gateway");
   const store = new ConfigStore();
   const metrics = new GatewayMetrics();
+  // Registered before the first snapshot loads, so circuits and probes track every snapshot.
+  const router = new Router({ metrics });
+  store.onChange((runtime) => router.applySnapshot(runtime));
+  // Before the config source starts watching: an unreachable Redis fails startup with nothing to undo.
+  const sharedState = await createSharedState({
+    redisUrl: options.redisUrl,
+    logger,
+    onError: (operation) => metrics.sharedStateErrors.inc({ operation }),
+  });
   let source: ManifestConfigSource | KubernetesConfigSource;
   let initial: { version?: string };
   if (options.kubernetesSnapshot) {
@@ -51,17 +79,40 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     initial = loaded;
     source = manifests;
   }
-  const app = createGatewayServer({ store, metrics, logger }, { bodyLimitBytes: options.bodyLimitBytes });
+  const traffic = {
+    auth: new ConsumerAuthenticator(
+      options.tokenReview
+        ? new KubernetesTokenReviewer(options.tokenReview.kubeConfig, {
+            audiences: options.tokenReview.audiences,
+          })
+        : undefined,
+    ),
+    consumerLimits: new ConsumerLimiter(sharedState),
+    providerLimits: new ProviderLimiter(sharedState),
+    cache: new ResponseCache(sharedState),
+  };
+  const app = createGatewayServer(
+    { store, metrics, logger, traffic, router },
+    { bodyLimitBytes: options.bodyLimitBytes },
+  );
   const address = await app.listen({ host: options.host, port: options.port });
   logger.info({ url: address, configVersion: initial.version }, "gateway listening");
+  const admin = options.adminPort === undefined ? undefined : createAdminServer({ store, router });
+  const adminUrl = await admin?.listen({ host: options.adminHost ?? "127.0.0.1", port: options.adminPort });
+  if (adminUrl) logger.info({ url: adminUrl }, "admin listener (GET /admin/state)");
   return {
     url: address,
     store,
     app,
     source,
+    router,
+    adminUrl,
     close: async () => {
       source.close();
+      router.close();
       await app.close();
+      await admin?.close();
+      await sharedState.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** Gateway metrics, named after the OpenTelemetry GenAI semantic conventions where they apply. */
 export class GatewayMetrics {
@@ -49,10 +49,103 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly timePerOutputToken = new Histogram({
+    name: "gen_ai_server_time_per_output_token",
+    help: "Time per output token after the first one in streamed responses, in seconds.",
+    labelNames: ["gen_ai_request_model", "gen_ai_provider_name"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly costUsd = new Counter({
+    name: "switchboard_cost_usd_total",
+    help: "Spend at model list prices, in USD, by route, provider, model and consumer.",
+    labelNames: ["route", "provider", "model", "consumer"] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheRequests = new Counter({
+    name: "switchboard_cache_requests_total",
+    help: "Response-cache lookups on routes with spec.cache, by result (hit or miss).",
+    labelNames: ["route", "result"] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimited = new Counter({
+    name: "switchboard_rate_limited_total",
+    help: "Requests or attempts refused (or streams cut) by the gateway's own limits, by scope: provider, consumer or budget.",
+    labelNames: ["scope", "route", "provider"] as const,
+    registers: [this.registry],
+  });
+
+  readonly gatewayOverhead = new Histogram({
+    name: "switchboard_gateway_overhead_seconds",
+    help: "Time a successful request spent in the gateway outside upstream calls, in seconds.",
+    labelNames: ["api"] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+
+  readonly sharedStateErrors = new Counter({
+    name: "switchboard_shared_state_errors_total",
+    help: "Redis operations that failed; limits were not enforced and the cache missed for them.",
+    labelNames: ["operation"] as const,
+    registers: [this.registry],
+  });
+
   readonly configReloads = new Counter({
     name: "switchboard_config_reloads_total",
     help: "Config snapshots applied or refused.",
     labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+
+  // Routing and resilience (src/gateway/routing, src/gateway/resilience).
+
+  /** Set by the router: fills the circuit and health gauges from live state at scrape time. */
+  refreshTargetGauges: () => void = () => {};
+
+  readonly circuitState = new Gauge({
+    name: "switchboard_circuit_state",
+    help: "Circuit breaker state per provider model: 0 closed, 1 half-open, 2 open.",
+    labelNames: ["provider", "model"] as const,
+    registers: [this.registry],
+    collect: () => this.refreshTargetGauges(),
+  });
+
+  readonly targetHealth = new Gauge({
+    name: "switchboard_provider_health",
+    help: "Health per provider model: 1 for the current state (healthy, degraded, unhealthy, unknown), 0 for the others.",
+    labelNames: ["provider", "model", "state"] as const,
+    registers: [this.registry],
+    collect: () => this.refreshTargetGauges(),
+  });
+
+  readonly circuitTransitions = new Counter({
+    name: "switchboard_circuit_transitions_total",
+    help: "Circuit breaker state changes per provider model, by the state entered.",
+    labelNames: ["provider", "model", "state"] as const,
+    registers: [this.registry],
+  });
+
+  readonly retries = new Counter({
+    name: "switchboard_retries_total",
+    help: "Retries on the same target, by route, target and the error class that caused them.",
+    labelNames: ["route", "provider", "model", "error_class"] as const,
+    registers: [this.registry],
+  });
+
+  readonly failovers = new Counter({
+    name: "switchboard_failovers_total",
+    help: "Times a request moved on to the next target, by route, the target it left and the error class.",
+    labelNames: ["route", "provider", "model", "error_class"] as const,
+    registers: [this.registry],
+  });
+
+  readonly skippedTargets = new Counter({
+    name: "switchboard_skipped_targets_total",
+    help: "Targets passed over without an attempt, by reason: open (circuit open), busy (half-open trials in flight), throttled (upstream Retry-After).",
+    labelNames: ["route", "provider", "model", "reason"] as const,
     registers: [this.registry],
   });
 

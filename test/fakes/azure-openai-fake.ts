@@ -1,5 +1,11 @@
 import type { ServerResponse } from "node:http";
-import { sendJson, startFakeServer, writeSse, type FakeServer, type RecordedRequest } from "./fake-http-server.js";
+import {
+  sendJson,
+  startFakeServer,
+  writeSse,
+  type FakeServer,
+  type RecordedRequest,
+} from "./fake-http-server.js";
 import {
   lastUserText,
   planChat,
@@ -45,12 +51,24 @@ export interface AzureOpenAiFakeOptions {
 }
 
 const API_VERSIONS = new Set([
-  "2023-05-15", "2024-02-01", "2024-06-01", "2024-10-21",
-  "2024-08-01-preview", "2024-09-01-preview", "2024-10-01-preview", "2024-12-01-preview",
-  "2025-01-01-preview", "2025-03-01-preview", "2025-04-01-preview",
+  "2023-05-15",
+  "2024-02-01",
+  "2024-06-01",
+  "2024-10-21",
+  "2024-08-01-preview",
+  "2024-09-01-preview",
+  "2024-10-01-preview",
+  "2024-12-01-preview",
+  "2025-01-01-preview",
+  "2025-03-01-preview",
+  "2025-04-01-preview",
 ]);
 
-function versionFeatures(version: string): { streamOptions: boolean; maxCompletionTokens: boolean; reasoning: boolean } {
+function versionFeatures(version: string): {
+  streamOptions: boolean;
+  maxCompletionTokens: boolean;
+  reasoning: boolean;
+} {
   const date = version.slice(0, 10);
   const preview = version.endsWith("-preview");
   return {
@@ -63,15 +81,31 @@ function versionFeatures(version: string): { streamOptions: boolean; maxCompleti
 const REASONING_MODEL = /^(o\d|gpt-5)/;
 
 const SAFE = { filtered: false, severity: "safe" };
-const PROMPT_RESULTS = { hate: SAFE, jailbreak: { filtered: false, detected: false }, self_harm: SAFE, sexual: SAFE, violence: SAFE };
+const PROMPT_RESULTS = {
+  hate: SAFE,
+  jailbreak: { filtered: false, detected: false },
+  self_harm: SAFE,
+  sexual: SAFE,
+  violence: SAFE,
+};
 const COMPLETION_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
 const FILTERED_COMPLETION = { ...COMPLETION_RESULTS, violence: { filtered: true, severity: "medium" } };
 
-function azureError(status: number, code: string, message: string, headers?: Record<string, string>): WireError {
+function azureError(
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+): WireError {
   return { status, body: { error: { code, message } }, headers };
 }
 
-function openAiStyleError(status: number, message: string, param: string | null, code: string | null): WireError {
+function openAiStyleError(
+  status: number,
+  message: string,
+  param: string | null,
+  code: string | null,
+): WireError {
   return { status, body: { error: { message, type: "invalid_request_error", param, code } } };
 }
 
@@ -86,35 +120,67 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
     if (typeof key === "string") {
       return key === options.apiKey
         ? undefined
-        : azureError(401, "401", "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.");
+        : azureError(
+            401,
+            "401",
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
+          );
     }
     const token = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ""))?.[1];
     const accepted =
       token !== undefined &&
-      (typeof options.bearerToken === "function" ? options.bearerToken(token) : options.bearerToken === token);
+      (typeof options.bearerToken === "function"
+        ? options.bearerToken(token)
+        : options.bearerToken === token);
     if (accepted) return undefined;
     if (token !== undefined) {
-      return azureError(401, "401", "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.");
+      return azureError(
+        401,
+        "401",
+        "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.",
+      );
     }
-    return azureError(401, "401", "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.");
+    return azureError(
+      401,
+      "401",
+      "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
+    );
   }
 
   function chatError(body: WireChatRequest, model: string, apiVersion: string): WireError | undefined {
     const features = versionFeatures(apiVersion);
     if (/embedding/.test(model)) {
-      return azureError(400, "OperationNotSupported", `The chatCompletion operation does not work with the specified model, ${model}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`);
+      return azureError(
+        400,
+        "OperationNotSupported",
+        `The chatCompletion operation does not work with the specified model, ${model}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`,
+      );
     }
     if (REASONING_MODEL.test(model) && !features.reasoning) {
-      return azureError(400, "BadRequest", `Model ${model} is enabled only for api versions 2024-12-01-preview and later`);
+      return azureError(
+        400,
+        "BadRequest",
+        `Model ${model} is enabled only for api versions 2024-12-01-preview and later`,
+      );
     }
     if (body.stream_options !== undefined && !features.streamOptions) {
       return openAiStyleError(400, "Unrecognized request argument supplied: stream_options", null, null);
     }
     if (body.max_completion_tokens !== undefined && !features.maxCompletionTokens) {
-      return openAiStyleError(400, "Unrecognized request argument supplied: max_completion_tokens", null, null);
+      return openAiStyleError(
+        400,
+        "Unrecognized request argument supplied: max_completion_tokens",
+        null,
+        null,
+      );
     }
     if (body.max_tokens !== undefined && REASONING_MODEL.test(model)) {
-      return openAiStyleError(400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter");
+      return openAiStyleError(
+        400,
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        "max_tokens",
+        "unsupported_parameter",
+      );
     }
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return openAiStyleError(400, "[] is too short - 'messages'", "messages", null);
@@ -123,14 +189,20 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
     if (history) return openAiStyleError(400, history.message, history.param, null);
     const userText = lastUserText(body.messages);
     if (userText.includes(TRIGGER_CONTEXT_LENGTH)) {
-      return openAiStyleError(400, "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.", "messages", "context_length_exceeded");
+      return openAiStyleError(
+        400,
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+        "messages",
+        "context_length_exceeded",
+      );
     }
     if (userText.includes(TRIGGER_CONTENT_FILTER)) {
       return {
         status: 400,
         body: {
           error: {
-            message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
+            message:
+              "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
             type: null,
             param: "prompt",
             code: "content_filter",
@@ -152,11 +224,21 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
       429,
       "429",
       `Requests to the ${operation} Operation under Azure OpenAI API version ${apiVersion} have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 6 seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.`,
-      { "retry-after": "6", "retry-after-ms": "5283", "x-ratelimit-remaining-requests": "0", "x-ratelimit-remaining-tokens": "0" },
+      {
+        "retry-after": "6",
+        "retry-after-ms": "5283",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-remaining-tokens": "0",
+      },
     );
   }
 
-  async function chat(req: RecordedRequest, res: ServerResponse, model: string, apiVersion: string): Promise<void> {
+  async function chat(
+    req: RecordedRequest,
+    res: ServerResponse,
+    model: string,
+    apiVersion: string,
+  ): Promise<void> {
     const body = (req.json ?? {}) as WireChatRequest;
     const problem = chatError(body, model, apiVersion);
     if (problem) return sendJson(res, problem.status, problem.body, problem.headers);
@@ -167,16 +249,34 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
       model,
       created: Math.floor(Date.now() / 1000),
       style: "azure" as const,
-      topExtras: { system_fingerprint: "fp_fake", prompt_filter_results: [{ prompt_index: 0, content_filter_results: PROMPT_RESULTS }] },
+      topExtras: {
+        system_fingerprint: "fp_fake",
+        prompt_filter_results: [{ prompt_index: 0, content_filter_results: PROMPT_RESULTS }],
+      },
     };
     if (!body.stream) {
-      return sendJson(res, 200, renderCompletion(plan, { ...ctx, choiceExtras: { content_filter_results: filtered ? FILTERED_COMPLETION : COMPLETION_RESULTS } }), {
-        "apim-request-id": ctx.id,
-      });
+      return sendJson(
+        res,
+        200,
+        renderCompletion(plan, {
+          ...ctx,
+          choiceExtras: { content_filter_results: filtered ? FILTERED_COMPLETION : COMPLETION_RESULTS },
+        }),
+        {
+          "apim-request-id": ctx.id,
+        },
+      );
     }
     startSse(res, { "apim-request-id": ctx.id });
     // Azure first sends the prompt filter results in a chunk of its own.
-    writeSse(res, { choices: [], created: 0, id: "", model: "", object: "", prompt_filter_results: [{ prompt_index: 0, content_filter_results: PROMPT_RESULTS }] });
+    writeSse(res, {
+      choices: [],
+      created: 0,
+      id: "",
+      model: "",
+      object: "",
+      prompt_filter_results: [{ prompt_index: 0, content_filter_results: PROMPT_RESULTS }],
+    });
     const chunks = renderStreamChunks(
       plan,
       {
@@ -191,7 +291,8 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
       for (const chunk of chunks.slice(0, 2)) writeSse(res, chunk);
       writeSse(res, {
         error: {
-          message: "The server had an error processing your request. Sorry about that! You can retry your request, or contact us through an Azure support request at: https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this error.",
+          message:
+            "The server had an error processing your request. Sorry about that! You can retry your request, or contact us through an Azure support request at: https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this error.",
           type: "server_error",
           param: null,
           code: null,
@@ -210,10 +311,15 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
   function embeddings(req: RecordedRequest, res: ServerResponse, model: string, apiVersion: string): void {
     const body = (req.json ?? {}) as WireEmbeddingRequest;
     if (!/embedding/.test(model)) {
-      const e = azureError(400, "OperationNotSupported", `The embeddings operation does not work with the specified model, ${model}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`);
+      const e = azureError(
+        400,
+        "OperationNotSupported",
+        `The embeddings operation does not work with the specified model, ${model}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`,
+      );
       return sendJson(res, e.status, e.body);
     }
-    const inputs = typeof body.input === "string" ? [body.input] : Array.isArray(body.input) ? body.input : [];
+    const inputs =
+      typeof body.input === "string" ? [body.input] : Array.isArray(body.input) ? body.input : [];
     if (inputs.some((i) => typeof i === "string" && i.includes(TRIGGER_RATE_LIMIT))) {
       const e = rateLimited("Embeddings_Create", apiVersion);
       return sendJson(res, e.status, e.body, e.headers);
@@ -236,7 +342,13 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
         status: "succeeded",
         created_at: 1_715_367_049,
         lifecycle_status: "generally-available",
-        capabilities: { fine_tune: false, inference: true, completion: false, chat_completion: !/embedding/.test(id), embeddings: /embedding/.test(id) },
+        capabilities: {
+          fine_tune: false,
+          inference: true,
+          completion: false,
+          chat_completion: !/embedding/.test(id),
+          embeddings: /embedding/.test(id),
+        },
         deprecation: { inference: 1_767_225_600 },
       })),
     });
@@ -245,9 +357,12 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
   return startFakeServer(async (req, res) => {
     const url = new URL(req.url, "http://fake");
     const apiVersion = url.searchParams.get("api-version");
-    const deploymentRoute = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(url.pathname);
+    const deploymentRoute = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(
+      url.pathname,
+    );
     const isModels = req.method === "GET" && url.pathname === "/openai/models";
-    if ((!deploymentRoute || req.method !== "POST") && !isModels) return sendJson(res, 404, RESOURCE_NOT_FOUND.body);
+    if ((!deploymentRoute || req.method !== "POST") && !isModels)
+      return sendJson(res, 404, RESOURCE_NOT_FOUND.body);
     if (!apiVersion || !API_VERSIONS.has(apiVersion)) return sendJson(res, 404, RESOURCE_NOT_FOUND.body);
     const denied = authError(req);
     if (denied) return sendJson(res, denied.status, denied.body);
@@ -255,7 +370,11 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
     const deployment = decodeURIComponent(deploymentRoute![1]!);
     const model = options.deployments[deployment];
     if (!model) {
-      const e = azureError(404, "DeploymentNotFound", "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.");
+      const e = azureError(
+        404,
+        "DeploymentNotFound",
+        "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
+      );
       return sendJson(res, e.status, e.body);
     }
     if (deploymentRoute![2] === "embeddings") return embeddings(req, res, model, apiVersion);

@@ -48,13 +48,30 @@ function selfSignedCertificate(): { key: string; cert: string } {
     execFileSync(
       "openssl",
       [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1",
-        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
       ],
       { stdio: "pipe" },
     );
-    return { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") };
+    return {
+      key: readFileSync(join(dir, "key.pem"), "utf8"),
+      cert: readFileSync(join(dir, "cert.pem"), "utf8"),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -64,7 +81,13 @@ function base64Url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64url");
 }
 
-function sendEntraError(res: ServerResponse, status: number, error: string, description: string, code: number): void {
+function sendEntraError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  description: string,
+  code: number,
+): void {
   const body = JSON.stringify({
     error,
     error_description: `AADSTS${code}: ${description} Trace ID: 00000000-0000-0000-0000-000000000000 Correlation ID: 00000000-0000-0000-0000-000000000000 Timestamp: 2025-01-01 00:00:00Z`,
@@ -98,7 +121,11 @@ export async function startEntraTokenFake(options: EntraTokenFakeOptions): Promi
         end_session_endpoint: `${url}${tenantPath}/oauth2/v2.0/logout`,
         jwks_uri: `${url}${tenantPath}/discovery/v2.0/keys`,
         issuer: `${url}/${options.tenantId}/v2.0`,
-        token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        token_endpoint_auth_methods_supported: [
+          "client_secret_post",
+          "private_key_jwt",
+          "client_secret_basic",
+        ],
         response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
         tenant_region_scope: "EU",
       });
@@ -115,34 +142,74 @@ export async function startEntraTokenFake(options: EntraTokenFakeOptions): Promi
     }
     const form = new URLSearchParams(body);
     if (form.get("grant_type") !== "client_credentials") {
-      return sendEntraError(res, 400, "unsupported_grant_type", "The provided value for the input parameter 'grant_type' is not valid.", 70003);
+      return sendEntraError(
+        res,
+        400,
+        "unsupported_grant_type",
+        "The provided value for the input parameter 'grant_type' is not valid.",
+        70003,
+      );
     }
     if (form.get("client_id") !== options.clientId) {
       return sendEntraError(
-        res, 400, "unauthorized_client",
-        `Application with identifier '${form.get("client_id")}' was not found in the directory '${options.tenantId}'.`, 700016,
+        res,
+        400,
+        "unauthorized_client",
+        `Application with identifier '${form.get("client_id")}' was not found in the directory '${options.tenantId}'.`,
+        700016,
       );
     }
     if (form.get("client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-      return sendEntraError(res, 401, "invalid_client", "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", 7000218);
+      return sendEntraError(
+        res,
+        401,
+        "invalid_client",
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        7000218,
+      );
     }
     if (form.get("client_assertion") !== options.federatedToken) {
-      return sendEntraError(res, 401, "invalid_client", "No matching federated identity record found for presented assertion.", 700211);
+      return sendEntraError(
+        res,
+        401,
+        "invalid_client",
+        "No matching federated identity record found for presented assertion.",
+        700211,
+      );
     }
     const scope = form.get("scope") ?? "";
     if (!scope.split(" ").some((s) => s.endsWith("/.default"))) {
-      return sendEntraError(res, 400, "invalid_scope", `The provided value for the input parameter 'scope' is not valid.`, 1002012);
+      return sendEntraError(
+        res,
+        400,
+        "invalid_scope",
+        `The provided value for the input parameter 'scope' is not valid.`,
+        1002012,
+      );
     }
     const expiresIn = options.expiresInSeconds ?? 3599;
     const now = Math.floor(Date.now() / 1000);
     const audience = scope.split(" ")[0]!.replace(/\/\.default$/, "");
     const token = [
       base64Url({ typ: "JWT", alg: "RS256", kid: "fake" }),
-      base64Url({ aud: audience, iss: `https://sts.windows.net/${options.tenantId}/`, appid: options.clientId, tid: options.tenantId, iat: now, exp: now + expiresIn, jti: issued.length }),
+      base64Url({
+        aud: audience,
+        iss: `https://sts.windows.net/${options.tenantId}/`,
+        appid: options.clientId,
+        tid: options.tenantId,
+        iat: now,
+        exp: now + expiresIn,
+        jti: issued.length,
+      }),
       "ZmFrZS1zaWduYXR1cmU",
     ].join(".");
     issued.push({ token, scope, expiresOn: (now + expiresIn) * 1000 });
-    const text = JSON.stringify({ token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
+    const text = JSON.stringify({
+      token_type: "Bearer",
+      expires_in: expiresIn,
+      ext_expires_in: expiresIn,
+      access_token: token,
+    });
     res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
     res.end(text);
   });
@@ -158,7 +225,8 @@ export async function startEntraTokenFake(options: EntraTokenFakeOptions): Promi
     caCert: cert,
     tokenRequests,
     issued,
-    isValid: (token, scope) => issued.some((i) => i.token === token && i.scope.split(" ").includes(scope) && i.expiresOn > Date.now()),
+    isValid: (token, scope) =>
+      issued.some((i) => i.token === token && i.scope.split(" ").includes(scope) && i.expiresOn > Date.now()),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

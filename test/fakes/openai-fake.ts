@@ -1,6 +1,12 @@
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { sendJson, startFakeServer, writeSse, type FakeServer, type RecordedRequest } from "./fake-http-server.js";
+import {
+  sendJson,
+  startFakeServer,
+  writeSse,
+  type FakeServer,
+  type RecordedRequest,
+} from "./fake-http-server.js";
 
 /**
  * OpenAI's chat/completions, embeddings and models API (and the vLLM and Ollama dialects of it),
@@ -68,14 +74,29 @@ export interface WireError {
 
 /** A chat answer, before rendering into a completion or stream chunks. */
 export type ChatPlan =
-  | { kind: "text"; chunks: string[]; finishReason: "stop" | "length" | "content_filter"; promptTokens: number; completionTokens: number }
-  | { kind: "tool"; id: string; name: string; argumentFragments: string[]; promptTokens: number; completionTokens: number };
+  | {
+      kind: "text";
+      chunks: string[];
+      finishReason: "stop" | "length" | "content_filter";
+      promptTokens: number;
+      completionTokens: number;
+    }
+  | {
+      kind: "tool";
+      id: string;
+      name: string;
+      argumentFragments: string[];
+      promptTokens: number;
+      completionTokens: number;
+    };
 
 export function messageText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content
-    .map((part: { type?: string; text?: string }) => (part?.type === "text" && typeof part.text === "string" ? part.text : ""))
+    .map((part: { type?: string; text?: string }) =>
+      part?.type === "text" && typeof part.text === "string" ? part.text : "",
+    )
     .join("");
 }
 
@@ -100,16 +121,22 @@ export function toolHistoryError(messages: WireMessage[]): { message: string; pa
       let j = i - 1;
       while (j >= 0 && messages[j]!.role === "tool") j--;
       const owner = messages[j];
-      if (!owner || owner.role !== "assistant" || !owner.tool_calls?.some((c) => c.id === message.tool_call_id)) {
+      if (
+        !owner ||
+        owner.role !== "assistant" ||
+        !owner.tool_calls?.some((c) => c.id === message.tool_call_id)
+      ) {
         return {
-          message: "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          message:
+            "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
           param: `messages.[${i}].role`,
         };
       }
     }
     if (message.role === "assistant" && message.tool_calls?.length) {
       const answered = new Set<string>();
-      for (let j = i + 1; j < messages.length && messages[j]!.role === "tool"; j++) answered.add(messages[j]!.tool_call_id ?? "");
+      for (let j = i + 1; j < messages.length && messages[j]!.role === "tool"; j++)
+        answered.add(messages[j]!.tool_call_id ?? "");
       const missing = message.tool_calls.map((c) => c.id ?? "").filter((id) => !answered.has(id));
       if (missing.length > 0) {
         return {
@@ -129,14 +156,23 @@ export function planChat(body: WireChatRequest, nextId: (prefix: string) => stri
   const userText = lastUserText(messages);
   const last = messages[messages.length - 1];
   const forced = (body.tool_choice as { function?: { name?: string } } | undefined)?.function?.name;
-  if (last?.role === "user" && body.tools?.length && body.tool_choice !== "none" && (/weather/i.test(userText) || forced)) {
+  if (
+    last?.role === "user" &&
+    body.tools?.length &&
+    body.tool_choice !== "none" &&
+    (/weather/i.test(userText) || forced)
+  ) {
     const name =
-      forced ?? body.tools.find((t) => /weather/i.test(t.function?.name ?? ""))?.function?.name ?? body.tools[0]!.function?.name ?? "tool";
+      forced ??
+      body.tools.find((t) => /weather/i.test(t.function?.name ?? ""))?.function?.name ??
+      body.tools[0]!.function?.name ??
+      "tool";
     const city = /\bin ([A-Z][\w-]*)/.exec(userText)?.[1] ?? "Paris";
     const argumentFragments = ['{"city":', ` "${city}"}`];
     return { kind: "tool", id: nextId("call_"), name, argumentFragments, promptTokens, completionTokens: 12 };
   }
-  let reply = last?.role === "tool" ? `The tool returned: ${messageText(last.content)}` : `You said: ${userText}`;
+  let reply =
+    last?.role === "tool" ? `The tool returned: ${messageText(last.content)}` : `You said: ${userText}`;
   if (body.response_format?.type === "json_object" || body.response_format?.type === "json_schema") {
     reply = JSON.stringify({ reply });
   }
@@ -163,7 +199,12 @@ export function usageOf(plan: ChatPlan, style: StreamStyle): Record<string, unkn
     return {
       ...base,
       prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     };
   }
   return style === "vllm" ? { ...base, prompt_tokens_details: null } : base;
@@ -189,11 +230,19 @@ export function renderCompletion(plan: ChatPlan, ctx: RenderContext): Record<str
       ? {
           role: "assistant",
           content: ctx.style === "ollama" ? "" : null,
-          tool_calls: [{ id: plan.id, type: "function", function: { name: plan.name, arguments: plan.argumentFragments.join("") } }],
+          tool_calls: [
+            {
+              id: plan.id,
+              type: "function",
+              function: { name: plan.name, arguments: plan.argumentFragments.join("") },
+            },
+          ],
         }
       : { role: "assistant", content: plan.chunks.join("") };
-  if (ctx.style === "openai" || ctx.style === "azure") Object.assign(message, { refusal: null, annotations: [] });
-  if (ctx.style === "vllm") Object.assign(message, { reasoning_content: null, tool_calls: message.tool_calls ?? [] });
+  if (ctx.style === "openai" || ctx.style === "azure")
+    Object.assign(message, { refusal: null, annotations: [] });
+  if (ctx.style === "vllm")
+    Object.assign(message, { reasoning_content: null, tool_calls: message.tool_calls ?? [] });
   const finishReason = plan.kind === "tool" ? "tool_calls" : plan.finishReason;
   return {
     id: ctx.id,
@@ -218,10 +267,18 @@ export function renderCompletion(plan: ChatPlan, ctx: RenderContext): Record<str
 }
 
 /** The data objects of a chat.completion.chunk stream (without `[DONE]`), as each upstream frames them. */
-export function renderStreamChunks(plan: ChatPlan, ctx: RenderContext, includeUsage: boolean): Array<Record<string, unknown>> {
+export function renderStreamChunks(
+  plan: ChatPlan,
+  ctx: RenderContext,
+  includeUsage: boolean,
+): Array<Record<string, unknown>> {
   const { style } = ctx;
   const withUsageNull = includeUsage && (style === "openai" || style === "azure");
-  const chunk = (delta: Record<string, unknown>, finishReason: string | null, extra: Record<string, unknown> = {}) => ({
+  const chunk = (
+    delta: Record<string, unknown>,
+    finishReason: string | null,
+    extra: Record<string, unknown> = {},
+  ) => ({
     id: ctx.id,
     object: "chat.completion.chunk",
     created: ctx.created,
@@ -237,13 +294,29 @@ export function renderStreamChunks(plan: ChatPlan, ctx: RenderContext, includeUs
 
   if (plan.kind === "tool") {
     if (style === "ollama") {
-      const call = { id: plan.id, index: 0, type: "function", function: { name: plan.name, arguments: plan.argumentFragments.join("") } };
+      const call = {
+        id: plan.id,
+        index: 0,
+        type: "function",
+        function: { name: plan.name, arguments: plan.argumentFragments.join("") },
+      };
       out.push(chunk({ role: "assistant", content: "", tool_calls: [call] }, null));
       out.push(chunk({ role: "assistant", content: "" }, "tool_calls"));
     } else {
       const first = { index: 0, id: plan.id, type: "function", function: { name: plan.name, arguments: "" } };
-      out.push(chunk({ role: "assistant", content: null, tool_calls: [first], ...(style === "vllm" ? {} : { refusal: null }) }, null));
-      for (const fragment of plan.argumentFragments) out.push(chunk({ tool_calls: [{ index: 0, function: { arguments: fragment } }] }, null));
+      out.push(
+        chunk(
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [first],
+            ...(style === "vllm" ? {} : { refusal: null }),
+          },
+          null,
+        ),
+      );
+      for (const fragment of plan.argumentFragments)
+        out.push(chunk({ tool_calls: [{ index: 0, function: { arguments: fragment } }] }, null));
       out.push(chunk({}, "tool_calls", finishExtra));
     }
   } else if (style === "ollama") {
@@ -297,13 +370,28 @@ const DEFAULT_DIMENSIONS: Record<string, number> = {
 };
 
 /** An embeddings response body, or the input error OpenAI answers with. */
-export function renderEmbeddings(body: WireEmbeddingRequest, model: string): { ok: Record<string, unknown> } | { invalid: { message: string; param: string } } {
+export function renderEmbeddings(
+  body: WireEmbeddingRequest,
+  model: string,
+): { ok: Record<string, unknown> } | { invalid: { message: string; param: string } } {
   const inputs = typeof body.input === "string" ? [body.input] : body.input;
-  if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((i) => typeof i === "string" && i.length > 0)) {
-    return { invalid: { message: "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", param: "input" } };
+  if (
+    !Array.isArray(inputs) ||
+    inputs.length === 0 ||
+    !inputs.every((i) => typeof i === "string" && i.length > 0)
+  ) {
+    return {
+      invalid: {
+        message:
+          "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+        param: "input",
+      },
+    };
   }
   if (body.dimensions !== undefined && /ada-002/.test(model)) {
-    return { invalid: { message: "This model does not support specifying dimensions.", param: "dimensions" } };
+    return {
+      invalid: { message: "This model does not support specifying dimensions.", param: "dimensions" },
+    };
   }
   const dimensions = body.dimensions ?? DEFAULT_DIMENSIONS[model] ?? 1536;
   const base64 = body.encoding_format === "base64";
@@ -322,7 +410,12 @@ export function renderEmbeddings(body: WireEmbeddingRequest, model: string): { o
 }
 
 export function startSse(res: ServerResponse, headers: Record<string, string> = {}): void {
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers });
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    ...headers,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,7 +436,9 @@ export interface OpenAiFake extends FakeServer {
 const REASONING_MODEL = /^(o\d|gpt-5)/;
 
 function maskKey(key: string): string {
-  return key.length <= 10 ? "*".repeat(key.length) : `${key.slice(0, 6)}${"*".repeat(Math.max(3, key.length - 10))}${key.slice(-4)}`;
+  return key.length <= 10
+    ? "*".repeat(key.length)
+    : `${key.slice(0, 6)}${"*".repeat(Math.max(3, key.length - 10))}${key.slice(-4)}`;
 }
 
 export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<OpenAiFake> {
@@ -353,8 +448,16 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
   const nextId = (prefix: string) => `${prefix}fake${String(++counter).padStart(6, "0")}`;
 
   /** An error body in this flavor's shape. */
-  function error(status: number, message: string, type: string, param: string | null, code: string | null, headers?: Record<string, string>): WireError {
-    if (flavor === "vllm") return { status, body: { object: "error", message, type, param, code: status }, headers };
+  function error(
+    status: number,
+    message: string,
+    type: string,
+    param: string | null,
+    code: string | null,
+    headers?: Record<string, string>,
+  ): WireError {
+    if (flavor === "vllm")
+      return { status, body: { object: "error", message, type, param, code: status }, headers };
     return { status, body: { error: { message, type, param, code } }, headers };
   }
 
@@ -385,9 +488,17 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
   function modelError(model: string | undefined): WireError | undefined {
     if (!model) return error(400, "you must provide a model parameter", "invalid_request_error", null, null);
     if (!options.models || options.models.includes(model)) return undefined;
-    if (flavor === "vllm") return error(404, `The model \`${model}\` does not exist.`, "NotFoundError", null, null);
-    if (flavor === "ollama") return error(404, `model "${model}" not found, try pulling it first`, "api_error", null, null);
-    return error(404, `The model \`${model}\` does not exist or you do not have access to it.`, "invalid_request_error", null, "model_not_found");
+    if (flavor === "vllm")
+      return error(404, `The model \`${model}\` does not exist.`, "NotFoundError", null, null);
+    if (flavor === "ollama")
+      return error(404, `model "${model}" not found, try pulling it first`, "api_error", null, null);
+    return error(
+      404,
+      `The model \`${model}\` does not exist or you do not have access to it.`,
+      "invalid_request_error",
+      null,
+      "model_not_found",
+    );
   }
 
   function chatError(body: WireChatRequest): WireError | undefined {
@@ -395,24 +506,55 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
       return error(400, "[] is too short - 'messages'", "invalid_request_error", "messages", null);
     }
     if (body.stream_options && !body.stream) {
-      return error(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "invalid_request_error", "stream_options", null);
+      return error(
+        400,
+        "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+        "invalid_request_error",
+        "stream_options",
+        null,
+      );
     }
     if (flavor === "openai" && body.max_tokens !== undefined && REASONING_MODEL.test(body.model ?? "")) {
-      return error(400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "invalid_request_error", "max_tokens", "unsupported_parameter");
+      return error(
+        400,
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        "invalid_request_error",
+        "max_tokens",
+        "unsupported_parameter",
+      );
     }
     const history = toolHistoryError(body.messages);
     if (history) return error(400, history.message, "invalid_request_error", history.param, null);
     const allText = body.messages.map((m) => messageText(m.content)).join("\n");
     if (body.response_format?.type === "json_object" && !/json/i.test(allText)) {
-      return error(400, "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", "invalid_request_error", "messages", null);
+      return error(
+        400,
+        "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+        "invalid_request_error",
+        "messages",
+        null,
+      );
     }
     const userText = lastUserText(body.messages);
     if (userText.includes(TRIGGER_CONTEXT_LENGTH)) {
       if (flavor === "vllm") {
-        return error(400, "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.", "BadRequestError", null, null);
+        return error(
+          400,
+          "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.",
+          "BadRequestError",
+          null,
+          null,
+        );
       }
-      if (flavor === "ollama") return error(400, "the input length exceeds the context length", "invalid_request_error", null, null);
-      return error(400, "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.", "invalid_request_error", "messages", "context_length_exceeded");
+      if (flavor === "ollama")
+        return error(400, "the input length exceeds the context length", "invalid_request_error", null, null);
+      return error(
+        400,
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+        "invalid_request_error",
+        "messages",
+        "context_length_exceeded",
+      );
     }
     if (userText.includes(TRIGGER_RATE_LIMIT)) {
       // vLLM and Ollama have no rate limits of their own; the proxy usually in front answers like OpenAI.
@@ -426,7 +568,12 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
             code: "rate_limit_exceeded",
           },
         },
-        headers: { "retry-after": "20", "x-ratelimit-limit-requests": "3", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20s" },
+        headers: {
+          "retry-after": "20",
+          "x-ratelimit-limit-requests": "3",
+          "x-ratelimit-remaining-requests": "0",
+          "x-ratelimit-reset-requests": "20s",
+        },
       };
     }
     return undefined;
@@ -434,9 +581,24 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
 
   function streamError(): Record<string, unknown> {
     if (flavor === "vllm") {
-      return { error: { object: "error", message: "The engine encountered an internal error while generating.", type: "InternalServerError", param: null, code: 500 } };
+      return {
+        error: {
+          object: "error",
+          message: "The engine encountered an internal error while generating.",
+          type: "InternalServerError",
+          param: null,
+          code: 500,
+        },
+      };
     }
-    return { error: { message: "The server had an error while processing your request. Sorry about that!", type: "server_error", param: null, code: null } };
+    return {
+      error: {
+        message: "The server had an error while processing your request. Sorry about that!",
+        type: "server_error",
+        param: null,
+        code: null,
+      },
+    };
   }
 
   async function chat(req: RecordedRequest, res: ServerResponse): Promise<void> {
@@ -444,11 +606,20 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
     const problem = modelError(body.model) ?? chatError(body);
     if (problem) return sendJson(res, problem.status, problem.body, problem.headers);
     const plan = planChat(body, nextId);
-    const ctx: RenderContext = { id: nextId("chatcmpl-"), model: body.model!, created: Math.floor(Date.now() / 1000), style: flavor };
+    const ctx: RenderContext = {
+      id: nextId("chatcmpl-"),
+      model: body.model!,
+      created: Math.floor(Date.now() / 1000),
+      style: flavor,
+    };
     if (!body.stream) return sendJson(res, 200, renderCompletion(plan, ctx));
 
     startSse(res);
-    const chunks = renderStreamChunks(plan, ctx, flavor !== "ollama" && body.stream_options?.include_usage === true);
+    const chunks = renderStreamChunks(
+      plan,
+      ctx,
+      flavor !== "ollama" && body.stream_options?.include_usage === true,
+    );
     if (lastUserText(body.messages ?? []).includes(TRIGGER_STREAM_ERROR)) {
       for (const chunk of chunks.slice(0, 2)) writeSse(res, chunk);
       writeSse(res, streamError());
@@ -495,7 +666,8 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
     const route = `${req.method} ${path}`;
     const known = ["POST /v1/chat/completions", "POST /v1/embeddings", "GET /v1/models"];
     if (!known.includes(route)) {
-      if (flavor === "ollama") return void res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
+      if (flavor === "ollama")
+        return void res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
       const e = error(404, `Invalid URL (${req.method} ${path})`, "invalid_request_error", null, null);
       return sendJson(res, e.status, e.body);
     }

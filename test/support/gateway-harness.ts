@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { createLogger } from "../../src/shared/logging.js";
-import { startGateway, type RunningGateway } from "../../src/gateway/gateway-main.js";
+import { startGateway, type GatewayOptions, type RunningGateway } from "../../src/gateway/gateway-main.js";
 
 export interface TestGateway extends RunningGateway {
   dir: string;
@@ -15,7 +15,11 @@ export interface TestGateway extends RunningGateway {
 /** Starts an in-process gateway on a random port from manifests written to a temp directory. */
 export async function startTestGateway(
   files: Record<string, string>,
-  options: { watch?: boolean } = {},
+  options: {
+    watch?: boolean;
+    /** Further startGateway options, e.g. redisUrl or tokenReview. */
+    gateway?: Partial<Omit<GatewayOptions, "manifests" | "logger">>;
+  } = {},
 ): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(tmpdir(), "switchboard-gw-"));
   for (const [name, yaml] of Object.entries(files)) await writeFile(path.join(dir, name), yaml);
@@ -33,6 +37,7 @@ export async function startTestGateway(
     port: 0,
     watch: options.watch ?? false,
     logger,
+    ...options.gateway,
   });
   return {
     ...gateway,

@@ -60,7 +60,11 @@ export class ConsumerAuthenticator {
         };
       }
       const review = await this.reviewer.review(credential);
-      if (!review.authenticated) return { kind: "invalid", reason: "the ServiceAccount token is not valid (expired, revoked or for another cluster)" };
+      if (!review.authenticated)
+        return {
+          kind: "invalid",
+          reason: "the ServiceAccount token is not valid (expired, revoked or for another cluster)",
+        };
       if (review.serviceAccount) return { kind: "serviceAccount", ...review.serviceAccount };
       return { kind: "user", username: review.username };
     }
@@ -82,7 +86,10 @@ export class ConsumerAuthenticator {
       case "invalid":
         throw new GatewayError("authentication", identity.reason);
       case "apiKey":
-        throw new GatewayError("permission", `consumer "${identity.consumerName}" is authenticated, but ${notListed}`);
+        throw new GatewayError(
+          "permission",
+          `consumer "${identity.consumerName}" is authenticated, but ${notListed}`,
+        );
       case "serviceAccount":
         throw new GatewayError(
           "permission",

@@ -58,7 +58,10 @@ export class KubernetesTokenReviewer implements TokenReviewer {
     this.inFlight.set(key, call);
     const result = await call;
     if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, { result, expiresAt: this.now() + (result.authenticated ? this.ttlMs : this.negativeTtlMs) });
+    this.cache.set(key, {
+      result,
+      expiresAt: this.now() + (result.authenticated ? this.ttlMs : this.negativeTtlMs),
+    });
     return result;
   }
 
@@ -86,6 +89,10 @@ export class KubernetesTokenReviewer implements TokenReviewer {
     const username = status?.user?.username;
     if (!status?.authenticated || !username) return { authenticated: false };
     const sa = SERVICE_ACCOUNT_USER.exec(username);
-    return { authenticated: true, username, serviceAccount: sa ? { namespace: sa[1]!, name: sa[2]! } : undefined };
+    return {
+      authenticated: true,
+      username,
+      serviceAccount: sa ? { namespace: sa[1]!, name: sa[2]! } : undefined,
+    };
   }
 }

@@ -8,14 +8,29 @@ export function eventsFromResponse(response: ChatResponse): ChatStreamEvent[] {
     events.push({ type: "tool-call-start", index, id: call.id, name: call.name });
     if (call.arguments) events.push({ type: "tool-call-delta", index, argumentsDelta: call.arguments });
   });
-  events.push({ type: "finish", finishReason: response.finishReason, rawFinishReason: response.rawFinishReason });
+  events.push({
+    type: "finish",
+    finishReason: response.finishReason,
+    rawFinishReason: response.rawFinishReason,
+  });
   if (response.usage) events.push({ type: "usage", usage: response.usage });
   return events;
 }
 
 /** Assembles a complete stream into a response; undefined when the stream never finished. */
-export function responseFromEvents(events: readonly ChatStreamEvent[], id: string, model: string): ChatResponse | undefined {
-  const response: ChatResponse = { id, model, content: "", toolCalls: [], finishReason: "stop", rawFinishReason: "" };
+export function responseFromEvents(
+  events: readonly ChatStreamEvent[],
+  id: string,
+  model: string,
+): ChatResponse | undefined {
+  const response: ChatResponse = {
+    id,
+    model,
+    content: "",
+    toolCalls: [],
+    finishReason: "stop",
+    rawFinishReason: "",
+  };
   let finished = false;
   for (const event of events) {
     switch (event.type) {

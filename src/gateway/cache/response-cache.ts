@@ -25,7 +25,10 @@ export class ResponseCache {
     return `cache:chat:${cacheKeyOf({ route: route.id, targets: route.targets, request })}`;
   }
 
-  embeddingKey(route: CompiledRoute, request: { input: string[]; dimensions?: number; user?: string }): string {
+  embeddingKey(
+    route: CompiledRoute,
+    request: { input: string[]; dimensions?: number; user?: string },
+  ): string {
     return `cache:embedding:${cacheKeyOf({ route: route.id, targets: route.targets, request })}`;
   }
 

@@ -30,7 +30,11 @@ export class ConsumerLimiter {
   ) {}
 
   /** Admits one request or throws a 429 naming the limit; `estimatedTokens` is reserved up front. */
-  async admit(route: CompiledRoute, consumer: CompiledConsumer, estimatedTokens: number): Promise<ConsumerAdmission> {
+  async admit(
+    route: CompiledRoute,
+    consumer: CompiledConsumer,
+    estimatedTokens: number,
+  ): Promise<ConsumerAdmission> {
     const { requestsPerMinute: rpm, tokensPerMinute: tpm } = consumer.limits;
     const who = `consumer "${consumer.name}" on route ${route.id}`;
     const scope = `${route.id}/${consumer.name}`;
@@ -40,7 +44,11 @@ export class ConsumerLimiter {
     if (rpm !== undefined) {
       const taken = await this.state.takeTokens(rpmKey, perMinute(rpm), 1, "try");
       if (!taken.allowed) {
-        throw new LimitExceededError("consumer", `${who} is over its limit of ${rpm} requests per minute`, taken.retryAfterMs);
+        throw new LimitExceededError(
+          "consumer",
+          `${who} is over its limit of ${rpm} requests per minute`,
+          taken.retryAfterMs,
+        );
       }
     }
     const refundRequest = async () => {
@@ -50,7 +58,11 @@ export class ConsumerLimiter {
       const taken = await this.state.takeTokens(tpmKey, perMinute(tpm), estimatedTokens, "try");
       if (!taken.allowed) {
         await refundRequest();
-        throw new LimitExceededError("consumer", `${who} is over its limit of ${tpm} tokens per minute`, taken.retryAfterMs);
+        throw new LimitExceededError(
+          "consumer",
+          `${who} is over its limit of ${tpm} tokens per minute`,
+          taken.retryAfterMs,
+        );
       }
     }
 

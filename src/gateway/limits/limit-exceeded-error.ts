@@ -12,7 +12,10 @@ export class LimitExceededError extends GatewayError {
   readonly scope: LimitScope;
 
   constructor(scope: LimitScope, message: string, retryAfterMs: number, provider?: string) {
-    super("rate_limit", message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)), provider });
+    super("rate_limit", message, {
+      retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+      provider,
+    });
     this.scope = scope;
   }
 }

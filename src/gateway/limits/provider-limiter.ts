@@ -20,7 +20,11 @@ const LEASE_GRACE_MS = 5_000;
 export class ProviderLimiter {
   constructor(private readonly state: SharedState) {}
 
-  async acquire(provider: CompiledProvider, model: CompiledModel, estimatedTokens: number): Promise<ProviderPermit> {
+  async acquire(
+    provider: CompiledProvider,
+    model: CompiledModel,
+    estimatedTokens: number,
+  ): Promise<ProviderPermit> {
     const { requestsPerMinute: rpm, tokensPerMinute: tpm, maxConcurrency } = provider.limits;
     if (rpm === undefined && tpm === undefined && maxConcurrency === undefined) return NO_LIMITS;
     const target = `${provider.id}/${model.name}`;
@@ -34,7 +38,11 @@ export class ProviderLimiter {
     };
 
     if (maxConcurrency !== undefined) {
-      leaseId = await this.state.acquireLease(leaseKey, maxConcurrency, provider.timeouts.totalMs + LEASE_GRACE_MS);
+      leaseId = await this.state.acquireLease(
+        leaseKey,
+        maxConcurrency,
+        provider.timeouts.totalMs + LEASE_GRACE_MS,
+      );
       if (!leaseId) {
         throw new LimitExceededError(
           "provider",
@@ -58,7 +66,12 @@ export class ProviderLimiter {
       tookRequest = true;
     }
     if (tpm !== undefined) {
-      const taken = await this.state.takeTokens(`tpm:provider:${target}`, perMinute(tpm), estimatedTokens, "try");
+      const taken = await this.state.takeTokens(
+        `tpm:provider:${target}`,
+        perMinute(tpm),
+        estimatedTokens,
+        "try",
+      );
       if (!taken.allowed) {
         await undo();
         throw new LimitExceededError(

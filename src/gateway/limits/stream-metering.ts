@@ -7,17 +7,25 @@ import type { ConsumerAdmission } from "./consumer-limiter.js";
 const CHARGE_EVERY_TOKENS = 16;
 
 /**
- * Charges a stream's output to its consumer's tokens-per-minute and budget while it flows. The
- * counts are estimates (the upstream's usage arrives at the end); settle() later corrects them.
+ * Charges a stream to its consumer's tokens per minute and budget while it flows: the prompt's
+ * cost with the first event, then output in small batches. A charge that crosses a limit throws,
+ * which cuts the stream with an error event. Counts are estimates; settle() corrects them with the
+ * upstream's usage at the end.
  */
 export async function* meterStream(
   events: AsyncIterable<ChatStreamEvent>,
   admission: ConsumerAdmission,
   pricing: Pricing | undefined,
+  inputTokens: number,
 ): AsyncGenerator<ChatStreamEvent> {
   let outputChars = 0;
   let chargedTokens = 0;
+  let first = true;
   for await (const event of events) {
+    if (first) {
+      first = false;
+      await admission.chargeCost(costUsd({ inputTokens }, pricing) ?? 0);
+    }
     if (event.type === "text-delta") outputChars += event.text.length;
     else if (event.type === "tool-call-delta") outputChars += event.argumentsDelta.length;
     else if (event.type === "tool-call-start") outputChars += event.name.length;

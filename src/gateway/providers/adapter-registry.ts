@@ -9,7 +9,7 @@ import { createBedrockAdapter } from "./bedrock/bedrock-adapter.js";
 import { createVertexAdapter } from "./vertex/vertex-adapter.js";
 
 /** The only place that maps a provider type to its adapter. */
-const FACTORIES: Partial<Record<ProviderType, AdapterFactory>> = {
+const FACTORIES: Record<ProviderType, AdapterFactory> = {
   anthropic: createAnthropicAdapter,
   bedrock: createBedrockAdapter,
   openai: createOpenAiAdapter,
@@ -19,7 +19,5 @@ const FACTORIES: Partial<Record<ProviderType, AdapterFactory>> = {
 };
 
 export function createAdapter(provider: CompiledProvider): ProviderAdapter {
-  const factory = FACTORIES[provider.type];
-  if (!factory) throw new Error(`no adapter for provider type ${provider.type}`);
-  return factory(provider);
+  return FACTORIES[provider.type](provider);
 }

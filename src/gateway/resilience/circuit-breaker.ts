@@ -3,7 +3,7 @@ import type { CompiledProvider } from "../../shared/schemas/gateway-config.js";
 export type CircuitSettings = CompiledProvider["circuitBreaker"];
 export type CircuitState = "closed" | "open" | "half-open";
 
-/** Leave to call the upstream once; hand it back through exactly one record*/release call. */
+/** Leave to call the upstream once; hand it back through exactly one record or release call. */
 export interface Permit {
   /** A half-open trial request: its outcome closes or re-opens the circuit. */
   readonly trial: boolean;
@@ -74,10 +74,11 @@ export class CircuitBreaker {
     return this.throttledUntil;
   }
 
-  tryAcquire(now: number): Admission {
+  /** `ignoreThrottle`: the caller has already waited out the Retry-After itself (a retry). */
+  tryAcquire(now: number, ignoreThrottle = false): Admission {
     const state = this.state(now);
     if (state === "open") return { admitted: false, reason: "open", retryAt: this.openUntil };
-    if (now < this.throttledUntil) return { admitted: false, reason: "throttled", retryAt: this.throttledUntil };
+    if (!ignoreThrottle && now < this.throttledUntil) return { admitted: false, reason: "throttled", retryAt: this.throttledUntil };
     if (state === "half-open") {
       if (this.trialsInFlight >= this.settings.halfOpenRequests) {
         return { admitted: false, reason: "busy", retryAt: now + 1000 };

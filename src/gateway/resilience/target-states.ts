@@ -1,7 +1,7 @@
 import type { ErrorClass } from "../../shared/errors.js";
 import type { CompiledModel, CompiledProvider, GatewayConfig } from "../../shared/schemas/gateway-config.js";
 import { CircuitBreaker, type CircuitState, type Permit } from "./circuit-breaker.js";
-import { outcomeKind } from "./outcome-kind.js";
+import type { OutcomeKind } from "./outcome-kind.js";
 import { TargetHealth, type HealthState } from "./target-health.js";
 
 export type Clock = () => number;
@@ -80,19 +80,19 @@ export class TargetStates {
     return this.states.get(key);
   }
 
+  all(): IterableIterator<TargetState> {
+    return this.states.values();
+  }
+
   recordSuccess(state: TargetState, permit: Permit, latencyMs: number): void {
     const now = this.clock();
     state.breaker.recordSuccess(permit, now);
     state.health.recordSuccess(latencyMs, now);
   }
 
-  /**
-   * Feeds a failed attempt into the breaker and health by what it says about the upstream.
-   * `clientGone` attempts were cut short by the client and say nothing.
-   */
-  recordError(state: TargetState, permit: Permit, errorClass: ErrorClass, retryAfterSeconds: number | undefined, clientGone = false): void {
+  /** Feeds a failed attempt into the breaker and health by what it says about the upstream (outcome-kind.ts). */
+  recordError(state: TargetState, permit: Permit, kind: OutcomeKind, errorClass: ErrorClass, retryAfterSeconds?: number): void {
     const now = this.clock();
-    const kind = clientGone ? "neutral" : outcomeKind(errorClass);
     switch (kind) {
       case "outage":
         state.breaker.recordFailure(permit, now);

@@ -1,12 +1,25 @@
-import type { ServerResponse } from "node:http";
-import type { ChatRequest, Usage } from "../canonical/chat.js";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import type { ChatRequest, ChatStreamEvent, Usage } from "../canonical/chat.js";
 import { GatewayError, isGatewayError } from "../../shared/errors.js";
 import type { ChatIngressFormat, ResponseMeta } from "../ingress/chat-ingress-format.js";
-import { dispatch, type AttemptRecord, type Candidate } from "../routing/dispatcher.js";
-import { ensureStreamUsage, withEstimatedUsage } from "../usage/estimate-tokens.js";
+import type { AttemptRecord, Candidate } from "../routing/dispatcher.js";
+import { chatNeeds } from "../routing/request-needs.js";
+import { ensureStreamUsage, estimatePromptTokens, withEstimatedUsage } from "../usage/estimate-tokens.js";
+import { costUsd } from "../usage/cost.js";
+import { eventsFromResponse, responseFromEvents } from "../cache/replay-events.js";
+import type { ConsumerAdmission } from "../limits/consumer-limiter.js";
+import { callWithinLimits } from "../limits/limited-call.js";
+import { LimitExceededError } from "../limits/limit-exceeded-error.js";
+import { meterStream } from "../limits/stream-metering.js";
 import { primeStream } from "./first-event.js";
 import { SseWriter } from "./sse-writer.js";
-import { currentRuntime, newRequestId, resolveRoute, type GatewayDeps } from "./request-context.js";
+import {
+  admitCaller,
+  currentRuntime,
+  newRequestId,
+  resolveRoute,
+  type GatewayDeps,
+} from "./request-context.js";
 
 export interface JsonReply {
   status: number;
@@ -36,16 +49,24 @@ interface Outcome {
   startedAt: number;
   firstTokenAt?: number;
   stream: boolean;
+  consumer?: string;
+  costUsd?: number;
+  cache?: "hit" | "miss";
+  /** When the first upstream call started, and time spent waiting on upstreams since. */
+  upstreamStartedAt?: number;
+  upstreamMs: number;
 }
 
 function record(deps: GatewayDeps, outcome: Outcome): void {
-  const durationSeconds = (performance.now() - outcome.startedAt) / 1000;
+  const durationMs = performance.now() - outcome.startedAt;
+  const durationSeconds = durationMs / 1000;
   const provider = outcome.candidate?.provider.id ?? "none";
   const model = outcome.candidate?.model.name ?? "none";
+  const route = outcome.routeId ?? "none";
   const result = outcome.error?.errorClass ?? "ok";
   deps.metrics.requests.inc({
     api: outcome.api,
-    route: outcome.routeId ?? "none",
+    route,
     provider,
     model,
     outcome: result,
@@ -66,8 +87,7 @@ function record(deps: GatewayDeps, outcome: Outcome): void {
       outcome: attempt.errorClass ?? "ok",
     });
   }
-  if (outcome.attempts.length > 1 && !outcome.error)
-    deps.metrics.fallbacks.inc({ route: outcome.routeId ?? "none" });
+  if (outcome.attempts.length > 1 && !outcome.error) deps.metrics.fallbacks.inc({ route });
   if (outcome.usage) {
     const labels = {
       gen_ai_request_model: model,
@@ -82,19 +102,45 @@ function record(deps: GatewayDeps, outcome: Outcome): void {
       { gen_ai_request_model: model, gen_ai_provider_name: provider },
       (outcome.firstTokenAt - outcome.startedAt) / 1000,
     );
+    if (!outcome.error && outcome.usage && outcome.usage.outputTokens > 1) {
+      deps.metrics.timePerOutputToken.observe(
+        { gen_ai_request_model: model, gen_ai_provider_name: provider },
+        (performance.now() - outcome.firstTokenAt) / 1000 / (outcome.usage.outputTokens - 1),
+      );
+    }
+  }
+  if (outcome.costUsd) {
+    deps.metrics.costUsd.inc(
+      { route, provider, model, consumer: outcome.consumer ?? "none" },
+      outcome.costUsd,
+    );
+  }
+  if (outcome.cache) deps.metrics.cacheRequests.inc({ route, result: outcome.cache });
+  // Provider refusals are counted per attempt, where routing may still fall back.
+  if (outcome.error instanceof LimitExceededError && outcome.error.scope !== "provider") {
+    deps.metrics.rateLimited.inc({ scope: outcome.error.scope, route, provider: "none" });
+  }
+  if (!outcome.error) {
+    deps.metrics.gatewayOverhead.observe(
+      { api: outcome.api },
+      Math.max(0, durationMs - outcome.upstreamMs) / 1000,
+    );
   }
   deps.logger.info(
     {
       api: outcome.api,
       route: outcome.routeId,
+      consumer: outcome.consumer,
       provider: outcome.candidate?.provider.id,
       model: outcome.candidate?.model.name,
       stream: outcome.stream,
+      cache: outcome.cache,
       attempts: outcome.attempts.map((a) => `${a.providerId}:${a.errorClass ?? "ok"}`),
       inputTokens: outcome.usage?.inputTokens,
       outputTokens: outcome.usage?.outputTokens,
       usageEstimated: outcome.usage?.estimated,
-      durationMs: Math.round(performance.now() - outcome.startedAt),
+      costUsd: outcome.costUsd,
+      durationMs: Math.round(durationMs),
       ttftMs:
         outcome.firstTokenAt === undefined ? undefined : Math.round(outcome.firstTokenAt - outcome.startedAt),
       outcome: outcome.error?.errorClass ?? "ok",
@@ -102,6 +148,43 @@ function record(deps: GatewayDeps, outcome: Outcome): void {
     },
     "request",
   );
+}
+
+/** Counts refusals by a provider's own limits; routing may still fall back after them. */
+function countProviderRefusal(deps: GatewayDeps, routeId: string, err: unknown): never {
+  if (err instanceof LimitExceededError) {
+    deps.metrics.rateLimited.inc({ scope: err.scope, route: routeId, provider: err.provider ?? "none" });
+  }
+  throw err;
+}
+
+/** Passes upstream events through, adding the time spent waiting for each to `onWait`. */
+async function* timedUpstream(
+  events: AsyncIterable<ChatStreamEvent>,
+  onWait: (ms: number) => void,
+): AsyncGenerator<ChatStreamEvent> {
+  const iterator = events[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const started = performance.now();
+      const next = await iterator.next();
+      onWait(performance.now() - started);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+async function* collectInto(
+  events: AsyncIterable<ChatStreamEvent>,
+  sink: ChatStreamEvent[],
+): AsyncGenerator<ChatStreamEvent> {
+  for await (const event of events) {
+    sink.push(event);
+    yield event;
+  }
 }
 
 /**
@@ -115,14 +198,21 @@ export async function handleChat(
   body: unknown,
   res: ServerResponse,
   clientSignal: AbortSignal,
+  headers: IncomingHttpHeaders = {},
 ): Promise<JsonReply | undefined> {
-  const outcome: Outcome = { api, attempts: [], startedAt: performance.now(), stream: false };
+  const outcome: Outcome = { api, attempts: [], startedAt: performance.now(), stream: false, upstreamMs: 0 };
+  let admission: ConsumerAdmission | undefined;
   try {
     const runtime = currentRuntime(deps.store);
     const decoded = format.decode(body);
     outcome.stream = decoded.stream;
     const route = resolveRoute(runtime, decoded.model, "chat");
     outcome.routeId = route.id;
+    const consumer = await admitCaller(deps, runtime, route, decoded.model, headers, api === "messages");
+    outcome.consumer = consumer?.name;
+    const promptTokens = estimatePromptTokens(decoded.request);
+    const needs = chatNeeds(decoded.request);
+    if (consumer) admission = await deps.traffic.consumerLimits.admit(route, consumer, promptTokens);
     const meta: ResponseMeta = {
       id: newRequestId("chatcmpl"),
       created: Math.floor(Date.now() / 1000),
@@ -133,60 +223,142 @@ export async function handleChat(
       ...decoded.request,
       model: candidate.model.upstreamModel,
     });
+    // Provider tokens per minute are reserved for the prompt and the most the answer may use.
+    const reservedTokens = promptTokens + (decoded.request.maxTokens ?? 0);
+    const markUpstreamStart = () => {
+      outcome.upstreamStartedAt ??= performance.now();
+    };
+
+    const cacheTtlMs = route.cache?.ttlMs;
+    const cacheKey = cacheTtlMs ? deps.traffic.cache.chatKey(route, decoded.request) : undefined;
+    const cacheHeaders: Record<string, string> = {};
+    if (cacheKey) {
+      const cached = await deps.traffic.cache.getChat(cacheKey);
+      outcome.cache = cached ? "hit" : "miss";
+      cacheHeaders["x-switchboard-cache"] = outcome.cache;
+      if (cached) {
+        // No upstream call: nothing is charged but the request itself.
+        await admission?.settle(0, 0);
+        const hitHeaders = {
+          "x-switchboard-route": route.id,
+          "x-switchboard-attempts": "0",
+          ...cacheHeaders,
+        };
+        if (!decoded.stream) {
+          return { status: 200, headers: hitHeaders, body: format.encodeResponse(cached.response, meta) };
+        }
+        const writer = new SseWriter(res, hitHeaders);
+        try {
+          const replay = (async function* () {
+            yield* cached.events ?? eventsFromResponse(cached.response);
+          })();
+          for await (const frame of format.encodeStream(replay, meta)) {
+            if (clientSignal.aborted) break;
+            await writer.write(frame);
+          }
+        } finally {
+          writer.end();
+        }
+        return undefined;
+      }
+    }
 
     if (!decoded.stream) {
-      const done = await dispatch(
+      const done = await deps.router.dispatch(
         runtime,
         route,
+        needs,
         clientSignal,
-        (candidate, ctx) => candidate.adapter.chat(requestFor(candidate), ctx),
+        (candidate, ctx) =>
+          callWithinLimits(deps.traffic.providerLimits, candidate, reservedTokens, () => {
+            markUpstreamStart();
+            return candidate.adapter.chat(requestFor(candidate), ctx);
+          }).catch((err: unknown) => countProviderRefusal(deps, route.id, err)),
         outcome.attempts,
       );
+      outcome.upstreamMs = performance.now() - outcome.upstreamStartedAt!;
       done.release();
       outcome.candidate = done.candidate;
-      const response = withEstimatedUsage(done.result, requestFor(done.candidate));
-      outcome.usage = response.usage;
+      const response = withEstimatedUsage(done.result.value, requestFor(done.candidate));
+      const usage = response.usage!;
+      outcome.usage = usage;
+      outcome.costUsd = costUsd(usage, done.candidate.model.pricing);
+      await done.result.permit.finish(usage.inputTokens + usage.outputTokens);
+      await admission?.settle(usage.inputTokens + usage.outputTokens, outcome.costUsd ?? 0);
+      if (cacheKey && cacheTtlMs && response.finishReason !== "content_filter") {
+        await deps.traffic.cache.putChat(cacheKey, { response }, cacheTtlMs);
+      }
       return {
         status: 200,
-        headers: routingHeaders(route.id, done.candidate, done.attempts),
+        headers: { ...routingHeaders(route.id, done.candidate, done.attempts), ...cacheHeaders },
         body: format.encodeResponse(response, meta),
       };
     }
 
-    const done = await dispatch(
+    const done = await deps.router.dispatch(
       runtime,
       route,
+      needs,
       clientSignal,
-      async (candidate, ctx) =>
-        primeStream(
-          await candidate.adapter.chatStream(requestFor(candidate), ctx),
-          ctx.timeouts.firstTokenMs,
-          candidate.provider.id,
-        ),
+      (candidate, ctx) =>
+        callWithinLimits(deps.traffic.providerLimits, candidate, reservedTokens, async () => {
+          markUpstreamStart();
+          return primeStream(
+            await candidate.adapter.chatStream(requestFor(candidate), ctx),
+            ctx.timeouts.firstTokenMs,
+            candidate.provider.id,
+          );
+        }).catch((err: unknown) => countProviderRefusal(deps, route.id, err)),
       outcome.attempts,
     );
+    outcome.upstreamMs = performance.now() - outcome.upstreamStartedAt!;
     outcome.candidate = done.candidate;
     outcome.firstTokenAt = performance.now();
-    const writer = new SseWriter(res, routingHeaders(route.id, done.candidate, done.attempts));
-    const events = ensureStreamUsage(done.result.events, requestFor(done.candidate), (usage) => {
-      outcome.usage = usage;
-    });
+    const pricing = done.candidate.model.pricing;
+    const collected: ChatStreamEvent[] | undefined = cacheKey ? [] : undefined;
     try {
-      for await (const frame of format.encodeStream(events, meta)) {
-        if (clientSignal.aborted) break;
-        await writer.write(frame);
+      const writer = new SseWriter(res, {
+        ...routingHeaders(route.id, done.candidate, done.attempts),
+        ...cacheHeaders,
+      });
+      const upstream = timedUpstream(done.result.value.events, (ms) => (outcome.upstreamMs += ms));
+      let events = ensureStreamUsage(upstream, requestFor(done.candidate), (usage) => {
+        outcome.usage = usage;
+      });
+      // Charged as it flows, so crossing the consumer's tokens per minute or budget cuts the stream.
+      if (admission) events = meterStream(events, admission, pricing, promptTokens);
+      if (collected) events = collectInto(events, collected);
+      try {
+        for await (const frame of format.encodeStream(events, meta)) {
+          if (clientSignal.aborted) break;
+          await writer.write(frame);
+        }
+      } catch (err) {
+        // After the first byte there is no failover: end the stream with an error event.
+        const error = isGatewayError(err)
+          ? err
+          : new GatewayError("internal", "the stream failed inside the gateway");
+        outcome.error = error;
+        // A consumer's limit cutting the stream says nothing about the upstream's health.
+        if (!(error instanceof LimitExceededError)) done.recordStreamFailure(error);
+        if (!clientSignal.aborted) await writer.write(format.renderStreamError(error));
+      } finally {
+        writer.end();
       }
-    } catch (err) {
-      // After the first byte there is no failover: end the stream with an error event.
-      const error = isGatewayError(err)
-        ? err
-        : new GatewayError("internal", "the stream failed inside the gateway");
-      outcome.error = error;
-      if (!clientSignal.aborted) await writer.write(format.renderStreamError(error));
     } finally {
-      if (clientSignal.aborted) await done.result.cancel();
+      if (clientSignal.aborted || outcome.error) await done.result.value.cancel();
       done.release();
-      writer.end();
+      const usage = outcome.usage;
+      const tokens = usage ? usage.inputTokens + usage.outputTokens : 0;
+      outcome.costUsd = usage ? costUsd(usage, pricing) : undefined;
+      await done.result.permit.finish(tokens);
+      await admission?.settle(tokens, outcome.costUsd ?? 0);
+    }
+    if (collected && cacheTtlMs && !outcome.error && !clientSignal.aborted) {
+      const response = responseFromEvents(collected, meta.id, done.candidate.model.upstreamModel);
+      if (response && response.finishReason !== "content_filter") {
+        await deps.traffic.cache.putChat(cacheKey!, { response, events: collected }, cacheTtlMs);
+      }
     }
     return undefined;
   } catch (err) {
@@ -194,6 +366,8 @@ export async function handleChat(
       ? err
       : new GatewayError("internal", "the gateway failed to handle the request", { cause: err });
     outcome.error = error;
+    // The answer failed: give back the tokens reserved for it (the request itself still counts).
+    if (!outcome.candidate) await admission?.settle(0, 0);
     if (error.errorClass === "internal") deps.logger.error({ err }, "unexpected failure");
     const rendered = format.renderError(error);
     return { status: rendered.status, headers: rendered.headers, body: rendered.body };

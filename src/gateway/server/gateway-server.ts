@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { GatewayError } from "../../shared/errors.js";
+import { GatewayError, isGatewayError } from "../../shared/errors.js";
 import type { ChatIngressFormat, RenderedError } from "../ingress/chat-ingress-format.js";
 import { openAiChatFormat } from "../ingress/openai/openai-chat-format.js";
 import { renderOpenAiError } from "../ingress/openai/openai-error.js";
@@ -8,6 +8,7 @@ import { handleChat, type JsonReply } from "./chat-handler.js";
 import { handleEmbeddings } from "./embeddings-handler.js";
 import { listModels } from "./models-handler.js";
 import type { GatewayDeps } from "./request-context.js";
+import { presentedCredential } from "../auth/client-credential.js";
 
 export interface GatewayServerOptions {
   /** Largest request body accepted, in bytes. */
@@ -97,7 +98,15 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
 
   const chatRoute =
     (format: ChatIngressFormat, api: string) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const result = await handleChat(deps, format, api, request.body, reply.raw, clientSignal(request));
+      const result = await handleChat(
+        deps,
+        format,
+        api,
+        request.body,
+        reply.raw,
+        clientSignal(request),
+        request.headers,
+      );
       if (result) return send(reply, result);
       reply.hijack();
       return reply;
@@ -106,9 +115,24 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
   app.post("/v1/chat/completions", chatRoute(openAiChatFormat, "chat.completions"));
   app.post("/v1/messages", chatRoute(anthropicMessagesFormat, "messages"));
   app.post("/v1/embeddings", async (request, reply) =>
-    send(reply, await handleEmbeddings(deps, request.body, clientSignal(request))),
+    send(reply, await handleEmbeddings(deps, request.body, clientSignal(request), request.headers)),
   );
-  app.get("/v1/models", async (_request, reply) => reply.send(listModels(deps.store.current)));
+  // Only the routes the caller may use: open ones, and those listing the caller as a consumer.
+  app.get("/v1/models", async (request, reply) => {
+    const runtime = deps.store.current;
+    if (!runtime) return reply.send(listModels(runtime));
+    try {
+      const identity = await deps.traffic.auth.identify(
+        runtime.config,
+        presentedCredential(request.headers, true),
+      );
+      const routes = runtime.config.routes.filter((route) => deps.traffic.auth.mayUse(route, identity));
+      return reply.send(listModels({ ...runtime, config: { ...runtime.config, routes } }));
+    } catch (err) {
+      if (!isGatewayError(err)) throw err;
+      return send(reply, renderOpenAiError(err));
+    }
+  });
 
   app.get("/healthz", async (_request, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

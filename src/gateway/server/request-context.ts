@@ -1,15 +1,50 @@
 import { randomBytes } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import type { GatewayRuntime } from "../config/gateway-runtime.js";
 import type { ConfigStore } from "../config/config-store.js";
-import type { CompiledRoute } from "../../shared/schemas/gateway-config.js";
+import type { CompiledConsumer, CompiledRoute } from "../../shared/schemas/gateway-config.js";
 import { GatewayError } from "../../shared/errors.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { Logger } from "../../shared/logging.js";
+import type { ConsumerAuthenticator } from "../auth/consumer-auth.js";
+import { presentedCredential } from "../auth/client-credential.js";
+import type { ConsumerLimiter } from "../limits/consumer-limiter.js";
+import type { ProviderLimiter } from "../limits/provider-limiter.js";
+import type { ResponseCache } from "../cache/response-cache.js";
+import type { Router } from "../routing/router.js";
+
+/** Who may call what, how much, and what was already answered: consumers, limits, cache. */
+export interface TrafficControls {
+  auth: ConsumerAuthenticator;
+  consumerLimits: ConsumerLimiter;
+  providerLimits: ProviderLimiter;
+  cache: ResponseCache;
+}
 
 export interface GatewayDeps {
   store: ConfigStore;
   metrics: GatewayMetrics;
   logger: Logger;
+  traffic: TrafficControls;
+  /** Routing and resilience: plans, dispatches and keeps circuit/health state. */
+  router: Router;
+}
+
+/** The route's consumer making this request (undefined on an open route); throws 401/403. */
+export async function admitCaller(
+  deps: GatewayDeps,
+  runtime: GatewayRuntime,
+  route: CompiledRoute,
+  model: string,
+  headers: IncomingHttpHeaders,
+  acceptXApiKey: boolean,
+): Promise<CompiledConsumer | undefined> {
+  if (route.consumers.length === 0) return undefined;
+  const identity = await deps.traffic.auth.identify(
+    runtime.config,
+    presentedCredential(headers, acceptXApiKey),
+  );
+  return deps.traffic.auth.admit(route, identity, model);
 }
 
 export function newRequestId(prefix: string): string {

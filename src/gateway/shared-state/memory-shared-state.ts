@@ -24,7 +24,11 @@ export class MemorySharedState implements SharedState {
 
   constructor(options: MemorySharedStateOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.cache = new LruCache(options.cacheMaxEntries ?? 10_000, options.cacheMaxChars ?? 64 * 1024 * 1024, this.now);
+    this.cache = new LruCache(
+      options.cacheMaxEntries ?? 10_000,
+      options.cacheMaxChars ?? 64 * 1024 * 1024,
+      this.now,
+    );
   }
 
   async takeTokens(key: string, spec: BucketSpec, amount: number, mode: TakeMode): Promise<BucketResult> {

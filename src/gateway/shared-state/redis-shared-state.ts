@@ -4,7 +4,13 @@ import type { BucketResult, BucketSpec, SharedState, TakeMode } from "./shared-s
 import { ACQUIRE_LEASE_LUA, ADD_TO_COUNTER_LUA, TAKE_TOKENS_LUA } from "./redis-scripts.js";
 
 interface ScriptedRedis extends Redis {
-  sbTakeTokens(key: string, capacity: number, refillPerMs: number, amount: number, mode: TakeMode): Promise<[number, string, number]>;
+  sbTakeTokens(
+    key: string,
+    capacity: number,
+    refillPerMs: number,
+    amount: number,
+    mode: TakeMode,
+  ): Promise<[number, string, number]>;
   sbAcquireLease(key: string, max: number, ttlMs: number, leaseId: string): Promise<number>;
   sbAddToCounter(key: string, amount: number, ttlMs: number): Promise<string>;
 }
@@ -100,7 +106,8 @@ export class RedisSharedState implements SharedState {
     const id = randomUUID();
     return this.guarded(
       "acquireLease",
-      async () => ((await this.redis.sbAcquireLease(this.prefix + key, max, ttlMs, id)) === 1 ? id : undefined),
+      async () =>
+        (await this.redis.sbAcquireLease(this.prefix + key, max, ttlMs, id)) === 1 ? id : undefined,
       id,
     );
   }
@@ -124,7 +131,11 @@ export class RedisSharedState implements SharedState {
   }
 
   cacheGet(key: string): Promise<string | undefined> {
-    return this.guarded("cacheGet", async () => (await this.redis.get(this.prefix + key)) ?? undefined, undefined);
+    return this.guarded(
+      "cacheGet",
+      async () => (await this.redis.get(this.prefix + key)) ?? undefined,
+      undefined,
+    );
   }
 
   cacheSet(key: string, value: string, ttlMs: number): Promise<void> {

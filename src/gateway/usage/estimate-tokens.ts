@@ -48,7 +48,11 @@ export function withEstimatedUsage(response: ChatResponse, request: ChatRequest)
   };
 }
 
-/** Passes events through and guarantees exactly one usage event at the end (estimated if absent). */
+/**
+ * Passes events through and guarantees exactly one usage event at the end (estimated if absent).
+ * A stream that ends early (upstream error, client gone, cut by a limit) still reports, through
+ * onUsage, an estimate of what flowed, so it is accounted for.
+ */
 export async function* ensureStreamUsage(
   events: AsyncIterable<ChatStreamEvent>,
   request: ChatRequest,
@@ -56,21 +60,28 @@ export async function* ensureStreamUsage(
 ): AsyncGenerator<ChatStreamEvent> {
   let usage: Usage | undefined;
   let outputChars = 0;
-  for await (const event of events) {
-    if (event.type === "usage") {
-      usage = event.usage;
-      continue;
-    }
-    if (event.type === "text-delta") outputChars += event.text.length;
-    else if (event.type === "tool-call-delta") outputChars += event.argumentsDelta.length;
-    else if (event.type === "tool-call-start") outputChars += event.name.length;
-    yield event;
-  }
-  const final: Usage = usage ?? {
+  let completed = false;
+  const estimate = (): Usage => ({
     inputTokens: estimatePromptTokens(request),
-    outputTokens: Math.ceil(outputChars / CHARS_PER_TOKEN),
+    outputTokens: estimateTokensFromChars(outputChars),
     estimated: true,
-  };
+  });
+  try {
+    for await (const event of events) {
+      if (event.type === "usage") {
+        usage = event.usage;
+        continue;
+      }
+      if (event.type === "text-delta") outputChars += event.text.length;
+      else if (event.type === "tool-call-delta") outputChars += event.argumentsDelta.length;
+      else if (event.type === "tool-call-start") outputChars += event.name.length;
+      yield event;
+    }
+    completed = true;
+  } finally {
+    if (!completed) onUsage?.(usage ?? estimate());
+  }
+  const final: Usage = usage ?? estimate();
   onUsage?.(final);
   yield { type: "usage", usage: final };
 }

@@ -5,7 +5,11 @@ import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 const KEY = "sk-proj-fakeKey0123456789abcdefXYZ9";
 const weatherTool = {
   type: "function" as const,
-  function: { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } } } },
+  function: {
+    name: "get_weather",
+    description: "Weather for a city",
+    parameters: { type: "object", properties: { city: { type: "string" } } },
+  },
 };
 
 async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
@@ -28,13 +32,19 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
   let fake: OpenAiFake;
   let client: OpenAI;
   beforeAll(async () => {
-    fake = await startOpenAiFake({ apiKey: KEY, models: ["gpt-4o-mini", "o3-mini", "text-embedding-3-small", "text-embedding-ada-002"] });
+    fake = await startOpenAiFake({
+      apiKey: KEY,
+      models: ["gpt-4o-mini", "o3-mini", "text-embedding-3-small", "text-embedding-ada-002"],
+    });
     client = new OpenAI({ apiKey: KEY, baseURL: fake.baseUrl, maxRetries: 0 });
   });
   afterAll(() => fake.close());
 
   it("answers a chat completion with usage and the bearer key checked", async () => {
-    const completion = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hello there" }] });
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hello there" }],
+    });
     expect(completion.choices[0]!.message.content).toBe("You said: hello there");
     expect(completion.choices[0]!.finish_reason).toBe("stop");
     expect(completion.usage!.completion_tokens).toBe(4);
@@ -60,7 +70,11 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
   });
 
   it("frames the stream as data-only SSE ending with data: [DONE]", async () => {
-    const text = await rawStream(fake, { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true });
+    const text = await rawStream(fake, {
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
     const events = text.split("\n\n").filter(Boolean);
     expect(events.every((e) => e.startsWith("data: "))).toBe(true);
     expect(events.at(-1)).toBe("data: [DONE]");
@@ -76,11 +90,17 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
     });
     const chunks = await collect(stream);
     const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
-    expect(calls[0]).toMatchObject({ index: 0, type: "function", function: { name: "get_weather", arguments: "" } });
+    expect(calls[0]).toMatchObject({
+      index: 0,
+      type: "function",
+      function: { name: "get_weather", arguments: "" },
+    });
     expect(calls[0]!.id).toMatch(/^call_/);
     const rest = calls.slice(1);
     expect(rest.length).toBeGreaterThanOrEqual(2);
-    expect(rest.every((c) => c.id === undefined && c.type === undefined && c.function?.name === undefined)).toBe(true);
+    expect(
+      rest.every((c) => c.id === undefined && c.type === undefined && c.function?.name === undefined),
+    ).toBe(true);
     expect(JSON.parse(calls.map((c) => c.function?.arguments ?? "").join(""))).toEqual({ city: "Lisbon" });
     expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe("tool_calls");
   });
@@ -91,13 +111,29 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
       tools: [weatherTool],
       messages: [
         { role: "user", content: "weather in Oslo?" },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            {
+              id: "call_1",
+              type: "function",
+              function: { name: "get_weather", arguments: '{"city":"Oslo"}' },
+            },
+          ],
+        },
         { role: "tool", tool_call_id: "call_1", content: "-3C and snowing" },
       ],
     });
     expect(completion.choices[0]!.message.content).toBe("The tool returned: -3C and snowing");
     await expect(
-      client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }, { role: "tool", tool_call_id: "call_9", content: "y" }] }),
+      client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [
+          { role: "user", content: "x" },
+          { role: "tool", tool_call_id: "call_9", content: "y" },
+        ],
+      }),
     ).rejects.toMatchObject({ status: 400, param: "messages.[1].role" });
   });
 
@@ -107,9 +143,15 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
       response_format: { type: "json_object" },
       messages: [{ role: "user", content: "answer in json" }],
     });
-    expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({ reply: "You said: answer in json" });
+    expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({
+      reply: "You said: answer in json",
+    });
     await expect(
-      client.chat.completions.create({ model: "gpt-4o-mini", response_format: { type: "json_object" }, messages: [{ role: "user", content: "hi" }] }),
+      client.chat.completions.create({
+        model: "gpt-4o-mini",
+        response_format: { type: "json_object" },
+        messages: [{ role: "user", content: "hi" }],
+      }),
     ).rejects.toMatchObject({ status: 400 });
   });
 
@@ -122,14 +164,27 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
     expect(completion.choices[0]!.message.content).toBe("You said:");
     expect(completion.choices[0]!.finish_reason).toBe("length");
     await expect(
-      client.chat.completions.create({ model: "o3-mini", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+      client.chat.completions.create({
+        model: "o3-mini",
+        max_tokens: 5,
+        messages: [{ role: "user", content: "hi" }],
+      }),
     ).rejects.toMatchObject({ status: 400, code: "unsupported_parameter", param: "max_tokens" });
   });
 
   it("returns float and base64 embeddings that agree, honouring dimensions", async () => {
-    const floats = await client.embeddings.create({ model: "text-embedding-3-small", input: ["alpha", "beta"], encoding_format: "float", dimensions: 8 });
+    const floats = await client.embeddings.create({
+      model: "text-embedding-3-small",
+      input: ["alpha", "beta"],
+      encoding_format: "float",
+      dimensions: 8,
+    });
     // Without encoding_format the SDK asks for base64 and decodes it itself.
-    const decoded = await client.embeddings.create({ model: "text-embedding-3-small", input: ["alpha", "beta"], dimensions: 8 });
+    const decoded = await client.embeddings.create({
+      model: "text-embedding-3-small",
+      input: ["alpha", "beta"],
+      dimensions: 8,
+    });
     expect(fake.requests.at(-1)!.json).toMatchObject({ encoding_format: "base64" });
     expect(floats.data.map((d) => d.embedding.length)).toEqual([8, 8]);
     expect(decoded.data.map((d) => d.embedding)).toEqual(floats.data.map((d) => d.embedding));
@@ -137,13 +192,17 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
     const norm = Math.hypot(...floats.data[0]!.embedding);
     expect(norm).toBeCloseTo(1, 5);
     expect(floats.usage.prompt_tokens).toBeGreaterThan(0);
-    await expect(client.embeddings.create({ model: "text-embedding-ada-002", input: "x", dimensions: 8 })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      client.embeddings.create({ model: "text-embedding-ada-002", input: "x", dimensions: 8 }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it("lists models and answers unknown models with 404 model_not_found", async () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id)).toContain("gpt-4o-mini");
-    await expect(client.chat.completions.create({ model: "gpt-9", messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: "gpt-9", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toMatchObject({
       status: 404,
       code: "model_not_found",
     });
@@ -152,7 +211,9 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
   it("rejects a wrong key with OpenAI's 401 that echoes a masked key", async () => {
     const wrong = "sk-proj-wrongKey9876543210zyxwvuABCD";
     const bad = new OpenAI({ apiKey: wrong, baseURL: fake.baseUrl, maxRetries: 0 });
-    const err = (await bad.models.list().catch((e: unknown) => e)) as InstanceType<typeof OpenAI.AuthenticationError>;
+    const err = (await bad.models.list().catch((e: unknown) => e)) as InstanceType<
+      typeof OpenAI.AuthenticationError
+    >;
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(err.code).toBe("invalid_api_key");
     expect(err.message).toContain("Incorrect API key provided: sk-pro");
@@ -160,13 +221,22 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
     expect(err.message).not.toContain(wrong);
     const res = await fetch(`${fake.baseUrl}/models`);
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^You didn't provide an API key/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /^You didn't provide an API key/,
+    );
   });
 
   it("answers the trigger words with OpenAI's real errors", async () => {
-    const ask = (content: string) => client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content }] });
-    await expect(ask("TRIGGER_CONTEXT_LENGTH")).rejects.toMatchObject({ status: 400, code: "context_length_exceeded", param: "messages" });
-    const limited = (await ask("TRIGGER_RATE_LIMIT").catch((e: unknown) => e)) as InstanceType<typeof OpenAI.RateLimitError>;
+    const ask = (content: string) =>
+      client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content }] });
+    await expect(ask("TRIGGER_CONTEXT_LENGTH")).rejects.toMatchObject({
+      status: 400,
+      code: "context_length_exceeded",
+      param: "messages",
+    });
+    const limited = (await ask("TRIGGER_RATE_LIMIT").catch((e: unknown) => e)) as InstanceType<
+      typeof OpenAI.RateLimitError
+    >;
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
     expect(limited.code).toBe("rate_limit_exceeded");
     expect(limited.headers.get("retry-after")).toBe("20");
@@ -194,7 +264,11 @@ describe("openai fake (flavor vllm) driven by the OpenAI SDK", () => {
   let fake: OpenAiFake;
   let client: OpenAI;
   beforeAll(async () => {
-    fake = await startOpenAiFake({ flavor: "vllm", apiKey: "token-abc123", models: ["meta-llama/Llama-3.1-8B-Instruct"] });
+    fake = await startOpenAiFake({
+      flavor: "vllm",
+      apiKey: "token-abc123",
+      models: ["meta-llama/Llama-3.1-8B-Instruct"],
+    });
     client = new OpenAI({ apiKey: "token-abc123", baseURL: fake.baseUrl, maxRetries: 0 });
   });
   afterAll(() => fake.close());
@@ -224,10 +298,18 @@ describe("openai fake (flavor vllm) driven by the OpenAI SDK", () => {
     const res = await fetch(`${fake.baseUrl}/chat/completions`, {
       method: "POST",
       headers: { authorization: "Bearer token-abc123", "content-type": "application/json" },
-      body: JSON.stringify({ model: "meta-llama/Llama-3.1-8B-Instruct", messages: [{ role: "user", content: "TRIGGER_CONTEXT_LENGTH" }] }),
+      body: JSON.stringify({
+        model: "meta-llama/Llama-3.1-8B-Instruct",
+        messages: [{ role: "user", content: "TRIGGER_CONTEXT_LENGTH" }],
+      }),
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ object: "error", type: "BadRequestError", code: 400, message: expect.stringMatching(/maximum context length/) });
+    expect(await res.json()).toMatchObject({
+      object: "error",
+      type: "BadRequestError",
+      code: 400,
+      message: expect.stringMatching(/maximum context length/),
+    });
   });
 
   it("lists its served models", async () => {
@@ -257,9 +339,14 @@ describe("openai fake (flavor ollama) driven by the OpenAI SDK", () => {
     });
     const chunks = await collect(stream);
     expect(chunks.every((c) => c.usage === undefined)).toBe(true);
-    expect(chunks.every((c) => c.choices.length === 1 && c.choices[0]!.delta.role === "assistant")).toBe(true);
+    expect(chunks.every((c) => c.choices.length === 1 && c.choices[0]!.delta.role === "assistant")).toBe(
+      true,
+    );
     expect(chunks.map((c) => c.choices[0]!.delta.content).join("")).toBe("You said: hi ollama");
-    const completion = await client.chat.completions.create({ model: "llama3.2", messages: [{ role: "user", content: "x" }] });
+    const completion = await client.chat.completions.create({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "x" }],
+    });
     expect(completion.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: 3 });
   });
 
@@ -273,12 +360,17 @@ describe("openai fake (flavor ollama) driven by the OpenAI SDK", () => {
     const chunks = await collect(stream);
     const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ index: 0, function: { name: "get_weather", arguments: '{"city": "Rome"}' } });
+    expect(calls[0]).toMatchObject({
+      index: 0,
+      function: { name: "get_weather", arguments: '{"city": "Rome"}' },
+    });
     expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe("tool_calls");
   });
 
   it("answers unknown models like Ollama", async () => {
-    await expect(client.chat.completions.create({ model: "mistral", messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: "mistral", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toMatchObject({
       status: 404,
       message: expect.stringContaining('model "mistral" not found, try pulling it first'),
     });

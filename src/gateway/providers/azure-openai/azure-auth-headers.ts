@@ -61,7 +61,10 @@ export function createAzureAuthHeaders(
     if (credentials.mode !== "workloadIdentity") return { "api-key": requireApiKey(provider) };
     try {
       // Built on first use: the credential constructor fails when the workload identity environment is missing.
-      getToken ??= getBearerTokenProvider(createAzureTokenCredential(credentials, identityOptions), AZURE_COGNITIVE_SERVICES_SCOPE);
+      getToken ??= getBearerTokenProvider(
+        createAzureTokenCredential(credentials, identityOptions),
+        AZURE_COGNITIVE_SERVICES_SCOPE,
+      );
       return { authorization: `Bearer ${await raceAbort(getToken(), signal)}` };
     } catch (err) {
       if (signal.aborted) throw mapTransportError(err, providerName, signal);

@@ -14,7 +14,10 @@ export interface AzureOpenAiAdapterOptions {
  * Azure OpenAI: the OpenAI wire format on `{endpoint}/openai/deployments/{deployment}/...` with an
  * `api-version` query parameter; the model's upstreamModel is the deployment name.
  */
-export function createAzureOpenAiAdapter(provider: CompiledProvider, options: AzureOpenAiAdapterOptions = {}): ProviderAdapter {
+export function createAzureOpenAiAdapter(
+  provider: CompiledProvider,
+  options: AzureOpenAiAdapterOptions = {},
+): ProviderAdapter {
   // Accept the endpoint with or without the `/openai` suffix that some portals show.
   const base = provider.endpoint!.replace(/\/+$/, "").replace(/\/openai$/, "");
   const apiVersion = provider.apiVersion ?? DEFAULT_AZURE_API_VERSION;

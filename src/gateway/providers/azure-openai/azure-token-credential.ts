@@ -17,9 +17,16 @@ export type AzureIdentityOptions = Omit<WorkloadIdentityCredentialOptions, "clie
  * come from the AZURE_* variables the Workload Identity webhook injects); with neither, the
  * DefaultAzureCredential chain (environment, workload identity, managed identity, ...).
  */
-export function createAzureTokenCredential(credentials: WorkloadIdentity, options: AzureIdentityOptions = {}): TokenCredential {
+export function createAzureTokenCredential(
+  credentials: WorkloadIdentity,
+  options: AzureIdentityOptions = {},
+): TokenCredential {
   if (credentials.clientId || credentials.tenantId) {
-    return new WorkloadIdentityCredential({ ...options, clientId: credentials.clientId, tenantId: credentials.tenantId });
+    return new WorkloadIdentityCredential({
+      ...options,
+      clientId: credentials.clientId,
+      tenantId: credentials.tenantId,
+    });
   }
   const { tokenFilePath: _tokenFilePath, ...shared } = options;
   return new DefaultAzureCredential(shared);

@@ -1,0 +1,22 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import type { ConfigStore } from "../config/config-store.js";
+import type { Router } from "../routing/router.js";
+
+export interface AdminDeps {
+  store: ConfigStore;
+  router: Router;
+}
+
+/**
+ * The admin listener, kept off the public port: `GET /admin/state` reports per provider model
+ * health, circuit, latency and counters with the config version in force (GatewayState), which
+ * the operator merges into LLMProvider/LLMRoute status. Nothing here takes input or returns secrets.
+ */
+export function createAdminServer(deps: AdminDeps): FastifyInstance {
+  const app = Fastify({ logger: false, disableRequestLogging: true, return503OnClosing: true });
+  app.get("/admin/state", async (_request, reply) => reply.send(deps.router.gatewayState(deps.store.current)));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { message: `${request.method} ${request.url.split("?")[0]} is not an admin endpoint; use GET /admin/state`, code: "not_found" } }),
+  );
+  return app;
+}

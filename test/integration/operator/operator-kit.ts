@@ -1,0 +1,193 @@
+/**
+ * Shared helpers of the operator's integration and e2e tests: kube clients for the admin and the
+ * operator identity, CRDs and the chart's RBAC applied to the API server, an in-process operator
+ * with captured logs, and small polling helpers.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { Writable } from "node:stream";
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from "@kubernetes/client-node";
+import { parse, parseAllDocuments } from "yaml";
+import { startOperator, type OperatorOptions, type RunningOperator } from "../../../src/operator/operator-main.js";
+import { createLogger } from "../../../src/shared/logging.js";
+import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
+import { OPERATOR_NAMESPACE } from "../../support/control-plane.js";
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
+export const RELEASE_NAMESPACE = OPERATOR_NAMESPACE;
+const FIELD_MANAGER = "switchboard-operator-tests";
+
+export interface KubeClients {
+  kubeconfigPath: string;
+  kc: KubeConfig;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  objects: KubernetesObjectApi;
+}
+
+export function clientsFor(kubeconfigPath: string): KubeClients {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return {
+    kubeconfigPath,
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    objects: KubernetesObjectApi.makeApiClient(kc),
+  };
+}
+
+/** The kubeconfigs the global setup provides (the shared control plane, or $KUBECONFIG). */
+export function testKubeconfigs(): { admin: string; operator: string } {
+  const admin = process.env.SWITCHBOARD_TEST_KUBECONFIG;
+  const operator = process.env.SWITCHBOARD_TEST_OPERATOR_KUBECONFIG;
+  if (!admin || !operator) throw new Error("run through the vitest integration project: its global setup starts the control plane");
+  return { admin, operator };
+}
+
+/** Applies crds/*.yaml server-side (idempotent across test files) and waits until they are Established. */
+export async function installCrds(admin: KubeClients): Promise<void> {
+  const api = admin.kc.makeApiClient(ApiextensionsV1Api);
+  const dir = path.join(REPO_ROOT, "crds");
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml"));
+  if (files.length === 0) throw new Error("crds/ is empty: run npm run crds");
+  for (const file of files) {
+    const crd = parse(await readFile(path.join(dir, file), "utf8")) as V1CustomResourceDefinition;
+    await api.patchCustomResourceDefinition(
+      { name: crd.metadata!.name!, body: crd, fieldManager: FIELD_MANAGER, force: true },
+      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+    );
+    await waitFor(async () => {
+      const current = await api.readCustomResourceDefinition({ name: crd.metadata!.name! });
+      return current.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+    }, 30_000);
+  }
+}
+
+/**
+ * Applies the chart's RBAC templates, rendering the only template expression they use
+ * (`{{ .Release.Namespace }}`), so the operator identity has exactly what the chart grants.
+ */
+export async function installChartRbac(admin: KubeClients): Promise<void> {
+  await ensureNamespace(admin, RELEASE_NAMESPACE);
+  const dir = path.join(REPO_ROOT, "charts/switchboard/templates");
+  for (const file of ["operator-rbac.yaml", "gateway-rbac.yaml"]) {
+    const text = (await readFile(path.join(dir, file), "utf8")).replaceAll("{{ .Release.Namespace }}", RELEASE_NAMESPACE);
+    if (text.includes("{{")) throw new Error(`${file} uses template expressions the test renderer does not know`);
+    for (const doc of parseAllDocuments(text)) {
+      const object = doc.toJS() as KubernetesObject | null;
+      if (object) await applyObject(admin, object);
+    }
+  }
+}
+
+export async function ensureNamespace(admin: KubeClients, name: string): Promise<void> {
+  await admin.core.createNamespace({ body: { metadata: { name } } }).catch((err: { code?: number }) => {
+    if (err.code !== 409) throw err;
+  });
+}
+
+/** Server-side apply of any object, as `kubectl apply --server-side --force-conflicts` does. */
+export async function applyObject(clients: KubeClients, object: KubernetesObject): Promise<KubernetesObject> {
+  return clients.objects.patch(
+    object,
+    undefined,
+    undefined,
+    FIELD_MANAGER,
+    true,
+    PatchStrategy.ServerSideApply,
+  );
+}
+
+export function providerManifest(namespace: string, name: string, spec: Record<string, unknown>): KubernetesObject & { spec: unknown } {
+  return { apiVersion: GROUP_VERSION, kind: "LLMProvider", metadata: { name, namespace }, spec };
+}
+
+export function routeManifest(namespace: string, name: string, spec: Record<string, unknown>): KubernetesObject & { spec: unknown } {
+  return { apiVersion: GROUP_VERSION, kind: "LLMRoute", metadata: { name, namespace }, spec };
+}
+
+export function secretManifest(namespace: string, name: string, stringData: Record<string, string>): KubernetesObject {
+  return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, stringData } as KubernetesObject;
+}
+
+export interface CustomResource extends KubernetesObject {
+  spec: Record<string, unknown>;
+  status?: {
+    observedGeneration?: number;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string; observedGeneration?: number; lastTransitionTime: string }>;
+    [key: string]: unknown;
+  };
+}
+
+export async function getCustom(
+  clients: KubeClients,
+  plural: "llmproviders" | "llmroutes",
+  namespace: string,
+  name: string,
+): Promise<CustomResource | undefined> {
+  try {
+    return (await clients.custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural, name })) as CustomResource;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+export function condition(resource: CustomResource | undefined, type: string) {
+  return resource?.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Polls until `check` returns a truthy value; returns it. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as T;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String((lastError as Error).message ?? lastError)}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface TestOperator extends RunningOperator {
+  logs: string[];
+}
+
+/** Starts the operator in this process under the given identity, capturing its JSON log lines. */
+export async function startTestOperator(
+  kubeconfigPath: string,
+  options: Omit<OperatorOptions, "kubeConfig" | "logger">,
+): Promise<TestOperator> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(...String(chunk).split("\n").filter(Boolean));
+      cb();
+    },
+  });
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const operator = await startOperator({ ...options, kubeConfig: kc, logger: createLogger("operator", { level: "debug", destination: sink }) });
+  return Object.assign(operator, { logs });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+}

@@ -1,0 +1,231 @@
+/**
+ * An LLMProvider's and an LLMRoute's whole life on a real API server, cert-manager style, with
+ * the operator running under the chart's RBAC only: created → conditions Unknown → Ready →
+ * Secret deleted → CredentialsResolved=False (SecretNotFound) → restored and rotated → Ready →
+ * a broken route refused while the last good snapshot keeps serving → fixed → deleted.
+ */
+import { Watch } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
+import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
+import {
+  applyObject,
+  clientsFor,
+  condition,
+  ensureNamespace,
+  getCustom,
+  installChartRbac,
+  installCrds,
+  providerManifest,
+  RELEASE_NAMESPACE,
+  routeManifest,
+  secretManifest,
+  startTestOperator,
+  testKubeconfigs,
+  uniqueName,
+  waitFor,
+  type CustomResource,
+  type KubeClients,
+  type TestOperator,
+} from "./operator-kit.js";
+
+const FIRST_KEY = "sk-lifecycle-FIRST-0123456789abcdef";
+const ROTATED_KEY = "sk-lifecycle-ROTATED-0123456789abcdef";
+
+let admin: KubeClients;
+let operator: TestOperator;
+const namespace = uniqueName("lifecycle");
+const snapshot = { namespace: RELEASE_NAMESPACE, name: uniqueName("gateway-config") };
+const readyHistory = new Map<string, string[]>();
+let stopWatch: AbortController | undefined;
+
+async function published(): Promise<GatewayConfig> {
+  const head = await admin.core.readNamespacedSecret(snapshot);
+  return readSnapshot(head, snapshot.namespace, admin.core);
+}
+
+function providerSpec(secretName = "openai-key") {
+  return {
+    type: "openai-compatible",
+    endpoint: "http://127.0.0.1:9/v1",
+    credentials: { secretRef: { name: secretName, key: "apiKey" } },
+    models: [{ name: "gpt" }, { name: "mini" }],
+  };
+}
+
+const provider = (name: string) => getCustom(admin, "llmproviders", namespace, name);
+const route = (name: string) => getCustom(admin, "llmroutes", namespace, name);
+
+beforeAll(async () => {
+  const kubeconfigs = testKubeconfigs();
+  admin = clientsFor(kubeconfigs.admin);
+  await installCrds(admin);
+  await installChartRbac(admin);
+  await ensureNamespace(admin, namespace);
+
+  // Every status the API server stores for our providers, in order.
+  stopWatch = await new Watch(admin.kc).watch(
+    `/apis/llm.switchboard.dev/v1alpha1/namespaces/${namespace}/llmproviders`,
+    {},
+    (_type, object: CustomResource) => {
+      const ready = condition(object, "Ready")?.status;
+      if (!ready) return;
+      const history = readyHistory.get(object.metadata!.name!) ?? [];
+      if (history.at(-1) !== ready) history.push(ready);
+      readyHistory.set(object.metadata!.name!, history);
+    },
+    () => undefined,
+  );
+
+  operator = await startTestOperator(kubeconfigs.operator, {
+    scope: { allNamespaces: false, namespaces: [namespace] },
+    snapshot,
+    metrics: { host: "127.0.0.1", port: 0 },
+    leaderElection: { namespace: RELEASE_NAMESPACE, name: uniqueName("lease"), leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 },
+  });
+}, 600_000);
+
+afterAll(async () => {
+  stopWatch?.abort();
+  await operator?.close();
+  await admin?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+});
+
+describe("resource lifecycle under the chart's RBAC", () => {
+  it("starts a new provider Unknown, then makes it Ready once the snapshot carries it", async () => {
+    await applyObject(admin, secretManifest(namespace, "openai-key", { apiKey: FIRST_KEY }));
+    await applyObject(admin, providerManifest(namespace, "openai", providerSpec()));
+    const ready = await waitFor(async () => {
+      const p = await provider("openai");
+      return condition(p, "Ready")?.status === "True" ? p : undefined;
+    });
+    expect(readyHistory.get("openai")).toEqual(["Unknown", "True"]);
+    expect(ready.status!.observedGeneration).toBe(ready.metadata!.generation);
+    for (const type of ["Ready", "CredentialsResolved", "Healthy"]) {
+      expect(condition(ready, type)!.observedGeneration).toBe(ready.metadata!.generation);
+    }
+    expect(condition(ready, "CredentialsResolved")).toMatchObject({ status: "True", reason: "SecretResolved" });
+    expect(condition(ready, "Healthy")).toMatchObject({ status: "Unknown", reason: "NoGatewayState" });
+    const config = await published();
+    expect(ready.status!.configVersion).toBe(config.version);
+    expect(config.providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toEqual({ mode: "apiKey", apiKey: FIRST_KEY });
+  });
+
+  it("makes a route Ready with resolved refs", async () => {
+    await applyObject(admin, routeManifest(namespace, "chat", { model: `chat-${namespace}`, targets: [{ provider: "openai", model: "gpt" }] }));
+    const r = await waitFor(async () => {
+      const current = await route("chat");
+      return condition(current, "Ready")?.status === "True" ? current : undefined;
+    });
+    expect(condition(r, "ResolvedRefs")).toMatchObject({ status: "True", reason: "AllRefsResolved" });
+    expect(r.status).toMatchObject({ targetCount: 1, targets: [{ provider: "openai", model: "gpt", health: "unknown" }] });
+    expect((await published()).routes.map((x) => x.id)).toContain(`${namespace}/chat`);
+  });
+
+  it("reports a deleted Secret as SecretNotFound on that provider only, with an Event", async () => {
+    await applyObject(admin, secretManifest(namespace, "other-key", { apiKey: "sk-other-0123456789" }));
+    await applyObject(admin, providerManifest(namespace, "other", providerSpec("other-key")));
+    await waitFor(async () => condition(await provider("other"), "Ready")?.status === "True");
+
+    await admin.core.deleteNamespacedSecret({ namespace, name: "openai-key" });
+    const broken = await waitFor(async () => {
+      const p = await provider("openai");
+      return condition(p, "CredentialsResolved")?.status === "False" ? p : undefined;
+    });
+    expect(condition(broken, "CredentialsResolved")!.reason).toBe("SecretNotFound");
+    expect(condition(broken, "CredentialsResolved")!.message).toContain(`Secret "openai-key" not found in namespace "${namespace}"`);
+    expect(condition(broken, "Ready")).toMatchObject({ status: "False", reason: "SecretNotFound" });
+    expect(condition(await provider("other"), "Ready")!.status).toBe("True");
+    // The gateway keeps the provider and fails its calls clearly; other providers are untouched.
+    const config = await published();
+    expect(config.providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toMatchObject({ mode: "unresolved", reason: "SecretNotFound" });
+    expect(config.providers.find((p) => p.id === `${namespace}/other`)!.credentials.mode).toBe("apiKey");
+
+    const events = await waitFor(async () => {
+      const list = await admin.core.listNamespacedEvent({ namespace, fieldSelector: "involvedObject.name=openai" });
+      return list.items.some((e) => e.reason === "SecretNotFound") ? list.items : undefined;
+    });
+    const warning = events.find((e) => e.reason === "SecretNotFound")!;
+    expect(warning.type).toBe("Warning");
+    expect(warning.involvedObject.kind).toBe("LLMProvider");
+    expect(warning.message).toContain('"openai-key"');
+  });
+
+  it("picks up the restored (and rotated) Secret without a restart", async () => {
+    await applyObject(admin, secretManifest(namespace, "openai-key", { apiKey: ROTATED_KEY }));
+    const fixed = await waitFor(async () => {
+      const p = await provider("openai");
+      return condition(p, "CredentialsResolved")?.status === "True" && condition(p, "Ready")?.status === "True" ? p : undefined;
+    });
+    expect(condition(fixed, "CredentialsResolved")!.reason).toBe("SecretResolved");
+    expect((await published()).providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toEqual({ mode: "apiKey", apiKey: ROTATED_KEY });
+    expect(readyHistory.get("openai")).toEqual(["Unknown", "True", "False", "True"]);
+  });
+
+  it("refuses a broken route, keeps the last good snapshot serving, and recovers when fixed", async () => {
+    const before = await published();
+    await applyObject(admin, routeManifest(namespace, "chat", { model: `chat-${namespace}`, targets: [{ provider: "openai", model: "no-such-model" }] }));
+    const broken = await waitFor(async () => {
+      const r = await route("chat");
+      return r?.status?.observedGeneration === r?.metadata?.generation && condition(r, "Ready")?.status === "False" ? r : undefined;
+    });
+    expect(condition(broken, "Ready")!.reason).toBe("ModelNotFound");
+    expect(condition(broken, "ResolvedRefs")).toMatchObject({ status: "False", reason: "ModelNotFound" });
+    expect(condition(broken, "ResolvedRefs")!.message).toContain('has no model "no-such-model"');
+    expect((await published()).version).toBe(before.version);
+
+    // A valid change elsewhere is not live while the compile is refused: its Ready says why.
+    await applyObject(admin, providerManifest(namespace, "other", { ...providerSpec("other-key"), models: [{ name: "gpt" }] }));
+    const blocked = await waitFor(async () => {
+      const p = await provider("other");
+      return condition(p, "Ready")?.reason === "ConfigNotPublished" ? p : undefined;
+    });
+    expect(condition(blocked, "Ready")!.message).toContain(`LLMRoute/${namespace}/chat`);
+
+    await applyObject(admin, routeManifest(namespace, "chat", { model: `chat-${namespace}`, targets: [{ provider: "openai", model: "mini" }] }));
+    await waitFor(async () => condition(await route("chat"), "Ready")?.status === "True");
+    await waitFor(async () => condition(await provider("other"), "Ready")?.status === "True");
+    const after = await published();
+    expect(after.version).not.toBe(before.version);
+    expect(after.routes.find((r) => r.id === `${namespace}/chat`)!.targets[0]!.model).toBe("mini");
+  });
+
+  it("drops a deleted provider from the snapshot and reports the dangling route reference", async () => {
+    await admin.custom.deleteNamespacedCustomObject({
+      group: "llm.switchboard.dev",
+      version: "v1alpha1",
+      namespace,
+      plural: "llmproviders",
+      name: "other",
+    });
+    await waitFor(async () => !(await published()).providers.some((p) => p.id === `${namespace}/other`));
+    await applyObject(admin, routeManifest(namespace, "dangling", { model: `dangling-${namespace}`, targets: [{ provider: "other", model: "gpt" }] }));
+    const dangling = await waitFor(async () => {
+      const r = await route("dangling");
+      return condition(r, "ResolvedRefs")?.status === "False" ? r : undefined;
+    });
+    expect(condition(dangling, "ResolvedRefs")!.reason).toBe("ProviderNotFound");
+    await admin.custom.deleteNamespacedCustomObject({ group: "llm.switchboard.dev", version: "v1alpha1", namespace, plural: "llmroutes", name: "dangling" });
+    await waitFor(async () => condition(await route("chat"), "Ready")?.status === "True" && (await published()).routes.length > 0);
+  });
+
+  it("never puts a credential into status, events, logs or metrics", async () => {
+    const secrets = [FIRST_KEY, ROTATED_KEY, "sk-other-0123456789"];
+    const statuses = JSON.stringify([
+      await admin.custom.listNamespacedCustomObject({ group: "llm.switchboard.dev", version: "v1alpha1", namespace, plural: "llmproviders" }),
+      await admin.custom.listNamespacedCustomObject({ group: "llm.switchboard.dev", version: "v1alpha1", namespace, plural: "llmroutes" }),
+    ]);
+    const events = JSON.stringify((await admin.core.listNamespacedEvent({ namespace })).items.map((e) => e.message));
+    const snapshotEvents = JSON.stringify((await admin.core.listNamespacedEvent({ namespace: RELEASE_NAMESPACE })).items.map((e) => e.message));
+    const metrics = await (await fetch(`${operator.metricsUrl}/metrics`)).text();
+    expect(metrics).toContain("switchboard_operator_reconcile_duration_seconds");
+    expect(metrics).toContain("switchboard_operator_workqueue_depth");
+    const logs = operator.logs.join("\n");
+    expect(logs).toContain("published gateway config snapshot");
+    for (const secret of secrets) {
+      for (const [where, text] of Object.entries({ statuses, events, snapshotEvents, metrics, logs })) {
+        expect(text.includes(secret), `${where} contains a credential`).toBe(false);
+      }
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { mapOpenAiFinishReason } from "../../../../../src/gateway/providers/openai/map-openai-finish-reason.js";
+import { mapOpenAiResponse } from "../../../../../src/gateway/providers/openai/map-openai-response.js";
+
+describe("mapOpenAiResponse", () => {
+  it("maps content, tool calls and usage including cached tokens", () => {
+    const res = mapOpenAiResponse(
+      {
+        id: "c1",
+        model: "gpt-4o",
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: "assistant",
+              content: null,
+              tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: '{"a":1}' } }],
+            },
+            finish_reason: "tool_calls",
+          },
+        ],
+        usage: { prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } },
+      },
+      "p",
+    );
+    expect(res).toEqual({
+      id: "c1",
+      model: "gpt-4o",
+      content: "",
+      toolCalls: [{ id: "call_1", name: "f", arguments: '{"a":1}' }],
+      finishReason: "tool_calls",
+      rawFinishReason: "tool_calls",
+      usage: { inputTokens: 10, outputTokens: 2, cacheReadTokens: 4, estimated: false },
+    });
+  });
+
+  it("leaves usage undefined when the upstream sent none, and shows refusals as content", () => {
+    const res = mapOpenAiResponse(
+      {
+        id: "c",
+        model: "m",
+        choices: [
+          { index: 0, message: { role: "assistant", content: null, refusal: "no" }, finish_reason: "stop" },
+        ],
+      },
+      "p",
+    );
+    expect(res.usage).toBeUndefined();
+    expect(res.content).toBe("no");
+  });
+
+  it("rejects a completion without choices", () => {
+    expect(() => mapOpenAiResponse({ id: "c", model: "m", choices: [] }, "p")).toThrow("without choices");
+  });
+});
+
+describe("mapOpenAiFinishReason", () => {
+  it.each([
+    ["stop", false, "stop"],
+    ["length", false, "length"],
+    ["content_filter", false, "content_filter"],
+    ["tool_calls", true, "tool_calls"],
+    ["function_call", false, "tool_calls"],
+    ["stop", true, "tool_calls"],
+    ["length", true, "length"],
+    ["eos", false, "stop"],
+  ] as const)("%s (tool calls seen: %s) → %s", (raw, sawToolCalls, expected) => {
+    expect(mapOpenAiFinishReason(raw, sawToolCalls)).toBe(expected);
+  });
+});

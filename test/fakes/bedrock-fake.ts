@@ -28,6 +28,13 @@ export interface BedrockFakeOptions {
   region: string;
   /** A Bedrock API key accepted as `Authorization: Bearer <key>`. */
   apiKey?: string;
+  /**
+   * Temporary credentials issued elsewhere (STS, the EKS Pod Identity agent), looked up by access
+   * key id; they need their session token and are rejected once expired.
+   */
+  temporaryCredentials?: (
+    accessKeyId: string,
+  ) => { secretAccessKey: string; sessionToken: string; expiration: Date } | undefined;
 }
 
 const SERVICE = "bedrock";
@@ -127,7 +134,9 @@ async function verifySigV4(req: RecordedRequest, options: BedrockFakeOptions): P
       false,
     );
   const [, accessKeyId, shortDate, region, service, signedHeaderList, signature] = m as unknown as string[];
-  if (accessKeyId !== options.accessKeyId) {
+  const temporary =
+    accessKeyId === options.accessKeyId ? undefined : options.temporaryCredentials?.(accessKeyId!);
+  if (accessKeyId !== options.accessKeyId && !temporary) {
     throw new AwsError(
       403,
       "UnrecognizedClientException",
@@ -135,7 +144,17 @@ async function verifySigV4(req: RecordedRequest, options: BedrockFakeOptions): P
       false,
     );
   }
-  if (options.sessionToken !== undefined && header(req, "x-amz-security-token") !== options.sessionToken) {
+  if (temporary && temporary.expiration.getTime() <= Date.now()) {
+    throw new AwsError(403, "ExpiredTokenException", "The security token included in the request is expired", false);
+  }
+  const credentials = temporary ?? {
+    secretAccessKey: options.secretAccessKey,
+    sessionToken: options.sessionToken,
+  };
+  if (
+    credentials.sessionToken !== undefined &&
+    header(req, "x-amz-security-token") !== credentials.sessionToken
+  ) {
     throw new AwsError(
       403,
       "UnrecognizedClientException",
@@ -179,9 +198,9 @@ async function verifySigV4(req: RecordedRequest, options: BedrockFakeOptions): P
   const hostHeader = header(req, "host") ?? "";
   const signer = new SignatureV4({
     credentials: {
-      accessKeyId: options.accessKeyId,
-      secretAccessKey: options.secretAccessKey,
-      ...(options.sessionToken !== undefined ? { sessionToken: options.sessionToken } : {}),
+      accessKeyId: accessKeyId!,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken !== undefined ? { sessionToken: credentials.sessionToken } : {}),
     },
     region: options.region,
     service: SERVICE,
@@ -548,6 +567,8 @@ export async function startBedrockFake(options: BedrockFakeOptions): Promise<Fak
   const nextToolUseId = () => `tooluse_fake${String(++toolUseCounter).padStart(4, "0")}`;
 
   return startFakeServer(async (req, res) => {
+    // The SDK corrects its signing clock from this header; Node's own would ignore faked timers.
+    res.setHeader("date", new Date().toUTCString());
     try {
       const [path] = req.url.split("?", 1) as [string];
       const route = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(path);

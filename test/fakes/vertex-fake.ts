@@ -18,7 +18,9 @@ import { handleAnthropicMessages } from "./anthropic-fake.js";
  * - `POST /token`: Google's OAuth token endpoint for service-account keys (JWT-bearer grant, RS256
  *   signature checked against the test key's public key);
  * - `/computeMetadata/v1/...`: the GCE/GKE metadata server that Application Default Credentials and
- *   GKE Workload Identity use (point `GCE_METADATA_HOST` at `metadataHost`).
+ *   GKE Workload Identity use (point `GCE_METADATA_HOST` at `metadataHost`);
+ * - `POST /v1/token`: Google STS token exchange for Workload Identity Federation (an
+ *   `external_account` credential's `token_url`, `stsTokenUrl` here).
  *
  * Model calls live at `/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:{method}`
  * and need `Authorization: Bearer <token issued above>`:
@@ -54,6 +56,18 @@ export interface VertexFakeOptions {
   serviceAccountPublicKey: string | KeyObject;
   /** Lifetime of issued access tokens; google-auth-library refreshes when under 5 minutes remain. */
   tokenLifetimeSeconds?: number;
+  /** A Workload Identity Federation OIDC provider whose tokens `POST /v1/token` (STS) exchanges. */
+  workloadIdentityPool?: WorkloadIdentityPoolProvider;
+}
+
+export interface WorkloadIdentityPoolProvider {
+  /** //iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/{pool}/providers/{provider} */
+  audience: string;
+  /** The external issuer (a cluster's ServiceAccount issuer, say) and its signing key. */
+  issuer: string;
+  issuerPublicKey: KeyObject;
+  /** Audiences the provider accepts in subject tokens; by default its own https:// resource name. */
+  allowedAudiences?: string[];
 }
 
 export interface VertexFake extends FakeServer {
@@ -61,6 +75,10 @@ export interface VertexFake extends FakeServer {
   tokenUrl: string;
   /** host:port for `GCE_METADATA_HOST`. */
   metadataHost: string;
+  /** Google STS token exchange for Workload Identity Federation: an external_account `token_url`. */
+  stsTokenUrl: string;
+  /** Every access token issued, in order, by any of the grants above. */
+  issuedTokens: string[];
   /** Requests to the token endpoint and metadata server (`requests` holds the Vertex API calls). */
   authRequests: RecordedRequest[];
   /** Invalidates every access token issued so far, as a revoked or expired token would be. */
@@ -173,12 +191,84 @@ function base64UrlJson(segment: string): Json | undefined {
 interface TokenStore {
   valid: Map<string, number>;
   lifetimeSeconds: number;
+  issued: string[];
 }
 
 function issueToken(store: TokenStore): Json {
   const token = `ya29.fake-${randomBytes(24).toString("base64url")}`;
   store.valid.set(token, Date.now() + store.lifetimeSeconds * 1000);
+  store.issued.push(token);
   return { access_token: token, expires_in: store.lifetimeSeconds, token_type: "Bearer" };
+}
+
+const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+const SUBJECT_TOKEN_TYPES = ["urn:ietf:params:oauth:token-type:jwt", "urn:ietf:params:oauth:token-type:id_token"];
+
+/**
+ * Google STS `POST /v1/token` (RFC 8693 token exchange) for an OIDC workload identity pool
+ * provider: the subject token must be an RS256 JWT from the provider's issuer, for an audience the
+ * provider accepts, unexpired. The federated access token it returns is usable on Vertex directly.
+ */
+function handleTokenExchange(
+  req: RecordedRequest,
+  res: ServerResponse,
+  pool: WorkloadIdentityPoolProvider | undefined,
+  store: TokenStore,
+): void {
+  const oauthError = (status: number, error: string, description: string): void =>
+    sendJson(res, status, { error, error_description: description });
+  const form = new URLSearchParams(req.body);
+  if (form.get("grant_type") !== TOKEN_EXCHANGE_GRANT)
+    return oauthError(400, "invalid_request", `Invalid value for "grant_type": ${form.get("grant_type") ?? ""}`);
+  if (form.get("requested_token_type") !== ACCESS_TOKEN_TYPE)
+    return oauthError(400, "invalid_request", 'Invalid value for "requested_token_type".');
+  if (!SUBJECT_TOKEN_TYPES.includes(form.get("subject_token_type") ?? ""))
+    return oauthError(400, "invalid_request", 'Invalid value for "subject_token_type".');
+  if (!pool || form.get("audience") !== pool.audience) {
+    return oauthError(
+      400,
+      "invalid_target",
+      'The target service indicated by the "audience" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn\'t exist.',
+    );
+  }
+  if (!(form.get("scope") ?? "").split(" ").includes(CLOUD_PLATFORM_SCOPE))
+    return oauthError(400, "invalid_scope", "Invalid OAuth scope.");
+  const parts = (form.get("subject_token") ?? "").split(".");
+  const claims = parts.length === 3 ? base64UrlJson(parts[1]!) : undefined;
+  if (!claims) return oauthError(400, "invalid_grant", "Unable to parse the ID Token.");
+  if (claims.iss !== pool.issuer) {
+    return oauthError(
+      400,
+      "invalid_grant",
+      `The issuer in ID Token ${String(claims.iss)} does not match the expected ones: ${pool.issuer}.`,
+    );
+  }
+  const signed = verify(
+    "RSA-SHA256",
+    Buffer.from(`${parts[0]}.${parts[1]}`),
+    pool.issuerPublicKey,
+    Buffer.from(parts[2]!, "base64url"),
+  );
+  if (!signed) return oauthError(400, "invalid_grant", "Invalid ID Token signature.");
+  const allowed = pool.allowedAudiences ?? [`https:${pool.audience}`];
+  const audiences = Array.isArray(claims.aud) ? claims.aud.map(String) : [String(claims.aud)];
+  if (!audiences.some((aud) => allowed.includes(aud))) {
+    return oauthError(
+      400,
+      "invalid_grant",
+      `The audience in ID Token [${audiences.join(", ")}] does not match the expected audience ${allowed.join(", ")}.`,
+    );
+  }
+  if (!(Number(claims.exp) * 1000 > Date.now()))
+    return oauthError(400, "invalid_grant", `ID Token expired at ${String(claims.exp)}.`);
+  const { access_token, expires_in } = issueToken(store);
+  sendJson(res, 200, {
+    access_token,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: "Bearer",
+    expires_in,
+  });
 }
 
 function handleTokenGrant(
@@ -873,13 +963,19 @@ export async function startVertexFake(options: VertexFakeOptions): Promise<Verte
     typeof options.serviceAccountPublicKey === "string"
       ? createPublicKey(options.serviceAccountPublicKey)
       : options.serviceAccountPublicKey;
-  const store: TokenStore = { valid: new Map(), lifetimeSeconds: options.tokenLifetimeSeconds ?? 3599 };
+  const store: TokenStore = {
+    valid: new Map(),
+    lifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
+    issued: [],
+  };
 
   // A separate host, as in production, so faults injected for model calls never hit token requests.
   const auth = await startFakeServer((req, res) => {
     const url = new URL(req.url, "http://fake");
     if (req.method === "POST" && url.pathname === "/token")
       return handleTokenGrant(req, res, options, publicKey, store);
+    if (req.method === "POST" && url.pathname === "/v1/token")
+      return handleTokenExchange(req, res, options.workloadIdentityPool, store);
     if (req.method === "GET" && url.pathname.startsWith("/computeMetadata/"))
       return handleMetadata(req, res, url.pathname, options, store);
     sendJson(res, 404, { error: "not_found", error_description: `${url.pathname} is not served here` });
@@ -942,6 +1038,8 @@ export async function startVertexFake(options: VertexFakeOptions): Promise<Verte
     ...server,
     tokenUrl: `${auth.url}/token`,
     metadataHost: auth.url.replace(/^http:\/\//, ""),
+    stsTokenUrl: `${auth.url}/v1/token`,
+    issuedTokens: store.issued,
     authRequests: auth.requests,
     revokeTokens: () => store.valid.clear(),
     close: async () => {

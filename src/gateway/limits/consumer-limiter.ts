@@ -22,7 +22,11 @@ function usd(amount: number): string {
   return `$${amount < 1 ? amount.toPrecision(3) : amount.toFixed(2)}`;
 }
 
-/** Per-consumer requests/min, tokens/min and spend budget, as listed in a route's spec.consumers. */
+/**
+ * Per-consumer requests/min, tokens/min and spend budget, as listed in a route's spec.consumers
+ * (so they count per route and consumer). The checks run at once (one round trip to Redis), and
+ * what a refusal leaves taken is given back.
+ */
 export class ConsumerLimiter {
   constructor(
     private readonly state: SharedState,
@@ -40,65 +44,60 @@ export class ConsumerLimiter {
     const scope = `${route.id}/${consumer.name}`;
     const rpmKey = `rpm:consumer:${scope}`;
     const tpmKey = `tpm:consumer:${scope}`;
-
-    if (rpm !== undefined) {
-      const taken = await this.state.takeTokens(rpmKey, perMinute(rpm), 1, "try");
-      if (!taken.allowed) {
-        throw new LimitExceededError(
-          "consumer",
-          `${who} is over its limit of ${rpm} requests per minute`,
-          taken.retryAfterMs,
-        );
-      }
-    }
-    const refundRequest = async () => {
-      if (rpm !== undefined) await this.state.takeTokens(rpmKey, perMinute(rpm), -1, "force");
+    const budget = consumer.budget && {
+      ...consumer.budget,
+      ...budgetWindow(consumer.budget.period, this.now()),
     };
-    if (tpm !== undefined) {
-      const taken = await this.state.takeTokens(tpmKey, perMinute(tpm), estimatedTokens, "try");
-      if (!taken.allowed) {
-        await refundRequest();
-        throw new LimitExceededError(
-          "consumer",
-          `${who} is over its limit of ${tpm} tokens per minute`,
-          taken.retryAfterMs,
-        );
-      }
-    }
-
-    const budget = consumer.budget;
-    const budgetState = budget
-      ? (() => {
-          const window = budgetWindow(budget.period, this.now());
-          return { ...budget, ...window, key: `budget:${scope}:${budget.period}:${window.start}` };
-        })()
-      : undefined;
+    const budgetKey = budget && `budget:${scope}:${budget.period}:${budget.start}`;
+    const addSpend = (amount: number) =>
+      this.state.addToCounter(budgetKey!, amount, budget!.end - this.now() + 3_600_000);
     const budgetError = (spent: number) =>
       new LimitExceededError(
         "budget",
-        `${who} has spent its budget of ${usd(budgetState!.usd)} per ${budgetState!.period} (${usd(spent)} used); ` +
-          `it resets at ${new Date(budgetState!.end).toISOString()}`,
-        budgetState!.end - this.now(),
+        `${who} has spent its budget of ${usd(budget!.usd)} per ${budget!.period} (${usd(spent)} used); ` +
+          `it resets at ${new Date(budget!.end).toISOString()}`,
+        budget!.end - this.now(),
       );
-    const addSpend = (amount: number) =>
-      this.state.addToCounter(budgetState!.key, amount, budgetState!.end - this.now() + 3_600_000);
-    if (budgetState) {
-      const spent = await addSpend(0);
-      if (spent >= budgetState.usd) {
-        if (tpm !== undefined) await this.state.takeTokens(tpmKey, perMinute(tpm), -estimatedTokens, "force");
-        await refundRequest();
-        throw budgetError(spent);
-      }
+
+    const [requests, tokens, spent] = await Promise.all([
+      rpm === undefined ? undefined : this.state.takeTokens(rpmKey, perMinute(rpm), 1, "try"),
+      tpm === undefined ? undefined : this.state.takeTokens(tpmKey, perMinute(tpm), estimatedTokens, "try"),
+      budget ? addSpend(0) : undefined,
+    ]);
+    const refusal =
+      requests && !requests.allowed
+        ? new LimitExceededError(
+            "consumer",
+            `${who} is over its limit of ${rpm} requests per minute`,
+            requests.retryAfterMs,
+          )
+        : tokens && !tokens.allowed
+          ? new LimitExceededError(
+              "consumer",
+              `${who} is over its limit of ${tpm} tokens per minute`,
+              tokens.retryAfterMs,
+            )
+          : budget && spent !== undefined && spent >= budget.usd
+            ? budgetError(spent)
+            : undefined;
+    if (refusal) {
+      await Promise.all([
+        requests?.allowed ? this.state.takeTokens(rpmKey, perMinute(rpm!), -1, "force") : undefined,
+        tokens?.allowed
+          ? this.state.takeTokens(tpmKey, perMinute(tpm!), -estimatedTokens, "force")
+          : undefined,
+      ]);
+      throw refusal;
     }
 
     let chargedTokens = tpm === undefined ? 0 : estimatedTokens;
     let chargedCost = 0;
     return {
       consumer,
-      chargeTokens: async (tokens) => {
-        if (tpm === undefined || tokens <= 0) return;
-        chargedTokens += tokens;
-        const result = await this.state.takeTokens(tpmKey, perMinute(tpm), tokens, "force");
+      chargeTokens: async (amount) => {
+        if (tpm === undefined || amount <= 0) return;
+        chargedTokens += amount;
+        const result = await this.state.takeTokens(tpmKey, perMinute(tpm), amount, "force");
         if (result.level < 0) {
           throw new LimitExceededError(
             "consumer",
@@ -108,20 +107,22 @@ export class ConsumerLimiter {
         }
       },
       chargeCost: async (amount) => {
-        if (!budgetState || amount <= 0) return;
+        if (!budget || amount <= 0) return;
         chargedCost += amount;
-        const spent = await addSpend(amount);
-        if (spent > budgetState.usd) throw budgetError(spent);
+        const total = await addSpend(amount);
+        if (total > budget.usd) throw budgetError(total);
       },
       settle: async (totalTokens, totalCostUsd) => {
-        if (tpm !== undefined && totalTokens !== chargedTokens) {
-          await this.state.takeTokens(tpmKey, perMinute(tpm), totalTokens - chargedTokens, "force");
-          chargedTokens = totalTokens;
-        }
-        if (budgetState && totalCostUsd !== chargedCost) {
-          await addSpend(totalCostUsd - chargedCost);
-          chargedCost = totalCostUsd;
-        }
+        const tokenCorrection = tpm === undefined ? 0 : totalTokens - chargedTokens;
+        const costCorrection = budget ? totalCostUsd - chargedCost : 0;
+        chargedTokens += tokenCorrection;
+        chargedCost += costCorrection;
+        await Promise.all([
+          tokenCorrection !== 0
+            ? this.state.takeTokens(tpmKey, perMinute(tpm!), tokenCorrection, "force")
+            : undefined,
+          costCorrection !== 0 ? addSpend(costCorrection) : undefined,
+        ]);
       },
     };
   }

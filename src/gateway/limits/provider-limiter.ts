@@ -12,10 +12,15 @@ const MINUTE_MS = 60_000;
 /** A leased slot outlives the call's total deadline a little, in case the holder died. */
 const LEASE_GRACE_MS = 5_000;
 
+export function perMinute(limit: number): { capacity: number; refillPerMs: number } {
+  return { capacity: limit, refillPerMs: limit / MINUTE_MS };
+}
+
 /**
  * spec.limits of an LLMProvider, enforced per (provider, model): requests per minute and tokens
  * per minute as token buckets, and a cap on calls in flight. Tokens are reserved from an estimate
- * before the call and corrected with the upstream's usage afterwards.
+ * before the call and corrected with the upstream's usage afterwards. The three checks run at
+ * once (one round trip to Redis), and what one refusal leaves taken is given back.
  */
 export class ProviderLimiter {
   constructor(private readonly state: SharedState) {}
@@ -28,77 +33,65 @@ export class ProviderLimiter {
     const { requestsPerMinute: rpm, tokensPerMinute: tpm, maxConcurrency } = provider.limits;
     if (rpm === undefined && tpm === undefined && maxConcurrency === undefined) return NO_LIMITS;
     const target = `${provider.id}/${model.name}`;
-    const leaseKey = `lease:provider:${target}`;
-    let leaseId: string | undefined;
-    let reservedTokens = 0;
-    let tookRequest = false;
-    const undo = async () => {
-      if (tookRequest) await this.state.takeTokens(`rpm:provider:${target}`, perMinute(rpm!), -1, "force");
-      if (leaseId) await this.state.releaseLease(leaseKey, leaseId);
+    const keys = {
+      lease: `lease:provider:${target}`,
+      rpm: `rpm:provider:${target}`,
+      tpm: `tpm:provider:${target}`,
     };
-
-    if (maxConcurrency !== undefined) {
-      leaseId = await this.state.acquireLease(
-        leaseKey,
-        maxConcurrency,
-        provider.timeouts.totalMs + LEASE_GRACE_MS,
+    const [leaseId, requests, tokens] = await Promise.all([
+      maxConcurrency === undefined
+        ? undefined
+        : this.state.acquireLease(keys.lease, maxConcurrency, provider.timeouts.totalMs + LEASE_GRACE_MS),
+      rpm === undefined ? undefined : this.state.takeTokens(keys.rpm, perMinute(rpm), 1, "try"),
+      tpm === undefined ? undefined : this.state.takeTokens(keys.tpm, perMinute(tpm), estimatedTokens, "try"),
+    ]);
+    const refusal =
+      maxConcurrency !== undefined && !leaseId
+        ? {
+            what: `already has ${maxConcurrency} requests in flight (spec.limits.maxConcurrency`,
+            retryAfterMs: 1000,
+          }
+        : requests && !requests.allowed
+          ? {
+              what: `is at its limit of ${rpm} requests per minute (spec.limits.requestsPerMinute`,
+              retryAfterMs: requests.retryAfterMs,
+            }
+          : tokens && !tokens.allowed
+            ? {
+                what: `is at its limit of ${tpm} tokens per minute (spec.limits.tokensPerMinute`,
+                retryAfterMs: tokens.retryAfterMs,
+              }
+            : undefined;
+    if (refusal) {
+      await Promise.all([
+        leaseId ? this.state.releaseLease(keys.lease, leaseId) : undefined,
+        requests?.allowed ? this.state.takeTokens(keys.rpm, perMinute(rpm!), -1, "force") : undefined,
+        tokens?.allowed
+          ? this.state.takeTokens(keys.tpm, perMinute(tpm!), -estimatedTokens, "force")
+          : undefined,
+      ]);
+      throw new LimitExceededError(
+        "provider",
+        `${target} ${refusal.what} of LLMProvider ${provider.id}); retry after the time in Retry-After`,
+        refusal.retryAfterMs,
+        provider.id,
       );
-      if (!leaseId) {
-        throw new LimitExceededError(
-          "provider",
-          `${target} already has ${maxConcurrency} requests in flight (spec.limits.maxConcurrency of LLMProvider ${provider.id}); retry shortly`,
-          1000,
-          provider.id,
-        );
-      }
-    }
-    if (rpm !== undefined) {
-      const taken = await this.state.takeTokens(`rpm:provider:${target}`, perMinute(rpm), 1, "try");
-      if (!taken.allowed) {
-        await undo();
-        throw new LimitExceededError(
-          "provider",
-          `${target} is at its limit of ${rpm} requests per minute (spec.limits.requestsPerMinute of LLMProvider ${provider.id})`,
-          taken.retryAfterMs,
-          provider.id,
-        );
-      }
-      tookRequest = true;
-    }
-    if (tpm !== undefined) {
-      const taken = await this.state.takeTokens(
-        `tpm:provider:${target}`,
-        perMinute(tpm),
-        estimatedTokens,
-        "try",
-      );
-      if (!taken.allowed) {
-        await undo();
-        throw new LimitExceededError(
-          "provider",
-          `${target} is at its limit of ${tpm} tokens per minute (spec.limits.tokensPerMinute of LLMProvider ${provider.id})`,
-          taken.retryAfterMs,
-          provider.id,
-        );
-      }
-      reservedTokens = estimatedTokens;
     }
 
+    const reservedTokens = tpm === undefined ? 0 : estimatedTokens;
     let finished = false;
     return {
       finish: async (actualTokens) => {
         if (finished) return;
         finished = true;
-        if (leaseId) await this.state.releaseLease(leaseKey, leaseId);
         const correction = (actualTokens ?? reservedTokens) - reservedTokens;
-        if (tpm !== undefined && correction !== 0) {
-          await this.state.takeTokens(`tpm:provider:${target}`, perMinute(tpm), correction, "force");
-        }
+        await Promise.all([
+          leaseId ? this.state.releaseLease(keys.lease, leaseId) : undefined,
+          tpm !== undefined && correction !== 0
+            ? this.state.takeTokens(keys.tpm, perMinute(tpm), correction, "force")
+            : undefined,
+        ]);
       },
     };
   }
-}
-
-export function perMinute(limit: number): { capacity: number; refillPerMs: number } {
-  return { capacity: limit, refillPerMs: limit / MINUTE_MS };
 }

@@ -32,8 +32,10 @@ export async function* meterStream(
     const due = estimateTokensFromChars(outputChars) - chargedTokens;
     if (due >= CHARGE_EVERY_TOKENS) {
       chargedTokens += due;
-      await admission.chargeTokens(due);
-      await admission.chargeCost(costUsd({ inputTokens: 0, outputTokens: due }, pricing) ?? 0);
+      await Promise.all([
+        admission.chargeTokens(due),
+        admission.chargeCost(costUsd({ inputTokens: 0, outputTokens: due }, pricing) ?? 0),
+      ]);
     }
     yield event;
   }

@@ -78,7 +78,8 @@ export class CircuitBreaker {
   tryAcquire(now: number, ignoreThrottle = false): Admission {
     const state = this.state(now);
     if (state === "open") return { admitted: false, reason: "open", retryAt: this.openUntil };
-    if (!ignoreThrottle && now < this.throttledUntil) return { admitted: false, reason: "throttled", retryAt: this.throttledUntil };
+    if (!ignoreThrottle && now < this.throttledUntil)
+      return { admitted: false, reason: "throttled", retryAt: this.throttledUntil };
     if (state === "half-open") {
       if (this.trialsInFlight >= this.settings.halfOpenRequests) {
         return { admitted: false, reason: "busy", retryAt: now + 1000 };
@@ -128,7 +129,8 @@ export class CircuitBreaker {
 
   /** Frees the trial slot; true when the permit is a trial of the half-open period in force. */
   private endTrial(permit: Permit, now: number): boolean {
-    if (!permit.trial || this.state(now) !== "half-open" || permit.period !== this.halfOpenPeriod) return false;
+    if (!permit.trial || this.state(now) !== "half-open" || permit.period !== this.halfOpenPeriod)
+      return false;
     this.trialsInFlight--;
     return true;
   }

@@ -27,7 +27,11 @@ export function buildGatewayState(config: GatewayConfig | undefined, states: Tar
           circuit: breaker.state(now),
           circuitSince: iso(breaker.since(now)),
           consecutiveFailures: health.consecutiveFailures,
-          latency: { ewmaMs: round(health.ewmaMs), p50Ms: round(health.latency.percentile(50)), p95Ms: round(health.latency.percentile(95)) },
+          latency: {
+            ewmaMs: round(health.ewmaMs),
+            p50Ms: round(health.latency.percentile(50)),
+            p95Ms: round(health.latency.percentile(95)),
+          },
           lastProbeTime: iso(health.lastProbeTime),
           lastErrorClass: health.lastErrorClass,
           requests: health.requests,

@@ -30,7 +30,10 @@ function probeContext(provider: CompiledProvider): { ctx: CallContext; done(): v
   const { timeoutMs } = provider.healthCheck;
   const controller = new AbortController();
   const timer = setTimeout(
-    () => controller.abort(new GatewayError("timeout", `health probe of ${provider.id} exceeded ${timeoutMs} ms`)),
+    () =>
+      controller.abort(
+        new GatewayError("timeout", `health probe of ${provider.id} exceeded ${timeoutMs} ms`),
+      ),
     timeoutMs,
   );
   const cap = (ms: number) => Math.min(ms, timeoutMs);
@@ -60,7 +63,14 @@ async function probeModel(adapter: ProviderAdapter, model: CompiledModel, ctx: C
     await adapter.embed({ model: model.upstreamModel, input: ["ping"] }, ctx);
     return;
   }
-  await adapter.chat({ model: model.upstreamModel, messages: [{ role: "user", content: [{ type: "text", text: "ping" }] }], maxTokens: 1 }, ctx);
+  await adapter.chat(
+    {
+      model: model.upstreamModel,
+      messages: [{ role: "user", content: [{ type: "text", text: "ping" }] }],
+      maxTokens: 1,
+    },
+    ctx,
+  );
 }
 
 /**
@@ -89,7 +99,11 @@ export class HealthProber {
       this.cancel(provider.id);
       const schedule: Schedule = { fingerprint, timer: undefined, stopped: false };
       this.schedules.set(provider.id, schedule);
-      this.arm(provider.id, schedule, this.random() * Math.min(provider.healthCheck.intervalMs, FIRST_PROBE_SPREAD_MS));
+      this.arm(
+        provider.id,
+        schedule,
+        this.random() * Math.min(provider.healthCheck.intervalMs, FIRST_PROBE_SPREAD_MS),
+      );
     }
     for (const id of [...this.schedules.keys()]) if (!live.has(id)) this.cancel(id);
   }
@@ -115,7 +129,10 @@ export class HealthProber {
     }
   }
 
-  private async run(provider: CompiledProvider, call: (ctx: CallContext) => Promise<void>): Promise<ErrorClass | undefined> {
+  private async run(
+    provider: CompiledProvider,
+    call: (ctx: CallContext) => Promise<void>,
+  ): Promise<ErrorClass | undefined> {
     const { ctx, done } = probeContext(provider);
     try {
       await call(ctx);

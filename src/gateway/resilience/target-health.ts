@@ -43,7 +43,8 @@ export class TargetHealth {
   recordSuccess(latencyMs: number, now: number): void {
     this.requests++;
     this.consecutiveFailures = 0;
-    this.ewmaMs = this.ewmaMs === undefined ? latencyMs : this.ewmaMs + EWMA_ALPHA * (latencyMs - this.ewmaMs);
+    this.ewmaMs =
+      this.ewmaMs === undefined ? latencyMs : this.ewmaMs + EWMA_ALPHA * (latencyMs - this.ewmaMs);
     this.latency.add(latencyMs);
     this.pushOutcome(0, now);
   }
@@ -87,7 +88,8 @@ export class TargetHealth {
     if (this.lastSignalAt === undefined) return circuit === "half-open" ? "degraded" : "unknown";
     if (this.consecutiveFailures >= failureThreshold) return "unhealthy";
     if (circuit === "half-open" || throttled || this.consecutiveFailures > 0) return "degraded";
-    if (this.recentCount > 0 && this.recentFailures / this.recentCount >= DEGRADED_FAILURE_RATIO) return "degraded";
+    if (this.recentCount > 0 && this.recentFailures / this.recentCount >= DEGRADED_FAILURE_RATIO)
+      return "degraded";
     return "healthy";
   }
 

@@ -19,7 +19,7 @@ export interface TargetState {
   readonly health: TargetHealth;
   failureThreshold: number;
   /** What the state describes: a change of upstream starts from scratch. */
-  fingerprint: string;
+  readonly fingerprint: string;
 }
 
 export interface TargetStatesOptions {
@@ -29,7 +29,14 @@ export interface TargetStatesOptions {
 
 /** Which upstream a provider model reaches; health learnt about one says nothing about another. */
 function fingerprintOf(provider: CompiledProvider, model: CompiledModel): string {
-  return JSON.stringify([provider.type, provider.endpoint, provider.region, provider.project, provider.apiVersion, model.upstreamModel]);
+  return JSON.stringify([
+    provider.type,
+    provider.endpoint,
+    provider.region,
+    provider.project,
+    provider.apiVersion,
+    model.upstreamModel,
+  ]);
 }
 
 /**
@@ -43,7 +50,7 @@ export class TargetStates {
   private readonly onCircuitTransition: NonNullable<TargetStatesOptions["onCircuitTransition"]>;
 
   constructor(options: TargetStatesOptions = {}) {
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? (() => Date.now());
     this.onCircuitTransition = options.onCircuitTransition ?? (() => {});
   }
 
@@ -91,7 +98,13 @@ export class TargetStates {
   }
 
   /** Feeds a failed attempt into the breaker and health by what it says about the upstream (outcome-kind.ts). */
-  recordError(state: TargetState, permit: Permit, kind: OutcomeKind, errorClass: ErrorClass, retryAfterSeconds?: number): void {
+  recordError(
+    state: TargetState,
+    permit: Permit,
+    kind: OutcomeKind,
+    errorClass: ErrorClass,
+    retryAfterSeconds?: number,
+  ): void {
     const now = this.clock();
     switch (kind) {
       case "outage":
@@ -113,7 +126,11 @@ export class TargetStates {
   }
 
   healthOf(state: TargetState, now = this.clock()): HealthState {
-    return state.health.health(state.breaker.state(now), now < state.breaker.throttledUntilMs(), state.failureThreshold);
+    return state.health.health(
+      state.breaker.state(now),
+      now < state.breaker.throttledUntilMs(),
+      state.failureThreshold,
+    );
   }
 
   private create(provider: CompiledProvider, model: CompiledModel): TargetState {
@@ -122,7 +139,9 @@ export class TargetStates {
       key: targetKey(provider.id, model.name),
       providerId: provider.id,
       model: model.name,
-      breaker: new CircuitBreaker(provider.circuitBreaker, now, (to, at) => this.onCircuitTransition(state, to, at)),
+      breaker: new CircuitBreaker(provider.circuitBreaker, now, (to, at) =>
+        this.onCircuitTransition(state, to, at),
+      ),
       health: new TargetHealth(),
       failureThreshold: provider.circuitBreaker.failureThreshold,
       fingerprint: fingerprintOf(provider, model),

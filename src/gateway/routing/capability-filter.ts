@@ -8,17 +8,34 @@ type Misfit = { field: "context" | "max_tokens" | "tools" | "dimensions"; reason
 /** Why a model cannot serve the request, or undefined when it can. Unknown limits are not held against it. */
 export function misfit(model: CompiledModel, needs: RequestNeeds): Misfit | undefined {
   if (needs.tools && !model.supportsTools) return { field: "tools", reason: "does not support tools" };
-  if (needs.dimensions !== undefined && model.dimensions !== undefined && needs.dimensions > model.dimensions) {
-    return { field: "dimensions", reason: `produces ${model.dimensions} dimensions, fewer than the ${needs.dimensions} requested` };
+  if (
+    needs.dimensions !== undefined &&
+    model.dimensions !== undefined &&
+    needs.dimensions > model.dimensions
+  ) {
+    return {
+      field: "dimensions",
+      reason: `produces ${model.dimensions} dimensions, fewer than the ${needs.dimensions} requested`,
+    };
   }
-  if (needs.maxOutputTokens !== undefined && model.maxOutputTokens !== undefined && needs.maxOutputTokens > model.maxOutputTokens) {
-    return { field: "max_tokens", reason: `writes at most ${model.maxOutputTokens} output tokens, fewer than the ${needs.maxOutputTokens} requested` };
+  if (
+    needs.maxOutputTokens !== undefined &&
+    model.maxOutputTokens !== undefined &&
+    needs.maxOutputTokens > model.maxOutputTokens
+  ) {
+    return {
+      field: "max_tokens",
+      reason: `writes at most ${model.maxOutputTokens} output tokens, fewer than the ${needs.maxOutputTokens} requested`,
+    };
   }
   if (model.contextWindow !== undefined) {
     const needed = needs.contextTokens + (needs.maxOutputTokens ?? 0);
     if (needed > model.contextWindow) {
       const output = needs.maxOutputTokens ? ` + ${needs.maxOutputTokens} output` : "";
-      return { field: "context", reason: `has a ${model.contextWindow}-token context window; the request needs about ${needs.contextTokens} prompt${output} tokens` };
+      return {
+        field: "context",
+        reason: `has a ${model.contextWindow}-token context window; the request needs about ${needs.contextTokens} prompt${output} tokens`,
+      };
     }
   }
   return undefined;
@@ -36,7 +53,11 @@ const PARAM: Record<Misfit["field"], string> = {
  * embedding dimensions). If none can, the error names each target and why: context_length_exceeded
  * when every target is too small for the prompt, invalid_request otherwise.
  */
-export function filterByCapability(route: CompiledRoute, candidates: readonly Candidate[], needs: RequestNeeds): readonly Candidate[] {
+export function filterByCapability(
+  route: CompiledRoute,
+  candidates: readonly Candidate[],
+  needs: RequestNeeds,
+): readonly Candidate[] {
   let fitting: Candidate[] | undefined;
   const misfits: Array<{ candidate: Candidate; misfit: Misfit }> = [];
   for (let i = 0; i < candidates.length; i++) {

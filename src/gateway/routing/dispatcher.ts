@@ -10,6 +10,7 @@ import type { TargetStates } from "../resilience/target-states.js";
 import { backoffDelayMs, sleep } from "./backoff.js";
 import type { Candidate } from "./candidate.js";
 import type { RequestNeeds } from "./request-needs.js";
+import { describePolicy } from "./residency-policy.js";
 import type { RoutePlanner } from "./route-planner.js";
 
 export type { Candidate } from "./candidate.js";
@@ -40,7 +41,12 @@ export interface DispatchDeps {
 }
 
 /** Classes that are the client's own mistake: never retried, never failed over. */
-const CLIENT_ERRORS: ReadonlySet<ErrorClass> = new Set(["invalid_request", "request_too_large", "content_filter", "policy_violation"]);
+const CLIENT_ERRORS: ReadonlySet<ErrorClass> = new Set([
+  "invalid_request",
+  "request_too_large",
+  "content_filter",
+  "policy_violation",
+]);
 const RETRYABLE: ReadonlySet<ErrorClass> = new Set(["rate_limit", "upstream_unavailable", "timeout"]);
 
 type Refusal = Extract<Admission, { admitted: false }>;
@@ -59,14 +65,21 @@ function toGatewayError(err: unknown): GatewayError {
   return new GatewayError("internal", "the gateway failed while calling the upstream", { cause: err });
 }
 
-function attemptContext(provider: CompiledProvider, clientSignal: AbortSignal): { ctx: CallContext; done(): void } {
+function attemptContext(
+  provider: CompiledProvider,
+  clientSignal: AbortSignal,
+): { ctx: CallContext; done(): void } {
   const controller = new AbortController();
   const timer = setTimeout(
     () =>
       controller.abort(
-        new GatewayError("timeout", `${provider.id} exceeded its total deadline of ${provider.timeouts.totalMs} ms`, {
-          provider: provider.id,
-        }),
+        new GatewayError(
+          "timeout",
+          `${provider.id} exceeded its total deadline of ${provider.timeouts.totalMs} ms`,
+          {
+            provider: provider.id,
+          },
+        ),
       ),
     provider.timeouts.totalMs,
   );
@@ -88,16 +101,27 @@ const REFUSAL_TEXT: Record<Refusal["reason"], string> = {
 };
 
 /** Every allowed target was set aside by its circuit or a Retry-After: fail fast, saying until when. */
-function nothingAdmitted(route: CompiledRoute, refused: Array<{ candidate: Candidate; refusal: Refusal }>, now: number): GatewayError {
+function nothingAdmitted(
+  route: CompiledRoute,
+  refused: Array<{ candidate: Candidate; refusal: Refusal }>,
+  now: number,
+): GatewayError {
   const soonest = Math.min(...refused.map((r) => r.refusal.retryAt));
   const retryAfterSeconds = Math.max(1, Math.ceil((soonest - now) / 1000));
   const details = refused
-    .map(({ candidate, refusal }) => `${candidate.key} ${REFUSAL_TEXT[refusal.reason]} (for ${Math.max(1, Math.ceil((refusal.retryAt - now) / 1000))} s)`)
+    .map(
+      ({ candidate, refusal }) =>
+        `${candidate.key} ${REFUSAL_TEXT[refusal.reason]} (for ${Math.max(1, Math.ceil((refusal.retryAt - now) / 1000))} s)`,
+    )
     .join("; ");
   const allThrottled = refused.every((r) => r.refusal.reason === "throttled");
+  const policy = describePolicy(route);
+  const outsidePolicy = policy
+    ? `; targets outside its data-residency policy (${policy}) are never used`
+    : "";
   return new GatewayError(
     allThrottled ? "rate_limit" : "upstream_unavailable",
-    `route ${route.id} has no target that can take the request now: ${details}; retry after ${retryAfterSeconds} s`,
+    `route ${route.id} has no target that can take the request now: ${details}; retry after ${retryAfterSeconds} s${outsidePolicy}`,
     { retryAfterSeconds },
   );
 }
@@ -129,7 +153,10 @@ export async function dispatch<T>(
   let tried = 0;
   for (const candidate of candidates) {
     if (tried >= route.fallback.maxAttempts) break;
-    if (lastError?.errorClass === "context_length_exceeded" && (candidate.model.contextWindow ?? 0) <= (failedWindow ?? 0)) {
+    if (
+      lastError?.errorClass === "context_length_exceeded" &&
+      (candidate.model.contextWindow ?? 0) <= (failedWindow ?? 0)
+    ) {
       continue;
     }
     const state = states.get(candidate.provider, candidate.model);
@@ -140,7 +167,12 @@ export async function dispatch<T>(
       if (!admission.admitted) {
         if (!attempted) {
           refused.push({ candidate, refusal: admission });
-          metrics?.skippedTargets.inc({ route: route.id, provider: candidate.provider.id, model: candidate.model.name, reason: admission.reason });
+          metrics?.skippedTargets.inc({
+            route: route.id,
+            provider: candidate.provider.id,
+            model: candidate.model.name,
+            reason: admission.reason,
+          });
         }
         break;
       }
@@ -148,10 +180,20 @@ export async function dispatch<T>(
         attempted = true;
         tried++;
         if (lastError && lastCandidate) {
-          metrics?.failovers.inc({ route: route.id, provider: lastCandidate.provider.id, model: lastCandidate.model.name, error_class: lastError.errorClass });
+          metrics?.failovers.inc({
+            route: route.id,
+            provider: lastCandidate.provider.id,
+            model: lastCandidate.model.name,
+            error_class: lastError.errorClass,
+          });
         }
       } else {
-        metrics?.retries.inc({ route: route.id, provider: candidate.provider.id, model: candidate.model.name, error_class: lastError!.errorClass });
+        metrics?.retries.inc({
+          route: route.id,
+          provider: candidate.provider.id,
+          model: candidate.model.name,
+          error_class: lastError!.errorClass,
+        });
       }
       const { ctx, done } = attemptContext(candidate.provider, clientSignal);
       const record: AttemptRecord = { providerId: candidate.provider.id, model: candidate.model.name };
@@ -167,7 +209,13 @@ export async function dispatch<T>(
           release: done,
           recordStreamFailure: (err) => {
             const error = toGatewayError(err);
-            states.recordError(state, admission.permit, kindOf(error, clientSignal), error.errorClass, error.retryAfterSeconds);
+            states.recordError(
+              state,
+              admission.permit,
+              kindOf(error, clientSignal),
+              error.errorClass,
+              error.retryAfterSeconds,
+            );
           },
         };
       } catch (err) {
@@ -176,7 +224,13 @@ export async function dispatch<T>(
         record.errorClass = error.errorClass;
         lastError = error;
         lastCandidate = candidate;
-        states.recordError(state, admission.permit, kindOf(error, clientSignal), error.errorClass, error.retryAfterSeconds);
+        states.recordError(
+          state,
+          admission.permit,
+          kindOf(error, clientSignal),
+          error.errorClass,
+          error.retryAfterSeconds,
+        );
         if (clientSignal.aborted) throw error;
         if (CLIENT_ERRORS.has(error.errorClass)) throw error;
         if (!RETRYABLE.has(error.errorClass) || retry >= route.retries.attempts) break;

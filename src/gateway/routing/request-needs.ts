@@ -21,12 +21,20 @@ export interface RequestNeeds {
 
 function usesTools(request: ChatRequestBody): boolean {
   if (request.tools?.length) return true;
-  return request.messages.some((m) => m.role === "tool" || (m.role === "assistant" && m.toolCalls.length > 0));
+  return request.messages.some(
+    (m) => m.role === "tool" || (m.role === "assistant" && m.toolCalls.length > 0),
+  );
 }
 
 export function chatNeeds(request: ChatRequestBody): RequestNeeds {
   const prompt = estimatePromptTokens(request);
-  return { kind: "chat", contextTokens: prompt, inputTokens: prompt, maxOutputTokens: request.maxTokens, tools: usesTools(request) };
+  return {
+    kind: "chat",
+    contextTokens: prompt,
+    inputTokens: prompt,
+    maxOutputTokens: request.maxTokens,
+    tools: usesTools(request),
+  };
 }
 
 export function embeddingNeeds(input: readonly string[], dimensions: number | undefined): RequestNeeds {

@@ -38,7 +38,10 @@ export class Router {
       onCircuitTransition: (state, to) =>
         this.metrics?.circuitTransitions.inc({ provider: state.providerId, model: state.model, state: to }),
     });
-    this.planner = new RoutePlanner({ latencyMs: (key) => this.states.find(key)?.health.ewmaMs, random: options.random });
+    this.planner = new RoutePlanner({
+      latencyMs: (key) => this.states.find(key)?.health.ewmaMs,
+      random: options.random,
+    });
     this.prober = new HealthProber(this.states, options.random);
     if (this.metrics) this.metrics.refreshTargetGauges = () => this.refreshGauges();
   }
@@ -61,7 +64,15 @@ export class Router {
     call: (candidate: Candidate, ctx: CallContext) => Promise<T>,
     attempts?: AttemptRecord[],
   ): Promise<DispatchResult<T>> {
-    return dispatch({ planner: this.planner, states: this.states, metrics: this.metrics }, runtime, route, needs, clientSignal, call, attempts);
+    return dispatch(
+      { planner: this.planner, states: this.states, metrics: this.metrics },
+      runtime,
+      route,
+      needs,
+      clientSignal,
+      call,
+      attempts,
+    );
   }
 
   gatewayState(runtime: GatewayRuntime | undefined): GatewayState {
@@ -81,7 +92,8 @@ export class Router {
       const labels = { provider: state.providerId, model: state.model };
       metrics.circuitState.set(labels, CIRCUIT_GAUGE[state.breaker.state(now)]);
       const health = this.states.healthOf(state, now);
-      for (const candidate of HEALTH_STATES) metrics.targetHealth.set({ ...labels, state: candidate }, candidate === health ? 1 : 0);
+      for (const candidate of HEALTH_STATES)
+        metrics.targetHealth.set({ ...labels, state: candidate }, candidate === health ? 1 : 0);
     }
   }
 }

@@ -14,9 +14,16 @@ export interface AdminDeps {
  */
 export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const app = Fastify({ logger: false, disableRequestLogging: true, return503OnClosing: true });
-  app.get("/admin/state", async (_request, reply) => reply.send(deps.router.gatewayState(deps.store.current)));
+  app.get("/admin/state", async (_request, reply) =>
+    reply.send(deps.router.gatewayState(deps.store.current)),
+  );
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { message: `${request.method} ${request.url.split("?")[0]} is not an admin endpoint; use GET /admin/state`, code: "not_found" } }),
+    reply.code(404).send({
+      error: {
+        message: `${request.method} ${request.url.split("?")[0]} is not an admin endpoint; use GET /admin/state`,
+        code: "not_found",
+      },
+    }),
   );
   return app;
 }

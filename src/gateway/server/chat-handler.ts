@@ -283,11 +283,13 @@ export async function handleChat(
       const usage = response.usage!;
       outcome.usage = usage;
       outcome.costUsd = costUsd(usage, done.candidate.model.pricing);
-      await done.result.permit.finish(usage.inputTokens + usage.outputTokens);
-      await admission?.settle(usage.inputTokens + usage.outputTokens, outcome.costUsd ?? 0);
-      if (cacheKey && cacheTtlMs && response.finishReason !== "content_filter") {
-        await deps.traffic.cache.putChat(cacheKey, { response }, cacheTtlMs);
-      }
+      await Promise.all([
+        done.result.permit.finish(usage.inputTokens + usage.outputTokens),
+        admission?.settle(usage.inputTokens + usage.outputTokens, outcome.costUsd ?? 0),
+        cacheKey && cacheTtlMs && response.finishReason !== "content_filter"
+          ? deps.traffic.cache.putChat(cacheKey, { response }, cacheTtlMs)
+          : undefined,
+      ]);
       return {
         status: 200,
         headers: { ...routingHeaders(route.id, done.candidate, done.attempts), ...cacheHeaders },
@@ -351,8 +353,7 @@ export async function handleChat(
       const usage = outcome.usage;
       const tokens = usage ? usage.inputTokens + usage.outputTokens : 0;
       outcome.costUsd = usage ? costUsd(usage, pricing) : undefined;
-      await done.result.permit.finish(tokens);
-      await admission?.settle(tokens, outcome.costUsd ?? 0);
+      await Promise.all([done.result.permit.finish(tokens), admission?.settle(tokens, outcome.costUsd ?? 0)]);
     }
     if (collected && cacheTtlMs && !outcome.error && !clientSignal.aborted) {
       const response = responseFromEvents(collected, meta.id, done.candidate.model.upstreamModel);

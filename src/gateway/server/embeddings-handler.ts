@@ -120,9 +120,11 @@ export async function handleEmbeddings(
     const usage = done.result.value.usage ?? { inputTokens: estimatedTokens, estimated: true };
     const result = { ...done.result.value, usage };
     const cost = costUsd(usage, done.candidate.model.pricing);
-    await done.result.permit.finish(usage.inputTokens);
-    await admission?.settle(usage.inputTokens, cost ?? 0);
-    if (cacheKey && cacheTtlMs) await deps.traffic.cache.putEmbedding(cacheKey, result, cacheTtlMs);
+    await Promise.all([
+      done.result.permit.finish(usage.inputTokens),
+      admission?.settle(usage.inputTokens, cost ?? 0),
+      cacheKey && cacheTtlMs ? deps.traffic.cache.putEmbedding(cacheKey, result, cacheTtlMs) : undefined,
+    ]);
     const durationMs = performance.now() - startedAt;
     deps.metrics.requests.inc({
       api: "embeddings",

@@ -1,27 +1,35 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ChatMessage, ChatRequest, ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
-import type { CallContext, ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
+import type { ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
+import type { ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
 import { createAdapter } from "../../../src/gateway/providers/adapter-registry.js";
 import type { CompiledProvider } from "../../../src/shared/schemas/gateway-config.js";
-import { GatewayError } from "../../../src/shared/errors.js";
 import type { FakeServer } from "../../fakes/fake-http-server.js";
 import { startAnthropicFake } from "../../fakes/anthropic-fake.js";
+import {
+  callContext,
+  chatRequestFor,
+  collectStream,
+  expectCredentialsRejected,
+  expectGatewayError,
+  expectStreamFailure,
+  itMapsErrorClasses,
+  lastJson,
+  testProvider,
+  user,
+  WEATHER_TOOL,
+  expectContentFilterFinish,
+  expectStreamedToolCall,
+  resetFake,
+} from "./adapter-test-kit.js";
 
 const API_KEY = "sk-ant-api03-adapter-test-key-0123456789";
 const MODEL = "claude-sonnet-4-5";
-const WEATHER_TOOL = {
-  name: "get_weather",
-  description: "Current weather for a city",
-  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-};
 
 let fake: FakeServer;
 
 function providerFor(url: string, apiKey = API_KEY): CompiledProvider {
-  return {
+  return testProvider({
     id: "ai/claude",
-    name: "claude",
-    namespace: "ai",
     type: "anthropic",
     endpoint: url,
     credentials: { mode: "apiKey", apiKey },
@@ -29,43 +37,11 @@ function providerFor(url: string, apiKey = API_KEY): CompiledProvider {
       { name: "sonnet", upstreamModel: MODEL, kind: "chat", maxOutputTokens: 2048, supportsTools: true },
       { name: "haiku", upstreamModel: "claude-haiku-4-5", kind: "chat", supportsTools: true },
     ],
-    limits: {},
-    timeouts: { connectMs: 2000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10000 },
-    healthCheck: { intervalMs: 30000, timeoutMs: 5000, probe: "models" },
-    circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
-  };
+  });
 }
 
-function ctx(): CallContext {
-  return { signal: new AbortController().signal, timeouts: providerFor("").timeouts };
-}
-
-function user(text: string): ChatMessage {
-  return { role: "user", content: [{ type: "text", text }] };
-}
-
-function chatRequest(overrides: Partial<ChatRequest> = {}): ChatRequest {
-  return { model: MODEL, messages: [user("Hello there")], ...overrides };
-}
-
-async function collect(stream: AsyncIterable<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
-  const events: ChatStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GatewayError);
-  return err as GatewayError;
-}
-
-function lastBody(): Record<string, unknown> {
-  return fake.requests.at(-1)!.json as Record<string, unknown>;
-}
+const chatRequest = chatRequestFor(MODEL);
+const lastBody = () => lastJson(fake);
 
 let adapter: ProviderAdapter;
 
@@ -75,15 +51,14 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 beforeEach(() => {
   adapter = createAdapter(providerFor(fake.url));
-  fake.requests.length = 0;
-  fake.faults.length = 0;
+  resetFake(fake);
 });
 
 describe("anthropic adapter against the Anthropic fake", () => {
   it("chats: system prompt hoisted, answer, stop reason and usage", async () => {
     const res = await adapter.chat(
       chatRequest({ messages: [{ role: "system", content: "Be brief." }, user("Hello there")] }),
-      ctx(),
+      callContext(),
     );
     expect(res.content).toBe("You said: Hello there");
     expect(res.finishReason).toBe("stop");
@@ -101,14 +76,17 @@ describe("anthropic adapter against the Anthropic fake", () => {
   });
 
   it("sends max_tokens from the request, else the model spec, else 4096", async () => {
-    await adapter.chat(chatRequest({ maxTokens: 99 }), ctx());
+    await adapter.chat(chatRequest({ maxTokens: 99 }), callContext());
     expect(lastBody().max_tokens).toBe(99);
-    await adapter.chat(chatRequest({ model: "claude-haiku-4-5" }), ctx());
+    await adapter.chat(chatRequest({ model: "claude-haiku-4-5" }), callContext());
     expect(lastBody().max_tokens).toBe(4096);
   });
 
   it("passes sampling parameters and stop sequences, and reports a stop-sequence finish", async () => {
-    const res = await adapter.chat(chatRequest({ temperature: 0.3, topP: 0.9, stop: ["there"] }), ctx());
+    const res = await adapter.chat(
+      chatRequest({ temperature: 0.3, topP: 0.9, stop: ["there"] }),
+      callContext(),
+    );
     expect(res.content).toBe("You said: Hello ");
     expect(res.finishReason).toBe("stop");
     expect(res.rawFinishReason).toBe("stop_sequence");
@@ -116,14 +94,14 @@ describe("anthropic adapter against the Anthropic fake", () => {
   });
 
   it("reports a max_tokens cut as finish reason length", async () => {
-    const res = await adapter.chat(chatRequest({ maxTokens: 2 }), ctx());
+    const res = await adapter.chat(chatRequest({ maxTokens: 2 }), callContext());
     expect(res.finishReason).toBe("length");
     expect(res.rawFinishReason).toBe("max_tokens");
   });
 
   it("streams text deltas, one finish, then one usage combining message_start and message_delta", async () => {
-    const events = await collect(
-      await adapter.chatStream(chatRequest({ messages: [user("stream this text please")] }), ctx()),
+    const events = await collectStream(
+      await adapter.chatStream(chatRequest({ messages: [user("stream this text please")] }), callContext()),
     );
     const texts = events.filter((e) => e.type === "text-delta");
     expect(texts.length).toBeGreaterThan(1);
@@ -142,23 +120,16 @@ describe("anthropic adapter against the Anthropic fake", () => {
   });
 
   it("streams a tool call: start at index 0 after a text block, arguments in several deltas", async () => {
-    const events = await collect(
+    const events = await collectStream(
       await adapter.chatStream(
         chatRequest({ tools: [WEATHER_TOOL], messages: [user("What's the weather in Lyon?")] }),
-        ctx(),
+        callContext(),
       ),
     );
-    const starts = events.filter((e) => e.type === "tool-call-start");
-    expect(starts).toEqual([
-      { type: "tool-call-start", index: 0, id: expect.stringMatching(/^toolu_/), name: "get_weather" },
-    ]);
-    const deltas = events.filter((e) => e.type === "tool-call-delta");
-    expect(deltas.length).toBeGreaterThanOrEqual(2);
-    expect(deltas.every((d) => d.index === 0)).toBe(true);
-    expect(JSON.parse(deltas.map((d) => d.argumentsDelta).join(""))).toEqual({ city: "Lyon" });
-    expect(events.find((e) => e.type === "finish")).toEqual({
-      type: "finish",
-      finishReason: "tool_calls",
+    expectStreamedToolCall(events, {
+      id: expect.stringMatching(/^toolu_/),
+      name: "get_weather",
+      args: { city: "Lyon" },
       rawFinishReason: "tool_use",
     });
     expect(lastBody().tools).toEqual([
@@ -173,7 +144,7 @@ describe("anthropic adapter against the Anthropic fake", () => {
   it("returns tool calls from a non-streamed answer with JSON arguments", async () => {
     const res = await adapter.chat(
       chatRequest({ tools: [WEATHER_TOOL], toolChoice: "required", messages: [user("Oslo please")] }),
-      ctx(),
+      callContext(),
     );
     expect(res.finishReason).toBe("tool_calls");
     expect(res.toolCalls).toHaveLength(1);
@@ -201,7 +172,7 @@ describe("anthropic adapter against the Anthropic fake", () => {
           user("thanks"),
         ],
       }),
-      ctx(),
+      callContext(),
     );
     expect(res.content).toBe("Tool result: 4°C; 19°C");
     const messages = lastBody().messages as Array<{ role: string; content: Array<{ type: string }> }>;
@@ -227,7 +198,7 @@ describe("anthropic adapter against the Anthropic fake", () => {
           },
         ],
       }),
-      ctx(),
+      callContext(),
     );
     const [message] = lastBody().messages as Array<{ content: unknown[] }>;
     expect(message!.content.slice(1)).toEqual([
@@ -245,113 +216,96 @@ describe("anthropic adapter against the Anthropic fake", () => {
     };
     const res = await adapter.chat(
       chatRequest({ responseFormat: { type: "json_schema", name: "reply", schema } }),
-      ctx(),
+      callContext(),
     );
     expect(JSON.parse(res.content)).toEqual({ answer: "You said: Hello there" });
     expect(lastBody().output_config).toEqual({ format: { type: "json_schema", schema } });
   });
 
   it("asks for json_object by system instruction, the API having no such mode", async () => {
-    await adapter.chat(chatRequest({ responseFormat: { type: "json_object" } }), ctx());
+    await adapter.chat(chatRequest({ responseFormat: { type: "json_object" } }), callContext());
     expect(String(lastBody().system)).toMatch(/single valid JSON object/);
     expect(lastBody().output_config).toBeUndefined();
   });
 
   it("maps a refusal to content_filter, in chat and in streams", async () => {
-    const res = await adapter.chat(chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }), ctx());
-    expect(res.finishReason).toBe("content_filter");
-    expect(res.rawFinishReason).toBe("refusal");
-    const events = await collect(
-      await adapter.chatStream(chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }), ctx()),
+    await expectContentFilterFinish(
+      adapter,
+      chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }),
+      "refusal",
     );
-    expect(events.find((e) => e.type === "finish")).toEqual({
-      type: "finish",
-      finishReason: "content_filter",
-      rawFinishReason: "refusal",
-    });
   });
 
-  it("maps the prompt-too-long error to context_length_exceeded", async () => {
-    const err = await failure(
-      adapter.chat(chatRequest({ messages: [user("TRIGGER_CONTEXT_LENGTH")] }), ctx()),
-    );
-    expect(err.errorClass).toBe("context_length_exceeded");
-    expect(err.message).toContain("prompt is too long");
-    // Stream requests fail before resolving, so routing can still fall back.
-    const streamErr = await failure(
-      adapter.chatStream(chatRequest({ messages: [user("TRIGGER_CONTEXT_LENGTH")] }), ctx()),
-    );
-    expect(streamErr.errorClass).toBe("context_length_exceeded");
-  });
-
-  it("maps rate_limit_error with its retry-after", async () => {
-    const err = await failure(adapter.chat(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()));
-    expect(err.errorClass).toBe("rate_limit");
-    expect(err.retryAfterSeconds).toBe(7);
-    expect(err.upstreamStatus).toBe(429);
-  });
+  itMapsErrorClasses(
+    { adapter: () => adapter, fake: () => fake, request: (text) => chatRequest({ messages: [user(text)] }) },
+    [
+      {
+        name: "prompt is too long",
+        prompt: "TRIGGER_CONTEXT_LENGTH",
+        errorClass: "context_length_exceeded",
+        expected: { message: expect.stringContaining("prompt is too long") },
+      },
+      {
+        name: "rate_limit_error with retry-after",
+        prompt: "TRIGGER_RATE_LIMIT",
+        errorClass: "rate_limit",
+        expected: { retryAfterSeconds: 7, upstreamStatus: 429 },
+      },
+      {
+        name: "overloaded_error (529)",
+        fault: {
+          kind: "status",
+          status: 529,
+          body: { type: "error", error: { type: "overloaded_error", message: "Overloaded" } },
+        },
+        errorClass: "upstream_unavailable",
+      },
+      {
+        name: "api_error (500)",
+        fault: {
+          kind: "status",
+          status: 500,
+          body: { type: "error", error: { type: "api_error", message: "Internal server error" } },
+        },
+        errorClass: "upstream_unavailable",
+      },
+      { name: "an unknown model", request: { model: "claude-nope" }, errorClass: "model_not_found" },
+      {
+        name: "a validation error",
+        request: { temperature: 1.5 },
+        errorClass: "invalid_request",
+        expected: {
+          message: expect.stringContaining("temperature: Input should be less than or equal to 1"),
+        },
+      },
+    ],
+  );
 
   it("throws overloaded_error sent mid-stream as upstream_unavailable after the first delta", async () => {
     const stream = await adapter.chatStream(
       chatRequest({ messages: [user("TRIGGER_STREAM_ERROR please")] }),
-      ctx(),
+      callContext(),
     );
-    const seen: ChatStreamEvent[] = [];
-    const err = await failure(
-      (async () => {
-        for await (const event of stream) seen.push(event);
-      })(),
-    );
+    const { seen, error } = await expectStreamFailure(stream, "upstream_unavailable");
     expect(seen).toEqual([{ type: "text-delta", text: expect.any(String) }]);
-    expect(err.errorClass).toBe("upstream_unavailable");
-    expect(err.message).toContain("overloaded_error");
+    expect(error.message).toContain("overloaded_error");
   });
 
   it("throws an error event that opens the stream before any event is yielded", async () => {
     const stream = await adapter.chatStream(
       chatRequest({ messages: [user("TRIGGER_EARLY_STREAM_ERROR")] }),
-      ctx(),
+      callContext(),
     );
     const iterator = stream[Symbol.asyncIterator]();
-    const err = await failure(iterator.next());
-    expect(err.errorClass).toBe("upstream_unavailable");
-  });
-
-  it("maps overloaded (529) and api_error (500) responses to upstream_unavailable", async () => {
-    fake.faults.push({
-      kind: "status",
-      status: 529,
-      body: { type: "error", error: { type: "overloaded_error", message: "Overloaded" } },
-    });
-    expect((await failure(adapter.chat(chatRequest(), ctx()))).errorClass).toBe("upstream_unavailable");
-    fake.faults.push({
-      kind: "status",
-      status: 500,
-      body: { type: "error", error: { type: "api_error", message: "Internal server error" } },
-    });
-    expect((await failure(adapter.chatStream(chatRequest(), ctx()))).errorClass).toBe("upstream_unavailable");
-  });
-
-  it("maps an unknown model to model_not_found", async () => {
-    const err = await failure(adapter.chat(chatRequest({ model: "claude-nope" }), ctx()));
-    expect(err.errorClass).toBe("model_not_found");
-  });
-
-  it("passes the API's validation errors through as invalid_request", async () => {
-    const err = await failure(adapter.chat(chatRequest({ temperature: 1.5 }), ctx()));
-    expect(err.errorClass).toBe("invalid_request");
-    expect(err.message).toContain("temperature: Input should be less than or equal to 1");
+    await expectGatewayError(iterator.next(), "upstream_unavailable");
   });
 
   it("reports bad credentials as authentication without echoing the key", async () => {
     const wrongKey = "sk-ant-api03-wrong-key-9876543210";
-    const bad = createAdapter(providerFor(fake.url, wrongKey));
-    const err = await failure(bad.chat(chatRequest(), ctx()));
-    expect(err.errorClass).toBe("authentication");
-    expect(err.message).not.toContain(wrongKey);
-    expect(err.message).not.toContain(API_KEY);
-    expect((await failure(bad.probe(ctx()))).errorClass).toBe("authentication");
-    expect((await failure(bad.chatStream(chatRequest(), ctx()))).errorClass).toBe("authentication");
+    await expectCredentialsRejected(createAdapter(providerFor(fake.url, wrongKey)), { chat: chatRequest() }, [
+      wrongKey,
+      API_KEY,
+    ]);
   });
 
   it("fails clearly when the provider's Secret could not be resolved", async () => {
@@ -363,14 +317,16 @@ describe("anthropic adapter against the Anthropic fake", () => {
         message: "Secret ai/claude-key not found",
       },
     });
-    const err = await failure(unresolved.chat(chatRequest(), ctx()));
-    expect(err.errorClass).toBe("upstream_unavailable");
+    const err = await expectGatewayError(
+      unresolved.chat(chatRequest(), callContext()),
+      "upstream_unavailable",
+    );
     expect(err.message).toContain("Secret ai/claude-key not found");
     expect(fake.requests).toHaveLength(0);
   });
 
   it("probes GET /v1/models with the key", async () => {
-    await adapter.probe(ctx());
+    await adapter.probe(callContext());
     const sent = fake.requests.at(-1)!;
     expect(sent.method).toBe("GET");
     expect(sent.url.startsWith("/v1/models")).toBe(true);
@@ -378,8 +334,10 @@ describe("anthropic adapter against the Anthropic fake", () => {
   });
 
   it("refuses embeddings: Anthropic has none", async () => {
-    const err = await failure(adapter.embed({ model: MODEL, input: ["hi"] }, ctx()));
-    expect(err.errorClass).toBe("invalid_request");
+    const err = await expectGatewayError(
+      adapter.embed({ model: MODEL, input: ["hi"] }, callContext()),
+      "invalid_request",
+    );
     expect(err.message).toMatch(/no embeddings API/);
     expect(fake.requests).toHaveLength(0);
   });

@@ -2,16 +2,26 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ChatRequest, ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
+import type { ChatRequest } from "../../../src/gateway/canonical/chat.js";
 import { createAzureOpenAiAdapter } from "../../../src/gateway/providers/azure-openai/azure-openai-adapter.js";
 import { createAdapter } from "../../../src/gateway/providers/adapter-registry.js";
-import type { CallContext } from "../../../src/gateway/providers/provider-adapter.js";
-import { GatewayError } from "../../../src/shared/errors.js";
 import type { CompiledProvider, ResolvedCredentials } from "../../../src/shared/schemas/gateway-config.js";
 import type { FakeServer } from "../../fakes/fake-http-server.js";
 import { startAzureOpenAiFake } from "../../fakes/azure-openai-fake.js";
 import { startEntraTokenFake, type EntraTokenFake } from "../../fakes/entra-token-fake.js";
 import { embeddingFor } from "../../fakes/openai-fake.js";
+import {
+  callContext,
+  collectStream,
+  expectCredentialsRejected,
+  expectGatewayError,
+  itMapsErrorClasses,
+  testProvider,
+  userTurn,
+  WEATHER_TOOL,
+  expectContentFilterFinish,
+  expectStreamedToolCall,
+} from "./adapter-test-kit.js";
 
 const KEY = "azkey0123456789abcdef0123456789ab";
 const SCOPE = "https://cognitiveservices.azure.com/.default";
@@ -22,52 +32,18 @@ function provider(
   credentials: ResolvedCredentials = { mode: "apiKey", apiKey: KEY },
   apiVersion?: string,
 ): CompiledProvider {
-  return {
+  return testProvider({
     id: "team-a/azure",
-    name: "azure",
-    namespace: "team-a",
     type: "azure-openai",
     endpoint,
     apiVersion,
     credentials,
     models: [{ name: "gpt-4o", upstreamModel: "chat", kind: "chat", supportsTools: true }],
-    limits: {},
-    timeouts: { connectMs: 2_000, firstTokenMs: 5_000, idleMs: 5_000, totalMs: 10_000 },
-    healthCheck: { intervalMs: 30_000, timeoutMs: 5_000, probe: "models" },
-    circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
-  };
+  });
 }
 
-const ctx = (): CallContext => ({
-  signal: new AbortController().signal,
-  timeouts: { connectMs: 2_000, firstTokenMs: 5_000, idleMs: 5_000, totalMs: 10_000 },
-});
-
-const ask = (text: string, extra: Partial<ChatRequest> = {}, model = "chat"): ChatRequest => ({
-  model,
-  messages: [{ role: "user", content: [{ type: "text", text }] }],
-  ...extra,
-});
-
-const weatherTool = {
-  name: "get_weather",
-  parameters: { type: "object", properties: { city: { type: "string" } } },
-};
-
-async function events(stream: AsyncIterable<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
-  const out: ChatStreamEvent[] = [];
-  for await (const event of stream) out.push(event);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GatewayError);
-  return err as GatewayError;
-}
+const ask = (text: string, extra: Partial<ChatRequest> = {}, model = "chat"): ChatRequest =>
+  userTurn(model, text, extra);
 
 describe("azure-openai adapter with an api-key", () => {
   let fake: FakeServer;
@@ -78,7 +54,7 @@ describe("azure-openai adapter with an api-key", () => {
 
   it("is registered for type azure-openai and calls the deployment URL with the default GA api-version", async () => {
     const adapter = createAdapter(provider(fake.url));
-    const res = await adapter.chat(ask("hello azure", { maxTokens: 40 }), ctx());
+    const res = await adapter.chat(ask("hello azure", { maxTokens: 40 }), callContext());
     expect(res).toMatchObject({
       content: "You said: hello azure",
       finishReason: "stop",
@@ -97,7 +73,7 @@ describe("azure-openai adapter with an api-key", () => {
     const adapter = createAzureOpenAiAdapter(
       provider(`${fake.url}/openai/`, undefined, "2025-04-01-preview"),
     );
-    const res = await adapter.chat(ask("a b c d", { maxTokens: 3 }, "reasoner"), ctx());
+    const res = await adapter.chat(ask("a b c d", { maxTokens: 3 }, "reasoner"), callContext());
     expect(res).toMatchObject({ content: "You said: a", finishReason: "length" });
     expect(fake.requests.at(-1)!.url).toBe(
       "/openai/deployments/reasoner/chat/completions?api-version=2025-04-01-preview",
@@ -106,16 +82,16 @@ describe("azure-openai adapter with an api-key", () => {
   });
 
   it("explains a reasoning deployment on a GA api-version with Azure's message", async () => {
-    const err = await failure(
-      createAzureOpenAiAdapter(provider(fake.url)).chat(ask("x", {}, "reasoner"), ctx()),
+    const err = await expectGatewayError(
+      createAzureOpenAiAdapter(provider(fake.url)).chat(ask("x", {}, "reasoner"), callContext()),
     );
     expect(err.errorClass).toBe("invalid_request");
     expect(err.message).toContain("enabled only for api versions 2024-12-01-preview and later");
   });
 
   it("streams text past the prompt-filter chunk and reports usage", async () => {
-    const seen = await events(
-      await createAzureOpenAiAdapter(provider(fake.url)).chatStream(ask("stream from azure"), ctx()),
+    const seen = await collectStream(
+      await createAzureOpenAiAdapter(provider(fake.url)).chatStream(ask("stream from azure"), callContext()),
     );
     expect(seen.flatMap((e) => (e.type === "text-delta" ? [e.text] : [])).join("")).toBe(
       "You said: stream from azure",
@@ -128,10 +104,10 @@ describe("azure-openai adapter with an api-key", () => {
 
   it("does not ask api-versions before 2024-10-21 for stream usage, leaving it undefined", async () => {
     const before = fake.requests.length;
-    const seen = await events(
+    const seen = await collectStream(
       await createAzureOpenAiAdapter(provider(fake.url, undefined, "2024-06-01")).chatStream(
         ask("old version"),
-        ctx(),
+        callContext(),
       ),
     );
     expect(fake.requests.length).toBe(before + 1);
@@ -141,19 +117,21 @@ describe("azure-openai adapter with an api-key", () => {
 
   it("streams tool-call deltas and continues from tool results in history", async () => {
     const adapter = createAzureOpenAiAdapter(provider(fake.url));
-    const seen = await events(
-      await adapter.chatStream(ask("weather in Madrid", { tools: [weatherTool] }), ctx()),
+    const seen = await collectStream(
+      await adapter.chatStream(ask("weather in Madrid", { tools: [WEATHER_TOOL] }), callContext()),
     );
-    const start = seen.find((e) => e.type === "tool-call-start");
-    expect(start).toEqual({ type: "tool-call-start", index: 0, id: expect.any(String), name: "get_weather" });
+    expectStreamedToolCall(seen, {
+      id: expect.any(String),
+      name: "get_weather",
+      args: { city: "Madrid" },
+      rawFinishReason: "tool_calls",
+    });
+    const { id } = seen.find((e) => e.type === "tool-call-start") as { id: string };
     const args = seen.flatMap((e) => (e.type === "tool-call-delta" ? [e.argumentsDelta] : []));
-    expect(args.length).toBeGreaterThanOrEqual(2);
-    expect(JSON.parse(args.join(""))).toEqual({ city: "Madrid" });
-    const id = (start as { id: string }).id;
     const res = await adapter.chat(
       {
         model: "chat",
-        tools: [weatherTool],
+        tools: [WEATHER_TOOL],
         messages: [
           { role: "user", content: [{ type: "text", text: "weather in Madrid" }] },
           {
@@ -164,7 +142,7 @@ describe("azure-openai adapter with an api-key", () => {
           { role: "tool", toolCallId: id, content: "31C, sunny" },
         ],
       },
-      ctx(),
+      callContext(),
     );
     expect(res.content).toBe("The tool returned: 31C, sunny");
   });
@@ -172,7 +150,7 @@ describe("azure-openai adapter with an api-key", () => {
   it("embeds through the embeddings deployment, decoding base64", async () => {
     const res = await createAzureOpenAiAdapter(provider(fake.url)).embed(
       { model: "embed", input: ["azure text"], dimensions: 12 },
-      ctx(),
+      callContext(),
     );
     expect(fake.requests.at(-1)!.url).toBe("/openai/deployments/embed/embeddings?api-version=2024-10-21");
     expect(fake.requests.at(-1)!.json).toEqual({
@@ -183,49 +161,57 @@ describe("azure-openai adapter with an api-key", () => {
     expect(res.vectors).toEqual([embeddingFor("azure text", 12)]);
   });
 
-  it("maps Azure's content filters: the prompt filter error and the completion filter finish", async () => {
-    const adapter = createAzureOpenAiAdapter(provider(fake.url));
-    const prompt = await failure(adapter.chat(ask("TRIGGER_CONTENT_FILTER"), ctx()));
-    expect(prompt.errorClass).toBe("content_filter");
-    expect(prompt.message).toContain("content management policy");
-    expect((await failure(adapter.chatStream(ask("TRIGGER_CONTENT_FILTER"), ctx()))).errorClass).toBe(
+  itMapsErrorClasses(
+    {
+      adapter: () => createAzureOpenAiAdapter(provider(fake.url)),
+      fake: () => fake,
+      request: (text) => ask(text),
+    },
+    [
+      {
+        name: "the prompt content filter",
+        prompt: "TRIGGER_CONTENT_FILTER",
+        errorClass: "content_filter",
+        expected: { message: expect.stringContaining("content management policy") },
+      },
+      {
+        name: "DeploymentNotFound",
+        request: { model: "nope" },
+        errorClass: "model_not_found",
+        expected: { message: expect.stringContaining("deployment for this resource does not exist") },
+      },
+      { name: "context length", prompt: "TRIGGER_CONTEXT_LENGTH", errorClass: "context_length_exceeded" },
+      {
+        name: "a rate limit with retry-after-ms",
+        prompt: "TRIGGER_RATE_LIMIT",
+        errorClass: "rate_limit",
+        expected: { retryAfterSeconds: 6 },
+      },
+    ],
+  );
+
+  it("reports the completion filter as finish reason content_filter, in chat and in streams", async () => {
+    await expectContentFilterFinish(
+      createAzureOpenAiAdapter(provider(fake.url)),
+      ask("TRIGGER_COMPLETION_FILTER"),
       "content_filter",
     );
-    expect(await adapter.chat(ask("TRIGGER_COMPLETION_FILTER"), ctx())).toMatchObject({
-      finishReason: "content_filter",
-      rawFinishReason: "content_filter",
-    });
-    const seen = await events(await adapter.chatStream(ask("TRIGGER_COMPLETION_FILTER"), ctx()));
-    expect(seen.find((e) => e.type === "finish")).toEqual({
-      type: "finish",
-      finishReason: "content_filter",
-      rawFinishReason: "content_filter",
-    });
   });
 
-  it("maps DeploymentNotFound, context length, rate limits (retry-after-ms) and in-stream errors", async () => {
+  it("maps rate limits on embeddings and errors inside the stream", async () => {
     const adapter = createAzureOpenAiAdapter(provider(fake.url));
-    const missing = await failure(adapter.chat(ask("x", {}, "nope"), ctx()));
-    expect(missing.errorClass).toBe("model_not_found");
-    expect(missing.message).toContain("deployment for this resource does not exist");
-    expect((await failure(adapter.chat(ask("TRIGGER_CONTEXT_LENGTH"), ctx()))).errorClass).toBe(
-      "context_length_exceeded",
+    await expectGatewayError(
+      adapter.embed({ model: "embed", input: ["TRIGGER_RATE_LIMIT"] }, callContext()),
+      "rate_limit",
     );
-    expect(await failure(adapter.chat(ask("TRIGGER_RATE_LIMIT"), ctx()))).toMatchObject({
-      errorClass: "rate_limit",
-      retryAfterSeconds: 6,
-    });
-    expect(
-      await failure(adapter.embed({ model: "embed", input: ["TRIGGER_RATE_LIMIT"] }, ctx())),
-    ).toMatchObject({ errorClass: "rate_limit" });
-    const stream = await adapter.chatStream(ask("TRIGGER_STREAM_ERROR"), ctx());
-    expect((await failure(events(stream))).message).toContain(
+    const stream = await adapter.chatStream(ask("TRIGGER_STREAM_ERROR"), callContext());
+    expect((await expectGatewayError(collectStream(stream))).message).toContain(
       "The server had an error processing your request",
     );
   });
 
   it("probes /openai/models with the api-version", async () => {
-    await createAzureOpenAiAdapter(provider(fake.url, undefined, "2024-06-01")).probe(ctx());
+    await createAzureOpenAiAdapter(provider(fake.url, undefined, "2024-06-01")).probe(callContext());
     expect(fake.requests.at(-1)).toMatchObject({
       method: "GET",
       url: "/openai/models?api-version=2024-06-01",
@@ -233,34 +219,31 @@ describe("azure-openai adapter with an api-key", () => {
   });
 
   it("reports a wrong api-key as an authentication error without the key", async () => {
-    const bad = createAzureOpenAiAdapter(
-      provider(fake.url, { mode: "apiKey", apiKey: "wrong-azure-key-123456" }),
+    await expectCredentialsRejected(
+      createAzureOpenAiAdapter(provider(fake.url, { mode: "apiKey", apiKey: "wrong-azure-key-123456" })),
+      { chat: ask("x"), embed: { model: "embed", input: ["x"] } },
+      ["wrong-azure-key"],
     );
-    for (const attempt of [bad.chat(ask("x"), ctx()), bad.probe(ctx())]) {
-      const err = await failure(attempt);
-      expect(err.errorClass).toBe("authentication");
-      expect(err.message).not.toContain("wrong-azure-key");
-    }
   });
 
   it("fails clearly for unresolved or missing credentials without calling Azure", async () => {
     const before = fake.requests.length;
-    const unresolved = await failure(
+    const unresolved = await expectGatewayError(
       createAzureOpenAiAdapter(
         provider(fake.url, {
           mode: "unresolved",
           reason: "KeyNotFound",
           message: "key api-key not found in Secret team-a/azure",
         }),
-      ).chat(ask("x"), ctx()),
+      ).chat(ask("x"), callContext()),
     );
     expect(unresolved).toMatchObject({
       errorClass: "upstream_unavailable",
       message:
         "LLMProvider team-a/azure has no usable credentials: key api-key not found in Secret team-a/azure",
     });
-    const none = await failure(
-      createAzureOpenAiAdapter(provider(fake.url, { mode: "none" })).chat(ask("x"), ctx()),
+    const none = await expectGatewayError(
+      createAzureOpenAiAdapter(provider(fake.url, { mode: "none" })).chat(ask("x"), callContext()),
     );
     expect(none.message).toContain(
       "needs spec.credentials.secretRef (an api-key) or spec.credentials.workloadIdentity",
@@ -325,8 +308,8 @@ describe("azure-openai adapter with workload identity (Entra ID tokens)", () => 
       identityOptions: identityOptions(),
     });
     for (const text of ["one", "two", "three"])
-      expect((await adapter.chat(ask(text), ctx())).content).toBe(`You said: ${text}`);
-    await adapter.embed({ model: "embed", input: ["x"] }, ctx());
+      expect((await adapter.chat(ask(text), callContext())).content).toBe(`You said: ${text}`);
+    await adapter.embed({ model: "embed", input: ["x"] }, callContext());
     expect(entra.tokenRequests).toHaveLength(1);
     const form = new URLSearchParams(entra.tokenRequests[0]!.body);
     expect(form.get("scope")).toBe(SCOPE);
@@ -346,10 +329,10 @@ describe("azure-openai adapter with workload identity (Entra ID tokens)", () => 
     const adapter = createAzureOpenAiAdapter(provider(fake.url, workload()), {
       identityOptions: identityOptions(),
     });
-    await adapter.chat(ask("first"), ctx());
-    await adapter.chat(ask("second"), ctx());
+    await adapter.chat(ask("first"), callContext());
+    await adapter.chat(ask("second"), callContext());
     await expect.poll(() => entra.issued.length).toBe(2);
-    await adapter.chat(ask("third"), ctx());
+    await adapter.chat(ask("third"), callContext());
     const used = fake.requests.map((r) => r.headers.authorization);
     expect(used).toEqual([
       `Bearer ${entra.issued[0]!.token}`,
@@ -364,7 +347,7 @@ describe("azure-openai adapter with workload identity (Entra ID tokens)", () => 
     const adapter = createAzureOpenAiAdapter(provider(fake.url, { mode: "workloadIdentity" }), {
       identityOptions: identityOptions(),
     });
-    expect((await adapter.chat(ask("default chain"), ctx())).content).toBe("You said: default chain");
+    expect((await adapter.chat(ask("default chain"), callContext())).content).toBe("You said: default chain");
     expect(entra.tokenRequests).toHaveLength(1);
   });
 
@@ -374,7 +357,7 @@ describe("azure-openai adapter with workload identity (Entra ID tokens)", () => 
     const adapter = createAzureOpenAiAdapter(provider(fake.url, workload()), {
       identityOptions: identityOptions(),
     });
-    const err = await failure(adapter.chat(ask("x"), ctx()));
+    const err = await expectGatewayError(adapter.chat(ask("x"), callContext()));
     expect(err.errorClass).toBe("authentication");
     expect(err.message).toContain("AADSTS700211");
     expect(err.message).toContain("spec.credentials.workloadIdentity");
@@ -388,7 +371,7 @@ describe("azure-openai adapter with workload identity (Entra ID tokens)", () => 
     const adapter = createAzureOpenAiAdapter(provider(fake.url, workload()), {
       identityOptions: identityOptions(),
     });
-    const err = await failure(adapter.chat(ask("x"), ctx()));
+    const err = await expectGatewayError(adapter.chat(ask("x"), callContext()));
     expect(err.errorClass).toBe("authentication");
     expect(err.message).toContain("CredentialUnavailableError");
   });

@@ -1,56 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatRequest, ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
 import { createOpenAiCompatibleAdapter } from "../../../src/gateway/providers/openai-compatible/openai-compatible-adapter.js";
-import type { CallContext } from "../../../src/gateway/providers/provider-adapter.js";
-import { GatewayError } from "../../../src/shared/errors.js";
 import type { CompiledProvider, ResolvedCredentials } from "../../../src/shared/schemas/gateway-config.js";
 import { embeddingFor, startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
+import {
+  callContext,
+  collectStream,
+  expectCredentialsRejected,
+  expectGatewayError,
+  itMapsErrorClasses,
+  testProvider,
+  userTurn as ask,
+  WEATHER_TOOL,
+} from "./adapter-test-kit.js";
 
 function provider(endpoint: string, credentials: ResolvedCredentials): CompiledProvider {
-  return {
+  return testProvider({
     id: "ml/local-llm",
-    name: "local-llm",
-    namespace: "ml",
     type: "openai-compatible",
     endpoint,
     credentials,
     models: [{ name: "llama", upstreamModel: "llama3.2", kind: "chat", supportsTools: true }],
-    limits: {},
-    timeouts: { connectMs: 2_000, firstTokenMs: 5_000, idleMs: 5_000, totalMs: 10_000 },
-    healthCheck: { intervalMs: 30_000, timeoutMs: 5_000, probe: "models" },
-    circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
-  };
-}
-
-const ctx = (): CallContext => ({
-  signal: new AbortController().signal,
-  timeouts: { connectMs: 2_000, firstTokenMs: 5_000, idleMs: 5_000, totalMs: 10_000 },
-});
-
-const ask = (model: string, text: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  model,
-  messages: [{ role: "user", content: [{ type: "text", text }] }],
-  ...extra,
-});
-
-const weatherTool = {
-  name: "get_weather",
-  parameters: { type: "object", properties: { city: { type: "string" } } },
-};
-
-async function events(stream: AsyncIterable<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
-  const out: ChatStreamEvent[] = [];
-  for await (const event of stream) out.push(event);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GatewayError);
-  return err as GatewayError;
+  });
 }
 
 describe("openai-compatible adapter against a vLLM server", () => {
@@ -68,7 +38,7 @@ describe("openai-compatible adapter against a vLLM server", () => {
     createOpenAiCompatibleAdapter(provider(fake.baseUrl, { mode: "apiKey", apiKey: "vllm-secret-token-1" }));
 
   it("reports the usage vLLM sends after the finish chunk", async () => {
-    const seen = await events(await adapter().chatStream(ask(LLAMA, "hello vllm"), ctx()));
+    const seen = await collectStream(await adapter().chatStream(ask(LLAMA, "hello vllm"), callContext()));
     expect(seen.map((e) => e.type)).toEqual([
       "text-delta",
       "text-delta",
@@ -88,39 +58,44 @@ describe("openai-compatible adapter against a vLLM server", () => {
   });
 
   it("sends max_tokens, the limit field vLLM-era servers know", async () => {
-    const res = await adapter().chat(ask(LLAMA, "a b c d", { maxTokens: 3 }), ctx());
+    const res = await adapter().chat(ask(LLAMA, "a b c d", { maxTokens: 3 }), callContext());
     expect(res).toMatchObject({ finishReason: "length", content: "You said: a" });
     expect(fake.requests.at(-1)!.json).toMatchObject({ max_tokens: 3 });
   });
 
-  it("maps vLLM's top-level error object, including context length", async () => {
-    const err = await failure(adapter().chat(ask(LLAMA, "TRIGGER_CONTEXT_LENGTH"), ctx()));
-    expect(err.errorClass).toBe("context_length_exceeded");
-    expect(err.message).toContain("maximum context length is 4096 tokens");
-    expect((await failure(adapter().chat(ask("other-model", "x"), ctx()))).errorClass).toBe(
-      "model_not_found",
-    );
+  describe("maps vLLM's top-level error object", () => {
+    itMapsErrorClasses({ adapter, fake: () => fake, request: (text) => ask(LLAMA, text) }, [
+      {
+        name: "the context length error",
+        prompt: "TRIGGER_CONTEXT_LENGTH",
+        errorClass: "context_length_exceeded",
+        expected: { message: expect.stringContaining("maximum context length is 4096 tokens") },
+      },
+      { name: "an unknown model", request: { model: "other-model" }, errorClass: "model_not_found" },
+    ]);
   });
 
   it("throws from the iterator on vLLM's in-stream error even though [DONE] follows", async () => {
-    const stream = await adapter().chatStream(ask(LLAMA, "TRIGGER_STREAM_ERROR"), ctx());
-    const err = await failure(events(stream));
+    const stream = await adapter().chatStream(ask(LLAMA, "TRIGGER_STREAM_ERROR"), callContext());
+    const err = await expectGatewayError(collectStream(stream));
     expect(err.message).toContain("internal error while generating");
   });
 
   it("embeds with float encoding", async () => {
-    const res = await adapter().embed({ model: "BAAI/bge-m3", input: ["vector me"], dimensions: 8 }, ctx());
+    const res = await adapter().embed(
+      { model: "BAAI/bge-m3", input: ["vector me"], dimensions: 8 },
+      callContext(),
+    );
     expect(fake.requests.at(-1)!.json).toEqual({ model: "BAAI/bge-m3", input: ["vector me"], dimensions: 8 });
     expect(res.vectors).toEqual([embeddingFor("vector me", 8)]);
   });
 
   it("turns vLLM's 401 into an authentication error without the key", async () => {
-    const bad = createOpenAiCompatibleAdapter(
-      provider(fake.baseUrl, { mode: "apiKey", apiKey: "wrong-token-zzz" }),
+    await expectCredentialsRejected(
+      createOpenAiCompatibleAdapter(provider(fake.baseUrl, { mode: "apiKey", apiKey: "wrong-token-zzz" })),
+      { chat: ask(LLAMA, "x"), embed: { model: "BAAI/bge-m3", input: ["x"] } },
+      ["wrong-token-zzz"],
     );
-    const err = await failure(bad.chat(ask(LLAMA, "x"), ctx()));
-    expect(err.errorClass).toBe("authentication");
-    expect(err.message).not.toContain("wrong-token-zzz");
   });
 });
 
@@ -133,7 +108,7 @@ describe("openai-compatible adapter against Ollama", () => {
   const adapter = () => createOpenAiCompatibleAdapter(provider(fake.baseUrl, { mode: "none" }));
 
   it("sends no Authorization header and leaves stream usage undefined, not zero", async () => {
-    const seen = await events(await adapter().chatStream(ask("llama3.2", "hi ollama"), ctx()));
+    const seen = await collectStream(await adapter().chatStream(ask("llama3.2", "hi ollama"), callContext()));
     expect(fake.requests.at(-1)!.headers.authorization).toBeUndefined();
     expect(seen.some((e) => e.type === "usage")).toBe(false);
     expect(seen.at(-1)).toEqual({ type: "finish", finishReason: "stop", rawFinishReason: "stop" });
@@ -142,13 +117,16 @@ describe("openai-compatible adapter against Ollama", () => {
   });
 
   it("reports non-streamed usage", async () => {
-    const res = await adapter().chat(ask("llama3.2", "count me"), ctx());
+    const res = await adapter().chat(ask("llama3.2", "count me"), callContext());
     expect(res.usage).toMatchObject({ outputTokens: 4, estimated: false });
   });
 
   it("maps a tool call that arrives whole in one delta", async () => {
-    const seen = await events(
-      await adapter().chatStream(ask("llama3.2", "weather in Rome", { tools: [weatherTool] }), ctx()),
+    const seen = await collectStream(
+      await adapter().chatStream(
+        ask("llama3.2", "weather in Rome", { tools: [WEATHER_TOOL] }),
+        callContext(),
+      ),
     );
     expect(seen.filter((e) => e.type !== "text-delta")).toEqual([
       { type: "tool-call-start", index: 0, id: expect.any(String), name: "get_weather" },
@@ -157,17 +135,24 @@ describe("openai-compatible adapter against Ollama", () => {
     ]);
   });
 
-  it("maps Ollama's unknown model and context length errors", async () => {
-    const missing = await failure(adapter().chat(ask("mistral", "x"), ctx()));
-    expect(missing.errorClass).toBe("model_not_found");
-    expect(missing.message).toContain("try pulling it first");
-    expect((await failure(adapter().chat(ask("llama3.2", "TRIGGER_CONTEXT_LENGTH"), ctx()))).errorClass).toBe(
-      "context_length_exceeded",
-    );
+  describe("maps Ollama's errors", () => {
+    itMapsErrorClasses({ adapter, fake: () => fake, request: (text) => ask("llama3.2", text) }, [
+      {
+        name: "a model that was not pulled",
+        request: { model: "mistral" },
+        errorClass: "model_not_found",
+        expected: { message: expect.stringContaining("try pulling it first") },
+      },
+      {
+        name: "the context length error",
+        prompt: "TRIGGER_CONTEXT_LENGTH",
+        errorClass: "context_length_exceeded",
+      },
+    ]);
   });
 
   it("probes /v1/models", async () => {
-    await adapter().probe(ctx());
+    await adapter().probe(callContext());
     expect(fake.requests.at(-1)).toMatchObject({ method: "GET", url: "/v1/models" });
   });
 });
@@ -198,13 +183,15 @@ describe("openai-compatible adapter learning which fields an upstream rejects", 
       },
     });
     const before = fake.requests.length;
-    const seen = await events(await compat.chatStream(ask("gpt-4o-mini", "no usage please"), ctx()));
+    const seen = await collectStream(
+      await compat.chatStream(ask("gpt-4o-mini", "no usage please"), callContext()),
+    );
     expect(seen.some((e) => e.type === "usage")).toBe(false);
     const sent = fake.requests.slice(before).map((r) => r.json as Record<string, unknown>);
     expect(sent).toHaveLength(2);
     expect(sent[0]).toHaveProperty("stream_options");
     expect(sent[1]).not.toHaveProperty("stream_options");
-    await events(await compat.chatStream(ask("gpt-4o-mini", "again"), ctx()));
+    await collectStream(await compat.chatStream(ask("gpt-4o-mini", "again"), callContext()));
     expect(fake.requests.length).toBe(before + 3);
     expect(fake.requests.at(-1)!.json).not.toHaveProperty("stream_options");
   });
@@ -212,23 +199,23 @@ describe("openai-compatible adapter learning which fields an upstream rejects", 
   it("switches to max_completion_tokens for a reasoning model that refuses max_tokens", async () => {
     const compat = adapter();
     const before = fake.requests.length;
-    const res = await compat.chat(ask("o3-mini", "think about it", { maxTokens: 3 }), ctx());
+    const res = await compat.chat(ask("o3-mini", "think about it", { maxTokens: 3 }), callContext());
     expect(res.content).toBe("You said: think");
     const sent = fake.requests.slice(before).map((r) => r.json as Record<string, unknown>);
     expect(sent.map((b) => Object.keys(b).filter((k) => k.startsWith("max_")))).toEqual([
       ["max_tokens"],
       ["max_completion_tokens"],
     ]);
-    await compat.chat(ask("o3-mini", "again", { maxTokens: 3 }), ctx());
+    await compat.chat(ask("o3-mini", "again", { maxTokens: 3 }), callContext());
     expect(fake.requests.length).toBe(before + 3);
   });
 
   it("does not retry errors that are not about a field", async () => {
     const before = fake.requests.length;
-    expect(
-      (await failure(adapter().chat(ask("gpt-4o-mini", "TRIGGER_CONTEXT_LENGTH", { maxTokens: 5 }), ctx())))
-        .errorClass,
-    ).toBe("context_length_exceeded");
+    await expectGatewayError(
+      adapter().chat(ask("gpt-4o-mini", "TRIGGER_CONTEXT_LENGTH", { maxTokens: 5 }), callContext()),
+      "context_length_exceeded",
+    );
     expect(fake.requests.length).toBe(before + 1);
   });
 });

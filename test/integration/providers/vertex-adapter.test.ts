@@ -1,29 +1,38 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ChatMessage, ChatRequest, ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
-import type { CallContext, ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
+import type { ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
 import { createAdapter } from "../../../src/gateway/providers/adapter-registry.js";
 import type { CompiledProvider, ResolvedCredentials } from "../../../src/shared/schemas/gateway-config.js";
-import { GatewayError } from "../../../src/shared/errors.js";
 import {
   createTestServiceAccount,
   startVertexFake,
   type TestServiceAccount,
   type VertexFake,
 } from "../../fakes/vertex-fake.js";
+import type { Fault } from "../../fakes/fake-http-server.js";
+import {
+  callContext,
+  chatRequestFor,
+  collectStream,
+  expectCredentialsRejected,
+  expectGatewayError,
+  expectStreamFailure,
+  itMapsErrorClasses,
+  testProvider,
+  user,
+  WEATHER_TOOL as STRICT_WEATHER_TOOL,
+  expectContentFilterFinish,
+  expectStreamedToolCall,
+  resetFake,
+} from "./adapter-test-kit.js";
 
 const PROJECT = "switchboard-test";
 const REGION = "us-east5";
 const GEMINI = "gemini-2.5-flash";
 const CLAUDE = "claude-sonnet-4-5@20250929";
+// additionalProperties is outside Gemini's schema subset: the adapter must strip it.
 const WEATHER_TOOL = {
-  name: "get_weather",
-  description: "Current weather for a city",
-  parameters: {
-    type: "object",
-    properties: { city: { type: "string" } },
-    required: ["city"],
-    additionalProperties: false,
-  },
+  ...STRICT_WEATHER_TOOL,
+  parameters: { ...STRICT_WEATHER_TOOL.parameters, additionalProperties: false },
 };
 
 let fake: VertexFake;
@@ -34,21 +43,15 @@ function providerFor(
   credentials: ResolvedCredentials,
   models: CompiledProvider["models"] = defaultModels(),
 ): CompiledProvider {
-  return {
+  return testProvider({
     id: "ai/vertex",
-    name: "vertex",
-    namespace: "ai",
     type: "vertex",
     endpoint: fake.url,
     region: REGION,
     project: PROJECT,
     credentials,
     models,
-    limits: {},
-    timeouts: { connectMs: 2000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10000 },
-    healthCheck: { intervalMs: 30000, timeoutMs: 5000, probe: "models" },
-    circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
-  };
+  });
 }
 
 function defaultModels(): CompiledProvider["models"] {
@@ -63,35 +66,13 @@ function keyCredentials(key: object = account.key): ResolvedCredentials {
   return { mode: "apiKey", apiKey: JSON.stringify(key) };
 }
 
-function ctx(): CallContext {
-  return {
-    signal: new AbortController().signal,
-    timeouts: { connectMs: 2000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10000 },
-  };
-}
+const chatRequest = chatRequestFor(GEMINI);
 
-function user(text: string): ChatMessage {
-  return { role: "user", content: [{ type: "text", text }] };
-}
-
-function chatRequest(overrides: Partial<ChatRequest> = {}): ChatRequest {
-  return { model: GEMINI, messages: [user("Hello there")], ...overrides };
-}
-
-async function collect(stream: AsyncIterable<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
-  const events: ChatStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GatewayError);
-  return err as GatewayError;
-}
+const googleError = (code: number, status: string, message: string): Fault => ({
+  kind: "status",
+  status: code,
+  body: { error: { code, message, status } },
+});
 
 function lastCall(): { path: string; query: string; body: Record<string, unknown> } {
   const request = fake.requests.at(-1)!;
@@ -115,9 +96,8 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 beforeEach(() => {
   adapter = createAdapter(providerFor(keyCredentials()));
-  fake.requests.length = 0;
+  resetFake(fake);
   fake.authRequests.length = 0;
-  fake.faults.length = 0;
 });
 
 describe("vertex adapter: Gemini", () => {
@@ -128,7 +108,7 @@ describe("vertex adapter: Gemini", () => {
         maxTokens: 50,
         temperature: 0.2,
       }),
-      ctx(),
+      callContext(),
     );
     expect(response.content).toBe("You said: Hello there");
     expect(response.finishReason).toBe("stop");
@@ -149,21 +129,21 @@ describe("vertex adapter: Gemini", () => {
   });
 
   it("reuses the access token across calls instead of fetching one per request", async () => {
-    await adapter.chat(chatRequest(), ctx());
-    await adapter.chat(chatRequest(), ctx());
-    await collect(await adapter.chatStream(chatRequest(), ctx()));
+    await adapter.chat(chatRequest(), callContext());
+    await adapter.chat(chatRequest(), callContext());
+    await collectStream(await adapter.chatStream(chatRequest(), callContext()));
     expect(fake.authRequests.filter((r) => r.url === "/token")).toHaveLength(1);
   });
 
   it("maps MAX_TOKENS to length", async () => {
-    const response = await adapter.chat(chatRequest({ maxTokens: 2 }), ctx());
+    const response = await adapter.chat(chatRequest({ maxTokens: 2 }), callContext());
     expect(response.finishReason).toBe("length");
     expect(response.rawFinishReason).toBe("MAX_TOKENS");
   });
 
   it("streams text over SSE (alt=sse) with one finish and usage", async () => {
-    const events = await collect(
-      await adapter.chatStream(chatRequest({ messages: [user("stream a few words back")] }), ctx()),
+    const events = await collectStream(
+      await adapter.chatStream(chatRequest({ messages: [user("stream a few words back")] }), callContext()),
     );
     expect(lastCall().query).toBe("?alt=sse");
     const deltas = events.filter((e) => e.type === "text-delta");
@@ -180,7 +160,7 @@ describe("vertex adapter: Gemini", () => {
   it("returns a tool call with a synthesized id, from a schema stripped to Gemini's subset", async () => {
     const response = await adapter.chat(
       chatRequest({ messages: [user("What is the weather in Lisbon?")], tools: [WEATHER_TOOL] }),
-      ctx(),
+      callContext(),
     );
     expect(response.finishReason).toBe("tool_calls");
     expect(response.toolCalls).toHaveLength(1);
@@ -197,32 +177,33 @@ describe("vertex adapter: Gemini", () => {
   });
 
   it("streams a tool call as one start and one delta with the whole arguments", async () => {
-    const events = await collect(
+    const events = await collectStream(
       await adapter.chatStream(
         chatRequest({
           messages: [user("What is the weather in Lisbon?")],
           tools: [WEATHER_TOOL],
           toolChoice: "auto",
         }),
-        ctx(),
+        callContext(),
       ),
     );
-    const start = events.find((e) => e.type === "tool-call-start");
-    expect(start).toMatchObject({ type: "tool-call-start", index: 0, name: "get_weather" });
+    expectStreamedToolCall(events, {
+      id: expect.stringMatching(/^call_/),
+      name: "get_weather",
+      args: { city: "Lisbon" },
+      rawFinishReason: "STOP",
+      minFragments: 1,
+    });
     expect(events.filter((e) => e.type === "tool-call-delta")).toEqual([
       { type: "tool-call-delta", index: 0, argumentsDelta: '{"city":"Lisbon"}' },
     ]);
-    expect(events.find((e) => e.type === "finish")).toMatchObject({
-      finishReason: "tool_calls",
-      rawFinishReason: "STOP",
-    });
     expect(lastCall().body.toolConfig).toEqual({ functionCallingConfig: { mode: "AUTO" } });
   });
 
   it("sends tool calls and results from history as functionCall and functionResponse turns", async () => {
     const first = await adapter.chat(
       chatRequest({ messages: [user("What is the weather in Lisbon?")], tools: [WEATHER_TOOL] }),
-      ctx(),
+      callContext(),
     );
     const call = first.toolCalls[0]!;
     const response = await adapter.chat(
@@ -234,7 +215,7 @@ describe("vertex adapter: Gemini", () => {
           { role: "tool", toolCallId: call.id, content: '{"temperature":21}' },
         ],
       }),
-      ctx(),
+      callContext(),
     );
     expect(response.content).toBe('Tool result: {"temperature":21}');
     expect(lastCall().body.contents).toEqual([
@@ -259,105 +240,65 @@ describe("vertex adapter: Gemini", () => {
           },
         },
       }),
-      ctx(),
+      callContext(),
     );
     expect(JSON.parse(response.content)).toEqual({ reply: "You said: json please" });
   });
 
   it("reports a safety stop as content_filter, in chat and in streams", async () => {
-    const response = await adapter.chat(chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }), ctx());
-    expect(response).toMatchObject({
-      content: "",
-      finishReason: "content_filter",
-      rawFinishReason: "SAFETY",
-    });
-    const events = await collect(
-      await adapter.chatStream(chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }), ctx()),
-    );
-    expect(events.find((e) => e.type === "finish")).toEqual({
-      type: "finish",
-      finishReason: "content_filter",
-      rawFinishReason: "SAFETY",
-    });
+    const request = chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] });
+    await expectContentFilterFinish(adapter, request, "SAFETY");
+    expect((await adapter.chat(request, callContext())).content).toBe("");
   });
 
-  it("maps Google errors into the taxonomy", async () => {
-    const context = await failure(
-      adapter.chat(chatRequest({ messages: [user("TRIGGER_CONTEXT_LENGTH")] }), ctx()),
-    );
-    expect(context.errorClass).toBe("context_length_exceeded");
-    expect(context.message).toContain("exceeds the maximum number of tokens allowed");
-
-    const limited = await failure(
-      adapter.chat(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()),
-    );
-    expect(limited.errorClass).toBe("rate_limit");
-    expect(limited.retryAfterSeconds).toBe(7);
-
-    const missing = await failure(adapter.chat(chatRequest({ model: "gemini-0-unknown" }), ctx()));
-    expect(missing.errorClass).toBe("model_not_found");
-
-    fake.faults.push({
-      kind: "status",
-      status: 503,
-      body: { error: { code: 503, message: "The service is currently unavailable.", status: "UNAVAILABLE" } },
-    });
-    expect((await failure(adapter.chat(chatRequest(), ctx()))).errorClass).toBe("upstream_unavailable");
-
-    fake.faults.push({
-      kind: "status",
-      status: 504,
-      body: {
-        error: {
-          code: 504,
-          message: "Deadline expired before operation could complete.",
-          status: "DEADLINE_EXCEEDED",
-        },
+  itMapsErrorClasses(
+    { adapter: () => adapter, fake: () => fake, request: (text) => chatRequest({ messages: [user(text)] }) },
+    [
+      {
+        name: "a too-long input",
+        prompt: "TRIGGER_CONTEXT_LENGTH",
+        errorClass: "context_length_exceeded",
+        expected: { message: expect.stringContaining("exceeds the maximum number of tokens allowed") },
       },
-    });
-    expect((await failure(adapter.chat(chatRequest(), ctx()))).errorClass).toBe("timeout");
-
-    fake.faults.push({
-      kind: "status",
-      status: 403,
-      body: {
-        error: {
-          code: 403,
-          message: "Permission denied on resource project x.",
-          status: "PERMISSION_DENIED",
-        },
+      {
+        name: "RESOURCE_EXHAUSTED with a retry delay",
+        prompt: "TRIGGER_RATE_LIMIT",
+        errorClass: "rate_limit",
+        expected: { retryAfterSeconds: 7 },
       },
-    });
-    expect((await failure(adapter.chat(chatRequest(), ctx()))).errorClass).toBe("permission");
-  });
-
-  it("rejects chatStream itself on an error before the stream starts, so routing can fall back", async () => {
-    const err = await failure(
-      adapter.chatStream(chatRequest({ messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()),
-    );
-    expect(err.errorClass).toBe("rate_limit");
-  });
+      { name: "an unknown model", request: { model: "gemini-0-unknown" }, errorClass: "model_not_found" },
+      {
+        name: "UNAVAILABLE (503)",
+        fault: googleError(503, "UNAVAILABLE", "The service is currently unavailable."),
+        errorClass: "upstream_unavailable",
+      },
+      {
+        name: "DEADLINE_EXCEEDED (504)",
+        fault: googleError(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete."),
+        errorClass: "timeout",
+      },
+      {
+        name: "PERMISSION_DENIED (403)",
+        fault: googleError(403, "PERMISSION_DENIED", "Permission denied on resource project x."),
+        errorClass: "permission",
+      },
+    ],
+  );
 
   it("throws from the iterator when Vertex aborts a 200 stream with an error object", async () => {
     const stream = await adapter.chatStream(
       chatRequest({ messages: [user("TRIGGER_STREAM_ERROR please")] }),
-      ctx(),
+      callContext(),
     );
-    const seen: ChatStreamEvent[] = [];
-    const err = await failure(
-      (async () => {
-        for await (const event of stream) seen.push(event);
-      })(),
-    );
+    const { seen, error } = await expectStreamFailure(stream, "upstream_unavailable");
     expect(seen[0]).toMatchObject({ type: "text-delta" });
-    expect(err.errorClass).toBe("upstream_unavailable");
-    expect(err.message).toContain("Internal error encountered");
+    expect(error.message).toContain("Internal error encountered");
   });
 
   it("embeds with :predict, honouring dimensions and reporting token counts", async () => {
     const response = await adapter.embed(
       { model: "text-embedding-005", input: ["alpha", "beta gamma"], dimensions: 8 },
-      ctx(),
+      callContext(),
     );
     expect(response.vectors).toHaveLength(2);
     expect(response.vectors[0]).toHaveLength(8);
@@ -372,26 +313,32 @@ describe("vertex adapter: Gemini", () => {
 
   it("sends gemini-embedding models one text per call and keeps the input order", async () => {
     const inputs = ["one", "two", "three", "four", "five"];
-    const batch = await adapter.embed({ model: "gemini-embedding-001", input: inputs, dimensions: 4 }, ctx());
+    const batch = await adapter.embed(
+      { model: "gemini-embedding-001", input: inputs, dimensions: 4 },
+      callContext(),
+    );
     expect(fake.requests).toHaveLength(inputs.length);
     for (const [i, text] of inputs.entries()) {
       const single = await adapter.embed(
         { model: "gemini-embedding-001", input: [text], dimensions: 4 },
-        ctx(),
+        callContext(),
       );
       expect(batch.vectors[i]).toEqual(single.vectors[0]);
     }
   });
 
   it("probes with a free countTokens call on a Gemini model", async () => {
-    await adapter.probe(ctx());
+    await adapter.probe(callContext());
     expect(lastCall().path).toBe(modelPath("google", GEMINI, "countTokens"));
   });
 });
 
 describe("vertex adapter: Claude on Vertex", () => {
   it("calls rawPredict with an Anthropic body that names the Vertex version instead of the model", async () => {
-    const response = await adapter.chat(chatRequest({ model: CLAUDE, messages: [user("hi claude")] }), ctx());
+    const response = await adapter.chat(
+      chatRequest({ model: CLAUDE, messages: [user("hi claude")] }),
+      callContext(),
+    );
     expect(response.content).toBe("You said: hi claude");
     expect(response.finishReason).toBe("stop");
     expect(response.usage!.inputTokens).toBeGreaterThan(0);
@@ -403,48 +350,54 @@ describe("vertex adapter: Claude on Vertex", () => {
   });
 
   it("streams Claude tool calls through streamRawPredict in fragments", async () => {
-    const events = await collect(
+    const events = await collectStream(
       await adapter.chatStream(
         chatRequest({
           model: CLAUDE,
           messages: [user("What is the weather in Oslo?")],
           tools: [WEATHER_TOOL],
         }),
-        ctx(),
+        callContext(),
       ),
     );
     expect(lastCall().path).toBe(modelPath("anthropic", CLAUDE, "streamRawPredict"));
-    expect(events.find((e) => e.type === "tool-call-start")).toMatchObject({ index: 0, name: "get_weather" });
-    const fragments = events
-      .filter((e) => e.type === "tool-call-delta")
-      .map((e) => (e.type === "tool-call-delta" ? e.argumentsDelta : ""));
-    expect(fragments.length).toBeGreaterThanOrEqual(2);
-    expect(JSON.parse(fragments.join(""))).toEqual({ city: "Oslo" });
-    expect(events.find((e) => e.type === "finish")).toMatchObject({ finishReason: "tool_calls" });
+    expectStreamedToolCall(events, {
+      id: expect.any(String),
+      name: "get_weather",
+      args: { city: "Oslo" },
+      rawFinishReason: "tool_use",
+    });
   });
 
-  it("maps Anthropic-format errors from the model and Google-format errors from Vertex", async () => {
-    const context = await failure(
-      adapter.chat(chatRequest({ model: CLAUDE, messages: [user("TRIGGER_CONTEXT_LENGTH")] }), ctx()),
-    );
-    expect(context.errorClass).toBe("context_length_exceeded");
-    const limited = await failure(
-      adapter.chat(chatRequest({ model: CLAUDE, messages: [user("TRIGGER_RATE_LIMIT")] }), ctx()),
-    );
-    expect(limited).toMatchObject({ errorClass: "rate_limit", retryAfterSeconds: 7 });
-    fake.faults.push({
-      kind: "status",
-      status: 429,
-      body: {
-        error: {
-          code: 429,
-          message: "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model.",
-          status: "RESOURCE_EXHAUSTED",
-        },
+  describe("maps Anthropic-format errors from the model and Google-format errors from Vertex", () => {
+    itMapsErrorClasses(
+      {
+        adapter: () => adapter,
+        fake: () => fake,
+        request: (text) => chatRequest({ model: CLAUDE, messages: [user(text)] }),
       },
-    });
-    expect((await failure(adapter.chat(chatRequest({ model: CLAUDE }), ctx()))).errorClass).toBe(
-      "rate_limit",
+      [
+        {
+          name: "prompt is too long",
+          prompt: "TRIGGER_CONTEXT_LENGTH",
+          errorClass: "context_length_exceeded",
+        },
+        {
+          name: "rate_limit_error with retry-after",
+          prompt: "TRIGGER_RATE_LIMIT",
+          errorClass: "rate_limit",
+          expected: { retryAfterSeconds: 7 },
+        },
+        {
+          name: "Vertex's RESOURCE_EXHAUSTED quota error",
+          fault: googleError(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model.",
+          ),
+          errorClass: "rate_limit",
+        },
+      ],
     );
   });
 
@@ -454,7 +407,7 @@ describe("vertex adapter: Claude on Vertex", () => {
         { name: "sonnet", upstreamModel: CLAUDE, kind: "chat", supportsTools: true },
       ]),
     );
-    await claudeOnly.probe(ctx());
+    await claudeOnly.probe(callContext());
     expect(lastCall().path).toBe(modelPath("anthropic", "count-tokens", "rawPredict"));
     expect(lastCall().body).toMatchObject({ model: CLAUDE, anthropic_version: "vertex-2023-10-16" });
   });
@@ -464,30 +417,26 @@ describe("vertex adapter: credentials", () => {
   it("fails with an authentication error, without key material, when the key is not the service account's", async () => {
     const stranger = createTestServiceAccount(PROJECT, fake.tokenUrl, "stranger");
     stranger.key.client_email = account.key.client_email;
-    const bad = createAdapter(providerFor(keyCredentials(stranger.key)));
-    const err = await failure(bad.chat(chatRequest(), ctx()));
-    expect(err.errorClass).toBe("authentication");
-    expect(err.message).not.toContain("PRIVATE KEY");
-    expect(err.message).not.toContain(stranger.key.private_key_id);
+    await expectCredentialsRejected(
+      createAdapter(providerFor(keyCredentials(stranger.key))),
+      { chat: chatRequest(), embed: { model: "text-embedding-005", input: ["x"] } },
+      ["PRIVATE KEY", stranger.key.private_key_id],
+    );
     expect(fake.requests).toHaveLength(0);
-    expect((await failure(bad.probe(ctx()))).errorClass).toBe("authentication");
   });
 
   it("rejects a Secret that is not a service-account JSON key, without echoing it", async () => {
     const bad = createAdapter(
       providerFor({ mode: "apiKey", apiKey: "AIzaSyNotAServiceAccountKey0123456789" }),
     );
-    const err = await failure(bad.chat(chatRequest(), ctx()));
-    expect(err.errorClass).toBe("authentication");
-    expect(err.message).toContain("service-account JSON key");
-    expect(err.message).not.toContain("AIzaSy");
+    const [chatError] = await expectCredentialsRejected(bad, { chat: chatRequest() }, ["AIzaSy"]);
+    expect(chatError!.message).toContain("service-account JSON key");
   });
 
   it("maps a token Vertex no longer accepts to an authentication error", async () => {
-    await adapter.chat(chatRequest(), ctx());
+    await adapter.chat(chatRequest(), callContext());
     fake.revokeTokens();
-    const err = await failure(adapter.chat(chatRequest(), ctx()));
-    expect(err.errorClass).toBe("authentication");
+    const err = await expectGatewayError(adapter.chat(chatRequest(), callContext()), "authentication");
     expect(err.message).not.toMatch(/ya29/);
   });
 
@@ -499,8 +448,10 @@ describe("vertex adapter: credentials", () => {
         message: 'Secret "vertex-key" not found in namespace "ai"',
       }),
     );
-    const err = await failure(unresolved.chat(chatRequest(), ctx()));
-    expect(err.errorClass).toBe("upstream_unavailable");
+    const err = await expectGatewayError(
+      unresolved.chat(chatRequest(), callContext()),
+      "upstream_unavailable",
+    );
     expect(err.message).toContain('Secret "vertex-key" not found');
   });
 
@@ -510,7 +461,7 @@ describe("vertex adapter: credentials", () => {
     delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
     try {
       const keyless = createAdapter(providerFor({ mode: "workloadIdentity" }));
-      const response = await keyless.chat(chatRequest(), ctx());
+      const response = await keyless.chat(chatRequest(), callContext());
       expect(response.content).toBe("You said: Hello there");
       const tokenRequest = fake.authRequests.find((r) =>
         r.url.startsWith("/computeMetadata/v1/instance/service-accounts/default/token"),

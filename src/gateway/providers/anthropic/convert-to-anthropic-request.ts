@@ -8,6 +8,7 @@ import type {
 } from "../../canonical/chat.js";
 import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js";
 import { GatewayError } from "../../../shared/errors.js";
+import { JSON_OBJECT_INSTRUCTION, jsonSchemaInstruction } from "../json-output-instructions.js";
 import type {
   AnthropicContentBlockParam,
   AnthropicImageSource,
@@ -39,13 +40,6 @@ export function resolveAnthropicMaxTokens(request: ChatRequest, provider: Compil
   if (request.maxTokens !== undefined) return request.maxTokens;
   const model = provider.models.find((m) => m.upstreamModel === request.model);
   return model?.maxOutputTokens ?? FALLBACK_MAX_TOKENS;
-}
-
-const JSON_OBJECT_INSTRUCTION =
-  "Respond with a single valid JSON object and nothing else: no prose before or after it, no code fences.";
-
-function jsonSchemaInstruction(schema: Record<string, unknown>): string {
-  return `Respond with a single valid JSON value that conforms to this JSON Schema, and nothing else: no prose before or after it, no code fences.\n${JSON.stringify(schema)}`;
 }
 
 function invalid(message: string): GatewayError {

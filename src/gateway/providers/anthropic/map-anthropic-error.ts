@@ -1,6 +1,6 @@
-import { GatewayError, parseRetryAfter, type ErrorClass } from "../../../shared/errors.js";
-import { redactSecrets } from "../../../shared/redact.js";
+import { parseRetryAfter, type ErrorClass, type GatewayError } from "../../../shared/errors.js";
 import { errorClassForStatus } from "../status-error-class.js";
+import { upstreamGatewayError } from "../upstream-gateway-error.js";
 import type { AnthropicErrorBody, AnthropicErrorPayload } from "./anthropic-wire-types.js";
 
 /** The HTTP status Anthropic uses for each error type, for errors that arrive inside a 200 stream. */
@@ -59,18 +59,14 @@ export function mapAnthropicErrorPayload(
   secrets: readonly string[] = [],
 ): GatewayError {
   const effectiveStatus = status ?? STATUS_BY_TYPE[payload.type ?? ""] ?? 500;
-  const errorClass = classify(payload, effectiveStatus);
-  const options = { provider: providerName, upstreamStatus: effectiveStatus, retryAfterSeconds };
-  if (errorClass === "authentication" || errorClass === "permission") {
-    return new GatewayError(
-      errorClass,
-      `${providerName} rejected the gateway's credentials (HTTP ${effectiveStatus}); check the API key of its LLMProvider`,
-      options,
-    );
-  }
-  const upstream = redactSecrets(payload.message ?? `HTTP ${effectiveStatus}`, secrets);
-  const type = payload.type ? ` (${payload.type})` : "";
-  return new GatewayError(errorClass, `${providerName}${type}: ${upstream}`, options);
+  return upstreamGatewayError(
+    classify(payload, effectiveStatus),
+    payload.message ?? `HTTP ${effectiveStatus}`,
+    payload.type ? `${providerName} (${payload.type})` : providerName,
+    `${providerName} rejected the gateway's credentials (HTTP ${effectiveStatus}); check the API key of its LLMProvider`,
+    { provider: providerName, upstreamStatus: effectiveStatus, retryAfterSeconds },
+    secrets,
+  );
 }
 
 /** Maps a non-2xx Messages API response (`{type: "error", error: {type, message}}`) into the taxonomy. */

@@ -10,6 +10,7 @@ import type {
 } from "@aws-sdk/client-bedrock-runtime";
 import type { ChatMessage, ChatRequest, ImagePart, ToolDefinition } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
+import { JSON_OBJECT_INSTRUCTION } from "../json-output-instructions.js";
 
 type DocumentValue = NonNullable<ContentBlock.ToolUseMember["toolUse"]["input"]>;
 
@@ -170,6 +171,8 @@ export function convertToBedrockRequest(request: ChatRequest): ConverseCommandIn
       converted.push(convertMessage(message, index));
     }
   });
+  // Converse has no JSON-object mode: ask for one in the system prompt rather than drop the request.
+  if (request.responseFormat?.type === "json_object") system.push({ text: JSON_OBJECT_INSTRUCTION });
   const messages = mergeTurns(converted);
   const input: ConverseCommandInput = { modelId: request.model, messages };
   if (system.length > 0) input.system = system;

@@ -1,3 +1,4 @@
+import { BedrockRuntimeServiceException } from "@aws-sdk/client-bedrock-runtime";
 import { GatewayError, parseRetryAfter, type ErrorClass } from "../../../shared/errors.js";
 import { redactSecrets } from "../../../shared/redact.js";
 import { errorClassForStatus } from "../status-error-class.js";
@@ -12,6 +13,7 @@ interface SdkError {
   name?: string;
   message?: string;
   code?: string;
+  $fault?: "client" | "server";
   $metadata?: { httpStatusCode?: number };
   $response?: { headers?: Record<string, string | undefined> };
 }
@@ -85,6 +87,19 @@ export function mapBedrockError(
       "authentication",
       `${providerName}: the gateway could not load AWS credentials (${name}); check the workload identity (IRSA or EKS Pod Identity) or the credentials Secret of its LLMProvider`,
       { provider: providerName, cause: err },
+    );
+  }
+  // A service error that is not Bedrock's came from the client the credential chain calls: STS
+  // refusing AssumeRoleWithWebIdentity (trust policy, OIDC provider, token audience or expiry).
+  if (sdk.$fault !== undefined && !(err instanceof BedrockRuntimeServiceException)) {
+    const status = sdk.$metadata?.httpStatusCode;
+    const transient = sdk.$fault === "server" || name === "IDPCommunicationErrorException";
+    return new GatewayError(
+      transient ? "upstream_unavailable" : "authentication",
+      transient
+        ? `${providerName}: AWS STS could not issue credentials for the gateway's web identity (${name}); retry later`
+        : `${providerName}: AWS STS refused sts:AssumeRoleWithWebIdentity for the gateway (${name}); check the IAM role's trust policy, the cluster's IAM OIDC provider and the role ARN`,
+      { provider: providerName, upstreamStatus: status, cause: err },
     );
   }
   // The SDK's HTTP handler also names a reset connection (ECONNRESET, EPIPE) a TimeoutError.

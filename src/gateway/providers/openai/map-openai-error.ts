@@ -1,6 +1,6 @@
-import { GatewayError, parseRetryAfter, type ErrorClass } from "../../../shared/errors.js";
-import { redactSecrets } from "../../../shared/redact.js";
+import { parseRetryAfter, type ErrorClass, type GatewayError } from "../../../shared/errors.js";
 import { errorClassForStatus } from "../status-error-class.js";
+import { upstreamGatewayError } from "../upstream-gateway-error.js";
 import type { OpenAiErrorBody, OpenAiErrorPayload } from "./openai-wire-types.js";
 
 function classify(payload: OpenAiErrorPayload, status: number): ErrorClass {
@@ -33,23 +33,14 @@ export function mapOpenAiErrorPayload(
   providerName: string,
   secrets: readonly string[] = [],
 ): GatewayError {
-  const errorClass = classify(payload, status);
-  const options = {
-    provider: providerName,
-    upstreamStatus: status,
-    retryAfterSeconds,
-    param: payload.param ?? undefined,
-  };
-  if (errorClass === "authentication" || errorClass === "permission") {
-    // OpenAI echoes a masked form of the rejected key; never pass upstream text on for auth failures.
-    return new GatewayError(
-      errorClass,
-      `${providerName} rejected the gateway's credentials (HTTP ${status}); check the credentials of its LLMProvider`,
-      options,
-    );
-  }
-  const upstream = redactSecrets(payload.message ?? `HTTP ${status}`, secrets);
-  return new GatewayError(errorClass, `${providerName}: ${upstream}`, options);
+  return upstreamGatewayError(
+    classify(payload, status),
+    payload.message ?? `HTTP ${status}`,
+    providerName,
+    `${providerName} rejected the gateway's credentials (HTTP ${status}); check the credentials of its LLMProvider`,
+    { provider: providerName, upstreamStatus: status, retryAfterSeconds, param: payload.param ?? undefined },
+    secrets,
+  );
 }
 
 function errorPayload(bodyText: string): OpenAiErrorPayload {

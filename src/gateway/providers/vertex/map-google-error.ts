@@ -1,6 +1,6 @@
-import { GatewayError, parseRetryAfter, type ErrorClass } from "../../../shared/errors.js";
-import { redactSecrets } from "../../../shared/redact.js";
+import { parseRetryAfter, type ErrorClass, type GatewayError } from "../../../shared/errors.js";
 import { errorClassForStatus } from "../status-error-class.js";
+import { upstreamGatewayError } from "../upstream-gateway-error.js";
 import type { GoogleErrorBody, GoogleErrorPayload } from "./vertex-wire-types.js";
 
 const CONTEXT_LENGTH =
@@ -40,21 +40,18 @@ export function mapGoogleErrorPayload(
   providerName: string,
   secrets: readonly string[] = [],
 ): GatewayError {
-  const errorClass = classify(payload, httpStatus);
-  const options = {
-    provider: providerName,
-    upstreamStatus: payload.code ?? httpStatus,
-    retryAfterSeconds: retryAfterSeconds ?? retryDelaySeconds(payload),
-  };
-  if (errorClass === "authentication" || errorClass === "permission") {
-    return new GatewayError(
-      errorClass,
-      `${providerName} rejected the gateway's Google credentials (${payload.status ?? `HTTP ${httpStatus}`}); check the credentials of its LLMProvider and that the service account has the Vertex AI User role`,
-      options,
-    );
-  }
-  const upstream = redactSecrets(payload.message ?? `HTTP ${httpStatus}`, secrets);
-  return new GatewayError(errorClass, `${providerName}: ${upstream}`, options);
+  return upstreamGatewayError(
+    classify(payload, httpStatus),
+    payload.message ?? `HTTP ${httpStatus}`,
+    providerName,
+    `${providerName} rejected the gateway's Google credentials (${payload.status ?? `HTTP ${httpStatus}`}); check the credentials of its LLMProvider and that the service account has the Vertex AI User role`,
+    {
+      provider: providerName,
+      upstreamStatus: payload.code ?? httpStatus,
+      retryAfterSeconds: retryAfterSeconds ?? retryDelaySeconds(payload),
+    },
+    secrets,
+  );
 }
 
 /** Reads Google's `{error: {code, message, status}}` body (Vertex wraps it in an array on JSON-array streams). */

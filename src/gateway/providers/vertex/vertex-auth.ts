@@ -1,4 +1,4 @@
-import { GoogleAuth, Impersonated, type AuthClient } from "google-auth-library";
+import { GoogleAuth, Impersonated, gcpMetadata, type AuthClient } from "google-auth-library";
 import { GatewayError } from "../../../shared/errors.js";
 import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js";
 import { optionalApiKey } from "../credentials.js";
@@ -65,8 +65,20 @@ async function buildClient(provider: CompiledProvider): Promise<AuthClient | und
   const credentials = provider.credentials;
   if (credentials.mode !== "workloadIdentity") return undefined;
   // Application Default Credentials: GKE Workload Identity and GCE through the metadata server,
-  // or GOOGLE_APPLICATION_CREDENTIALS.
-  const source = await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getClient();
+  // or GOOGLE_APPLICATION_CREDENTIALS (a key, or an external_account for Workload Identity
+  // Federation). The project is known, so the library need not look it up (on the metadata
+  // server, with gcloud, or through Cloud Resource Manager, which fails a federated pod offline).
+  const source = await new GoogleAuth({
+    scopes: [CLOUD_PLATFORM_SCOPE],
+    ...(provider.project ? { projectId: provider.project } : {}),
+  })
+    .getClient()
+    .catch((err: unknown) => {
+      // gcp-metadata remembers a failed metadata server probe for the life of the process, and
+      // GKE's metadata server can need a few seconds before it serves a new pod: probe again next time.
+      gcpMetadata.resetIsAvailableCache();
+      throw err;
+    });
   if (!credentials.serviceAccount) return source;
   return new Impersonated({
     sourceClient: source,

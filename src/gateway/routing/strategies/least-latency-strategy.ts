@@ -6,7 +6,11 @@ export const EXPLORATION_RATE = 0.05;
 
 function byLatency(candidates: readonly Candidate[], ctx: StrategyContext): Candidate[] {
   // Unmeasured targets sort first (optimistic start): a new target gets traffic and a measurement.
-  const keyed = candidates.map((candidate, index) => ({ candidate, index, ms: ctx.latencyMs(candidate) ?? -1 }));
+  const keyed = candidates.map((candidate, index) => ({
+    candidate,
+    index,
+    ms: ctx.latencyMs(candidate) ?? -1,
+  }));
   keyed.sort((a, b) => a.ms - b.ms || a.index - b.index);
   return keyed.map((k) => k.candidate);
 }

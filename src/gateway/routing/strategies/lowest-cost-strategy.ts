@@ -11,7 +11,11 @@ export const ASSUMED_OUTPUT_TOKENS = 512;
 /** Estimated USD cost of the request on a model, or undefined when the model has no pricing. */
 export function estimatedCost(model: CompiledModel, needs: RequestNeeds): number | undefined {
   if (!model.pricing) return undefined;
-  const output = needs.kind === "embedding" ? 0 : (needs.maxOutputTokens ?? Math.min(ASSUMED_OUTPUT_TOKENS, model.maxOutputTokens ?? ASSUMED_OUTPUT_TOKENS));
+  const output =
+    needs.kind === "embedding"
+      ? 0
+      : (needs.maxOutputTokens ??
+        Math.min(ASSUMED_OUTPUT_TOKENS, model.maxOutputTokens ?? ASSUMED_OUTPUT_TOKENS));
   return (needs.inputTokens * model.pricing.inputPer1M + output * model.pricing.outputPer1M) / 1_000_000;
 }
 

@@ -17,6 +17,10 @@ export interface StrategyContext {
 /**
  * Orders a route's candidates for one request. Input: the candidates policy and capability
  * admit, in priority order (lower `priority` first, then list order). Output: the order the
- * dispatcher tries them in, all of them, so every strategy keeps a fallback order.
+ * dispatcher tries them in; every strategy keeps the others as fallbacks (only the weighted one
+ * leaves out weight-0 targets, which take no traffic).
  */
-export type RoutingStrategy = (candidates: readonly Candidate[], ctx: StrategyContext) => readonly Candidate[];
+export type RoutingStrategy = (
+  candidates: readonly Candidate[],
+  ctx: StrategyContext,
+) => readonly Candidate[];

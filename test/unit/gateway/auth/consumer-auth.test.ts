@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { CompiledConsumer, CompiledRoute, GatewayConfig } from "../../../../src/shared/schemas/gateway-config.js";
+import type {
+  CompiledConsumer,
+  CompiledRoute,
+  GatewayConfig,
+} from "../../../../src/shared/schemas/gateway-config.js";
 import { ConsumerAuthenticator } from "../../../../src/gateway/auth/consumer-auth.js";
 import { sha256Hex } from "../../../../src/gateway/auth/api-key-hash.js";
 import type { TokenReviewer, TokenReviewResult } from "../../../../src/gateway/auth/token-reviewer.js";
@@ -24,7 +28,11 @@ function route(name: string, consumers: CompiledConsumer[]): CompiledRoute {
 
 const teamA: CompiledConsumer = { name: "team-a", apiKeySha256: sha256Hex("sk-team-a"), limits: {} };
 const teamB: CompiledConsumer = { name: "team-b", apiKeySha256: sha256Hex("sk-team-b"), limits: {} };
-const robot: CompiledConsumer = { name: "robot", serviceAccount: { namespace: "apps", name: "robot" }, limits: {} };
+const robot: CompiledConsumer = {
+  name: "robot",
+  serviceAccount: { namespace: "apps", name: "robot" },
+  limits: {},
+};
 const routes = {
   open: route("open", []),
   a: route("a-only", [teamA, robot]),
@@ -98,7 +106,10 @@ describe("ConsumerAuthenticator", () => {
   });
 
   it("rejects a token TokenReview does not authenticate, and non-ServiceAccount users", async () => {
-    const invalid = await new ConsumerAuthenticator(new FakeReviewer({ authenticated: false })).identify(config, JWT);
+    const invalid = await new ConsumerAuthenticator(new FakeReviewer({ authenticated: false })).identify(
+      config,
+      JWT,
+    );
     expect(errorOf(() => auth.admit(routes.a, invalid, "a-only")).httpStatus).toBe(401);
     const user = await new ConsumerAuthenticator(
       new FakeReviewer({ authenticated: true, username: "alice@example.com" }),
@@ -119,8 +130,16 @@ describe("ConsumerAuthenticator", () => {
 
   it("tells which routes a caller may use (for GET /v1/models)", async () => {
     const a = await auth.identify(config, "sk-team-a");
-    expect(Object.values(routes).filter((r) => auth.mayUse(r, a)).map((r) => r.name)).toEqual(["open", "a-only"]);
+    expect(
+      Object.values(routes)
+        .filter((r) => auth.mayUse(r, a))
+        .map((r) => r.name),
+    ).toEqual(["open", "a-only"]);
     const anonymous = await auth.identify(config, undefined);
-    expect(Object.values(routes).filter((r) => auth.mayUse(r, anonymous)).map((r) => r.name)).toEqual(["open"]);
+    expect(
+      Object.values(routes)
+        .filter((r) => auth.mayUse(r, anonymous))
+        .map((r) => r.name),
+    ).toEqual(["open"]);
   });
 });

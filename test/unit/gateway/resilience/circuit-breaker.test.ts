@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { CircuitBreaker, type CircuitState, type Permit } from "../../../../src/gateway/resilience/circuit-breaker.js";
+import {
+  CircuitBreaker,
+  type CircuitState,
+  type Permit,
+} from "../../../../src/gateway/resilience/circuit-breaker.js";
 
 const SETTINGS = { failureThreshold: 3, windowSeconds: 10, openSeconds: 5, halfOpenRequests: 2 };
 

@@ -34,7 +34,10 @@ export function provider(name: string, overrides: Partial<CompiledProvider> = {}
   };
 }
 
-export function route(targets: Array<{ provider: string; model?: string; weight?: number; priority?: number }>, overrides: Partial<CompiledRoute> = {}): CompiledRoute {
+export function route(
+  targets: Array<{ provider: string; model?: string; weight?: number; priority?: number }>,
+  overrides: Partial<CompiledRoute> = {},
+): CompiledRoute {
   return {
     id: "default/r",
     name: "r",
@@ -60,7 +63,14 @@ export function route(targets: Array<{ provider: string; model?: string; weight?
 export type ChatBehaviour = (request: { model: string }, ctx: CallContext) => Promise<ChatResponse>;
 
 export function answer(text: string, modelName = "m-upstream"): ChatResponse {
-  return { id: "x", model: modelName, content: text, toolCalls: [], finishReason: "stop", rawFinishReason: "stop" };
+  return {
+    id: "x",
+    model: modelName,
+    content: text,
+    toolCalls: [],
+    finishReason: "stop",
+    rawFinishReason: "stop",
+  };
 }
 
 /** An adapter whose chat calls run `behaviour`; every call is recorded by provider id. */
@@ -78,21 +88,33 @@ export function stubAdapter(p: CompiledProvider, behaviour: ChatBehaviour, calls
 }
 
 /** A GatewayRuntime built by hand, with stub adapters instead of real ones. */
-export function runtime(providers: CompiledProvider[], routes: CompiledRoute[], adapters: Map<string, ProviderAdapter> = new Map(), version = "v1"): GatewayRuntime {
+export function runtime(
+  providers: CompiledProvider[],
+  routes: CompiledRoute[],
+  adapters: Map<string, ProviderAdapter> = new Map(),
+  version = "v1",
+): GatewayRuntime {
   const config: GatewayConfig = { version, providers, routes };
   const routesByModel = new Map<string, CompiledRoute>();
   for (const r of routes) for (const name of [r.model, ...r.aliases]) routesByModel.set(name, r);
   const models = new Map<string, CompiledModel>();
   for (const p of providers) for (const m of p.models) models.set(`${p.id}/${m.name}`, m);
   const byId = new Map(providers.map((p) => [p.id, p]));
-  for (const p of providers) if (!adapters.has(p.id)) adapters.set(p.id, stubAdapter(p, async () => answer("ok"), []));
+  for (const p of providers)
+    if (!adapters.has(p.id))
+      adapters.set(
+        p.id,
+        stubAdapter(p, async () => answer("ok"), []),
+      );
   return { config, routesByModel, providers: byId, adapters, models };
 }
 
 export const CHAT_NEEDS: RequestNeeds = { kind: "chat", contextTokens: 10, inputTokens: 10, tools: false };
 
 /** Candidates for strategy tests: one per name, in the given (priority) order. */
-export function candidates(specs: Array<{ name: string; weight?: number; model?: Partial<CompiledModel> }>): Candidate[] {
+export function candidates(
+  specs: Array<{ name: string; weight?: number; model?: Partial<CompiledModel> }>,
+): Candidate[] {
   return specs.map((spec, index) => {
     const p = provider(spec.name, { models: [model(spec.model)] });
     return {

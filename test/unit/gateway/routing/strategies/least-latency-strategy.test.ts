@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { EXPLORATION_RATE, leastLatencyStrategy } from "../../../../../src/gateway/routing/strategies/least-latency-strategy.js";
+import {
+  EXPLORATION_RATE,
+  leastLatencyStrategy,
+} from "../../../../../src/gateway/routing/strategies/least-latency-strategy.js";
 import { candidates, names, strategyContext } from "../routing-fixtures.js";
 
 describe("least-latency strategy", () => {
@@ -27,7 +30,7 @@ describe("least-latency strategy", () => {
 
   it("lets a recovered target win its traffic back once exploration measures it again", () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const measured: Record<string, number> = { a: 5000, b: 300 };
     const alpha = 0.2;
     const pair = candidates([{ name: "a" }, { name: "b" }]);

@@ -1,0 +1,226 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemorySharedState } from "../../../src/gateway/shared-state/memory-shared-state.js";
+import { RedisSharedState } from "../../../src/gateway/shared-state/redis-shared-state.js";
+import type { SharedState } from "../../../src/gateway/shared-state/shared-state.js";
+import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
+import { freePort } from "../../support/free-port.js";
+import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
+import { startRedisServer, type TestRedis } from "../../support/redis-server.js";
+import { chatBody, docs, provider, route, secret } from "./traffic-manifests.js";
+
+/** Limits, budgets and the cache shared by gateway replicas through a real redis-server. */
+
+let redis: TestRedis;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe("RedisSharedState behaves like the in-memory state", () => {
+  let state: RedisSharedState;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    state = await RedisSharedState.connect({
+      url: redis.url,
+      keyPrefix: "unit:",
+      onError: (op) => errors.push(op),
+    });
+  });
+  afterAll(async () => {
+    await state?.close();
+  });
+
+  it("runs the token bucket with the same decisions as the in-memory one", async () => {
+    // Five per hour: nothing refills during the test, so both backends see the same sequence.
+    const spec = { capacity: 5, refillPerMs: 5 / 3_600_000 };
+    const steps: Array<[number, "try" | "force"]> = [
+      [2, "try"],
+      [2, "try"],
+      [2, "try"],
+      [3, "force"],
+      [1, "try"],
+      [-4, "force"],
+      [1, "try"],
+      [9, "try"],
+    ];
+    const run = async (s: SharedState) => {
+      const out = [];
+      for (const [amount, mode] of steps) {
+        const r = await s.takeTokens("bucket", spec, amount, mode);
+        out.push({ allowed: r.allowed, level: Math.round(r.level * 1000) / 1000 });
+      }
+      return out;
+    };
+    const fromRedis = await run(state);
+    expect(fromRedis).toEqual(await run(new MemorySharedState()));
+    expect(fromRedis.map((r) => r.allowed)).toEqual([true, true, false, true, false, true, true, false]);
+  });
+
+  it("reports how long until a refused amount fits", async () => {
+    const spec = { capacity: 60, refillPerMs: 60 / 60_000 };
+    await state.takeTokens("wait", spec, 60, "try");
+    const refused = await state.takeTokens("wait", spec, 30, "try");
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterMs).toBeGreaterThan(29_000);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it("hands out leases up to the maximum and frees expired ones", async () => {
+    const a = await state.acquireLease("lease", 2, 300);
+    const b = await state.acquireLease("lease", 2, 300);
+    expect(a && b).toBeTruthy();
+    expect(await state.acquireLease("lease", 2, 300)).toBeUndefined();
+    await state.releaseLease("lease", a!);
+    expect(await state.acquireLease("lease", 2, 300)).toBeDefined();
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await state.acquireLease("lease", 2, 300)).toBeDefined();
+  });
+
+  it("adds fractional amounts to expiring counters", async () => {
+    expect(await state.addToCounter("spend", 0.125, 300)).toBe(0.125);
+    expect(await state.addToCounter("spend", 0.25, 300)).toBe(0.375);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await state.addToCounter("spend", 0, 300)).toBe(0);
+  });
+
+  it("stores cache entries with a ttl", async () => {
+    await state.cacheSet("entry", '{"a":1}', 200);
+    expect(await state.cacheGet("entry")).toBe('{"a":1}');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await state.cacheGet("entry")).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("when Redis goes away", () => {
+  it("fails open: requests are allowed, the cache misses, and the failure is reported", async () => {
+    const doomed = await startRedisServer();
+    const errors: string[] = [];
+    const state = await RedisSharedState.connect({ url: doomed.url, onError: (op) => errors.push(op) });
+    await doomed.stop();
+    const started = performance.now();
+    const spec = { capacity: 1, refillPerMs: 1 / 60_000 };
+    expect((await state.takeTokens("k", spec, 1, "try")).allowed).toBe(true);
+    expect((await state.takeTokens("k", spec, 1, "try")).allowed).toBe(true);
+    expect(await state.acquireLease("l", 1, 1000)).toBeDefined();
+    expect(await state.cacheGet("c")).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(errors).toEqual(expect.arrayContaining(["takeTokens", "acquireLease", "cacheGet"]));
+    await state.close();
+  });
+
+  it("refuses to start a gateway whose Redis cannot be reached, without printing the password", async () => {
+    const port = await freePort();
+    const err = await startTestGateway(
+      { "none.yaml": "" },
+      { gateway: { redisUrl: `redis://:hunter2-redis-pw@127.0.0.1:${port}` } },
+    ).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
+    expect(err?.message).not.toContain("hunter2");
+  });
+});
+
+describe("two gateways sharing one Redis", () => {
+  const KEY = "sk-shared-consumer-4b1d";
+  let upstream: OpenAiFake;
+  let a: TestGateway;
+  let b: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startOpenAiFake({ flavor: "vllm" });
+    const manifests = {
+      "all.yaml": docs(
+        secret("keys", { shared: `sha256:${createHash("sha256").update(KEY).digest("hex")}` }),
+        provider("fake", upstream.baseUrl, [
+          { name: "m", pricing: { inputPer1M: 0, outputPer1M: 1_000_000 } },
+        ]),
+        provider("limited", upstream.baseUrl, [{ name: "m" }], { limits: { requestsPerMinute: 3 } }),
+        route("consumer-limited", {
+          targets: [{ provider: "fake", model: "m" }],
+          consumers: [
+            {
+              name: "shared",
+              apiKeySecretRef: { name: "keys", key: "shared" },
+              limits: { requestsPerMinute: 4 },
+            },
+          ],
+        }),
+        route("provider-limited", {
+          targets: [{ provider: "limited", model: "m" }],
+          retries: { attempts: 0 },
+        }),
+        route("budgeted", {
+          targets: [{ provider: "fake", model: "m" }],
+          consumers: [
+            {
+              name: "shared",
+              apiKeySecretRef: { name: "keys", key: "shared" },
+              budget: { usd: 5, period: "month" },
+            },
+          ],
+        }),
+        route("cached", { targets: [{ provider: "fake", model: "m" }], cache: { ttl: "1m" } }),
+      ),
+    };
+    a = await startTestGateway(manifests, { gateway: { redisUrl: redis.url } });
+    b = await startTestGateway(manifests, { gateway: { redisUrl: redis.url } });
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await upstream?.close();
+  });
+
+  const chat = (gw: TestGateway, model: string, text = "hi", key?: string) =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: chatBody(text, { model }),
+    });
+
+  it("enforce one consumer limit between them", async () => {
+    const statuses = [];
+    for (const gw of [a, b, a, b, a, b])
+      statuses.push((await chat(gw, "consumer-limited", "hi", KEY)).status);
+    // 4 a minute in all, not 4 per replica.
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+
+  it("enforce one provider limit between them", async () => {
+    const statuses = [];
+    for (const gw of [a, b, a, b]) statuses.push((await chat(gw, "provider-limited")).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it("share one budget", async () => {
+    // Eight-odd output tokens at $1 each spend the $5 on the first request.
+    expect((await chat(a, "budgeted", "one two three four five six", KEY)).status).toBe(200);
+    const refused = await chat(b, "budgeted", "again", KEY);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+      "budget of $5.00 per month",
+    );
+  });
+
+  it("share one response cache", async () => {
+    const before = upstream.requests.length;
+    expect((await chat(a, "cached", "cache me")).headers.get("x-switchboard-cache")).toBe("miss");
+    const hit = await chat(b, "cached", "cache me");
+    expect(hit.headers.get("x-switchboard-cache")).toBe("hit");
+    expect(
+      ((await hit.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message
+        .content,
+    ).toBe("You said: cache me");
+    expect(upstream.requests.length - before).toBe(1);
+  });
+});

@@ -1,0 +1,216 @@
+import { expect, it } from "vitest";
+import type { ChatMessage, ChatRequest, ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
+import type { EmbeddingRequest } from "../../../src/gateway/canonical/embeddings.js";
+import type { CallContext, ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
+import { GatewayError, type ErrorClass } from "../../../src/shared/errors.js";
+import type { CompiledProvider } from "../../../src/shared/schemas/gateway-config.js";
+import type { Fault, RecordedRequest } from "../../fakes/fake-http-server.js";
+
+/*
+ * Shared by the provider adapter tests, which call one adapter directly (no gateway in front)
+ * against its upstream fake.
+ */
+
+export const TEST_TIMEOUTS: CompiledProvider["timeouts"] = {
+  connectMs: 2_000,
+  firstTokenMs: 5_000,
+  idleMs: 5_000,
+  totalMs: 10_000,
+};
+
+/** A provider as the compiler emits it; name and namespace come from `id` ("namespace/name"). */
+export function testProvider(
+  spec: Pick<CompiledProvider, "id" | "type" | "credentials" | "models"> & Partial<CompiledProvider>,
+): CompiledProvider {
+  const [namespace = "", name = ""] = spec.id.split("/");
+  return {
+    name,
+    namespace,
+    limits: {},
+    timeouts: TEST_TIMEOUTS,
+    healthCheck: { intervalMs: 30_000, timeoutMs: 5_000, probe: "models" },
+    circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
+    ...spec,
+  };
+}
+
+/** What routing hands an adapter for one attempt. */
+export function callContext(
+  options: { signal?: AbortSignal; timeouts?: Partial<CallContext["timeouts"]> } = {},
+): CallContext {
+  return {
+    signal: options.signal ?? new AbortController().signal,
+    timeouts: { ...TEST_TIMEOUTS, ...options.timeouts },
+  };
+}
+
+export const WEATHER_TOOL = {
+  name: "get_weather",
+  description: "Current weather for a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+};
+
+export function user(text: string): ChatMessage {
+  return { role: "user", content: [{ type: "text", text }] };
+}
+
+/** One user turn for `model`. */
+export function userTurn(model: string, text: string, extra: Partial<ChatRequest> = {}): ChatRequest {
+  return { model, messages: [user(text)], ...extra };
+}
+
+/** Requests for `model` that say "Hello there" unless the overrides replace the messages. */
+export function chatRequestFor(model: string): (overrides?: Partial<ChatRequest>) => ChatRequest {
+  return (overrides = {}) => userTurn(model, "Hello there", overrides);
+}
+
+/** Forgets what a shared fake recorded and drops faults a failed test left queued. */
+export function resetFake(fake: { requests: RecordedRequest[]; faults: Fault[] }): void {
+  fake.requests.length = 0;
+  fake.faults.length = 0;
+}
+
+/** The JSON body of the last request a fake received. */
+export function lastJson(fake: { requests: RecordedRequest[] }): Record<string, unknown> {
+  return fake.requests.at(-1)!.json as Record<string, unknown>;
+}
+
+export async function collectStream(stream: AsyncIterable<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
+  const events: ChatStreamEvent[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+/** Awaits a call that must fail with a GatewayError (of `errorClass`, when given) and returns it. */
+export async function expectGatewayError(
+  call: Promise<unknown>,
+  errorClass?: ErrorClass,
+): Promise<GatewayError> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GatewayError);
+  if (errorClass) expect((err as GatewayError).errorClass).toBe(errorClass);
+  return err as GatewayError;
+}
+
+/**
+ * Iterates a stream that must fail: the events it yielded first, and the GatewayError (of
+ * `errorClass`, when given) it threw.
+ */
+export async function expectStreamFailure(
+  stream: AsyncIterable<ChatStreamEvent>,
+  errorClass?: ErrorClass,
+): Promise<{ seen: ChatStreamEvent[]; error: GatewayError }> {
+  const seen: ChatStreamEvent[] = [];
+  const error = await expectGatewayError(
+    (async () => {
+      for await (const event of stream) seen.push(event);
+    })(),
+    errorClass,
+  );
+  return { seen, error };
+}
+
+/**
+ * A tool call streamed the way clients expect: one start at index 0, its arguments in at least
+ * `minFragments` deltas at that index that join into `args`, and one tool_calls finish.
+ */
+export function expectStreamedToolCall(
+  events: readonly ChatStreamEvent[],
+  expected: { id: unknown; name: string; args: unknown; rawFinishReason: string; minFragments?: number },
+): void {
+  expect(events.filter((e) => e.type === "tool-call-start")).toEqual([
+    { type: "tool-call-start", index: 0, id: expected.id, name: expected.name },
+  ]);
+  const deltas = events.flatMap((e) => (e.type === "tool-call-delta" ? [e] : []));
+  expect(deltas.length).toBeGreaterThanOrEqual(expected.minFragments ?? 2);
+  expect(deltas.every((d) => d.index === 0)).toBe(true);
+  expect(JSON.parse(deltas.map((d) => d.argumentsDelta).join(""))).toEqual(expected.args);
+  expect(events.filter((e) => e.type === "finish")).toEqual([
+    { type: "finish", finishReason: "tool_calls", rawFinishReason: expected.rawFinishReason },
+  ]);
+}
+
+/** The upstream's filter stopped the answer: content_filter with the raw reason kept, in chat and in streams. */
+export async function expectContentFilterFinish(
+  adapter: ProviderAdapter,
+  request: ChatRequest,
+  rawFinishReason: string,
+): Promise<void> {
+  expect(await adapter.chat(request, callContext())).toMatchObject({
+    finishReason: "content_filter",
+    rawFinishReason,
+  });
+  const events = await collectStream(await adapter.chatStream(request, callContext()));
+  expect(events.filter((e) => e.type === "finish")).toEqual([
+    { type: "finish", finishReason: "content_filter", rawFinishReason },
+  ]);
+}
+
+/**
+ * An adapter holding credentials the upstream rejects: chat, chatStream and probe (and embed, given
+ * a request) each fail as `authentication`, and no message contains any of `leaks`: the keys
+ * involved, and upstream text that would echo them.
+ */
+export async function expectCredentialsRejected(
+  adapter: ProviderAdapter,
+  requests: { chat: ChatRequest; embed?: EmbeddingRequest },
+  leaks: readonly string[],
+): Promise<GatewayError[]> {
+  const calls: Array<() => Promise<unknown>> = [
+    () => adapter.chat(requests.chat, callContext()),
+    () => adapter.chatStream(requests.chat, callContext()),
+    () => adapter.probe(callContext()),
+  ];
+  const { embed } = requests;
+  if (embed) calls.push(() => adapter.embed(embed, callContext()));
+  const errors: GatewayError[] = [];
+  for (const call of calls) {
+    const err = await expectGatewayError(call(), "authentication");
+    for (const leak of leaks) expect(err.message).not.toContain(leak);
+    errors.push(err);
+  }
+  return errors;
+}
+
+/** An upstream failure, caused by a trigger prompt or an injected fault, and what it must map to. */
+export interface ErrorClassCase {
+  /** What the upstream answers, for the test's name. */
+  name: string;
+  prompt?: string;
+  /** Replaces fields of the request, e.g. an unknown model. */
+  request?: Partial<ChatRequest>;
+  fault?: Fault;
+  errorClass: ErrorClass;
+  /** More of the GatewayError to match, e.g. retryAfterSeconds or the message. */
+  expected?: Record<string, unknown>;
+}
+
+/**
+ * One test per case: chat fails with the case's class, and so does chatStream itself, before
+ * resolving, so routing can still fall back.
+ */
+export function itMapsErrorClasses(
+  setup: {
+    adapter: () => ProviderAdapter;
+    fake: () => { faults: Fault[] };
+    request: (text: string) => ChatRequest;
+  },
+  cases: readonly ErrorClassCase[],
+): void {
+  it.each(cases)("maps $name to $errorClass, in chat and before a stream starts", async (c) => {
+    const adapter = setup.adapter();
+    const calls: Array<(request: ChatRequest) => Promise<unknown>> = [
+      (request) => adapter.chat(request, callContext()),
+      (request) => adapter.chatStream(request, callContext()),
+    ];
+    for (const call of calls) {
+      if (c.fault) setup.fake().faults.push(c.fault);
+      const request = { ...setup.request(c.prompt ?? "Hello there"), ...c.request };
+      const err = await expectGatewayError(call(request), c.errorClass);
+      expect(err).toMatchObject(c.expected ?? {});
+    }
+  });
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import type { CompiledConsumer, CompiledRoute } from "../../../../src/shared/schemas/gateway-config.js";
+import { ConsumerLimiter } from "../../../../src/gateway/limits/consumer-limiter.js";
+import { LimitExceededError } from "../../../../src/gateway/limits/limit-exceeded-error.js";
+import { MemorySharedState } from "../../../../src/gateway/shared-state/memory-shared-state.js";
+
+const route = { id: "default/chat" } as CompiledRoute;
+
+function setup(consumer: Partial<CompiledConsumer>, start = Date.parse("2026-05-10T12:00:00Z")) {
+  const clock = { now: start };
+  const state = new MemorySharedState({ now: () => clock.now });
+  const limiter = new ConsumerLimiter(state, () => clock.now);
+  const full: CompiledConsumer = { name: "team-a", limits: {}, ...consumer };
+  return { clock, limiter, consumer: full };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<LimitExceededError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(LimitExceededError);
+  return err as LimitExceededError;
+}
+
+describe("ConsumerLimiter", () => {
+  it("refuses the request after its requests-per-minute with 429 and the wait in Retry-After", async () => {
+    const { limiter, consumer, clock } = setup({ limits: { requestsPerMinute: 2 } });
+    await limiter.admit(route, consumer, 10);
+    await limiter.admit(route, consumer, 10);
+    const err = await refusal(limiter.admit(route, consumer, 10));
+    expect(err.httpStatus).toBe(429);
+    expect(err.retryAfterSeconds).toBe(30);
+    expect(err.message).toContain(
+      'consumer "team-a" on route default/chat is over its limit of 2 requests per minute',
+    );
+    clock.now += 30_000;
+    await limiter.admit(route, consumer, 10);
+  });
+
+  it("reserves the prompt's tokens and gives back what the answer did not use", async () => {
+    const { limiter, consumer } = setup({ limits: { tokensPerMinute: 1_000 } });
+    const first = await limiter.admit(route, consumer, 600);
+    await refusal(limiter.admit(route, consumer, 600));
+    // The upstream reported 300 tokens in all: 300 of the 600 come back.
+    await first.settle(300, 0);
+    await limiter.admit(route, consumer, 600);
+  });
+
+  it("does not count a request refused for tokens against requests per minute", async () => {
+    const { limiter, consumer } = setup({ limits: { requestsPerMinute: 2, tokensPerMinute: 100 } });
+    const first = await limiter.admit(route, consumer, 100);
+    const err = await refusal(limiter.admit(route, consumer, 50));
+    expect(err.message).toContain("tokens per minute");
+    await first.settle(0, 0);
+    // The refused request did not use the second request of the minute.
+    await limiter.admit(route, consumer, 50);
+    expect((await refusal(limiter.admit(route, consumer, 1))).message).toContain("requests per minute");
+  });
+
+  it("cuts a stream whose output crosses the tokens-per-minute limit", async () => {
+    const { limiter, consumer } = setup({ limits: { tokensPerMinute: 100 } });
+    const admission = await limiter.admit(route, consumer, 40);
+    await admission.chargeTokens(50);
+    const err = await refusal(admission.chargeTokens(20));
+    expect(err.message).toContain("the response was cut");
+  });
+
+  it("refuses once the period's budget is spent, naming the budget and when it resets", async () => {
+    const { limiter, consumer, clock } = setup({ budget: { usd: 0.01, period: "day" } });
+    const first = await limiter.admit(route, consumer, 10);
+    await first.settle(10, 0.004);
+    const second = await limiter.admit(route, consumer, 10);
+    await second.settle(10, 0.007);
+    const err = await refusal(limiter.admit(route, consumer, 10));
+    expect(err.scope).toBe("budget");
+    expect(err.message).toContain("budget of $0.0100 per day");
+    expect(err.message).toContain("$0.0110 used");
+    expect(err.message).toContain("resets at 2026-05-11T00:00:00.000Z");
+    expect(err.retryAfterSeconds).toBe(12 * 3600);
+    clock.now = Date.parse("2026-05-11T00:00:01Z");
+    await limiter.admit(route, consumer, 10);
+  });
+
+  it("cuts a stream whose spend crosses the budget", async () => {
+    const { limiter, consumer } = setup({ budget: { usd: 1, period: "hour" } });
+    const admission = await limiter.admit(route, consumer, 10);
+    await admission.chargeCost(0.6);
+    await admission.chargeCost(0.3);
+    const err = await refusal(admission.chargeCost(0.2));
+    expect(err.scope).toBe("budget");
+  });
+
+  it("keeps consumers of one route apart", async () => {
+    const { limiter } = setup({});
+    const a: CompiledConsumer = { name: "a", limits: { requestsPerMinute: 1 } };
+    const b: CompiledConsumer = { name: "b", limits: { requestsPerMinute: 1 } };
+    await limiter.admit(route, a, 1);
+    await limiter.admit(route, b, 1);
+    await refusal(limiter.admit(route, a, 1));
+  });
+});

@@ -54,7 +54,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Registered before the first snapshot loads, so circuits and probes track every snapshot.
   const router = new Router({ metrics });
   store.onChange((runtime) => router.applySnapshot(runtime));
-  // Before the config source starts watching: an unreachable Redis fails startup with nothing to undo.
+  // Before the config source starts watching, so an unreachable Redis fails startup early.
   const sharedState = await createSharedState({
     redisUrl: options.redisUrl,
     logger,
@@ -73,6 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const manifests = new ManifestConfigSource(options.manifests, store, logger, metrics);
     const loaded = await manifests.reload();
     if (!loaded.version) {
+      await sharedState.close();
       throw new Error(`no valid configuration in ${options.manifests}:\n  ${loaded.errors.join("\n  ")}`);
     }
     if (options.watch) manifests.watch();

@@ -1,4 +1,12 @@
-import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, verify, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  sign,
+  verify,
+  type KeyObject,
+} from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { startFakeServer, type FakeServer, type RecordedRequest } from "./fake-http-server.js";
 
@@ -59,7 +67,9 @@ export function createClusterTokenIssuer(
   issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
 ): ClusterTokenIssuer {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const kid = createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex");
+  const kid = createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("hex");
   return {
     issuer,
     publicKey,
@@ -93,14 +103,21 @@ interface VerifiedToken {
 
 type TokenCheck =
   | { ok: true; claims: VerifiedToken }
-  | { ok: false; reason: "malformed" | "issuer" | "signature" | "audience" | "expired"; claims?: VerifiedToken };
+  | {
+      ok: false;
+      reason: "malformed" | "issuer" | "signature" | "audience" | "expired";
+      claims?: VerifiedToken;
+    };
 
 function checkToken(token: string, issuer: ClusterTokenIssuer, audience: string): TokenCheck {
   const parts = token.trim().split(".");
   if (parts.length !== 3) return { ok: false, reason: "malformed" };
   let claims: VerifiedToken;
   try {
-    const parsed = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+    const parsed = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >;
     claims = {
       iss: String(parsed.iss),
       sub: String(parsed.sub),
@@ -290,15 +307,27 @@ export async function startAwsStsFake(options: AwsStsFakeOptions): Promise<AwsSt
     try {
       const path = req.url.split("?", 1)[0];
       const contentType = String(req.headers["content-type"] ?? "");
-      if (req.method !== "POST" || path !== "/" || !contentType.startsWith("application/x-www-form-urlencoded")) {
+      if (
+        req.method !== "POST" ||
+        path !== "/" ||
+        !contentType.startsWith("application/x-www-form-urlencoded")
+      ) {
         throw new StsError(400, "InvalidAction", "Could not find operation for the request.");
       }
       const form = Object.fromEntries(new URLSearchParams(req.body));
       if (form.Version !== "2011-06-15") {
-        throw new StsError(400, "InvalidAction", `Could not find operation ${form.Action ?? ""} for version ${form.Version ?? "NO_VERSION_SPECIFIED"}`);
+        throw new StsError(
+          400,
+          "InvalidAction",
+          `Could not find operation ${form.Action ?? ""} for version ${form.Version ?? "NO_VERSION_SPECIFIED"}`,
+        );
       }
       if (form.Action !== "AssumeRoleWithWebIdentity") {
-        throw new StsError(400, "InvalidAction", `Could not find operation ${form.Action ?? ""} for version 2011-06-15`);
+        throw new StsError(
+          400,
+          "InvalidAction",
+          `Could not find operation ${form.Action ?? ""} for version 2011-06-15`,
+        );
       }
       assumeRoleCalls.push(form);
       const body = assumeRoleWithWebIdentity(form, options, store);

@@ -145,7 +145,12 @@ async function verifySigV4(req: RecordedRequest, options: BedrockFakeOptions): P
     );
   }
   if (temporary && temporary.expiration.getTime() <= Date.now()) {
-    throw new AwsError(403, "ExpiredTokenException", "The security token included in the request is expired", false);
+    throw new AwsError(
+      403,
+      "ExpiredTokenException",
+      "The security token included in the request is expired",
+      false,
+    );
   }
   const credentials = temporary ?? {
     secretAccessKey: options.secretAccessKey,

@@ -203,7 +203,10 @@ function issueToken(store: TokenStore): Json {
 
 const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
-const SUBJECT_TOKEN_TYPES = ["urn:ietf:params:oauth:token-type:jwt", "urn:ietf:params:oauth:token-type:id_token"];
+const SUBJECT_TOKEN_TYPES = [
+  "urn:ietf:params:oauth:token-type:jwt",
+  "urn:ietf:params:oauth:token-type:id_token",
+];
 
 /**
  * Google STS `POST /v1/token` (RFC 8693 token exchange) for an OIDC workload identity pool
@@ -220,7 +223,11 @@ function handleTokenExchange(
     sendJson(res, status, { error, error_description: description });
   const form = new URLSearchParams(req.body);
   if (form.get("grant_type") !== TOKEN_EXCHANGE_GRANT)
-    return oauthError(400, "invalid_request", `Invalid value for "grant_type": ${form.get("grant_type") ?? ""}`);
+    return oauthError(
+      400,
+      "invalid_request",
+      `Invalid value for "grant_type": ${form.get("grant_type") ?? ""}`,
+    );
   if (form.get("requested_token_type") !== ACCESS_TOKEN_TYPE)
     return oauthError(400, "invalid_request", 'Invalid value for "requested_token_type".');
   if (!SUBJECT_TOKEN_TYPES.includes(form.get("subject_token_type") ?? ""))

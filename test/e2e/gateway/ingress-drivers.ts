@@ -131,7 +131,10 @@ function describeApiError(
 type ToolRound = NonNullable<ChatCall["toolResult"]>;
 
 /** The user's prompt, then, for a tool round trip, the model's call and the tool's answer in the API's format. */
-function conversation<M>(call: ChatCall, toolRound: (round: ToolRound) => M[]): Array<M | { role: "user"; content: string }> {
+function conversation<M>(
+  call: ChatCall,
+  toolRound: (round: ToolRound) => M[],
+): Array<M | { role: "user"; content: string }> {
   return [{ role: "user", content: call.prompt }, ...(call.toolResult ? toolRound(call.toolResult) : [])];
 }
 
@@ -143,14 +146,20 @@ function openAiMessages(call: ChatCall): OpenAI.ChatCompletionMessageParam[] {
       role: "assistant",
       content: assistantText || null,
       tool_calls: [
-        { id: tool.id, type: "function", function: { name: tool.name, arguments: JSON.stringify(tool.arguments) } },
+        {
+          id: tool.id,
+          type: "function",
+          function: { name: tool.name, arguments: JSON.stringify(tool.arguments) },
+        },
       ],
     },
     { role: "tool", tool_call_id: tool.id, content: output },
   ]);
 }
 
-function openAiResponseFormat(mode: ChatCall["responseFormat"]): OpenAI.ChatCompletionCreateParams["response_format"] {
+function openAiResponseFormat(
+  mode: ChatCall["responseFormat"],
+): OpenAI.ChatCompletionCreateParams["response_format"] {
   if (mode === "json_object") return { type: "json_object" };
   if (mode !== "json_schema") return undefined;
   const schema = { type: "object", properties: { reply: { type: "string" } }, required: ["reply"] };
@@ -161,7 +170,8 @@ function openAiResponseFormat(mode: ChatCall["responseFormat"]): OpenAI.ChatComp
 function openAiFramingProblems(chunks: OpenAI.ChatCompletionChunk[]): string[] {
   const problems: string[] = [];
   const withChoices = chunks.filter((c) => c.choices.length > 0);
-  if (withChoices[0]?.choices[0]?.delta.role !== "assistant") problems.push("first delta has no role assistant");
+  if (withChoices[0]?.choices[0]?.delta.role !== "assistant")
+    problems.push("first delta has no role assistant");
   const seen = new Set<number>();
   for (const chunk of withChoices) {
     for (const call of chunk.choices[0]!.delta.tool_calls ?? []) {
@@ -173,9 +183,11 @@ function openAiFramingProblems(chunks: OpenAI.ChatCompletionChunk[]): string[] {
         problems.push(`tool call ${call.index}: id or name repeated on a later delta`);
     }
   }
-  if (withChoices.filter((c) => c.choices[0]!.finish_reason).length !== 1) problems.push("not exactly one finish chunk");
+  if (withChoices.filter((c) => c.choices[0]!.finish_reason).length !== 1)
+    problems.push("not exactly one finish chunk");
   const last = chunks.at(-1);
-  if (!last || last.choices.length !== 0 || !last.usage) problems.push("no usage chunk with empty choices at the end");
+  if (!last || last.choices.length !== 0 || !last.usage)
+    problems.push("no usage chunk with empty choices at the end");
   return problems;
 }
 
@@ -197,7 +209,14 @@ export function openAiDriver(baseUrl: string): IngressDriver {
   const toolCalls = (message: OpenAI.ChatCompletionMessage, fragments: (index: number) => number) =>
     (message.tool_calls ?? []).flatMap((c, index) =>
       c.type === "function"
-        ? [{ id: c.id, name: c.function.name, arguments: parseArguments(c.function.arguments), fragments: fragments(index) }]
+        ? [
+            {
+              id: c.id,
+              name: c.function.name,
+              arguments: parseArguments(c.function.arguments),
+              fragments: fragments(index),
+            },
+          ]
         : [],
     );
 
@@ -213,12 +232,18 @@ export function openAiDriver(baseUrl: string): IngressDriver {
           toolCalls: toolCalls(choice.message, () => 1),
           finishReason: choice.finish_reason,
           rawFinishReason: extension.raw_finish_reason,
-          usage: completion.usage && { input: completion.usage.prompt_tokens, output: completion.usage.completion_tokens },
+          usage: completion.usage && {
+            input: completion.usage.prompt_tokens,
+            output: completion.usage.completion_tokens,
+          },
           usageEstimated: extension.usage_estimated,
           framingProblems: [],
         };
       }
-      const stream = client.chat.completions.stream({ ...params(call), stream_options: { include_usage: true } });
+      const stream = client.chat.completions.stream({
+        ...params(call),
+        stream_options: { include_usage: true },
+      });
       const chunks: OpenAI.ChatCompletionChunk[] = [];
       try {
         for await (const chunk of stream) chunks.push(chunk);
@@ -266,7 +291,8 @@ function anthropicFramingProblems(events: Anthropic.MessageStreamEvent[]): strin
   const problems: string[] = [];
   if (events[0]?.type !== "message_start") problems.push("stream does not open with message_start");
   if (events.at(-1)?.type !== "message_stop") problems.push("stream does not end with message_stop");
-  if (events.filter((e) => e.type === "message_delta").length !== 1) problems.push("not exactly one message_delta");
+  if (events.filter((e) => e.type === "message_delta").length !== 1)
+    problems.push("not exactly one message_delta");
   let open: number | undefined;
   let next = 0;
   for (const event of events) {
@@ -289,15 +315,25 @@ function anthropicFramingProblems(events: Anthropic.MessageStreamEvent[]): strin
 
 function jsonFragments(events: Anthropic.MessageStreamEvent[], blockIndex: number): number {
   return events.filter(
-    (e) => e.type === "content_block_delta" && e.index === blockIndex && e.delta.type === "input_json_delta" && e.delta.partial_json,
+    (e) =>
+      e.type === "content_block_delta" &&
+      e.index === blockIndex &&
+      e.delta.type === "input_json_delta" &&
+      e.delta.partial_json,
   ).length;
 }
 
-function answerFromMessage(message: Anthropic.Message, fragments: (blockIndex: number) => number, extension: Extension): Answer {
+function answerFromMessage(
+  message: Anthropic.Message,
+  fragments: (blockIndex: number) => number,
+  extension: Extension,
+): Answer {
   return {
     text: message.content.map((b) => (b.type === "text" ? b.text : "")).join(""),
     toolCalls: message.content.flatMap((b, index) =>
-      b.type === "tool_use" ? [{ id: b.id, name: b.name, arguments: b.input, fragments: fragments(index) }] : [],
+      b.type === "tool_use"
+        ? [{ id: b.id, name: b.name, arguments: b.input, fragments: fragments(index) }]
+        : [],
     ),
     finishReason: message.stop_reason,
     rawFinishReason: extension.raw_finish_reason,
@@ -344,11 +380,18 @@ export function anthropicDriver(baseUrl: string): IngressDriver {
         return { text, toolCalls: [], finishReason: null, streamError: err, framingProblems: [] };
       }
       const delta = events.find((e) => e.type === "message_delta");
-      const answer = answerFromMessage(await stream.finalMessage(), (index) => jsonFragments(events, index), extensionOf(delta));
+      const answer = answerFromMessage(
+        await stream.finalMessage(),
+        (index) => jsonFragments(events, index),
+        extensionOf(delta),
+      );
       return { ...answer, framingProblems: anthropicFramingProblems(events) };
     },
     chatWithoutMessages: (model) =>
-      client.messages.create({ model, max_tokens: 16 } as unknown as Anthropic.MessageCreateParamsNonStreaming),
+      client.messages.create({
+        model,
+        max_tokens: 16,
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming),
     describe: (err) => describeApiError(err, { code: (e) => e.type, message: (e) => e.apiMessage }),
   };
 }

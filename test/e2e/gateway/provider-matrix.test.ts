@@ -15,7 +15,6 @@ import {
   readProvidersTable,
   verdict,
   type Column,
-  type ProviderRow,
 } from "./providers-table.js";
 import {
   FAKE_ANSWERS_NATIVE_JSON,
@@ -40,7 +39,8 @@ const table = readProvidersTable();
 const INGRESSES: IngressName[] = ["openai", "anthropic"];
 const STREAM_MODES = [false, true];
 /** A rate limit cools its target down for Retry-After seconds: each ingress and mode gets its own target. */
-const rateLimitRoute = (ingress: IngressName, stream: boolean) => `ratelimit-${ingress}-${stream ? "stream" : "whole"}`;
+const rateLimitRoute = (ingress: IngressName, stream: boolean) =>
+  `ratelimit-${ingress}-${stream ? "stream" : "whole"}`;
 
 let upstreams: Upstreams;
 let gateway: TestGateway;
@@ -105,7 +105,9 @@ const EXPECTED_ERRORS: Record<ErrorKind, Record<IngressName, ErrorShape>> = {
   broken_stream: errorShape(undefined, "APIError", "upstream_unavailable", "overloaded_error"),
   authentication: errorShape(401, "AuthenticationError", "authentication", "authentication_error"),
   model_not_found: errorShape(404, "NotFoundError", "model_not_found", "not_found_error"),
-  too_large: errorShape(413, "APIError", "request_too_large", "request_too_large", { sdkClass: "ContentTooLargeError" }),
+  too_large: errorShape(413, "APIError", "request_too_large", "request_too_large", {
+    sdkClass: "ContentTooLargeError",
+  }),
 };
 
 /** The error a call ended with: thrown, or ending a stream the driver had started reading. */
@@ -146,7 +148,6 @@ function expectNoSecrets(u: Upstream, clientSaw: string): void {
 interface ChatContext {
   d: IngressDriver;
   u: Upstream;
-  row: ProviderRow;
   model: string;
 }
 
@@ -262,7 +263,9 @@ const CHAT_SCENARIOS: ChatScenario[] = [
   {
     column: "Streamed tool-call deltas",
     variants: {
-      yes: streamsToolCall("streams tool-call arguments in fragments", (n) => expect(n).toBeGreaterThanOrEqual(2)),
+      yes: streamsToolCall("streams tool-call arguments in fragments", (n) =>
+        expect(n).toBeGreaterThanOrEqual(2),
+      ),
       whole: streamsToolCall("streams each tool call whole in one delta", (n) => expect(n).toBe(1)),
     },
   },
@@ -320,7 +323,9 @@ const CHAT_SCENARIOS: ChatScenario[] = [
             expect(answer.streamError).toBeUndefined();
             expect(answer.framingProblems).toEqual([]);
             expect(answer.text.length).toBeGreaterThan(0);
-            expect(`You said: ${prompt}`.startsWith(answer.text) && answer.text.length < prompt.length).toBe(true);
+            expect(`You said: ${prompt}`.startsWith(answer.text) && answer.text.length < prompt.length).toBe(
+              true,
+            );
             expect(answer.finishReason).toBe(ctx.d.finish.length);
             expect(answer.rawFinishReason).toBe(RAW_FINISH[ctx.u.family].length);
           }),
@@ -332,7 +337,10 @@ const CHAT_SCENARIOS: ChatScenario[] = [
     variants: {
       yes: {
         name: "refuses a filtered prompt with a content_filter error, streamed or not",
-        run: (ctx) => eachMode((stream) => failure(ctx.d, ask(ctx, stream, `Tell me ${ctx.u.promptFilterTrigger}`), "content_filter")),
+        run: (ctx) =>
+          eachMode((stream) =>
+            failure(ctx.d, ask(ctx, stream, `Tell me ${ctx.u.promptFilterTrigger}`), "content_filter"),
+          ),
       },
     },
   },
@@ -340,7 +348,8 @@ const CHAT_SCENARIOS: ChatScenario[] = [
     variants: {
       yes: {
         name: "reports context_length_exceeded, streamed or not",
-        run: (ctx) => eachMode((stream) => failure(ctx.d, ask(ctx, stream, "TRIGGER_CONTEXT_LENGTH"), "context_length")),
+        run: (ctx) =>
+          eachMode((stream) => failure(ctx.d, ask(ctx, stream, "TRIGGER_CONTEXT_LENGTH"), "context_length")),
       },
     },
   },
@@ -351,7 +360,11 @@ const CHAT_SCENARIOS: ChatScenario[] = [
         run: (ctx) =>
           eachMode(async (stream) => {
             const model = `${rateLimitRoute(ctx.d.name, stream)}-${ctx.u.key}`;
-            const seen = await failure(ctx.d, ask({ ...ctx, model }, stream, "TRIGGER_RATE_LIMIT"), "rate_limit");
+            const seen = await failure(
+              ctx.d,
+              ask({ ...ctx, model }, stream, "TRIGGER_RATE_LIMIT"),
+              "rate_limit",
+            );
             expect(seen.retryAfter).toBe(ctx.u.retryAfter ?? null);
           }),
       },
@@ -381,13 +394,29 @@ const CHAT_SCENARIOS: ChatScenario[] = [
     },
   },
   {
+    variants: {
+      yes: {
+        name: "answers an upstream that drops the connection with an error status, streamed or not",
+        run: (ctx) =>
+          eachMode(async (stream) => {
+            ctx.u.fake.faults.push({ kind: "reset" });
+            await failure(ctx.d, ask(ctx, stream), "unavailable");
+          }),
+      },
+    },
+  },
+  {
     applies: (u) => u.auth === "secretRef",
     variants: {
       yes: {
         name: "reports rejected upstream credentials without leaking them, streamed or not",
         run: (ctx) =>
           eachMode(async (stream) => {
-            const seen = await failure(ctx.d, ask({ ...ctx, model: `badkey-${ctx.u.key}` }, stream), "authentication");
+            const seen = await failure(
+              ctx.d,
+              ask({ ...ctx, model: `badkey-${ctx.u.key}` }, stream),
+              "authentication",
+            );
             expectNoSecrets(ctx.u, seen.everything);
           }),
       },
@@ -417,7 +446,7 @@ for (const ingress of INGRESSES) {
             continue;
           }
           it(variant.name, () =>
-            variant.run({ d: drivers[ingress], u: upstreams.get(spec.key), row, model: `chat-${spec.key}` }),
+            variant.run({ d: drivers[ingress], u: upstreams.get(spec.key), model: `chat-${spec.key}` }),
           );
         }
       });
@@ -426,7 +455,11 @@ for (const ingress of INGRESSES) {
     describe("client mistakes", () => {
       const d = () => drivers[ingress];
       it("answers an unknown model with 404 pointing at /v1/models", async () => {
-        const seen = await failure(d(), d().chat({ model: "no-such-model", prompt: "hi", stream: false }), "model_not_found");
+        const seen = await failure(
+          d(),
+          d().chat({ model: "no-such-model", prompt: "hi", stream: false }),
+          "model_not_found",
+        );
         expect(seen.message).toContain('"no-such-model"');
         expect(seen.message).toContain("/v1/models");
       });
@@ -497,7 +530,12 @@ function decodeBase64(text: string): number[] {
 }
 
 const embedFloats = (model: string, dimensions?: number) =>
-  openai.embeddings.create({ model, input: TEXTS, encoding_format: "float", ...(dimensions ? { dimensions } : {}) });
+  openai.embeddings.create({
+    model,
+    input: TEXTS,
+    encoding_format: "float",
+    ...(dimensions ? { dimensions } : {}),
+  });
 
 const EMBEDDING_VARIANTS: Record<string, Array<{ name: string; run(u: Upstream): Promise<void> }>> = {
   yes: [
@@ -510,7 +548,9 @@ const EMBEDDING_VARIANTS: Record<string, Array<{ name: string; run(u: Upstream):
         for (const vector of vectors) expect(norm(vector)).toBeCloseTo(1, 3);
         expect(vectors[0]).not.toEqual(vectors[1]);
         expect(res.usage.prompt_tokens).toBeGreaterThan(0);
-        expect((res as unknown as { switchboard: { usage_estimated: boolean } }).switchboard.usage_estimated).toBe(false);
+        expect(
+          (res as unknown as { switchboard: { usage_estimated: boolean } }).switchboard.usage_estimated,
+        ).toBe(false);
       },
     },
     {
@@ -521,7 +561,9 @@ const EMBEDDING_VARIANTS: Record<string, Array<{ name: string; run(u: Upstream):
         const base64 = await openai.embeddings.create({ model, input: TEXTS, encoding_format: "base64" });
         const decoded = base64.data.map((d) => decodeBase64(d.embedding as unknown as string));
         // The SDK's default asks for base64 and decodes it itself.
-        const byDefault = (await openai.embeddings.create({ model, input: TEXTS })).data.map((d) => d.embedding);
+        const byDefault = (await openai.embeddings.create({ model, input: TEXTS })).data.map(
+          (d) => d.embedding,
+        );
         for (const vectors of [decoded, byDefault]) {
           vectors.forEach((vector, i) => {
             expect(vector).toHaveLength(floats[i]!.length);
@@ -574,7 +616,8 @@ describe("openai SDK: embeddings", () => {
       uncheckable(spec.row, "Embeddings", cell);
       continue;
     }
-    for (const variant of variants) it(`${spec.row}: ${variant.name}`, () => variant.run(upstreams.get(spec.key)));
+    for (const variant of variants)
+      it(`${spec.row}: ${variant.name}`, () => variant.run(upstreams.get(spec.key)));
   }
 });
 

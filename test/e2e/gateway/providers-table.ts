@@ -36,7 +36,7 @@ function cells(line: string): string[] {
 /** The table's rows by provider label (backticks removed), e.g. "openai-compatible (vLLM)". */
 export function readProvidersTable(file = PROVIDERS_DOC): Map<string, ProviderRow> {
   const lines = readFileSync(file, "utf8").split("\n");
-  const headerAt = lines.findIndex((line) => line.startsWith("| Provider |"));
+  const headerAt = lines.findIndex((line) => /^\|\s*Provider\s*\|/.test(line));
   if (headerAt === -1) throw new Error(`${file} has no table starting with "| Provider |"`);
   const header = cells(lines[headerAt]!);
   if (header.join("|") !== COLUMNS.join("|")) {

@@ -40,9 +40,16 @@ const list = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[
 const field = (value: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((at, key) => (at as Json | undefined)?.[key], value);
 const textOf = (content: unknown): string =>
-  typeof content === "string" ? content : list(content).map((b) => String(b.text ?? "")).join("");
+  typeof content === "string"
+    ? content
+    : list(content)
+        .map((b) => String(b.text ?? ""))
+        .join("");
 const blocks = (body: Json): Json[] => list(body.messages).flatMap((m) => list(m.content));
-const inner = (key: string) => (item: Json): Json[] => (item[key] ? [item[key] as Json] : []);
+const inner =
+  (key: string) =>
+  (item: Json): Json[] =>
+    item[key] ? [item[key] as Json] : [];
 const results = (items: Json[], ref: string, text: (item: Json) => string): ToolResultSeen[] =>
   items.map((item) => ({ ref: String(item[ref]), text: text(item) }));
 
@@ -50,17 +57,31 @@ const results = (items: Json[], ref: string, text: (item: Json) => string): Tool
 export const RAW_FINISH: Record<Family, RawFinishReasons> = {
   openai: { stop: "stop", toolCalls: "tool_calls", contentFilter: "content_filter", length: "length" },
   anthropic: { stop: "end_turn", toolCalls: "tool_use", contentFilter: "refusal", length: "max_tokens" },
-  bedrock: { stop: "end_turn", toolCalls: "tool_use", contentFilter: "guardrail_intervened", length: "max_tokens" },
+  bedrock: {
+    stop: "end_turn",
+    toolCalls: "tool_use",
+    contentFilter: "guardrail_intervened",
+    length: "max_tokens",
+  },
   gemini: { stop: "STOP", toolCalls: "STOP", contentFilter: "SAFETY", length: "MAX_TOKENS" },
 };
 
 /** The tool results an upstream request carries, in each family's wire format. */
 export const TOOL_RESULTS_SENT: Record<Family, (body: Json) => ToolResultSeen[]> = {
   openai: (body) =>
-    results(list(body.messages).filter((m) => m.role === "tool"), "tool_call_id", (m) => textOf(m.content)),
+    results(
+      list(body.messages).filter((m) => m.role === "tool"),
+      "tool_call_id",
+      (m) => textOf(m.content),
+    ),
   anthropic: (body) =>
-    results(blocks(body).filter((b) => b.type === "tool_result"), "tool_use_id", (b) => textOf(b.content)),
-  bedrock: (body) => results(blocks(body).flatMap(inner("toolResult")), "toolUseId", (r) => textOf(r.content)),
+    results(
+      blocks(body).filter((b) => b.type === "tool_result"),
+      "tool_use_id",
+      (b) => textOf(b.content),
+    ),
+  bedrock: (body) =>
+    results(blocks(body).flatMap(inner("toolResult")), "toolUseId", (r) => textOf(r.content)),
   gemini: (body) =>
     results(
       list(body.contents).flatMap((c) => list(c.parts).flatMap(inner("functionResponse"))),
@@ -137,7 +158,9 @@ export interface Upstream extends UpstreamSpec {
   providerFields: Json;
 }
 
-const spec = (s: Omit<UpstreamSpec, "auth" | "contentFilterTrigger" | "earlyStreamError"> & Partial<UpstreamSpec>): UpstreamSpec => ({
+const spec = (
+  s: Omit<UpstreamSpec, "auth" | "contentFilterTrigger" | "earlyStreamError"> & Partial<UpstreamSpec>,
+): UpstreamSpec => ({
   auth: "secretRef",
   contentFilterTrigger: "TRIGGER_CONTENT_FILTER",
   earlyStreamError: false,
@@ -307,7 +330,9 @@ export async function startUpstreams(isolatedRoutes: string[] = []): Promise<Ups
   const all = new Map(UPSTREAMS.map((s) => [s.key, { ...s, ...runtimes[s.key]! }]));
   return {
     get: (key) => all.get(key)!,
-    manifests: Object.fromEntries([...all.values()].map((u) => [`${u.key}.yaml`, renderManifests(u, isolatedRoutes)])),
+    manifests: Object.fromEntries(
+      [...all.values()].map((u) => [`${u.key}.yaml`, renderManifests(u, isolatedRoutes)]),
+    ),
     secrets: [...new Set([...all.values()].flatMap((u) => u.secrets))],
     close: async () => {
       await Promise.all([openai, vllm, ollama, azure, anthropic, bedrock, vertex].map((f) => f.close()));
@@ -321,7 +346,12 @@ function secret(name: string, value: string): Json {
   return { apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: { value } };
 }
 
-function provider(upstream: Upstream, name: string, credentials: string | "none", chatModels: string[]): Json {
+function provider(
+  upstream: Upstream,
+  name: string,
+  credentials: string | "none",
+  chatModels: string[],
+): Json {
   const models: Json[] = chatModels.map((model) => ({ name: model, providerModel: upstream.chatModel }));
   if (upstream.embedding) {
     models.push({

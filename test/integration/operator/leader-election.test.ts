@@ -63,8 +63,14 @@ beforeAll(async () => {
   await ensureNamespace(admin, namespace);
 }, 600_000);
 
+/** runCli's stop() waits for an exit that a SIGKILLed child already had. */
+async function stopProcess(p: CliProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  await p.stop();
+}
+
 afterAll(async () => {
-  for (const p of processes) await p.stop();
+  for (const p of processes) await stopProcess(p);
   await admin?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
 });
 
@@ -96,7 +102,7 @@ describe("leader election across operator processes", () => {
     const standby = startOperatorProcess();
     await standby.waitForOutput(/waiting for leadership/, 30_000);
     const stoppedAt = Date.now();
-    await leader.stop();
+    await stopProcess(leader);
     expect(leader.output()).toMatch(/released the lease/);
     await standby.waitForOutput(/became leader/, 10_000);
     expect(Date.now() - stoppedAt).toBeLessThan(LEASE_SECONDS * 1000);

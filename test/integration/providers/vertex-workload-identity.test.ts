@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,17 +98,22 @@ const bearer = (request: RecordedRequest): string | undefined =>
 
 /** Whether an access token the fake issued is still accepted at this (possibly faked) time. */
 async function stillAccepted(token: string): Promise<boolean> {
-  const res = await fetch(`${fake.url}/v1/projects/${PROJECT}/locations/${REGION}/publishers/google/models/${GEMINI}:countTokens`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "x" }] }] }),
-  });
+  const res = await fetch(
+    `${fake.url}/v1/projects/${PROJECT}/locations/${REGION}/publishers/google/models/${GEMINI}:countTokens`,
+    {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "x" }] }] }),
+    },
+  );
   return res.status === 200;
 }
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), "vertex-wi-"));
-  issuer = createClusterTokenIssuer("https://eastus.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/");
+  issuer = createClusterTokenIssuer(
+    "https://eastus.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/",
+  );
   for (const key of [
     "GOOGLE_APPLICATION_CREDENTIALS",
     "GCE_METADATA_HOST",
@@ -146,7 +151,11 @@ beforeEach(async () => {
     region: REGION,
     serviceAccountEmail: `switchboard-gateway@${PROJECT}.iam.gserviceaccount.com`,
     serviceAccountPublicKey: publicKey,
-    workloadIdentityPool: { audience: POOL_AUDIENCE, issuer: issuer.issuer, issuerPublicKey: issuer.publicKey },
+    workloadIdentityPool: {
+      audience: POOL_AUDIENCE,
+      issuer: issuer.issuer,
+      issuerPublicKey: issuer.publicKey,
+    },
   });
 });
 
@@ -242,7 +251,12 @@ describe("vertex with Workload Identity Federation (external_account → Google 
   }
 
   const mint = (audience = `https:${POOL_AUDIENCE}`, expiresInSeconds?: number): string =>
-    issuer.mint({ namespace: "switchboard-system", serviceAccount: "switchboard-gateway", audience, expiresInSeconds });
+    issuer.mint({
+      namespace: "switchboard-system",
+      serviceAccount: "switchboard-gateway",
+      audience,
+      expiresInSeconds,
+    });
 
   it("exchanges the projected ServiceAccount token at token_url and sends the federated token to Vertex", async () => {
     const adapter = createAdapter(providerFor());
@@ -303,7 +317,7 @@ describe("vertex with Workload Identity Federation (external_account → Google 
     federationEnv(subjectToken);
     const err = await failure(adapter.chat(ask("x"), ctx()));
     expect(err.errorClass).toBe("authentication");
-    expect(err.message).toContain("HTTP 400");
+    expect(err.message).toContain("HTTP 400 invalid_grant");
     expect(err.message).not.toContain(subjectToken);
     expect(fake.requests).toHaveLength(0);
   });
@@ -311,15 +325,17 @@ describe("vertex with Workload Identity Federation (external_account → Google 
   it("reports an external_account file naming a pool that does not exist as an authentication error", async () => {
     const adapter = createAdapter(providerFor());
     federationEnv(mint());
-    const config = JSON.parse(
-      (await import("node:fs")).readFileSync(process.env.GOOGLE_APPLICATION_CREDENTIALS!, "utf8"),
-    ) as Record<string, unknown>;
+    const config = JSON.parse(readFileSync(process.env.GOOGLE_APPLICATION_CREDENTIALS!, "utf8")) as Record<
+      string,
+      unknown
+    >;
     writeFileSync(
       process.env.GOOGLE_APPLICATION_CREDENTIALS!,
       JSON.stringify({ ...config, audience: POOL_AUDIENCE.replace("aks-pool", "deleted-pool") }),
     );
     const err = await failure(adapter.chat(ask("x"), ctx()));
     expect(err.errorClass).toBe("authentication");
+    expect(err.message).toContain("HTTP 400 invalid_target");
     expect(fake.requests).toHaveLength(0);
   });
 });

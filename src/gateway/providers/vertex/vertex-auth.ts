@@ -104,10 +104,13 @@ function mapAuthFailure(err: unknown, providerName: string, signal: AbortSignal)
     );
   }
   if (status !== undefined) {
-    // Token endpoint rejections (invalid_grant, ...) are credential problems; their text is not echoed.
+    // Token endpoint rejections (invalid_grant, ...) are credential problems; their text is not
+    // echoed, only the OAuth error code.
+    const oauthError = (err as { response?: { data?: { error?: unknown } } }).response?.data?.error;
+    const code = typeof oauthError === "string" && /^[a-z_]{1,40}$/.test(oauthError) ? ` ${oauthError}` : "";
     return new GatewayError(
       "authentication",
-      `${providerName}: Google refused to issue an access token (HTTP ${status}); check the credentials of its LLMProvider`,
+      `${providerName}: Google refused to issue an access token (HTTP ${status}${code}); check the credentials of its LLMProvider`,
       { provider: providerName, upstreamStatus: status, cause: err },
     );
   }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { mapAnthropicError } from "../../../../../src/gateway/providers/anthropic/map-anthropic-error.js";
+import { itMapsUpstreamErrorsSafely } from "../upstream-error-mapper-contract.js";
 
+const TYPE_BY_STATUS = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  429: "rate_limit_error",
+} as const;
 const body = (type: string, message: string) =>
   JSON.stringify({ type: "error", error: { type, message }, request_id: "req_1" });
 
@@ -37,47 +44,16 @@ describe("mapAnthropicError", () => {
     expect(mapAnthropicError(status, {}, body(type, message), "p").errorClass).toBe(errorClass);
   });
 
-  it("keeps retry-after and the upstream status", () => {
-    const err = mapAnthropicError(
-      429,
-      { "retry-after": "7" },
-      body("rate_limit_error", "slow down"),
-      "anthropic provider a/b",
-    );
-    expect(err.retryAfterSeconds).toBe(7);
-    expect(err.upstreamStatus).toBe(429);
-    expect(err.message).toBe("anthropic provider a/b (rate_limit_error): slow down");
+  it("labels upstream text with the Anthropic error type", () => {
+    expect(
+      mapAnthropicError(429, {}, body("rate_limit_error", "slow down"), "anthropic provider a/b").message,
+    ).toBe("anthropic provider a/b (rate_limit_error): slow down");
   });
 
-  it("never echoes upstream text for credential errors", () => {
-    const err = mapAnthropicError(
-      401,
-      {},
-      body("authentication_error", "invalid x-api-key sk-ant-api03-leaky-key-123"),
-      "anthropic provider a/b",
-    );
-    expect(err.message).not.toContain("leaky");
-    expect(err.message).toMatch(
-      /rejected the gateway's credentials \(HTTP 401\); check the API key of its LLMProvider/,
-    );
-  });
-
-  it("redacts known secrets and key-shaped text from other errors", () => {
-    const err = mapAnthropicError(
-      400,
-      {},
-      body("invalid_request_error", "bad value my-own-secret-value and sk-ant-abcdefghijkl"),
-      "p",
-      ["my-own-secret-value"],
-    );
-    expect(err.message).not.toContain("my-own-secret-value");
-    expect(err.message).not.toContain("sk-ant-abcdefghijkl");
-  });
-
-  it("falls back to the status for bodies that are not Anthropic errors", () => {
-    const err = mapAnthropicError(503, {}, "<html>Service Unavailable</html>", "p");
-    expect(err.errorClass).toBe("upstream_unavailable");
-    expect(err.message).toContain("Service Unavailable");
-    expect(mapAnthropicError(404, {}, "", "p").errorClass).toBe("model_not_found");
+  itMapsUpstreamErrorsSafely({
+    map: mapAnthropicError,
+    body: (status, message) => body(TYPE_BY_STATUS[status], message),
+    credentialsHint:
+      /rejected the gateway's credentials \(HTTP 40[13]\); check the API key of its LLMProvider/,
   });
 });

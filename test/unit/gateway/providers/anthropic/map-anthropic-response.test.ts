@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mapAnthropicResponse } from "../../../../../src/gateway/providers/anthropic/map-anthropic-response.js";
 import { mapAnthropicFinishReason } from "../../../../../src/gateway/providers/anthropic/map-anthropic-finish-reason.js";
 import type { AnthropicMessage } from "../../../../../src/gateway/providers/anthropic/anthropic-wire-types.js";
+import { itMapsFinishReasons } from "../finish-reason-contract.js";
 
 function message(overrides: Partial<AnthropicMessage>): AnthropicMessage {
   return {
@@ -72,17 +73,15 @@ describe("mapAnthropicResponse", () => {
 });
 
 describe("mapAnthropicFinishReason", () => {
-  it.each([
-    ["end_turn", false, "stop"],
-    ["stop_sequence", false, "stop"],
-    ["pause_turn", false, "stop"],
-    ["max_tokens", false, "length"],
-    ["model_context_window_exceeded", false, "length"],
-    ["tool_use", true, "tool_calls"],
-    ["refusal", false, "content_filter"],
-    ["end_turn", true, "tool_calls"],
-    [null, false, "stop"],
-  ] as const)("%s (tool calls: %s) → %s", (raw, sawToolCalls, expected) => {
-    expect(mapAnthropicFinishReason(raw, sawToolCalls)).toBe(expected);
+  itMapsFinishReasons(mapAnthropicFinishReason, {
+    stop: ["end_turn", "stop_sequence", "pause_turn"],
+    length: ["max_tokens", "model_context_window_exceeded"],
+    contentFilter: ["refusal"],
+    toolCalls: ["tool_use"],
+    other: [],
+  });
+
+  it("maps the null stop_reason of a message still streaming to stop", () => {
+    expect(mapAnthropicFinishReason(null, false)).toBe("stop");
   });
 });

@@ -18,114 +18,93 @@ import { GatewayError } from "../../../../../src/shared/errors.js";
 const live = new AbortController().signal;
 const PROVIDER = "bedrock provider ai/test";
 
-function serviceError(name: string, message: string, status: number): BedrockRuntimeServiceException {
-  return new BedrockRuntimeServiceException({
-    name,
-    message,
-    $fault: "client",
-    $metadata: { httpStatusCode: status },
-  });
+/** The SDK's exception classes; other names come as its base class, as for exceptions it does not model. */
+const EXCEPTIONS = {
+  AccessDeniedException,
+  InternalServerException,
+  ModelNotReadyException,
+  ModelStreamErrorException,
+  ModelTimeoutException,
+  ResourceNotFoundException,
+  ServiceQuotaExceededException,
+  ServiceUnavailableException,
+  ThrottlingException,
+  ValidationException,
+};
+
+/** What the SDK throws for a service exception; without a status, a frame inside a 200 stream. */
+function serviceError(name: string, message: string, status?: number): BedrockRuntimeServiceException {
+  const $metadata = { httpStatusCode: status };
+  const Exception = EXCEPTIONS[name as keyof typeof EXCEPTIONS];
+  return Exception
+    ? new Exception({ message, $metadata })
+    : new BedrockRuntimeServiceException({ name, message, $fault: "client", $metadata });
 }
 
 describe("mapBedrockError", () => {
   it.each([
+    ["ValidationException", "Input is too long for requested model.", 400, "context_length_exceeded"],
     [
-      new ValidationException({
-        message: "Input is too long for requested model.",
-        $metadata: { httpStatusCode: 400 },
-      }),
+      "ValidationException",
+      "400 Bad Request: Too many input tokens. Max input tokens: 8192",
+      400,
       "context_length_exceeded",
     ],
+    ["ValidationException", "The provided model identifier is invalid.", 400, "model_not_found"],
     [
-      new ValidationException({
-        message: "400 Bad Request: Too many input tokens. Max input tokens: 8192",
-        $metadata: { httpStatusCode: 400 },
-      }),
-      "context_length_exceeded",
-    ],
-    [
-      new ValidationException({
-        message: "The provided model identifier is invalid.",
-        $metadata: { httpStatusCode: 400 },
-      }),
-      "model_not_found",
-    ],
-    [
-      new ValidationException({
-        message: "A conversation must alternate between user and assistant roles.",
-        $metadata: { httpStatusCode: 400 },
-      }),
+      "ValidationException",
+      "A conversation must alternate between user and assistant roles.",
+      400,
       "invalid_request",
     ],
     [
-      new AccessDeniedException({
-        message: "You don't have access to the model with the specified model ID.",
-        $metadata: { httpStatusCode: 403 },
-      }),
+      "AccessDeniedException",
+      "You don't have access to the model with the specified model ID.",
+      403,
       "permission",
     ],
     [
-      new AccessDeniedException({
-        message: "Authentication failed: Please make sure your API Key is valid.",
-        $metadata: { httpStatusCode: 403 },
-      }),
+      "AccessDeniedException",
+      "Authentication failed: Please make sure your API Key is valid.",
+      403,
       "authentication",
     ],
     [
-      serviceError(
-        "UnrecognizedClientException",
-        "The security token included in the request is invalid.",
-        403,
-      ),
+      "UnrecognizedClientException",
+      "The security token included in the request is invalid.",
+      403,
       "authentication",
     ],
     [
-      serviceError("InvalidSignatureException", "The request signature we calculated does not match", 403),
+      "InvalidSignatureException",
+      "The request signature we calculated does not match",
+      403,
       "authentication",
     ],
-    [
-      serviceError("ExpiredTokenException", "The security token included in the request is expired", 403),
-      "authentication",
-    ],
-    [
-      new ResourceNotFoundException({ message: "Model not found", $metadata: { httpStatusCode: 404 } }),
-      "model_not_found",
-    ],
-    [
-      new ThrottlingException({ message: "Too many requests", $metadata: { httpStatusCode: 429 } }),
-      "rate_limit",
-    ],
-    [
-      new ServiceQuotaExceededException({ message: "quota", $metadata: { httpStatusCode: 400 } }),
-      "rate_limit",
-    ],
-    [new ModelTimeoutException({ message: "timed out", $metadata: { httpStatusCode: 408 } }), "timeout"],
-    [
-      new ServiceUnavailableException({ message: "unavailable", $metadata: { httpStatusCode: 503 } }),
-      "upstream_unavailable",
-    ],
-    [
-      new InternalServerException({ message: "internal", $metadata: { httpStatusCode: 500 } }),
-      "upstream_unavailable",
-    ],
-    [
-      new ModelNotReadyException({ message: "not ready", $metadata: { httpStatusCode: 429 } }),
-      "upstream_unavailable",
-    ],
+    ["ExpiredTokenException", "The security token included in the request is expired", 403, "authentication"],
+    ["ResourceNotFoundException", "Model not found", 404, "model_not_found"],
+    ["ThrottlingException", "Too many requests", 429, "rate_limit"],
+    ["ServiceQuotaExceededException", "quota", 400, "rate_limit"],
+    ["ModelTimeoutException", "timed out", 408, "timeout"],
+    ["ServiceUnavailableException", "unavailable", 503, "upstream_unavailable"],
+    ["InternalServerException", "internal", 500, "upstream_unavailable"],
+    ["ModelNotReadyException", "not ready", 429, "upstream_unavailable"],
     // Exception frames inside a 200 stream carry no HTTP status.
-    [new ModelStreamErrorException({ message: "Model stream error", $metadata: {} }), "upstream_unavailable"],
-    [new ThrottlingException({ message: "Too many tokens", $metadata: {} }), "rate_limit"],
-    [serviceError("SomethingNewException", "teapot", 418), "upstream_unavailable"],
-  ])("maps %s to %s", (err, errorClass) => {
+    ["ModelStreamErrorException", "Model stream error", undefined, "upstream_unavailable"],
+    ["ThrottlingException", "Too many tokens", undefined, "rate_limit"],
+    ["SomethingNewException", "teapot", 418, "upstream_unavailable"],
+  ] as const)("maps %s %j (HTTP %s) to %s", (name, message, status, errorClass) => {
+    const err = serviceError(name, message, status);
+    expect(err.name).toBe(name);
     expect(mapBedrockError(err, PROVIDER, live).errorClass).toBe(errorClass);
   });
 
   it("never echoes upstream text for authentication and permission failures", () => {
-    const denied = new AccessDeniedException({
-      message:
-        "User: arn:aws:sts::123456789012:assumed-role/gw/abc is not authorized to perform: bedrock:InvokeModel",
-      $metadata: { httpStatusCode: 403 },
-    });
+    const denied = serviceError(
+      "AccessDeniedException",
+      "User: arn:aws:sts::123456789012:assumed-role/gw/abc is not authorized to perform: bedrock:InvokeModel",
+      403,
+    );
     const err = mapBedrockError(denied, PROVIDER, live);
     expect(err.message).not.toContain("123456789012");
     expect(err.message).toMatch(/bedrock:InvokeModel/);
@@ -134,10 +113,7 @@ describe("mapBedrockError", () => {
   it("redacts secrets in upstream text it passes through", () => {
     const secret = "AKIAIOSFODNN7EXAMPLE";
     const err = mapBedrockError(
-      new ValidationException({
-        message: `bad header for ${secret} and my-own-secret-value`,
-        $metadata: { httpStatusCode: 400 },
-      }),
+      serviceError("ValidationException", `bad header for ${secret} and my-own-secret-value`, 400),
       PROVIDER,
       live,
       ["my-own-secret-value"],

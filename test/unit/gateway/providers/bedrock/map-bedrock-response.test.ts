@@ -3,6 +3,7 @@ import type { ConverseCommandOutput } from "@aws-sdk/client-bedrock-runtime";
 import { mapBedrockFinishReason } from "../../../../../src/gateway/providers/bedrock/map-bedrock-finish-reason.js";
 import { mapBedrockResponse } from "../../../../../src/gateway/providers/bedrock/map-bedrock-response.js";
 import { mapBedrockUsage } from "../../../../../src/gateway/providers/bedrock/map-bedrock-usage.js";
+import { itMapsFinishReasons } from "../finish-reason-contract.js";
 
 function output(partial: Partial<ConverseCommandOutput>): ConverseCommandOutput {
   return {
@@ -61,18 +62,12 @@ describe("mapBedrockResponse", () => {
 });
 
 describe("mapBedrockFinishReason", () => {
-  it.each([
-    ["end_turn", false, "stop"],
-    ["stop_sequence", false, "stop"],
-    ["end_turn", true, "tool_calls"],
-    ["tool_use", true, "tool_calls"],
-    ["max_tokens", false, "length"],
-    ["model_context_window_exceeded", false, "length"],
-    ["guardrail_intervened", false, "content_filter"],
-    ["content_filtered", false, "content_filter"],
-    ["malformed_tool_use", false, "stop"],
-  ] as const)("%s (tool calls: %s) → %s", (raw, sawTools, expected) => {
-    expect(mapBedrockFinishReason(raw, sawTools)).toBe(expected);
+  itMapsFinishReasons(mapBedrockFinishReason, {
+    stop: ["end_turn", "stop_sequence"],
+    length: ["max_tokens", "model_context_window_exceeded"],
+    contentFilter: ["guardrail_intervened", "content_filtered"],
+    toolCalls: ["tool_use"],
+    other: ["malformed_tool_use"],
   });
 });
 

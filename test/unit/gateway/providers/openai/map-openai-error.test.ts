@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mapOpenAiError } from "../../../../../src/gateway/providers/openai/map-openai-error.js";
+import { itMapsUpstreamErrorsSafely } from "../upstream-error-mapper-contract.js";
 
 const name = "openai provider ns/p";
 const map = (status: number, body: unknown, headers: Record<string, string> = {}, secrets: string[] = []) =>
@@ -22,26 +23,45 @@ describe("mapOpenAiError", () => {
     );
   });
 
-  it("classifies by code before status", () => {
-    expect(map(400, { error: { message: "too long", code: "context_length_exceeded" } }).errorClass).toBe(
+  it.each([
+    [
+      "a code before the status",
+      400,
+      { error: { message: "too long", code: "context_length_exceeded" } },
       "context_length_exceeded",
-    );
-    expect(map(429, { error: { message: "quota", code: "insufficient_quota" } }).errorClass).toBe(
-      "rate_limit",
-    );
-    expect(
-      map(404, {
+    ],
+    ["insufficient_quota", 429, { error: { message: "quota", code: "insufficient_quota" } }, "rate_limit"],
+    [
+      "Azure's DeploymentNotFound",
+      404,
+      {
         error: {
           code: "DeploymentNotFound",
           message: "The API deployment for this resource does not exist.",
         },
-      }).errorClass,
-    ).toBe("model_not_found");
-    expect(map(403, { error: { message: "not allowed" } }).errorClass).toBe("permission");
-    expect(map(500, { error: { message: "boom" } }).errorClass).toBe("upstream_unavailable");
+      },
+      "model_not_found",
+    ],
+    ["a bare 403", 403, { error: { message: "not allowed" } }, "permission"],
+    ["a bare 500", 500, { error: { message: "boom" } }, "upstream_unavailable"],
+    [
+      "Azure's prompt filter by innererror",
+      400,
+      { error: { message: "x", innererror: { code: "ResponsibleAIPolicyViolation" } } },
+      "content_filter",
+    ],
+    ["vLLM's plain-string auth error", 401, { error: "Unauthorized" }, "authentication"],
+    [
+      "Ollama's context length text",
+      400,
+      { error: { message: "the input length exceeds the context length" } },
+      "context_length_exceeded",
+    ],
+  ])("classifies %s (HTTP %i) as %s", (_what, status, body, errorClass) => {
+    expect(map(status, body).errorClass).toBe(errorClass);
   });
 
-  it("recognises Azure's prompt filter by code and by innererror", () => {
+  it("keeps the param of Azure's prompt filter error", () => {
     const body = {
       error: {
         message: "filtered",
@@ -57,12 +77,9 @@ describe("mapOpenAiError", () => {
       param: "prompt",
       upstreamStatus: 400,
     });
-    expect(
-      map(400, { error: { message: "x", innererror: { code: "ResponsibleAIPolicyViolation" } } }).errorClass,
-    ).toBe("content_filter");
   });
 
-  it("reads vLLM's bare top-level error object and its plain-string auth error", () => {
+  it("reads vLLM's bare top-level error object", () => {
     const err = map(400, {
       object: "error",
       message: "This model's maximum context length is 4096 tokens.",
@@ -74,10 +91,6 @@ describe("mapOpenAiError", () => {
       errorClass: "context_length_exceeded",
       message: `${name}: This model's maximum context length is 4096 tokens.`,
     });
-    expect(map(401, { error: "Unauthorized" }).errorClass).toBe("authentication");
-    expect(map(400, { error: { message: "the input length exceeds the context length" } }).errorClass).toBe(
-      "context_length_exceeded",
-    );
   });
 
   it("prefers Azure's retry-after-ms to retry-after, rounding up to whole seconds", () => {
@@ -88,21 +101,13 @@ describe("mapOpenAiError", () => {
         { "retry-after": "10", "retry-after-ms": "1200" },
       ).retryAfterSeconds,
     ).toBe(2);
-    expect(
-      map(429, { error: { code: "429", message: "slow down" } }, { "retry-after": "10" }).retryAfterSeconds,
-    ).toBe(10);
   });
 
-  it("redacts secrets from upstream text and keeps non-JSON bodies short", () => {
-    const err = map(
-      400,
-      { error: { message: "bad header Bearer abcdefghijklmnop and key my-known-secret-1" } },
-      {},
-      ["my-known-secret-1"],
-    );
-    expect(err.message).toBe(`${name}: bad header [REDACTED] and key [REDACTED]`);
-    const html = map(502, `<html>${"x".repeat(1000)}</html>`);
-    expect(html.errorClass).toBe("upstream_unavailable");
-    expect(html.message.length).toBeLessThan(400);
+  itMapsUpstreamErrorsSafely({
+    map: mapOpenAiError,
+    body: (_status, message) =>
+      JSON.stringify({ error: { message, type: "invalid_request_error", code: null } }),
+    credentialsHint:
+      /rejected the gateway's credentials \(HTTP 40[13]\); check the credentials of its LLMProvider/,
   });
 });

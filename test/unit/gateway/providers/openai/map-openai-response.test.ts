@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mapOpenAiFinishReason } from "../../../../../src/gateway/providers/openai/map-openai-finish-reason.js";
 import { mapOpenAiResponse } from "../../../../../src/gateway/providers/openai/map-openai-response.js";
+import { itMapsFinishReasons } from "../finish-reason-contract.js";
 
 describe("mapOpenAiResponse", () => {
   it("maps content, tool calls and usage including cached tokens", () => {
@@ -55,16 +56,11 @@ describe("mapOpenAiResponse", () => {
 });
 
 describe("mapOpenAiFinishReason", () => {
-  it.each([
-    ["stop", false, "stop"],
-    ["length", false, "length"],
-    ["content_filter", false, "content_filter"],
-    ["tool_calls", true, "tool_calls"],
-    ["function_call", false, "tool_calls"],
-    ["stop", true, "tool_calls"],
-    ["length", true, "length"],
-    ["eos", false, "stop"],
-  ] as const)("%s (tool calls seen: %s) → %s", (raw, sawToolCalls, expected) => {
-    expect(mapOpenAiFinishReason(raw, sawToolCalls)).toBe(expected);
+  itMapsFinishReasons(mapOpenAiFinishReason, {
+    stop: ["stop"],
+    length: ["length"],
+    contentFilter: ["content_filter"],
+    toolCalls: ["tool_calls", "function_call"],
+    other: ["eos"],
   });
 });

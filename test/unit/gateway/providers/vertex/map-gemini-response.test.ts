@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mapGeminiResponse } from "../../../../../src/gateway/providers/vertex/map-gemini-response.js";
 import { mapGeminiFinishReason } from "../../../../../src/gateway/providers/vertex/map-gemini-finish-reason.js";
 import { mapGeminiUsage } from "../../../../../src/gateway/providers/vertex/map-gemini-usage.js";
+import { itMapsFinishReasons } from "../finish-reason-contract.js";
 import { GatewayError } from "../../../../../src/shared/errors.js";
 
 const NAME = "vertex provider ai/vertex";
@@ -85,19 +86,13 @@ describe("mapGeminiResponse", () => {
 });
 
 describe("mapGeminiFinishReason", () => {
-  it.each([
-    ["STOP", false, "stop"],
-    ["STOP", true, "tool_calls"],
-    ["MAX_TOKENS", true, "length"],
-    ["SAFETY", false, "content_filter"],
-    ["RECITATION", false, "content_filter"],
-    ["BLOCKLIST", false, "content_filter"],
-    ["PROHIBITED_CONTENT", false, "content_filter"],
-    ["SPII", false, "content_filter"],
-    ["MALFORMED_FUNCTION_CALL", false, "stop"],
-    ["OTHER", false, "stop"],
-  ] as const)("%s (tool calls: %s) → %s", (raw, tools, expected) => {
-    expect(mapGeminiFinishReason(raw, tools)).toBe(expected);
+  itMapsFinishReasons(mapGeminiFinishReason, {
+    stop: ["STOP"],
+    length: ["MAX_TOKENS"],
+    contentFilter: ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"],
+    // Gemini finishes with STOP after function calls: it has no reason of its own for them.
+    toolCalls: [],
+    other: ["MALFORMED_FUNCTION_CALL", "OTHER"],
   });
 });
 

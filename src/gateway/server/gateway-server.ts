@@ -88,11 +88,12 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
     ),
   );
 
-  const clientSignal = (request: FastifyRequest): AbortSignal => {
+  // Per response, not per socket: keep-alive sockets serve many requests.
+  const clientSignal = (reply: FastifyReply): AbortSignal => {
     const controller = new AbortController();
-    request.raw.socket.once("close", () =>
-      controller.abort(new GatewayError("timeout", "the client disconnected")),
-    );
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) controller.abort(new GatewayError("timeout", "the client disconnected"));
+    });
     return controller.signal;
   };
 
@@ -104,7 +105,7 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
         api,
         request.body,
         reply.raw,
-        clientSignal(request),
+        clientSignal(reply),
         request.headers,
       );
       if (result) return send(reply, result);
@@ -115,7 +116,7 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
   app.post("/v1/chat/completions", chatRoute(openAiChatFormat, "chat.completions"));
   app.post("/v1/messages", chatRoute(anthropicMessagesFormat, "messages"));
   app.post("/v1/embeddings", async (request, reply) =>
-    send(reply, await handleEmbeddings(deps, request.body, clientSignal(request), request.headers)),
+    send(reply, await handleEmbeddings(deps, request.body, clientSignal(reply), request.headers)),
   );
   // Only the routes the caller may use: open ones, and those listing the caller as a consumer.
   app.get("/v1/models", async (request, reply) => {

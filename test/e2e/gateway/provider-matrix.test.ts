@@ -9,13 +9,7 @@ import {
   type IngressDriver,
   type IngressName,
 } from "./ingress-drivers.js";
-import {
-  authModes,
-  jsonModes,
-  readProvidersTable,
-  verdict,
-  type Column,
-} from "./providers-table.js";
+import { authModes, jsonModes, readProvidersTable, verdict, type Column } from "./providers-table.js";
 import {
   FAKE_ANSWERS_NATIVE_JSON,
   NATIVE_JSON_SENT,

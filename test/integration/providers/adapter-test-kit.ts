@@ -3,7 +3,7 @@ import type { ChatMessage, ChatRequest, ChatStreamEvent } from "../../../src/gat
 import type { EmbeddingRequest } from "../../../src/gateway/canonical/embeddings.js";
 import type { CallContext, ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
 import { GatewayError, type ErrorClass } from "../../../src/shared/errors.js";
-import type { CompiledProvider } from "../../../src/shared/schemas/gateway-config.js";
+import type { CompiledProvider, ResolvedCredentials } from "../../../src/shared/schemas/gateway-config.js";
 import type { Fault, RecordedRequest } from "../../fakes/fake-http-server.js";
 
 /*
@@ -52,6 +52,21 @@ export const WEATHER_TOOL = {
 
 export function user(text: string): ChatMessage {
   return { role: "user", content: [{ type: "text", text }] };
+}
+
+/** A turn that called WEATHER_TOOL twice in parallel, and both results (ids `${idPrefix}a`, `${idPrefix}b`). */
+export function parallelToolHistory(idPrefix: string): ChatMessage[] {
+  const call = (suffix: string, city: string) => ({
+    id: `${idPrefix}${suffix}`,
+    name: WEATHER_TOOL.name,
+    arguments: JSON.stringify({ city }),
+  });
+  return [
+    user("Weather in Oslo and Rome?"),
+    { role: "assistant", content: "", toolCalls: [call("a", "Oslo"), call("b", "Rome")] },
+    { role: "tool", toolCallId: `${idPrefix}a`, content: "Oslo: 5C" },
+    { role: "tool", toolCallId: `${idPrefix}b`, content: "Rome: 20C" },
+  ];
 }
 
 /** One user turn for `model`. */
@@ -114,23 +129,29 @@ export async function expectStreamFailure(
 }
 
 /**
- * A tool call streamed the way clients expect: one start at index 0, its arguments in at least
- * `minFragments` deltas at that index that join into `args`, and one tool_calls finish.
+ * A call of WEATHER_TOOL streamed the way clients expect: one start at index 0 (its id beginning
+ * with `idPrefix`, when given), arguments in at least `minFragments` deltas at that index that join
+ * into `args`, and one tool_calls finish. Returns the call, for a follow-up turn.
  */
 export function expectStreamedToolCall(
   events: readonly ChatStreamEvent[],
-  expected: { id: unknown; name: string; args: unknown; rawFinishReason: string; minFragments?: number },
-): void {
-  expect(events.filter((e) => e.type === "tool-call-start")).toEqual([
-    { type: "tool-call-start", index: 0, id: expected.id, name: expected.name },
-  ]);
+  args: unknown,
+  rawFinishReason: string,
+  options: { idPrefix?: string; minFragments?: number } = {},
+): { id: string; name: string; arguments: string } {
+  const id =
+    options.idPrefix === undefined ? expect.any(String) : expect.stringMatching(`^${options.idPrefix}`);
+  const starts = events.flatMap((e) => (e.type === "tool-call-start" ? [e] : []));
+  expect(starts).toEqual([{ type: "tool-call-start", index: 0, id, name: WEATHER_TOOL.name }]);
   const deltas = events.flatMap((e) => (e.type === "tool-call-delta" ? [e] : []));
-  expect(deltas.length).toBeGreaterThanOrEqual(expected.minFragments ?? 2);
+  expect(deltas.length).toBeGreaterThanOrEqual(options.minFragments ?? 2);
   expect(deltas.every((d) => d.index === 0)).toBe(true);
-  expect(JSON.parse(deltas.map((d) => d.argumentsDelta).join(""))).toEqual(expected.args);
+  const joined = deltas.map((d) => d.argumentsDelta).join("");
+  expect(JSON.parse(joined)).toEqual(args);
   expect(events.filter((e) => e.type === "finish")).toEqual([
-    { type: "finish", finishReason: "tool_calls", rawFinishReason: expected.rawFinishReason },
+    { type: "finish", finishReason: "tool_calls", rawFinishReason },
   ]);
+  return { id: starts[0]!.id, name: WEATHER_TOOL.name, arguments: joined };
 }
 
 /** The upstream's filter stopped the answer: content_filter with the raw reason kept, in chat and in streams. */
@@ -175,6 +196,24 @@ export async function expectCredentialsRejected(
   return errors;
 }
 
+/**
+ * Credentials the compiler could not resolve: chat fails as upstream_unavailable, naming `reason`,
+ * without a request reaching the upstream.
+ */
+export async function expectUnresolvedCredentials(
+  createAdapter: (credentials: ResolvedCredentials) => ProviderAdapter,
+  request: ChatRequest,
+  fake: { requests: RecordedRequest[] },
+  reason: string,
+): Promise<GatewayError> {
+  const before = fake.requests.length;
+  const adapter = createAdapter({ mode: "unresolved", reason: "SecretNotFound", message: reason });
+  const err = await expectGatewayError(adapter.chat(request, callContext()), "upstream_unavailable");
+  expect(err.message).toContain(reason);
+  expect(fake.requests.length).toBe(before);
+  return err;
+}
+
 /** An upstream failure, caused by a trigger prompt or an injected fault, and what it must map to. */
 export interface ErrorClassCase {
   /** What the upstream answers, for the test's name. */
@@ -186,6 +225,20 @@ export interface ErrorClassCase {
   errorClass: ErrorClass;
   /** More of the GatewayError to match, e.g. retryAfterSeconds or the message. */
   expected?: Record<string, unknown>;
+}
+
+/** The trigger prompts every fake answers with its provider's real error, and their classes. */
+const TRIGGER_CLASSES = {
+  TRIGGER_CONTEXT_LENGTH: "context_length_exceeded",
+  TRIGGER_RATE_LIMIT: "rate_limit",
+  TRIGGER_CONTENT_FILTER: "content_filter",
+} as const;
+
+export function triggerCase(
+  prompt: keyof typeof TRIGGER_CLASSES,
+  expected?: Record<string, unknown>,
+): ErrorClassCase {
+  return { name: prompt, prompt, errorClass: TRIGGER_CLASSES[prompt], expected };
 }
 
 /**

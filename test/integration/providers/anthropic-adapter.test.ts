@@ -20,6 +20,9 @@ import {
   expectContentFilterFinish,
   expectStreamedToolCall,
   resetFake,
+  triggerCase,
+  expectUnresolvedCredentials,
+  parallelToolHistory,
 } from "./adapter-test-kit.js";
 
 const API_KEY = "sk-ant-api03-adapter-test-key-0123456789";
@@ -126,12 +129,7 @@ describe("anthropic adapter against the Anthropic fake", () => {
         callContext(),
       ),
     );
-    expectStreamedToolCall(events, {
-      id: expect.stringMatching(/^toolu_/),
-      name: "get_weather",
-      args: { city: "Lyon" },
-      rawFinishReason: "tool_use",
-    });
+    expectStreamedToolCall(events, { city: "Lyon" }, "tool_use", { idPrefix: "toolu_" });
     expect(lastBody().tools).toEqual([
       {
         name: "get_weather",
@@ -157,24 +155,11 @@ describe("anthropic adapter against the Anthropic fake", () => {
     const res = await adapter.chat(
       chatRequest({
         tools: [WEATHER_TOOL],
-        messages: [
-          user("weather in Oslo and Rome?"),
-          {
-            role: "assistant",
-            content: "",
-            toolCalls: [
-              { id: "toolu_a", name: "get_weather", arguments: '{"city":"Oslo"}' },
-              { id: "toolu_b", name: "get_weather", arguments: '{"city":"Rome"}' },
-            ],
-          },
-          { role: "tool", toolCallId: "toolu_a", content: "4°C" },
-          { role: "tool", toolCallId: "toolu_b", content: "19°C" },
-          user("thanks"),
-        ],
+        messages: [...parallelToolHistory("toolu_"), user("thanks")],
       }),
       callContext(),
     );
-    expect(res.content).toBe("Tool result: 4°C; 19°C");
+    expect(res.content).toBe("Tool result: Oslo: 5C; Rome: 20C");
     const messages = lastBody().messages as Array<{ role: string; content: Array<{ type: string }> }>;
     expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
     expect(messages[1]!.content).toEqual([
@@ -239,18 +224,8 @@ describe("anthropic adapter against the Anthropic fake", () => {
   itMapsErrorClasses(
     { adapter: () => adapter, fake: () => fake, request: (text) => chatRequest({ messages: [user(text)] }) },
     [
-      {
-        name: "prompt is too long",
-        prompt: "TRIGGER_CONTEXT_LENGTH",
-        errorClass: "context_length_exceeded",
-        expected: { message: expect.stringContaining("prompt is too long") },
-      },
-      {
-        name: "rate_limit_error with retry-after",
-        prompt: "TRIGGER_RATE_LIMIT",
-        errorClass: "rate_limit",
-        expected: { retryAfterSeconds: 7, upstreamStatus: 429 },
-      },
+      triggerCase("TRIGGER_CONTEXT_LENGTH", { message: expect.stringContaining("prompt is too long") }),
+      triggerCase("TRIGGER_RATE_LIMIT", { retryAfterSeconds: 7, upstreamStatus: 429 }),
       {
         name: "overloaded_error (529)",
         fault: {
@@ -309,20 +284,12 @@ describe("anthropic adapter against the Anthropic fake", () => {
   });
 
   it("fails clearly when the provider's Secret could not be resolved", async () => {
-    const unresolved = createAdapter({
-      ...providerFor(fake.url),
-      credentials: {
-        mode: "unresolved",
-        reason: "SecretNotFound",
-        message: "Secret ai/claude-key not found",
-      },
-    });
-    const err = await expectGatewayError(
-      unresolved.chat(chatRequest(), callContext()),
-      "upstream_unavailable",
+    await expectUnresolvedCredentials(
+      (credentials) => createAdapter({ ...providerFor(fake.url), credentials }),
+      chatRequest(),
+      fake,
+      "Secret ai/claude-key not found",
     );
-    expect(err.message).toContain("Secret ai/claude-key not found");
-    expect(fake.requests).toHaveLength(0);
   });
 
   it("probes GET /v1/models with the key", async () => {

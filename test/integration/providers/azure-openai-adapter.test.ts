@@ -21,6 +21,9 @@ import {
   WEATHER_TOOL,
   expectContentFilterFinish,
   expectStreamedToolCall,
+  triggerCase,
+  expectUnresolvedCredentials,
+  user,
 } from "./adapter-test-kit.js";
 
 const KEY = "azkey0123456789abcdef0123456789ab";
@@ -120,28 +123,16 @@ describe("azure-openai adapter with an api-key", () => {
     const seen = await collectStream(
       await adapter.chatStream(ask("weather in Madrid", { tools: [WEATHER_TOOL] }), callContext()),
     );
-    expectStreamedToolCall(seen, {
-      id: expect.any(String),
-      name: "get_weather",
-      args: { city: "Madrid" },
-      rawFinishReason: "tool_calls",
-    });
-    const { id } = seen.find((e) => e.type === "tool-call-start") as { id: string };
-    const args = seen.flatMap((e) => (e.type === "tool-call-delta" ? [e.argumentsDelta] : []));
+    const call = expectStreamedToolCall(seen, { city: "Madrid" }, "tool_calls");
     const res = await adapter.chat(
-      {
-        model: "chat",
+      ask("", {
         tools: [WEATHER_TOOL],
         messages: [
-          { role: "user", content: [{ type: "text", text: "weather in Madrid" }] },
-          {
-            role: "assistant",
-            content: "",
-            toolCalls: [{ id, name: "get_weather", arguments: args.join("") }],
-          },
-          { role: "tool", toolCallId: id, content: "31C, sunny" },
+          user("weather in Madrid"),
+          { role: "assistant", content: "", toolCalls: [call] },
+          { role: "tool", toolCallId: call.id, content: "31C, sunny" },
         ],
-      },
+      }),
       callContext(),
     );
     expect(res.content).toBe("The tool returned: 31C, sunny");
@@ -168,25 +159,17 @@ describe("azure-openai adapter with an api-key", () => {
       request: (text) => ask(text),
     },
     [
-      {
-        name: "the prompt content filter",
-        prompt: "TRIGGER_CONTENT_FILTER",
-        errorClass: "content_filter",
-        expected: { message: expect.stringContaining("content management policy") },
-      },
+      triggerCase("TRIGGER_CONTENT_FILTER", {
+        message: expect.stringContaining("content management policy"),
+      }),
       {
         name: "DeploymentNotFound",
         request: { model: "nope" },
         errorClass: "model_not_found",
         expected: { message: expect.stringContaining("deployment for this resource does not exist") },
       },
-      { name: "context length", prompt: "TRIGGER_CONTEXT_LENGTH", errorClass: "context_length_exceeded" },
-      {
-        name: "a rate limit with retry-after-ms",
-        prompt: "TRIGGER_RATE_LIMIT",
-        errorClass: "rate_limit",
-        expected: { retryAfterSeconds: 6 },
-      },
+      triggerCase("TRIGGER_CONTEXT_LENGTH"),
+      triggerCase("TRIGGER_RATE_LIMIT", { retryAfterSeconds: 6 }),
     ],
   );
 
@@ -228,20 +211,15 @@ describe("azure-openai adapter with an api-key", () => {
 
   it("fails clearly for unresolved or missing credentials without calling Azure", async () => {
     const before = fake.requests.length;
-    const unresolved = await expectGatewayError(
-      createAzureOpenAiAdapter(
-        provider(fake.url, {
-          mode: "unresolved",
-          reason: "KeyNotFound",
-          message: "key api-key not found in Secret team-a/azure",
-        }),
-      ).chat(ask("x"), callContext()),
+    const unresolved = await expectUnresolvedCredentials(
+      (credentials) => createAzureOpenAiAdapter(provider(fake.url, credentials)),
+      ask("x"),
+      fake,
+      "key api-key not found in Secret team-a/azure",
     );
-    expect(unresolved).toMatchObject({
-      errorClass: "upstream_unavailable",
-      message:
-        "LLMProvider team-a/azure has no usable credentials: key api-key not found in Secret team-a/azure",
-    });
+    expect(unresolved.message).toBe(
+      "LLMProvider team-a/azure has no usable credentials: key api-key not found in Secret team-a/azure",
+    );
     const none = await expectGatewayError(
       createAzureOpenAiAdapter(provider(fake.url, { mode: "none" })).chat(ask("x"), callContext()),
     );

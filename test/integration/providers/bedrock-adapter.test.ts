@@ -22,6 +22,9 @@ import {
   expectContentFilterFinish,
   expectStreamedToolCall,
   resetFake,
+  triggerCase,
+  expectUnresolvedCredentials,
+  parallelToolHistory,
 } from "./adapter-test-kit.js";
 
 const ACCESS_KEY_ID = "AKIAADAPTERTEST00001";
@@ -148,20 +151,10 @@ describe("bedrock adapter: chat", () => {
   });
 
   it("sends tool history Bedrock accepts: parallel tool results merged into one user turn", async () => {
-    const messages: ChatMessage[] = [
-      user("Weather in Oslo and Rome?"),
-      {
-        role: "assistant",
-        content: "",
-        toolCalls: [
-          { id: "tooluse_a", name: "get_weather", arguments: '{"city":"Oslo"}' },
-          { id: "tooluse_b", name: "get_weather", arguments: '{"city":"Rome"}' },
-        ],
-      },
-      { role: "tool", toolCallId: "tooluse_a", content: "Oslo: 5C" },
-      { role: "tool", toolCallId: "tooluse_b", content: "Rome: 20C" },
-    ];
-    const response = await adapter.chat(chatRequest({ messages, tools: [WEATHER_TOOL] }), callContext());
+    const response = await adapter.chat(
+      chatRequest({ messages: parallelToolHistory("tooluse_"), tools: [WEATHER_TOOL] }),
+      callContext(),
+    );
     expect(response.content).toBe("Tool result: Oslo: 5C Rome: 20C");
     const sent = lastBody().messages as Array<{ role: string; content: unknown[] }>;
     expect(sent.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
@@ -224,12 +217,7 @@ describe("bedrock adapter: streaming", () => {
         callContext(),
       ),
     );
-    expectStreamedToolCall(events, {
-      id: expect.stringMatching(/^tooluse_/),
-      name: "get_weather",
-      args: { city: "Lisbon" },
-      rawFinishReason: "tool_use",
-    });
+    expectStreamedToolCall(events, { city: "Lisbon" }, "tool_use", { idPrefix: "tooluse_" });
   });
 
   it("rejects chatStream when a 200 stream starts with an exception frame, so routing can fall back", async () => {
@@ -312,13 +300,8 @@ describe("bedrock adapter: errors", () => {
   itMapsErrorClasses(
     { adapter: () => adapter, fake: () => fake, request: (text) => chatRequest({ messages: [user(text)] }) },
     [
-      { name: "throttling", prompt: "TRIGGER_RATE_LIMIT", errorClass: "rate_limit", expected: { provider } },
-      {
-        name: "a too-long input",
-        prompt: "TRIGGER_CONTEXT_LENGTH",
-        errorClass: "context_length_exceeded",
-        expected: { provider },
-      },
+      triggerCase("TRIGGER_RATE_LIMIT", { provider }),
+      triggerCase("TRIGGER_CONTEXT_LENGTH", { provider }),
       {
         name: "an invalid model id",
         request: { model: "acme.nonexistent-v1" },
@@ -442,18 +425,12 @@ describe("bedrock adapter: credentials", () => {
   });
 
   it("fails clearly, without calling Bedrock, when the credentials are unresolved or malformed", async () => {
-    const unresolved = createAdapter(
-      providerFor(fake.url, {
-        mode: "unresolved",
-        reason: "SecretNotFound",
-        message: "Secret ai/aws not found",
-      }),
+    await expectUnresolvedCredentials(
+      (credentials) => createAdapter(providerFor(fake.url, credentials)),
+      chatRequest(),
+      fake,
+      "Secret ai/aws not found",
     );
-    const err = await expectGatewayError(
-      unresolved.chat(chatRequest(), callContext()),
-      "upstream_unavailable",
-    );
-    expect(err.message).toContain("Secret ai/aws not found");
     const malformed = createAdapter(
       providerFor(fake.url, { mode: "apiKey", apiKey: '{"accessKeyId":"AKIA"}' }),
     );

@@ -16,6 +16,8 @@ import {
   WEATHER_TOOL,
   expectContentFilterFinish,
   expectStreamedToolCall,
+  triggerCase,
+  expectUnresolvedCredentials,
 } from "./adapter-test-kit.js";
 
 const KEY = "sk-proj-adapterKey0123456789abcdWXYZ";
@@ -88,12 +90,7 @@ describe("openai adapter against the OpenAI fake", () => {
         callContext(),
       ),
     );
-    expectStreamedToolCall(seen, {
-      id: expect.stringMatching(/^call_/),
-      name: "get_weather",
-      args: { city: "Berlin" },
-      rawFinishReason: "tool_calls",
-    });
+    expectStreamedToolCall(seen, { city: "Berlin" }, "tool_calls", { idPrefix: "call_" });
   });
 
   it("returns a tool call from a non-streamed chat and continues from tool results in history", async () => {
@@ -159,21 +156,12 @@ describe("openai adapter against the OpenAI fake", () => {
   });
 
   itMapsErrorClasses({ adapter: () => adapter, fake: () => fake, request: (text) => ask(text) }, [
-    {
-      name: "context_length_exceeded",
-      prompt: "TRIGGER_CONTEXT_LENGTH",
-      errorClass: "context_length_exceeded",
-    },
-    {
-      name: "a rate limit with retry-after",
-      prompt: "TRIGGER_RATE_LIMIT",
-      errorClass: "rate_limit",
-      expected: {
-        retryAfterSeconds: 20,
-        upstreamStatus: 429,
-        message: expect.stringContaining("Rate limit reached"),
-      },
-    },
+    triggerCase("TRIGGER_CONTEXT_LENGTH"),
+    triggerCase("TRIGGER_RATE_LIMIT", {
+      retryAfterSeconds: 20,
+      upstreamStatus: 429,
+      message: expect.stringContaining("Rate limit reached"),
+    }),
     { name: "an unknown model", request: { model: "gpt-9" }, errorClass: "model_not_found" },
     {
       name: "an overloaded engine (503)",
@@ -227,18 +215,14 @@ describe("openai adapter against the OpenAI fake", () => {
   });
 
   it("fails clearly without calling upstream when the key Secret was not resolved", async () => {
-    const before = fake.requests.length;
-    const unresolved = createOpenAiAdapter(
-      provider(fake.baseUrl, {
-        mode: "unresolved",
-        reason: "SecretNotFound",
-        message: "Secret team-a/openai-key not found",
-      }),
+    const err = await expectUnresolvedCredentials(
+      (credentials) => createOpenAiAdapter(provider(fake.baseUrl, credentials)),
+      ask("hi"),
+      fake,
+      "Secret team-a/openai-key not found",
     );
-    const err = await expectGatewayError(unresolved.chat(ask("hi"), callContext()), "upstream_unavailable");
     expect(err.message).toBe(
       "LLMProvider team-a/openai has no usable credentials: Secret team-a/openai-key not found",
     );
-    expect(fake.requests.length).toBe(before);
   });
 });

@@ -11,6 +11,7 @@ import {
   testProvider,
   userTurn as ask,
   WEATHER_TOOL,
+  triggerCase,
 } from "./adapter-test-kit.js";
 
 function provider(endpoint: string, credentials: ResolvedCredentials): CompiledProvider {
@@ -65,12 +66,9 @@ describe("openai-compatible adapter against a vLLM server", () => {
 
   describe("maps vLLM's top-level error object", () => {
     itMapsErrorClasses({ adapter, fake: () => fake, request: (text) => ask(LLAMA, text) }, [
-      {
-        name: "the context length error",
-        prompt: "TRIGGER_CONTEXT_LENGTH",
-        errorClass: "context_length_exceeded",
-        expected: { message: expect.stringContaining("maximum context length is 4096 tokens") },
-      },
+      triggerCase("TRIGGER_CONTEXT_LENGTH", {
+        message: expect.stringContaining("maximum context length is 4096 tokens"),
+      }),
       { name: "an unknown model", request: { model: "other-model" }, errorClass: "model_not_found" },
     ]);
   });
@@ -143,11 +141,7 @@ describe("openai-compatible adapter against Ollama", () => {
         errorClass: "model_not_found",
         expected: { message: expect.stringContaining("try pulling it first") },
       },
-      {
-        name: "the context length error",
-        prompt: "TRIGGER_CONTEXT_LENGTH",
-        errorClass: "context_length_exceeded",
-      },
+      triggerCase("TRIGGER_CONTEXT_LENGTH"),
     ]);
   });
 

@@ -23,6 +23,8 @@ import {
   expectContentFilterFinish,
   expectStreamedToolCall,
   resetFake,
+  triggerCase,
+  expectUnresolvedCredentials,
 } from "./adapter-test-kit.js";
 
 const PROJECT = "switchboard-test";
@@ -187,13 +189,7 @@ describe("vertex adapter: Gemini", () => {
         callContext(),
       ),
     );
-    expectStreamedToolCall(events, {
-      id: expect.stringMatching(/^call_/),
-      name: "get_weather",
-      args: { city: "Lisbon" },
-      rawFinishReason: "STOP",
-      minFragments: 1,
-    });
+    expectStreamedToolCall(events, { city: "Lisbon" }, "STOP", { idPrefix: "call_", minFragments: 1 });
     expect(events.filter((e) => e.type === "tool-call-delta")).toEqual([
       { type: "tool-call-delta", index: 0, argumentsDelta: '{"city":"Lisbon"}' },
     ]);
@@ -254,18 +250,10 @@ describe("vertex adapter: Gemini", () => {
   itMapsErrorClasses(
     { adapter: () => adapter, fake: () => fake, request: (text) => chatRequest({ messages: [user(text)] }) },
     [
-      {
-        name: "a too-long input",
-        prompt: "TRIGGER_CONTEXT_LENGTH",
-        errorClass: "context_length_exceeded",
-        expected: { message: expect.stringContaining("exceeds the maximum number of tokens allowed") },
-      },
-      {
-        name: "RESOURCE_EXHAUSTED with a retry delay",
-        prompt: "TRIGGER_RATE_LIMIT",
-        errorClass: "rate_limit",
-        expected: { retryAfterSeconds: 7 },
-      },
+      triggerCase("TRIGGER_CONTEXT_LENGTH", {
+        message: expect.stringContaining("exceeds the maximum number of tokens allowed"),
+      }),
+      triggerCase("TRIGGER_RATE_LIMIT", { retryAfterSeconds: 7 }),
       { name: "an unknown model", request: { model: "gemini-0-unknown" }, errorClass: "model_not_found" },
       {
         name: "UNAVAILABLE (503)",
@@ -361,12 +349,7 @@ describe("vertex adapter: Claude on Vertex", () => {
       ),
     );
     expect(lastCall().path).toBe(modelPath("anthropic", CLAUDE, "streamRawPredict"));
-    expectStreamedToolCall(events, {
-      id: expect.any(String),
-      name: "get_weather",
-      args: { city: "Oslo" },
-      rawFinishReason: "tool_use",
-    });
+    expectStreamedToolCall(events, { city: "Oslo" }, "tool_use");
   });
 
   describe("maps Anthropic-format errors from the model and Google-format errors from Vertex", () => {
@@ -377,17 +360,8 @@ describe("vertex adapter: Claude on Vertex", () => {
         request: (text) => chatRequest({ model: CLAUDE, messages: [user(text)] }),
       },
       [
-        {
-          name: "prompt is too long",
-          prompt: "TRIGGER_CONTEXT_LENGTH",
-          errorClass: "context_length_exceeded",
-        },
-        {
-          name: "rate_limit_error with retry-after",
-          prompt: "TRIGGER_RATE_LIMIT",
-          errorClass: "rate_limit",
-          expected: { retryAfterSeconds: 7 },
-        },
+        triggerCase("TRIGGER_CONTEXT_LENGTH"),
+        triggerCase("TRIGGER_RATE_LIMIT", { retryAfterSeconds: 7 }),
         {
           name: "Vertex's RESOURCE_EXHAUSTED quota error",
           fault: googleError(
@@ -441,18 +415,12 @@ describe("vertex adapter: credentials", () => {
   });
 
   it("fails clearly when the Secret could not be resolved", async () => {
-    const unresolved = createAdapter(
-      providerFor({
-        mode: "unresolved",
-        reason: "SecretNotFound",
-        message: 'Secret "vertex-key" not found in namespace "ai"',
-      }),
+    await expectUnresolvedCredentials(
+      (credentials) => createAdapter(providerFor(credentials)),
+      chatRequest(),
+      fake,
+      'Secret "vertex-key" not found in namespace "ai"',
     );
-    const err = await expectGatewayError(
-      unresolved.chat(chatRequest(), callContext()),
-      "upstream_unavailable",
-    );
-    expect(err.message).toContain('Secret "vertex-key" not found');
   });
 
   it("uses Application Default Credentials from the metadata server for workloadIdentity (GKE Workload Identity)", async () => {

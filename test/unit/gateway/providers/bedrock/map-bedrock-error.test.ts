@@ -1,44 +1,34 @@
 import { describe, expect, it } from "vitest";
-import {
-  AccessDeniedException,
-  BedrockRuntimeServiceException,
-  InternalServerException,
-  ModelNotReadyException,
-  ModelStreamErrorException,
-  ModelTimeoutException,
-  ResourceNotFoundException,
-  ServiceQuotaExceededException,
-  ServiceUnavailableException,
-  ThrottlingException,
-  ValidationException,
-} from "@aws-sdk/client-bedrock-runtime";
+import * as BedrockRuntime from "@aws-sdk/client-bedrock-runtime";
 import { mapBedrockError } from "../../../../../src/gateway/providers/bedrock/map-bedrock-error.js";
 import { GatewayError } from "../../../../../src/shared/errors.js";
 
 const live = new AbortController().signal;
 const PROVIDER = "bedrock provider ai/test";
 
-/** The SDK's exception classes; other names come as its base class, as for exceptions it does not model. */
-const EXCEPTIONS = {
-  AccessDeniedException,
-  InternalServerException,
-  ModelNotReadyException,
-  ModelStreamErrorException,
-  ModelTimeoutException,
-  ResourceNotFoundException,
-  ServiceQuotaExceededException,
-  ServiceUnavailableException,
-  ThrottlingException,
-  ValidationException,
-};
+type ServiceExceptionClass = new (options: {
+  message: string;
+  $metadata: { httpStatusCode?: number };
+}) => BedrockRuntime.BedrockRuntimeServiceException;
 
-/** What the SDK throws for a service exception; without a status, a frame inside a 200 stream. */
-function serviceError(name: string, message: string, status?: number): BedrockRuntimeServiceException {
+/**
+ * What the SDK throws for a service exception: its own class for the exceptions it models, else
+ * its base class with the name. Without a status, the exception came as a frame inside a 200 stream.
+ */
+function serviceError(
+  name: string,
+  message: string,
+  status?: number,
+): BedrockRuntime.BedrockRuntimeServiceException {
   const $metadata = { httpStatusCode: status };
-  const Exception = EXCEPTIONS[name as keyof typeof EXCEPTIONS];
-  return Exception
-    ? new Exception({ message, $metadata })
-    : new BedrockRuntimeServiceException({ name, message, $fault: "client", $metadata });
+  const modelled = (BedrockRuntime as Record<string, unknown>)[name];
+  if (
+    typeof modelled === "function" &&
+    modelled.prototype instanceof BedrockRuntime.BedrockRuntimeServiceException
+  ) {
+    return new (modelled as ServiceExceptionClass)({ message, $metadata });
+  }
+  return new BedrockRuntime.BedrockRuntimeServiceException({ name, message, $fault: "client", $metadata });
 }
 
 describe("mapBedrockError", () => {

@@ -24,41 +24,31 @@ describe("mapOpenAiError", () => {
   });
 
   it.each([
-    [
-      "a code before the status",
-      400,
-      { error: { message: "too long", code: "context_length_exceeded" } },
-      "context_length_exceeded",
-    ],
-    ["insufficient_quota", 429, { error: { message: "quota", code: "insufficient_quota" } }, "rate_limit"],
+    ["a code, before the status", 400, "context_length_exceeded", { code: "context_length_exceeded" }],
+    ["insufficient_quota", 429, "rate_limit", { message: "quota", code: "insufficient_quota" }],
     [
       "Azure's DeploymentNotFound",
       404,
-      {
-        error: {
-          code: "DeploymentNotFound",
-          message: "The API deployment for this resource does not exist.",
-        },
-      },
       "model_not_found",
+      { code: "DeploymentNotFound", message: "The API deployment for this resource does not exist." },
     ],
-    ["a bare 403", 403, { error: { message: "not allowed" } }, "permission"],
-    ["a bare 500", 500, { error: { message: "boom" } }, "upstream_unavailable"],
+    ["a bare 403", 403, "permission", { message: "not allowed" }],
+    ["a bare 500", 500, "upstream_unavailable", { message: "boom" }],
     [
       "Azure's prompt filter by innererror",
       400,
-      { error: { message: "x", innererror: { code: "ResponsibleAIPolicyViolation" } } },
       "content_filter",
+      { message: "x", innererror: { code: "ResponsibleAIPolicyViolation" } },
     ],
-    ["vLLM's plain-string auth error", 401, { error: "Unauthorized" }, "authentication"],
+    ["vLLM's plain-string auth error", 401, "authentication", "Unauthorized"],
     [
       "Ollama's context length text",
       400,
-      { error: { message: "the input length exceeds the context length" } },
       "context_length_exceeded",
+      { message: "the input length exceeds the context length" },
     ],
-  ])("classifies %s (HTTP %i) as %s", (_what, status, body, errorClass) => {
-    expect(map(status, body).errorClass).toBe(errorClass);
+  ])("classifies %s (HTTP %i) as %s", (_what, status, errorClass, error) => {
+    expect(map(status, { error }).errorClass).toBe(errorClass);
   });
 
   it("keeps the param of Azure's prompt filter error", () => {

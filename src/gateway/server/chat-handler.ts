@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
-import type { ChatRequest, ChatStreamEvent, Usage } from "../canonical/chat.js";
+import type { ChatRequest, ChatStreamEvent } from "../canonical/chat.js";
 import { GatewayError, isGatewayError } from "../../shared/errors.js";
 import type { ChatIngressFormat, ResponseMeta } from "../ingress/chat-ingress-format.js";
 import type { AttemptRecord, Candidate } from "../routing/dispatcher.js";
@@ -10,6 +10,8 @@ import { eventsFromResponse, responseFromEvents } from "../cache/replay-events.j
 import type { ConsumerAdmission } from "../limits/consumer-limiter.js";
 import { callWithinLimits } from "../limits/limited-call.js";
 import { LimitExceededError } from "../limits/limit-exceeded-error.js";
+import { countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
+import { collectInto, timedUpstream } from "./stream-taps.js";
 import { meterStream } from "../limits/stream-metering.js";
 import { primeStream } from "./first-event.js";
 import { SseWriter } from "./sse-writer.js";
@@ -37,154 +39,6 @@ function routingHeaders(
     "x-switchboard-provider": candidate.provider.id,
     "x-switchboard-attempts": String(attempts.length),
   };
-}
-
-interface Outcome {
-  api: string;
-  routeId?: string;
-  candidate?: Candidate;
-  attempts: AttemptRecord[];
-  usage?: Usage;
-  error?: GatewayError;
-  startedAt: number;
-  firstTokenAt?: number;
-  stream: boolean;
-  consumer?: string;
-  costUsd?: number;
-  cache?: "hit" | "miss";
-  /** When the first upstream call started, and time spent waiting on upstreams since. */
-  upstreamStartedAt?: number;
-  upstreamMs: number;
-}
-
-function record(deps: GatewayDeps, outcome: Outcome): void {
-  const durationMs = performance.now() - outcome.startedAt;
-  const durationSeconds = durationMs / 1000;
-  const provider = outcome.candidate?.provider.id ?? "none";
-  const model = outcome.candidate?.model.name ?? "none";
-  const route = outcome.routeId ?? "none";
-  const result = outcome.error?.errorClass ?? "ok";
-  deps.metrics.requests.inc({
-    api: outcome.api,
-    route,
-    provider,
-    model,
-    outcome: result,
-  });
-  deps.metrics.requestDuration.observe(
-    {
-      gen_ai_operation_name: "chat",
-      gen_ai_request_model: model,
-      gen_ai_provider_name: provider,
-      outcome: result,
-    },
-    durationSeconds,
-  );
-  for (const attempt of outcome.attempts) {
-    deps.metrics.upstreamAttempts.inc({
-      provider: attempt.providerId,
-      model: attempt.model,
-      outcome: attempt.errorClass ?? "ok",
-    });
-  }
-  if (outcome.attempts.length > 1 && !outcome.error) deps.metrics.fallbacks.inc({ route });
-  if (outcome.usage) {
-    const labels = {
-      gen_ai_request_model: model,
-      gen_ai_provider_name: provider,
-      estimated: String(outcome.usage.estimated),
-    };
-    deps.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: "input" }, outcome.usage.inputTokens);
-    deps.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: "output" }, outcome.usage.outputTokens);
-  }
-  if (outcome.firstTokenAt !== undefined) {
-    deps.metrics.timeToFirstToken.observe(
-      { gen_ai_request_model: model, gen_ai_provider_name: provider },
-      (outcome.firstTokenAt - outcome.startedAt) / 1000,
-    );
-    if (!outcome.error && outcome.usage && outcome.usage.outputTokens > 1) {
-      deps.metrics.timePerOutputToken.observe(
-        { gen_ai_request_model: model, gen_ai_provider_name: provider },
-        (performance.now() - outcome.firstTokenAt) / 1000 / (outcome.usage.outputTokens - 1),
-      );
-    }
-  }
-  if (outcome.costUsd) {
-    deps.metrics.costUsd.inc(
-      { route, provider, model, consumer: outcome.consumer ?? "none" },
-      outcome.costUsd,
-    );
-  }
-  if (outcome.cache) deps.metrics.cacheRequests.inc({ route, result: outcome.cache });
-  // Provider refusals are counted per attempt, where routing may still fall back.
-  if (outcome.error instanceof LimitExceededError && outcome.error.scope !== "provider") {
-    deps.metrics.rateLimited.inc({ scope: outcome.error.scope, route, provider: "none" });
-  }
-  if (!outcome.error) {
-    deps.metrics.gatewayOverhead.observe(
-      { api: outcome.api },
-      Math.max(0, durationMs - outcome.upstreamMs) / 1000,
-    );
-  }
-  deps.logger.info(
-    {
-      api: outcome.api,
-      route: outcome.routeId,
-      consumer: outcome.consumer,
-      provider: outcome.candidate?.provider.id,
-      model: outcome.candidate?.model.name,
-      stream: outcome.stream,
-      cache: outcome.cache,
-      attempts: outcome.attempts.map((a) => `${a.providerId}:${a.errorClass ?? "ok"}`),
-      inputTokens: outcome.usage?.inputTokens,
-      outputTokens: outcome.usage?.outputTokens,
-      usageEstimated: outcome.usage?.estimated,
-      costUsd: outcome.costUsd,
-      durationMs: Math.round(durationMs),
-      ttftMs:
-        outcome.firstTokenAt === undefined ? undefined : Math.round(outcome.firstTokenAt - outcome.startedAt),
-      outcome: outcome.error?.errorClass ?? "ok",
-      error: outcome.error?.message,
-    },
-    "request",
-  );
-}
-
-/** Counts refusals by a provider's own limits; routing may still fall back after them. */
-function countProviderRefusal(deps: GatewayDeps, routeId: string, err: unknown): never {
-  if (err instanceof LimitExceededError) {
-    deps.metrics.rateLimited.inc({ scope: err.scope, route: routeId, provider: err.provider ?? "none" });
-  }
-  throw err;
-}
-
-/** Passes upstream events through, adding the time spent waiting for each to `onWait`. */
-async function* timedUpstream(
-  events: AsyncIterable<ChatStreamEvent>,
-  onWait: (ms: number) => void,
-): AsyncGenerator<ChatStreamEvent> {
-  const iterator = events[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const started = performance.now();
-      const next = await iterator.next();
-      onWait(performance.now() - started);
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await iterator.return?.();
-  }
-}
-
-async function* collectInto(
-  events: AsyncIterable<ChatStreamEvent>,
-  sink: ChatStreamEvent[],
-): AsyncGenerator<ChatStreamEvent> {
-  for await (const event of events) {
-    sink.push(event);
-    yield event;
-  }
 }
 
 /**
@@ -373,6 +227,6 @@ export async function handleChat(
     const rendered = format.renderError(error);
     return { status: rendered.status, headers: rendered.headers, body: rendered.body };
   } finally {
-    record(deps, outcome);
+    recordOutcome(deps, outcome);
   }
 }

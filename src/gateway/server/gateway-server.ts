@@ -92,7 +92,8 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
   const clientSignal = (reply: FastifyReply): AbortSignal => {
     const controller = new AbortController();
     reply.raw.once("close", () => {
-      if (!reply.raw.writableFinished) controller.abort(new GatewayError("timeout", "the client disconnected"));
+      if (!reply.raw.writableFinished)
+        controller.abort(new GatewayError("timeout", "the client disconnected"));
     });
     return controller.signal;
   };

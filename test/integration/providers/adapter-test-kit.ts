@@ -1,5 +1,10 @@
 import { expect, it } from "vitest";
-import type { ChatMessage, ChatRequest, ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
+import type {
+  ChatMessage,
+  ChatRequest,
+  ChatStreamEvent,
+  FinishReason,
+} from "../../../src/gateway/canonical/chat.js";
 import type { EmbeddingRequest } from "../../../src/gateway/canonical/embeddings.js";
 import type { CallContext, ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
 import { GatewayError, type ErrorClass } from "../../../src/shared/errors.js";
@@ -154,19 +159,17 @@ export function expectStreamedToolCall(
   return { id: starts[0]!.id, name: WEATHER_TOOL.name, arguments: joined };
 }
 
-/** The upstream's filter stopped the answer: content_filter with the raw reason kept, in chat and in streams. */
-export async function expectContentFilterFinish(
+/** How the upstream ended the answer (a cut, a filter), with the raw reason kept: in chat and in streams. */
+export async function expectFinishReason(
   adapter: ProviderAdapter,
   request: ChatRequest,
+  finishReason: FinishReason,
   rawFinishReason: string,
 ): Promise<void> {
-  expect(await adapter.chat(request, callContext())).toMatchObject({
-    finishReason: "content_filter",
-    rawFinishReason,
-  });
+  expect(await adapter.chat(request, callContext())).toMatchObject({ finishReason, rawFinishReason });
   const events = await collectStream(await adapter.chatStream(request, callContext()));
   expect(events.filter((e) => e.type === "finish")).toEqual([
-    { type: "finish", finishReason: "content_filter", rawFinishReason },
+    { type: "finish", finishReason, rawFinishReason },
   ]);
 }
 

@@ -10,19 +10,19 @@ import {
   chatRequestFor,
   collectStream,
   expectCredentialsRejected,
+  expectFinishReason,
   expectGatewayError,
+  expectStreamedToolCall,
   expectStreamFailure,
+  expectUnresolvedCredentials,
   itMapsErrorClasses,
   lastJson,
+  parallelToolHistory,
+  resetFake,
   testProvider,
+  triggerCase,
   user,
   WEATHER_TOOL,
-  expectContentFilterFinish,
-  expectStreamedToolCall,
-  resetFake,
-  triggerCase,
-  expectUnresolvedCredentials,
-  parallelToolHistory,
 } from "./adapter-test-kit.js";
 
 const API_KEY = "sk-ant-api03-adapter-test-key-0123456789";
@@ -96,10 +96,8 @@ describe("anthropic adapter against the Anthropic fake", () => {
     expect(lastBody()).toMatchObject({ temperature: 0.3, top_p: 0.9, stop_sequences: ["there"] });
   });
 
-  it("reports a max_tokens cut as finish reason length", async () => {
-    const res = await adapter.chat(chatRequest({ maxTokens: 2 }), callContext());
-    expect(res.finishReason).toBe("length");
-    expect(res.rawFinishReason).toBe("max_tokens");
+  it("reports a max_tokens cut as finish reason length, in chat and in streams", async () => {
+    await expectFinishReason(adapter, chatRequest({ maxTokens: 2 }), "length", "max_tokens");
   });
 
   it("streams text deltas, one finish, then one usage combining message_start and message_delta", async () => {
@@ -214,9 +212,10 @@ describe("anthropic adapter against the Anthropic fake", () => {
   });
 
   it("maps a refusal to content_filter, in chat and in streams", async () => {
-    await expectContentFilterFinish(
+    await expectFinishReason(
       adapter,
       chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }),
+      "content_filter",
       "refusal",
     );
   });

@@ -14,16 +14,16 @@ import {
   callContext,
   collectStream,
   expectCredentialsRejected,
+  expectFinishReason,
   expectGatewayError,
+  expectStreamedToolCall,
+  expectUnresolvedCredentials,
   itMapsErrorClasses,
   testProvider,
+  triggerCase,
+  user,
   userTurn,
   WEATHER_TOOL,
-  expectContentFilterFinish,
-  expectStreamedToolCall,
-  triggerCase,
-  expectUnresolvedCredentials,
-  user,
 } from "./adapter-test-kit.js";
 
 const KEY = "azkey0123456789abcdef0123456789ab";
@@ -174,9 +174,10 @@ describe("azure-openai adapter with an api-key", () => {
   );
 
   it("reports the completion filter as finish reason content_filter, in chat and in streams", async () => {
-    await expectContentFilterFinish(
+    await expectFinishReason(
       createAzureOpenAiAdapter(provider(fake.url)),
       ask("TRIGGER_COMPLETION_FILTER"),
+      "content_filter",
       "content_filter",
     );
   });

@@ -11,20 +11,20 @@ import {
   chatRequestFor,
   collectStream,
   expectCredentialsRejected,
+  expectFinishReason,
   expectGatewayError,
+  expectStreamedToolCall,
   expectStreamFailure,
+  expectUnresolvedCredentials,
   itMapsErrorClasses,
   lastJson,
-  testProvider,
+  parallelToolHistory,
+  resetFake,
   TEST_TIMEOUTS,
+  testProvider,
+  triggerCase,
   user,
   WEATHER_TOOL,
-  expectContentFilterFinish,
-  expectStreamedToolCall,
-  resetFake,
-  triggerCase,
-  expectUnresolvedCredentials,
-  parallelToolHistory,
 } from "./adapter-test-kit.js";
 
 const ACCESS_KEY_ID = "AKIAADAPTERTEST00001";
@@ -179,19 +179,17 @@ describe("bedrock adapter: chat", () => {
   });
 
   it("reports a guardrail intervention as finish reason content_filter, in chat and in streams", async () => {
-    await expectContentFilterFinish(
+    await expectFinishReason(
       adapter,
       chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] }),
+      "content_filter",
       "guardrail_intervened",
     );
   });
 
-  it("maps max_tokens to finish reason length", async () => {
-    const response = await adapter.chat(
-      chatRequest({ messages: [user("one two three four")], maxTokens: 2 }),
-      callContext(),
-    );
-    expect([response.finishReason, response.rawFinishReason]).toEqual(["length", "max_tokens"]);
+  it("maps max_tokens to finish reason length, in chat and in streams", async () => {
+    const request = chatRequest({ messages: [user("one two three four")], maxTokens: 2 });
+    await expectFinishReason(adapter, request, "length", "max_tokens");
   });
 });
 

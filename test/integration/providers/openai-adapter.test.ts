@@ -8,16 +8,16 @@ import {
   callContext,
   collectStream,
   expectCredentialsRejected,
+  expectFinishReason,
   expectGatewayError,
+  expectStreamedToolCall,
   expectStreamFailure,
+  expectUnresolvedCredentials,
   itMapsErrorClasses,
   testProvider,
+  triggerCase,
   userTurn,
   WEATHER_TOOL,
-  expectContentFilterFinish,
-  expectStreamedToolCall,
-  triggerCase,
-  expectUnresolvedCredentials,
 } from "./adapter-test-kit.js";
 
 const KEY = "sk-proj-adapterKey0123456789abcdWXYZ";
@@ -181,7 +181,7 @@ describe("openai adapter against the OpenAI fake", () => {
   ]);
 
   it("reports the content filter as finish reason content_filter, in chat and in streams", async () => {
-    await expectContentFilterFinish(adapter, ask("TRIGGER_CONTENT_FILTER"), "content_filter");
+    await expectFinishReason(adapter, ask("TRIGGER_CONTENT_FILTER"), "content_filter", "content_filter");
   });
 
   it("throws a GatewayError from the iterator when an error arrives inside the 200 stream", async () => {

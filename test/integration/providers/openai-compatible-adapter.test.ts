@@ -9,9 +9,9 @@ import {
   expectGatewayError,
   itMapsErrorClasses,
   testProvider,
+  triggerCase,
   userTurn as ask,
   WEATHER_TOOL,
-  triggerCase,
 } from "./adapter-test-kit.js";
 
 function provider(endpoint: string, credentials: ResolvedCredentials): CompiledProvider {

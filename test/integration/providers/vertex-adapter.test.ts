@@ -14,17 +14,17 @@ import {
   chatRequestFor,
   collectStream,
   expectCredentialsRejected,
+  expectFinishReason,
   expectGatewayError,
+  expectStreamedToolCall,
   expectStreamFailure,
+  expectUnresolvedCredentials,
   itMapsErrorClasses,
+  resetFake,
   testProvider,
+  triggerCase,
   user,
   WEATHER_TOOL as STRICT_WEATHER_TOOL,
-  expectContentFilterFinish,
-  expectStreamedToolCall,
-  resetFake,
-  triggerCase,
-  expectUnresolvedCredentials,
 } from "./adapter-test-kit.js";
 
 const PROJECT = "switchboard-test";
@@ -137,10 +137,8 @@ describe("vertex adapter: Gemini", () => {
     expect(fake.authRequests.filter((r) => r.url === "/token")).toHaveLength(1);
   });
 
-  it("maps MAX_TOKENS to length", async () => {
-    const response = await adapter.chat(chatRequest({ maxTokens: 2 }), callContext());
-    expect(response.finishReason).toBe("length");
-    expect(response.rawFinishReason).toBe("MAX_TOKENS");
+  it("maps MAX_TOKENS to length, in chat and in streams", async () => {
+    await expectFinishReason(adapter, chatRequest({ maxTokens: 2 }), "length", "MAX_TOKENS");
   });
 
   it("streams text over SSE (alt=sse) with one finish and usage", async () => {
@@ -243,7 +241,7 @@ describe("vertex adapter: Gemini", () => {
 
   it("reports a safety stop as content_filter, in chat and in streams", async () => {
     const request = chatRequest({ messages: [user("TRIGGER_CONTENT_FILTER")] });
-    await expectContentFilterFinish(adapter, request, "SAFETY");
+    await expectFinishReason(adapter, request, "content_filter", "SAFETY");
     expect((await adapter.chat(request, callContext())).content).toBe("");
   });
 

@@ -17,15 +17,17 @@ export function itMapsFinishReasons(
     other: readonly string[];
   },
 ): void {
-  const cases: Array<[string | undefined, boolean, FinishReason]> = [
-    ...raw.stop.flatMap((r) => [[r, false, "stop"] as const, [r, true, "tool_calls"] as const]),
-    ...raw.length.flatMap((r) => [[r, false, "length"] as const, [r, true, "length"] as const]),
-    ...raw.contentFilter.flatMap((r) => [
-      [r, false, "content_filter"] as const,
-      [r, true, "content_filter"] as const,
-    ]),
-    ...raw.toolCalls.flatMap((r) => [[r, false, "tool_calls"] as const, [r, true, "tool_calls"] as const]),
-    ...[...raw.other, "SOMETHING_NEW", undefined].map((r) => [r, false, "stop"] as const),
+  type Case = [raw: string | undefined, sawToolCalls: boolean, expected: FinishReason];
+  const both = (r: string, without: FinishReason, withTools: FinishReason): Case[] => [
+    [r, false, without],
+    [r, true, withTools],
+  ];
+  const cases: Case[] = [
+    ...raw.stop.flatMap((r) => both(r, "stop", "tool_calls")),
+    ...raw.length.flatMap((r) => both(r, "length", "length")),
+    ...raw.contentFilter.flatMap((r) => both(r, "content_filter", "content_filter")),
+    ...raw.toolCalls.flatMap((r) => both(r, "tool_calls", "tool_calls")),
+    ...[...raw.other, "SOMETHING_NEW", undefined].map((r): Case => [r, false, "stop"]),
   ];
   it.each(cases)("%s (tool calls seen: %s) → %s", (reason, sawToolCalls, expected) => {
     expect(map(reason, sawToolCalls)).toBe(expected);

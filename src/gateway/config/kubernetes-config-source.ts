@@ -166,7 +166,7 @@ export class KubernetesConfigSource {
   private restartLater(err: unknown): void {
     if (this.closed) return;
     const delay = this.backoffMs;
-    this.backoffMs = Math.min(30_000, this.backoffMs * 2);
+    this.backoffMs = Math.min(5_000, this.backoffMs * 2);
     this.logger.warn(
       { snapshot: this.ref, error: String((err as Error)?.message ?? err).split("\n")[0], retryInMs: delay },
       "snapshot watch failed; retrying",

@@ -45,7 +45,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   constructor(private readonly options: ResilientInformerOptions<T>) {
     this.minBackoffMs = options.minBackoffMs ?? 250;
-    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.backoffMs = this.minBackoffMs;
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
     const list = async () => {

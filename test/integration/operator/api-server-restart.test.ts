@@ -52,7 +52,7 @@ beforeAll(async () => {
     scope: { allNamespaces: false, namespaces: [namespace] },
     snapshot,
     metrics: { host: "127.0.0.1", port: 0 },
-    leaderElection: { namespace: RELEASE_NAMESPACE, name: "switchboard-operator", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 1_000 },
+    leaderElection: { namespace: RELEASE_NAMESPACE, name: "switchboard-operator", leaseDurationMs: 90_000, renewDeadlineMs: 60_000, retryPeriodMs: 1_000 },
   });
   const gatewayKubeconfig = await cp.writeUserKubeconfig("gateway", `system:serviceaccount:${RELEASE_NAMESPACE}:switchboard-gateway`, [
     "system:serviceaccounts",
@@ -64,7 +64,6 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  (await import("node:fs")).writeFileSync("/tmp/operator-restart.log", operator?.logs.join("\n") ?? "");
   source?.close();
   await operator?.close();
   await cp?.stop();
@@ -83,7 +82,7 @@ describe("API server restarts", () => {
     expect(operator.isLeader()).toBe(true);
   }, 120_000);
 
-  it.skip("recovers from a longer outage, and the gateway follows route changes made after it", async () => {
+  it("recovers from a longer outage, and the gateway follows route changes made after it", async () => {
     await cp.stopApiServer();
     await new Promise((r) => setTimeout(r, 4_000));
     await cp.startApiServer();
@@ -93,7 +92,8 @@ describe("API server restarts", () => {
     const metrics = await (await fetch(`${operator.metricsUrl}/metrics`)).text();
     const restarts = [...metrics.matchAll(/^switchboard_operator_informer_restarts_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
     expect(restarts).toBeGreaterThan(0);
-    // The leader kept its lease through both outages (shorter than its renew deadline).
+    // The leader kept its lease through both outages: each was shorter than its renew deadline
+    // (a longer one makes it step down, as client-go does, and the process exits to re-campaign).
     expect(operator.isLeader()).toBe(true);
   }, 120_000);
 });

@@ -200,21 +200,20 @@ export async function expectCredentialsRejected(
 }
 
 /**
- * Credentials the compiler could not resolve: chat fails as upstream_unavailable, naming `reason`,
- * without a request reaching the upstream.
+ * Credentials the compiler could not resolve: chat fails as upstream_unavailable, naming the
+ * provider and `reason`, without a request reaching the upstream.
  */
 export async function expectUnresolvedCredentials(
   createAdapter: (credentials: ResolvedCredentials) => ProviderAdapter,
   request: ChatRequest,
   fake: { requests: RecordedRequest[] },
   reason: string,
-): Promise<GatewayError> {
+): Promise<void> {
   const before = fake.requests.length;
   const adapter = createAdapter({ mode: "unresolved", reason: "SecretNotFound", message: reason });
   const err = await expectGatewayError(adapter.chat(request, callContext()), "upstream_unavailable");
-  expect(err.message).toContain(reason);
+  expect(err.message).toBe(`LLMProvider ${adapter.provider.id} has no usable credentials: ${reason}`);
   expect(fake.requests.length).toBe(before);
-  return err;
 }
 
 /** An upstream failure, caused by a trigger prompt or an injected fault, and what it must map to. */

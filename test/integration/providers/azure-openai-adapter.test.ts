@@ -212,14 +212,11 @@ describe("azure-openai adapter with an api-key", () => {
 
   it("fails clearly for unresolved or missing credentials without calling Azure", async () => {
     const before = fake.requests.length;
-    const unresolved = await expectUnresolvedCredentials(
+    await expectUnresolvedCredentials(
       (credentials) => createAzureOpenAiAdapter(provider(fake.url, credentials)),
       ask("x"),
       fake,
       "key api-key not found in Secret team-a/azure",
-    );
-    expect(unresolved.message).toBe(
-      "LLMProvider team-a/azure has no usable credentials: key api-key not found in Secret team-a/azure",
     );
     const none = await expectGatewayError(
       createAzureOpenAiAdapter(provider(fake.url, { mode: "none" })).chat(ask("x"), callContext()),

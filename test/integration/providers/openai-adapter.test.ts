@@ -215,14 +215,11 @@ describe("openai adapter against the OpenAI fake", () => {
   });
 
   it("fails clearly without calling upstream when the key Secret was not resolved", async () => {
-    const err = await expectUnresolvedCredentials(
+    await expectUnresolvedCredentials(
       (credentials) => createOpenAiAdapter(provider(fake.baseUrl, credentials)),
       ask("hi"),
       fake,
       "Secret team-a/openai-key not found",
-    );
-    expect(err.message).toBe(
-      "LLMProvider team-a/openai has no usable credentials: Secret team-a/openai-key not found",
     );
   });
 });

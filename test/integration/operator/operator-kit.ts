@@ -3,7 +3,7 @@
  * operator identity, CRDs and the chart's RBAC applied to the API server, an in-process operator
  * with captured logs, and small polling helpers.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Writable } from "node:stream";
 import {
@@ -186,6 +186,29 @@ export async function startTestOperator(
   kc.loadFromFile(kubeconfigPath);
   const operator = await startOperator({ ...options, kubeConfig: kc, logger: createLogger("operator", { level: "debug", destination: sink }) });
   return Object.assign(operator, { logs });
+}
+
+/**
+ * A kubeconfig that authenticates as a ServiceAccount through a TokenRequest, the way a pod's
+ * projected token does: the gateway's identity, limited to what the chart's RBAC grants it.
+ */
+export async function serviceAccountKubeconfig(admin: KubeClients, namespace: string, serviceAccount: string, file: string): Promise<KubeClients> {
+  const token = await admin.core.createNamespacedServiceAccountToken({
+    namespace,
+    name: serviceAccount,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const cluster = admin.kc.getCurrentCluster()!;
+  const kubeconfig = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "test", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData, "insecure-skip-tls-verify": cluster.skipTLSVerify || undefined } }],
+    users: [{ name: serviceAccount, user: { token: token.status!.token } }],
+    contexts: [{ name: serviceAccount, context: { cluster: "test", user: serviceAccount, namespace } }],
+    "current-context": serviceAccount,
+  };
+  await writeFile(file, JSON.stringify(kubeconfig), { mode: 0o600 });
+  return clientsFor(file);
 }
 
 export function uniqueName(prefix: string): string {

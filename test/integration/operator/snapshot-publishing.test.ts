@@ -4,6 +4,8 @@
  * cleaned up, an unchanged config is not rewritten, a corrupt snapshot is refused while the old
  * one keeps serving, and 409 Conflicts (on the snapshot Secret and on the Lease) are handled.
  */
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +17,7 @@ import { SnapshotPublisher } from "../../../src/operator/snapshot/snapshot-publi
 import { compile } from "../../../src/shared/compile.js";
 import { createLogger } from "../../../src/shared/logging.js";
 import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
-import { clientsFor, installChartRbac, RELEASE_NAMESPACE, testKubeconfigs, uniqueName, waitFor, type KubeClients } from "./operator-kit.js";
+import { clientsFor, installChartRbac, serviceAccountKubeconfig, RELEASE_NAMESPACE, testKubeconfigs, uniqueName, waitFor, type KubeClients } from "./operator-kit.js";
 
 const quiet = createLogger("test", { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const ref = { namespace: RELEASE_NAMESPACE, name: uniqueName("snap") };
@@ -71,8 +73,8 @@ describe("snapshot publishing", () => {
     expect(result.parts).toBeGreaterThan(2);
 
     // The gateway reads under its own identity: get/list/watch Secrets in the release namespace only.
-    const { kc: gatewayKc } = clientsFor(testKubeconfigs().admin);
-    source = new KubernetesConfigSource(gatewayKc, ref, gatewayStore, quiet);
+    const gateway = await serviceAccountKubeconfig(admin, RELEASE_NAMESPACE, "switchboard-gateway", path.join(tmpdir(), `${ref.name}.kubeconfig`));
+    source = new KubernetesConfigSource(gateway.kc, ref, gatewayStore, quiet);
     expect(await source.start()).toMatchObject({ applied: true, version: first.version });
     expect(gatewayStore.current!.config.routes).toHaveLength(300);
 
@@ -157,7 +159,7 @@ describe("leader election on a real Lease", () => {
     let interfere = false;
     const racing = new Proxy(leases, {
       get(target, prop, receiver) {
-        if (prop === "replaceNamespacedLease" ) {
+        if (prop === "replaceNamespacedLease") {
           return async (param: Parameters<CoordinationV1Api["replaceNamespacedLease"]>[0]) => {
             if (interfere) {
               interfere = false;

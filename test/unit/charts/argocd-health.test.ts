@@ -10,7 +10,10 @@ async function health(kind: string, obj: unknown): Promise<{ status: string; mes
   const lua = await new LuaFactory().createEngine();
   try {
     lua.global.set("obj", obj);
-    return (await lua.doString(readFileSync(path.join(DIR, `health-${kind}.lua`), "utf8"))) as { status: string; message: string };
+    return (await lua.doString(readFileSync(path.join(DIR, `health-${kind}.lua`), "utf8"))) as {
+      status: string;
+      message: string;
+    };
   } finally {
     lua.global.close();
   }
@@ -20,19 +23,35 @@ const ready = (status: string, extra: Record<string, unknown> = {}) => ({
   metadata: { name: "p", generation: 2 },
   status: {
     observedGeneration: 2,
-    conditions: [{ type: "Ready", status, reason: status === "True" ? "Ready" : "SecretNotFound", message: "msg" }],
+    conditions: [
+      { type: "Ready", status, reason: status === "True" ? "Ready" : "SecretNotFound", message: "msg" },
+    ],
     ...extra,
   },
 });
 
 describe("Argo CD health checks", () => {
   it("LLMProvider: Progressing until observed, Healthy when Ready, Degraded when not or when its circuit is open", async () => {
-    expect((await health("llmprovider", { metadata: { name: "p", generation: 1 } })).status).toBe("Progressing");
-    expect((await health("llmprovider", { ...ready("True"), metadata: { name: "p", generation: 3 } })).status).toBe("Progressing");
-    expect((await health("llmprovider", ready("True", { health: "healthy", circuit: "closed" }))).status).toBe("Healthy");
-    expect(await health("llmprovider", ready("False"))).toEqual({ status: "Degraded", message: "SecretNotFound: msg" });
-    expect((await health("llmprovider", ready("True", { health: "unhealthy", circuit: "open" }))).status).toBe("Degraded");
-    expect((await health("llmprovider", { ...ready("True"), metadata: { deletionTimestamp: "x", generation: 2 } })).message).toBe("Terminating");
+    expect((await health("llmprovider", { metadata: { name: "p", generation: 1 } })).status).toBe(
+      "Progressing",
+    );
+    expect(
+      (await health("llmprovider", { ...ready("True"), metadata: { name: "p", generation: 3 } })).status,
+    ).toBe("Progressing");
+    expect(
+      (await health("llmprovider", ready("True", { health: "healthy", circuit: "closed" }))).status,
+    ).toBe("Healthy");
+    expect(await health("llmprovider", ready("False"))).toEqual({
+      status: "Degraded",
+      message: "SecretNotFound: msg",
+    });
+    expect(
+      (await health("llmprovider", ready("True", { health: "unhealthy", circuit: "open" }))).status,
+    ).toBe("Degraded");
+    expect(
+      (await health("llmprovider", { ...ready("True"), metadata: { deletionTimestamp: "x", generation: 2 } }))
+        .message,
+    ).toBe("Terminating");
   });
 
   it("LLMRoute follows the Ready condition", async () => {
@@ -42,7 +61,10 @@ describe("Argo CD health checks", () => {
 
   it("EmbeddingMigration maps phases", async () => {
     const mig = (phase: string) => ({ metadata: {}, status: { phase, progress: { done: 5, total: 10 } } });
-    expect(await health("embeddingmigration", mig("Running"))).toEqual({ status: "Progressing", message: "Running 5/10" });
+    expect(await health("embeddingmigration", mig("Running"))).toEqual({
+      status: "Progressing",
+      message: "Running 5/10",
+    });
     expect((await health("embeddingmigration", mig("Succeeded"))).status).toBe("Healthy");
     expect((await health("embeddingmigration", mig("Failed"))).status).toBe("Degraded");
     expect((await health("embeddingmigration", mig("Paused"))).status).toBe("Suspended");

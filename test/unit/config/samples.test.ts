@@ -20,7 +20,8 @@ describe("config/samples", () => {
   it("has a sample for every provider type", async () => {
     const types = new Set<string>();
     for (const dir of dirs) {
-      for (const provider of compile(await loadManifests(path.join(SAMPLES, dir))).config!.providers) types.add(provider.type);
+      for (const provider of compile(await loadManifests(path.join(SAMPLES, dir))).config!.providers)
+        types.add(provider.type);
     }
     expect([...types].sort()).toEqual([...PROVIDER_TYPES].sort());
   });

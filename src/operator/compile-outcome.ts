@@ -1,5 +1,5 @@
-import type { Diagnostic } from "../shared/compile.js";
-import type { GatewayConfig } from "../shared/schemas/gateway-config.js";
+import { hashConfig, type Diagnostic } from "../shared/compile.js";
+import type { CompiledProvider, CompiledRoute, GatewayConfig } from "../shared/schemas/gateway-config.js";
 
 /**
  * What the last compile of the watched resources concluded, shared by the per-kind controllers so
@@ -14,12 +14,67 @@ export interface CompileOutcome {
   blockingErrors: Diagnostic[];
   /** The snapshot the gateways are told to serve (the last good one). */
   published?: GatewayConfig;
+  /** Published providers and routes by id (`namespace/name`). */
+  publishedProviders: Map<string, CompiledProvider>;
+  publishedRoutes: Map<string, CompiledRoute>;
+  /**
+   * Provider id → version of the first snapshot that carried its current compiled form, for
+   * providers whose form changed while this operator led (others keep what status says).
+   */
+  introducedIn: Map<string, string>;
 }
 
 export function emptyCompileOutcome(): CompileOutcome {
-  return { compiledGenerations: new Map(), diagnostics: new Map(), blockingErrors: [] };
+  return {
+    compiledGenerations: new Map(),
+    diagnostics: new Map(),
+    blockingErrors: [],
+    publishedProviders: new Map(),
+    publishedRoutes: new Map(),
+    introducedIn: new Map(),
+  };
 }
 
 export function resourceKey(kind: "LLMProvider" | "LLMRoute", namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
+}
+
+function providerHash(provider: CompiledProvider): string {
+  return hashConfig({ providers: [provider], routes: [] });
+}
+
+/** Records a newly published config, noting which providers' compiled form it changed. */
+export function setPublished(outcome: CompileOutcome, config: GatewayConfig): void {
+  if (outcome.published?.version === config.version) return;
+  const previous = outcome.publishedProviders;
+  outcome.published = config;
+  outcome.publishedProviders = new Map(config.providers.map((p) => [p.id, p]));
+  outcome.publishedRoutes = new Map(config.routes.map((r) => [r.id, r]));
+  for (const provider of config.providers) {
+    const before = previous.get(provider.id);
+    if (!before || providerHash(before) !== providerHash(provider))
+      outcome.introducedIn.set(provider.id, config.version);
+  }
+}
+
+/**
+ * Everything from the compile outcome that one resource's status is derived from, as a string:
+ * after a compile only resources whose string changed need their status re-derived.
+ */
+export function statusInputs(outcome: CompileOutcome, key: string): string {
+  const [kind, namespace, name] = key.split("/") as [string, string, string];
+  const id = `${namespace}/${name}`;
+  const published =
+    kind === "LLMProvider" ? outcome.publishedProviders.get(id) : outcome.publishedRoutes.get(id);
+  return JSON.stringify([
+    outcome.compiledGenerations.get(key) ?? null,
+    (outcome.diagnostics.get(key) ?? []).map((d) => [d.severity, d.reason, d.message]),
+    published ? (published.generation ?? null) : "absent",
+    kind === "LLMProvider" ? (outcome.introducedIn.get(id) ?? null) : null,
+  ]);
+}
+
+/** The refused-compile errors, which every not-yet-published resource's Ready quotes. */
+export function blockingInputs(outcome: CompileOutcome): string {
+  return JSON.stringify(outcome.blockingErrors.map((d) => [d.resource, d.message]));
 }

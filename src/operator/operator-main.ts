@@ -9,7 +9,7 @@ import {
   type KubeConfig,
 } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../shared/logging.js";
-import { emptyCompileOutcome, resourceKey } from "./compile-outcome.js";
+import { emptyCompileOutcome, resourceKey, setPublished } from "./compile-outcome.js";
 import { LLMProviderController } from "./controllers/llm-provider-controller.js";
 import { LLMRouteController } from "./controllers/llm-route-controller.js";
 import { SnapshotController } from "./controllers/snapshot-controller.js";
@@ -170,8 +170,9 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
   const publisher = new SnapshotPublisher(core, deps.snapshot, logger, deps.snapshotPartBytes);
   let gatewayState: MergedGatewayState | undefined;
 
+  // The snapshot key jumps the queue: a route change must not wait behind status refreshes.
   const enqueue = (key: string) => {
-    queue.add(key);
+    queue.add(key, key === SNAPSHOT_KEY);
     metrics.queueDepth.set(queue.length);
   };
   const enqueueAllStatuses = () => {
@@ -232,8 +233,9 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
 
   const reconcile = async (key: string): Promise<void> => {
     if (key === SNAPSHOT_KEY) {
-      await snapshots.reconcile();
-      enqueueAllStatuses();
+      const changed = await snapshots.reconcile();
+      if (changed === "all") enqueueAllStatuses();
+      else for (const statusKey of changed) enqueue(statusKey);
       return;
     }
     const [kind, namespace, name] = key.split("/") as [string, string, string];
@@ -266,7 +268,11 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
   };
 
   const published = await publisher.readPublished();
-  if (published) outcome.published = published;
+  if (published) {
+    setPublished(outcome, published);
+    // Providers keep the configVersion their status already shows until their form changes.
+    outcome.introducedIn.clear();
+  }
   await resources.start();
   logger.info(
     {
@@ -287,6 +293,12 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
       logger,
       onScrape: (result) => metrics.gatewayScrapes.inc({ result }),
       onChange: (state) => {
+        if (state.configVersion !== gatewayState?.configVersion) {
+          logger.info(
+            { configVersion: state.configVersion, gateways: state.gateways },
+            "gateways serve config",
+          );
+        }
         gatewayState = state;
         enqueueAllStatuses();
       },

@@ -32,8 +32,14 @@ export class WorkQueue {
     return this.queue.length;
   }
 
-  add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  /** Queues a key unless it is already waiting; `first` puts (or moves) it at the head. */
+  add(key: string, first = false): void {
+    if (this.shuttingDown) return;
+    if (this.dirty.has(key)) {
+      const at = first ? this.queue.indexOf(key) : -1;
+      if (at > 0) this.queue.unshift(...this.queue.splice(at, 1));
+      return;
+    }
     this.dirty.add(key);
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
@@ -41,6 +47,8 @@ export class WorkQueue {
       this.processing.add(key);
       this.dirty.delete(key);
       waiter(key);
+    } else if (first) {
+      this.queue.unshift(key);
     } else {
       this.queue.push(key);
     }

@@ -16,6 +16,7 @@ const SNAPSHOT_FORMAT = "switchboard.dev/gateway-config-snapshot/v1";
 const MANIFEST_KEY = "manifest.json";
 const INLINE_KEY = "config.json.gz";
 const CHUNK_KEY = "chunk";
+const VERSION_ANNOTATION = "switchboard.dev/config-version";
 
 interface SnapshotManifest {
   format: string;
@@ -185,6 +186,10 @@ export class KubernetesConfigSource {
   private async loadOnce(head: V1Secret): Promise<SnapshotLoadResult> {
     const before = this.store.current?.config.version;
     try {
+      // A relist or an unrelated edit of the head re-delivers the version in force: skip the parts.
+      if (before !== undefined && head.metadata?.annotations?.[VERSION_ANNOTATION] === before) {
+        return { applied: false, version: before };
+      }
       const config = await readSnapshot(head, this.ref.namespace, this.core);
       if (config.version === before) return { applied: false, version: before };
       this.store.apply(config);

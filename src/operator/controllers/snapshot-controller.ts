@@ -1,5 +1,5 @@
 import type { Logger } from "../../shared/logging.js";
-import type { CompileOutcome } from "../compile-outcome.js";
+import { blockingInputs, setPublished, statusInputs, type CompileOutcome } from "../compile-outcome.js";
 import { compileWatched, referencedSecretNames } from "../compile-watched.js";
 import type { EventRecorder } from "../event-recorder.js";
 import type { KindCache, WatchedObject } from "../informers/watched-resources.js";
@@ -33,7 +33,14 @@ export class SnapshotController {
     );
   }
 
-  async reconcile(): Promise<void> {
+  /**
+   * Compiles and publishes; returns the keys of the resources whose status inputs changed
+   * ("all" when the refusal that every unpublished resource quotes changed).
+   */
+  async reconcile(): Promise<Set<string> | "all"> {
+    const keysBefore = [...this.outcome.compiledGenerations.keys()];
+    const inputsBefore = new Map(keysBefore.map((key) => [key, statusInputs(this.outcome, key)]));
+    const blockingBefore = blockingInputs(this.outcome);
     const { result, compiledGenerations, diagnostics, blockingErrors } = compileWatched(
       this.caches.providers.list(),
       this.caches.routes.list(),
@@ -67,7 +74,7 @@ export class SnapshotController {
           `published gateway config ${publish.version}: ${result.config.providers.length} providers, ${result.config.routes.length} routes, ${publish.bytes} bytes compressed${publish.parts > 0 ? ` in ${publish.parts} parts` : ""}`,
         );
       }
-      this.outcome.published = result.config;
+      setPublished(this.outcome, result.config);
     } else {
       this.metrics.snapshotPublishes.inc({ result: "refused" });
       this.logger.warn(
@@ -81,5 +88,11 @@ export class SnapshotController {
     this.outcome.compiledGenerations = compiledGenerations;
     this.outcome.diagnostics = diagnostics;
     this.outcome.blockingErrors = blockingErrors;
+    if (blockingInputs(this.outcome) !== blockingBefore) return "all";
+    const changed = new Set<string>();
+    for (const key of compiledGenerations.keys()) {
+      if (inputsBefore.get(key) !== statusInputs(this.outcome, key)) changed.add(key);
+    }
+    return changed;
   }
 }

@@ -130,7 +130,11 @@ export function desiredProviderStatus(
 
   const diagnostics = outcome.diagnostics.get(key) ?? [];
   const errors = diagnostics.filter((d) => d.severity === "error");
-  const publishedProvider = outcome.published?.providers.find((p) => p.id === providerId);
+  const publishedProvider = outcome.publishedProviders.get(providerId);
+  // Stable across unrelated changes, so one publish does not rewrite every provider's status.
+  const configVersion = publishedProvider
+    ? (outcome.introducedIn.get(providerId) ?? current?.configVersion ?? outcome.published?.version)
+    : undefined;
   const credentials = credentialsCondition(provider, diagnostics, errors.length > 0);
   let ready: DesiredCondition;
   if (errors.length > 0) {
@@ -172,9 +176,7 @@ export function desiredProviderStatus(
     }
     if (merged.lastProbeTime) status.lastProbeTime = merged.lastProbeTime;
   }
-  const configVersion =
-    state && state.gateways > 0 && state.configVersion ? state.configVersion : outcome.published?.version;
-  if (servedNow && configVersion) status.configVersion = configVersion;
+  if (configVersion) status.configVersion = configVersion;
   return status;
 }
 

@@ -25,7 +25,7 @@ export function readyFromPublication(
       type: "Ready",
       status: "True",
       reason: "Published",
-      message: `served by gateway config ${outcome.published!.version}`,
+      message: "the published gateway config carries this generation",
     };
   }
   if (outcome.blockingErrors.length > 0) {

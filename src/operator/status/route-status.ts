@@ -63,7 +63,7 @@ export function desiredRouteStatus(
     };
   }
   const routeId = `${namespace}/${route.metadata.name}`;
-  const published = outcome.published?.routes.find((r) => r.id === routeId);
+  const published = outcome.publishedRoutes.get(routeId);
   const ready: DesiredCondition =
     errors.length > 0
       ? { type: "Ready", status: "False", reason: errors[0]!.reason, message: describeDiagnostics(errors) }

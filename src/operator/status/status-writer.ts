@@ -4,6 +4,9 @@ import { isApiError } from "../kube-errors.js";
 
 /** A probe timestamp alone is not worth a write more often than this. */
 const PROBE_TIME_SLACK_MS = 60_000;
+/** Latency moves smaller than this (absolute or relative) are noise, not news. */
+const LATENCY_SLACK_MS = 5;
+const LATENCY_SLACK_RATIO = 0.1;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -27,21 +30,31 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** True when writing `desired` over `current` would change something worth a write. */
+function close(a: Json | undefined, b: Json | undefined): boolean {
+  if (typeof a !== "number" || typeof b !== "number") return a === b;
+  return Math.abs(a - b) <= Math.max(LATENCY_SLACK_MS, LATENCY_SLACK_RATIO * Math.max(a, b));
+}
+
+/**
+ * True when writing `desired` over `current` would change something worth a write. Probe times
+ * and latency move on every probe; alone, small moves are not worth a write per collection round
+ * (they are refreshed with the next real change, or once the probe time is a minute old).
+ */
 export function statusChanged(current: unknown, desired: unknown): boolean {
   const cur = normalize(current) ?? {};
   const next = normalize(desired) ?? {};
-  if (
-    isObject(cur) &&
-    isObject(next) &&
-    typeof cur.lastProbeTime === "string" &&
-    typeof next.lastProbeTime === "string"
-  ) {
+  if (!isObject(cur) || !isObject(next)) return !deepEqual(cur, next);
+  const comparable = { ...next };
+  if (typeof cur.lastProbeTime === "string" && typeof next.lastProbeTime === "string") {
     const drift = Math.abs(Date.parse(next.lastProbeTime) - Date.parse(cur.lastProbeTime));
-    if (drift < PROBE_TIME_SLACK_MS)
-      return !deepEqual({ ...cur, lastProbeTime: null }, { ...next, lastProbeTime: null });
+    if (drift >= PROBE_TIME_SLACK_MS) return true;
+    comparable.lastProbeTime = cur.lastProbeTime;
   }
-  return !deepEqual(cur, next);
+  if (isObject(cur.latency) && isObject(next.latency)) {
+    const [a, b] = [cur.latency, next.latency];
+    if (close(a.p50Ms, b.p50Ms) && close(a.p95Ms, b.p95Ms)) comparable.latency = a;
+  }
+  return !deepEqual(cur, comparable);
 }
 
 /** A JSON merge patch that turns `current` into exactly `desired` (absent keys become null). */

@@ -36,10 +36,20 @@ const namespace = uniqueName("restart");
 const snapshot = { namespace: RELEASE_NAMESPACE, name: "gateway-config" };
 
 const localProvider = (name: string) =>
-  providerManifest(namespace, name, { type: "openai-compatible", endpoint: "http://127.0.0.1:9/v1", credentials: { none: {} }, models: [{ name: "m" }] });
+  providerManifest(namespace, name, {
+    type: "openai-compatible",
+    endpoint: "http://127.0.0.1:9/v1",
+    credentials: { none: {} },
+    models: [{ name: "m" }],
+  });
 
 async function readyProvider(name: string, timeoutMs = 30_000): Promise<void> {
-  await waitFor(async () => condition(await getCustom(admin, "llmproviders", namespace, name), "Ready")?.status === "True", timeoutMs, 200);
+  await waitFor(
+    async () =>
+      condition(await getCustom(admin, "llmproviders", namespace, name), "Ready")?.status === "True",
+    timeoutMs,
+    200,
+  );
 }
 
 beforeAll(async () => {
@@ -52,12 +62,19 @@ beforeAll(async () => {
     scope: { allNamespaces: false, namespaces: [namespace] },
     snapshot,
     metrics: { host: "127.0.0.1", port: 0 },
-    leaderElection: { namespace: RELEASE_NAMESPACE, name: "switchboard-operator", leaseDurationMs: 90_000, renewDeadlineMs: 60_000, retryPeriodMs: 1_000 },
+    leaderElection: {
+      namespace: RELEASE_NAMESPACE,
+      name: "switchboard-operator",
+      leaseDurationMs: 90_000,
+      renewDeadlineMs: 60_000,
+      retryPeriodMs: 1_000,
+    },
   });
-  const gatewayKubeconfig = await cp.writeUserKubeconfig("gateway", `system:serviceaccount:${RELEASE_NAMESPACE}:switchboard-gateway`, [
-    "system:serviceaccounts",
-    "system:authenticated",
-  ]);
+  const gatewayKubeconfig = await cp.writeUserKubeconfig(
+    "gateway",
+    `system:serviceaccount:${RELEASE_NAMESPACE}:switchboard-gateway`,
+    ["system:serviceaccounts", "system:authenticated"],
+  );
   const quiet = createLogger("gateway", { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   source = new KubernetesConfigSource(clientsFor(gatewayKubeconfig).kc, snapshot, store, quiet);
   await source.start();
@@ -86,11 +103,24 @@ describe("API server restarts", () => {
     await cp.stopApiServer();
     await new Promise((r) => setTimeout(r, 4_000));
     await cp.startApiServer();
-    await applyObject(admin, routeManifest(namespace, "chat", { model: `chat-${namespace}`, targets: [{ provider: "after-restart", model: "m" }] }));
-    await waitFor(async () => condition(await getCustom(admin, "llmroutes", namespace, "chat"), "Ready")?.status === "True", 30_000, 200);
+    await applyObject(
+      admin,
+      routeManifest(namespace, "chat", {
+        model: `chat-${namespace}`,
+        targets: [{ provider: "after-restart", model: "m" }],
+      }),
+    );
+    await waitFor(
+      async () =>
+        condition(await getCustom(admin, "llmroutes", namespace, "chat"), "Ready")?.status === "True",
+      30_000,
+      200,
+    );
     await waitFor(() => store.current?.routesByModel.has(`chat-${namespace}`), 30_000);
     const metrics = await (await fetch(`${operator.metricsUrl}/metrics`)).text();
-    const restarts = [...metrics.matchAll(/^switchboard_operator_informer_restarts_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const restarts = [
+      ...metrics.matchAll(/^switchboard_operator_informer_restarts_total\{[^}]*\} (\d+)/gm),
+    ].reduce((n, m) => n + Number(m[1]), 0);
     expect(restarts).toBeGreaterThan(0);
     // The leader kept its lease through both outages: each was shorter than its renew deadline
     // (a longer one makes it step down, as client-go does, and the process exits to re-campaign).

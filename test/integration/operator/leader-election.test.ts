@@ -32,21 +32,31 @@ const processes: CliProcess[] = [];
 function startOperatorProcess(): CliProcess {
   const cli = runCli([
     "operator",
-    "--kubeconfig", operatorKubeconfig,
-    "--namespaces", namespace,
-    "--snapshot-secret", snapshot,
-    "--leader-election-id", lease,
-    "--lease-duration", `${LEASE_SECONDS}s`,
-    "--renew-deadline", "3s",
-    "--retry-period", "500ms",
-    "--metrics-port", "0",
+    "--kubeconfig",
+    operatorKubeconfig,
+    "--namespaces",
+    namespace,
+    "--snapshot-secret",
+    snapshot,
+    "--leader-election-id",
+    lease,
+    "--lease-duration",
+    `${LEASE_SECONDS}s`,
+    "--renew-deadline",
+    "3s",
+    "--retry-period",
+    "500ms",
+    "--metrics-port",
+    "0",
   ]);
   processes.push(cli);
   return cli;
 }
 
 async function holder(): Promise<string | undefined> {
-  const l = await admin.kc.makeApiClient((await import("@kubernetes/client-node")).CoordinationV1Api).readNamespacedLease({ namespace: RELEASE_NAMESPACE, name: lease });
+  const l = await admin.kc
+    .makeApiClient((await import("@kubernetes/client-node")).CoordinationV1Api)
+    .readNamespacedLease({ namespace: RELEASE_NAMESPACE, name: lease });
   return l.spec?.holderIdentity || undefined;
 }
 
@@ -93,8 +103,20 @@ describe("leader election across operator processes", () => {
     expect(await holder()).toBe(identityOf(second));
 
     // The new leader reconciles.
-    await applyObject(admin, providerManifest(namespace, "local", { type: "openai-compatible", endpoint: "http://127.0.0.1:9/v1", credentials: { none: {} }, models: [{ name: "m" }] }));
-    await waitFor(async () => condition(await getCustom(admin, "llmproviders", namespace, "local"), "Ready")?.status === "True", 20_000);
+    await applyObject(
+      admin,
+      providerManifest(namespace, "local", {
+        type: "openai-compatible",
+        endpoint: "http://127.0.0.1:9/v1",
+        credentials: { none: {} },
+        models: [{ name: "m" }],
+      }),
+    );
+    await waitFor(
+      async () =>
+        condition(await getCustom(admin, "llmproviders", namespace, "local"), "Ready")?.status === "True",
+      20_000,
+    );
   }, 90_000);
 
   it("hands over at once when the leader shuts down gracefully (the Lease is released)", async () => {

@@ -18,7 +18,11 @@ import {
   type V1CustomResourceDefinition,
 } from "@kubernetes/client-node";
 import { parse, parseAllDocuments } from "yaml";
-import { startOperator, type OperatorOptions, type RunningOperator } from "../../../src/operator/operator-main.js";
+import {
+  startOperator,
+  type OperatorOptions,
+  type RunningOperator,
+} from "../../../src/operator/operator-main.js";
 import { createLogger } from "../../../src/shared/logging.js";
 import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
 import { OPERATOR_NAMESPACE } from "../../support/control-plane.js";
@@ -51,7 +55,8 @@ export function clientsFor(kubeconfigPath: string): KubeClients {
 export function testKubeconfigs(): { admin: string; operator: string } {
   const admin = process.env.SWITCHBOARD_TEST_KUBECONFIG;
   const operator = process.env.SWITCHBOARD_TEST_OPERATOR_KUBECONFIG;
-  if (!admin || !operator) throw new Error("run through the vitest integration project: its global setup starts the control plane");
+  if (!admin || !operator)
+    throw new Error("run through the vitest integration project: its global setup starts the control plane");
   return { admin, operator };
 }
 
@@ -82,8 +87,12 @@ export async function installChartRbac(admin: KubeClients): Promise<void> {
   await ensureNamespace(admin, RELEASE_NAMESPACE);
   const dir = path.join(REPO_ROOT, "charts/switchboard/templates");
   for (const file of ["operator-rbac.yaml", "gateway-rbac.yaml"]) {
-    const text = (await readFile(path.join(dir, file), "utf8")).replaceAll("{{ .Release.Namespace }}", RELEASE_NAMESPACE);
-    if (text.includes("{{")) throw new Error(`${file} uses template expressions the test renderer does not know`);
+    const text = (await readFile(path.join(dir, file), "utf8")).replaceAll(
+      "{{ .Release.Namespace }}",
+      RELEASE_NAMESPACE,
+    );
+    if (text.includes("{{"))
+      throw new Error(`${file} uses template expressions the test renderer does not know`);
     for (const doc of parseAllDocuments(text)) {
       const object = doc.toJS() as KubernetesObject | null;
       if (object) await applyObject(admin, object);
@@ -109,15 +118,27 @@ export async function applyObject(clients: KubeClients, object: KubernetesObject
   );
 }
 
-export function providerManifest(namespace: string, name: string, spec: Record<string, unknown>): KubernetesObject & { spec: unknown } {
+export function providerManifest(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): KubernetesObject & { spec: unknown } {
   return { apiVersion: GROUP_VERSION, kind: "LLMProvider", metadata: { name, namespace }, spec };
 }
 
-export function routeManifest(namespace: string, name: string, spec: Record<string, unknown>): KubernetesObject & { spec: unknown } {
+export function routeManifest(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): KubernetesObject & { spec: unknown } {
   return { apiVersion: GROUP_VERSION, kind: "LLMRoute", metadata: { name, namespace }, spec };
 }
 
-export function secretManifest(namespace: string, name: string, stringData: Record<string, string>): KubernetesObject {
+export function secretManifest(
+  namespace: string,
+  name: string,
+  stringData: Record<string, string>,
+): KubernetesObject {
   return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, stringData } as KubernetesObject;
 }
 
@@ -125,7 +146,14 @@ export interface CustomResource extends KubernetesObject {
   spec: Record<string, unknown>;
   status?: {
     observedGeneration?: number;
-    conditions?: Array<{ type: string; status: string; reason: string; message: string; observedGeneration?: number; lastTransitionTime: string }>;
+    conditions?: Array<{
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+      observedGeneration?: number;
+      lastTransitionTime: string;
+    }>;
     [key: string]: unknown;
   };
 }
@@ -137,7 +165,13 @@ export async function getCustom(
   name: string,
 ): Promise<CustomResource | undefined> {
   try {
-    return (await clients.custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural, name })) as CustomResource;
+    return (await clients.custom.getNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural,
+      name,
+    })) as CustomResource;
   } catch (err) {
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;
@@ -149,7 +183,11 @@ export function condition(resource: CustomResource | undefined, type: string) {
 }
 
 /** Polls until `check` returns a truthy value; returns it. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -160,7 +198,9 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false | nu
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String((lastError as Error).message ?? lastError)}` : ""}`);
+      throw new Error(
+        `condition not met within ${timeoutMs} ms${lastError ? `: ${String((lastError as Error).message ?? lastError)}` : ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -184,7 +224,11 @@ export async function startTestOperator(
   });
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
-  const operator = await startOperator({ ...options, kubeConfig: kc, logger: createLogger("operator", { level: "debug", destination: sink }) });
+  const operator = await startOperator({
+    ...options,
+    kubeConfig: kc,
+    logger: createLogger("operator", { level: "debug", destination: sink }),
+  });
   return Object.assign(operator, { logs });
 }
 
@@ -192,7 +236,12 @@ export async function startTestOperator(
  * A kubeconfig that authenticates as a ServiceAccount through a TokenRequest, the way a pod's
  * projected token does: the gateway's identity, limited to what the chart's RBAC grants it.
  */
-export async function serviceAccountKubeconfig(admin: KubeClients, namespace: string, serviceAccount: string, file: string): Promise<KubeClients> {
+export async function serviceAccountKubeconfig(
+  admin: KubeClients,
+  namespace: string,
+  serviceAccount: string,
+  file: string,
+): Promise<KubeClients> {
   const token = await admin.core.createNamespacedServiceAccountToken({
     namespace,
     name: serviceAccount,
@@ -202,7 +251,16 @@ export async function serviceAccountKubeconfig(admin: KubeClients, namespace: st
   const kubeconfig = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: "test", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData, "insecure-skip-tls-verify": cluster.skipTLSVerify || undefined } }],
+    clusters: [
+      {
+        name: "test",
+        cluster: {
+          server: cluster.server,
+          "certificate-authority-data": cluster.caData,
+          "insecure-skip-tls-verify": cluster.skipTLSVerify || undefined,
+        },
+      },
+    ],
     users: [{ name: serviceAccount, user: { token: token.status!.token } }],
     contexts: [{ name: serviceAccount, context: { cluster: "test", user: serviceAccount, namespace } }],
     "current-context": serviceAccount,

@@ -4,7 +4,7 @@
  * Secret deleted → CredentialsResolved=False (SecretNotFound) → restored and rotated → Ready →
  * a broken route refused while the last good snapshot keeps serving → fixed → deleted.
  */
-import { Watch } from "@kubernetes/client-node";
+import { AuthorizationV1Api, Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
 import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
@@ -38,6 +38,7 @@ const namespace = uniqueName("lifecycle");
 const snapshot = { namespace: RELEASE_NAMESPACE, name: uniqueName("gateway-config") };
 const readyHistory = new Map<string, string[]>();
 let stopWatch: AbortController | undefined;
+let stopped = false;
 
 async function published(): Promise<GatewayConfig> {
   const head = await admin.core.readNamespacedSecret(snapshot);
@@ -63,29 +64,42 @@ beforeAll(async () => {
   await installChartRbac(admin);
   await ensureNamespace(admin, namespace);
 
-  // Every status the API server stores for our providers, in order.
-  stopWatch = await new Watch(admin.kc).watch(
-    `/apis/llm.switchboard.dev/v1alpha1/namespaces/${namespace}/llmproviders`,
-    {},
-    (_type, object: CustomResource) => {
-      const ready = condition(object, "Ready")?.status;
-      if (!ready) return;
-      const history = readyHistory.get(object.metadata!.name!) ?? [];
-      if (history.at(-1) !== ready) history.push(ready);
-      readyHistory.set(object.metadata!.name!, history);
-    },
-    () => undefined,
-  );
+  // Every status the API server stores for our providers, in order (rewatching if the watch drops).
+  let resourceVersion: string | undefined;
+  const watchProviders = async (): Promise<void> => {
+    if (stopped) return;
+    stopWatch = await new Watch(admin.kc).watch(
+      `/apis/llm.switchboard.dev/v1alpha1/namespaces/${namespace}/llmproviders`,
+      { resourceVersion },
+      (_type, object: CustomResource) => {
+        resourceVersion = object.metadata?.resourceVersion;
+        const ready = condition(object, "Ready")?.status;
+        if (!ready) return;
+        const history = readyHistory.get(object.metadata!.name!) ?? [];
+        if (history.at(-1) !== ready) history.push(ready);
+        readyHistory.set(object.metadata!.name!, history);
+      },
+      () => void setTimeout(() => void watchProviders(), 100),
+    );
+  };
+  await watchProviders();
 
   operator = await startTestOperator(kubeconfigs.operator, {
     scope: { allNamespaces: false, namespaces: [namespace] },
     snapshot,
     metrics: { host: "127.0.0.1", port: 0 },
-    leaderElection: { namespace: RELEASE_NAMESPACE, name: uniqueName("lease"), leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 },
+    leaderElection: {
+      namespace: RELEASE_NAMESPACE,
+      name: uniqueName("lease"),
+      leaseDurationMs: 4000,
+      renewDeadlineMs: 3000,
+      retryPeriodMs: 500,
+    },
   });
 }, 600_000);
 
 afterAll(async () => {
+  stopped = true;
   stopWatch?.abort();
   await operator?.close();
   await admin?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
@@ -104,21 +118,36 @@ describe("resource lifecycle under the chart's RBAC", () => {
     for (const type of ["Ready", "CredentialsResolved", "Healthy"]) {
       expect(condition(ready, type)!.observedGeneration).toBe(ready.metadata!.generation);
     }
-    expect(condition(ready, "CredentialsResolved")).toMatchObject({ status: "True", reason: "SecretResolved" });
+    expect(condition(ready, "CredentialsResolved")).toMatchObject({
+      status: "True",
+      reason: "SecretResolved",
+    });
     expect(condition(ready, "Healthy")).toMatchObject({ status: "Unknown", reason: "NoGatewayState" });
     const config = await published();
     expect(ready.status!.configVersion).toBe(config.version);
-    expect(config.providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toEqual({ mode: "apiKey", apiKey: FIRST_KEY });
+    expect(config.providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toEqual({
+      mode: "apiKey",
+      apiKey: FIRST_KEY,
+    });
   });
 
   it("makes a route Ready with resolved refs", async () => {
-    await applyObject(admin, routeManifest(namespace, "chat", { model: `chat-${namespace}`, targets: [{ provider: "openai", model: "gpt" }] }));
+    await applyObject(
+      admin,
+      routeManifest(namespace, "chat", {
+        model: `chat-${namespace}`,
+        targets: [{ provider: "openai", model: "gpt" }],
+      }),
+    );
     const r = await waitFor(async () => {
       const current = await route("chat");
       return condition(current, "Ready")?.status === "True" ? current : undefined;
     });
     expect(condition(r, "ResolvedRefs")).toMatchObject({ status: "True", reason: "AllRefsResolved" });
-    expect(r.status).toMatchObject({ targetCount: 1, targets: [{ provider: "openai", model: "gpt", health: "unknown" }] });
+    expect(r.status).toMatchObject({
+      targetCount: 1,
+      targets: [{ provider: "openai", model: "gpt", health: "unknown" }],
+    });
     expect((await published()).routes.map((x) => x.id)).toContain(`${namespace}/chat`);
   });
 
@@ -133,16 +162,24 @@ describe("resource lifecycle under the chart's RBAC", () => {
       return condition(p, "CredentialsResolved")?.status === "False" ? p : undefined;
     });
     expect(condition(broken, "CredentialsResolved")!.reason).toBe("SecretNotFound");
-    expect(condition(broken, "CredentialsResolved")!.message).toContain(`Secret "openai-key" not found in namespace "${namespace}"`);
+    expect(condition(broken, "CredentialsResolved")!.message).toContain(
+      `Secret "openai-key" not found in namespace "${namespace}"`,
+    );
     expect(condition(broken, "Ready")).toMatchObject({ status: "False", reason: "SecretNotFound" });
     expect(condition(await provider("other"), "Ready")!.status).toBe("True");
     // The gateway keeps the provider and fails its calls clearly; other providers are untouched.
     const config = await published();
-    expect(config.providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toMatchObject({ mode: "unresolved", reason: "SecretNotFound" });
+    expect(config.providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toMatchObject({
+      mode: "unresolved",
+      reason: "SecretNotFound",
+    });
     expect(config.providers.find((p) => p.id === `${namespace}/other`)!.credentials.mode).toBe("apiKey");
 
     const events = await waitFor(async () => {
-      const list = await admin.core.listNamespacedEvent({ namespace, fieldSelector: "involvedObject.name=openai" });
+      const list = await admin.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: "involvedObject.name=openai",
+      });
       return list.items.some((e) => e.reason === "SecretNotFound") ? list.items : undefined;
     });
     const warning = events.find((e) => e.reason === "SecretNotFound")!;
@@ -155,19 +192,34 @@ describe("resource lifecycle under the chart's RBAC", () => {
     await applyObject(admin, secretManifest(namespace, "openai-key", { apiKey: ROTATED_KEY }));
     const fixed = await waitFor(async () => {
       const p = await provider("openai");
-      return condition(p, "CredentialsResolved")?.status === "True" && condition(p, "Ready")?.status === "True" ? p : undefined;
+      return condition(p, "CredentialsResolved")?.status === "True" &&
+        condition(p, "Ready")?.status === "True"
+        ? p
+        : undefined;
     });
     expect(condition(fixed, "CredentialsResolved")!.reason).toBe("SecretResolved");
-    expect((await published()).providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toEqual({ mode: "apiKey", apiKey: ROTATED_KEY });
+    expect((await published()).providers.find((p) => p.id === `${namespace}/openai`)!.credentials).toEqual({
+      mode: "apiKey",
+      apiKey: ROTATED_KEY,
+    });
     expect(readyHistory.get("openai")).toEqual(["Unknown", "True", "False", "True"]);
   });
 
   it("refuses a broken route, keeps the last good snapshot serving, and recovers when fixed", async () => {
     const before = await published();
-    await applyObject(admin, routeManifest(namespace, "chat", { model: `chat-${namespace}`, targets: [{ provider: "openai", model: "no-such-model" }] }));
+    await applyObject(
+      admin,
+      routeManifest(namespace, "chat", {
+        model: `chat-${namespace}`,
+        targets: [{ provider: "openai", model: "no-such-model" }],
+      }),
+    );
     const broken = await waitFor(async () => {
       const r = await route("chat");
-      return r?.status?.observedGeneration === r?.metadata?.generation && condition(r, "Ready")?.status === "False" ? r : undefined;
+      return r?.status?.observedGeneration === r?.metadata?.generation &&
+        condition(r, "Ready")?.status === "False"
+        ? r
+        : undefined;
     });
     expect(condition(broken, "Ready")!.reason).toBe("ModelNotFound");
     expect(condition(broken, "ResolvedRefs")).toMatchObject({ status: "False", reason: "ModelNotFound" });
@@ -175,14 +227,23 @@ describe("resource lifecycle under the chart's RBAC", () => {
     expect((await published()).version).toBe(before.version);
 
     // A valid change elsewhere is not live while the compile is refused: its Ready says why.
-    await applyObject(admin, providerManifest(namespace, "other", { ...providerSpec("other-key"), models: [{ name: "gpt" }] }));
+    await applyObject(
+      admin,
+      providerManifest(namespace, "other", { ...providerSpec("other-key"), models: [{ name: "gpt" }] }),
+    );
     const blocked = await waitFor(async () => {
       const p = await provider("other");
       return condition(p, "Ready")?.reason === "ConfigNotPublished" ? p : undefined;
     });
     expect(condition(blocked, "Ready")!.message).toContain(`LLMRoute/${namespace}/chat`);
 
-    await applyObject(admin, routeManifest(namespace, "chat", { model: `chat-${namespace}`, targets: [{ provider: "openai", model: "mini" }] }));
+    await applyObject(
+      admin,
+      routeManifest(namespace, "chat", {
+        model: `chat-${namespace}`,
+        targets: [{ provider: "openai", model: "mini" }],
+      }),
+    );
     await waitFor(async () => condition(await route("chat"), "Ready")?.status === "True");
     await waitFor(async () => condition(await provider("other"), "Ready")?.status === "True");
     const after = await published();
@@ -199,24 +260,68 @@ describe("resource lifecycle under the chart's RBAC", () => {
       name: "other",
     });
     await waitFor(async () => !(await published()).providers.some((p) => p.id === `${namespace}/other`));
-    await applyObject(admin, routeManifest(namespace, "dangling", { model: `dangling-${namespace}`, targets: [{ provider: "other", model: "gpt" }] }));
+    await applyObject(
+      admin,
+      routeManifest(namespace, "dangling", {
+        model: `dangling-${namespace}`,
+        targets: [{ provider: "other", model: "gpt" }],
+      }),
+    );
     const dangling = await waitFor(async () => {
       const r = await route("dangling");
       return condition(r, "ResolvedRefs")?.status === "False" ? r : undefined;
     });
     expect(condition(dangling, "ResolvedRefs")!.reason).toBe("ProviderNotFound");
-    await admin.custom.deleteNamespacedCustomObject({ group: "llm.switchboard.dev", version: "v1alpha1", namespace, plural: "llmroutes", name: "dangling" });
-    await waitFor(async () => condition(await route("chat"), "Ready")?.status === "True" && (await published()).routes.length > 0);
+    await admin.custom.deleteNamespacedCustomObject({
+      group: "llm.switchboard.dev",
+      version: "v1alpha1",
+      namespace,
+      plural: "llmroutes",
+      name: "dangling",
+    });
+    await waitFor(
+      async () =>
+        condition(await route("chat"), "Ready")?.status === "True" && (await published()).routes.length > 0,
+    );
+  });
+
+  it("runs with least privilege: Secrets are writable only in the release namespace", async () => {
+    const asOperator = clientsFor(testKubeconfigs().operator).kc.makeApiClient(AuthorizationV1Api);
+    const can = async (verb: string, resource: string, ns: string) =>
+      (
+        await asOperator.createSelfSubjectAccessReview({
+          body: { spec: { resourceAttributes: { verb, resource, namespace: ns } } },
+        })
+      ).status!.allowed;
+    expect(await can("create", "secrets", RELEASE_NAMESPACE)).toBe(true);
+    expect(await can("watch", "secrets", namespace)).toBe(true);
+    expect(await can("create", "secrets", namespace)).toBe(false);
+    expect(await can("delete", "secrets", namespace)).toBe(false);
+    expect(await can("update", "leases", namespace)).toBe(false);
   });
 
   it("never puts a credential into status, events, logs or metrics", async () => {
     const secrets = [FIRST_KEY, ROTATED_KEY, "sk-other-0123456789"];
     const statuses = JSON.stringify([
-      await admin.custom.listNamespacedCustomObject({ group: "llm.switchboard.dev", version: "v1alpha1", namespace, plural: "llmproviders" }),
-      await admin.custom.listNamespacedCustomObject({ group: "llm.switchboard.dev", version: "v1alpha1", namespace, plural: "llmroutes" }),
+      await admin.custom.listNamespacedCustomObject({
+        group: "llm.switchboard.dev",
+        version: "v1alpha1",
+        namespace,
+        plural: "llmproviders",
+      }),
+      await admin.custom.listNamespacedCustomObject({
+        group: "llm.switchboard.dev",
+        version: "v1alpha1",
+        namespace,
+        plural: "llmroutes",
+      }),
     ]);
-    const events = JSON.stringify((await admin.core.listNamespacedEvent({ namespace })).items.map((e) => e.message));
-    const snapshotEvents = JSON.stringify((await admin.core.listNamespacedEvent({ namespace: RELEASE_NAMESPACE })).items.map((e) => e.message));
+    const events = JSON.stringify(
+      (await admin.core.listNamespacedEvent({ namespace })).items.map((e) => e.message),
+    );
+    const snapshotEvents = JSON.stringify(
+      (await admin.core.listNamespacedEvent({ namespace: RELEASE_NAMESPACE })).items.map((e) => e.message),
+    );
     const metrics = await (await fetch(`${operator.metricsUrl}/metrics`)).text();
     expect(metrics).toContain("switchboard_operator_reconcile_duration_seconds");
     expect(metrics).toContain("switchboard_operator_workqueue_depth");

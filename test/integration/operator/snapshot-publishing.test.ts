@@ -17,7 +17,16 @@ import { SnapshotPublisher } from "../../../src/operator/snapshot/snapshot-publi
 import { compile } from "../../../src/shared/compile.js";
 import { createLogger } from "../../../src/shared/logging.js";
 import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
-import { clientsFor, installChartRbac, serviceAccountKubeconfig, RELEASE_NAMESPACE, testKubeconfigs, uniqueName, waitFor, type KubeClients } from "./operator-kit.js";
+import {
+  clientsFor,
+  installChartRbac,
+  serviceAccountKubeconfig,
+  RELEASE_NAMESPACE,
+  testKubeconfigs,
+  uniqueName,
+  waitFor,
+  type KubeClients,
+} from "./operator-kit.js";
 
 const quiet = createLogger("test", { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const ref = { namespace: RELEASE_NAMESPACE, name: uniqueName("snap") };
@@ -33,7 +42,12 @@ function config(routes: number, salt: string): GatewayConfig {
       apiVersion: "llm.switchboard.dev/v1alpha1",
       kind: "LLMProvider",
       metadata: { name: "p", namespace: "a" },
-      spec: { type: "openai-compatible", endpoint: "http://127.0.0.1:9/v1", credentials: { none: {} }, models: [{ name: "m" }] },
+      spec: {
+        type: "openai-compatible",
+        endpoint: "http://127.0.0.1:9/v1",
+        credentials: { none: {} },
+        models: [{ name: "m" }],
+      },
     },
   ];
   for (let i = 0; i < routes; i++) {
@@ -41,15 +55,25 @@ function config(routes: number, salt: string): GatewayConfig {
       apiVersion: "llm.switchboard.dev/v1alpha1",
       kind: "LLMRoute",
       metadata: { name: `r-${i}`, namespace: "a" },
-      spec: { model: `${salt}-${i}`, aliases: [`${salt}-${Math.random().toString(36).slice(2)}`], targets: [{ provider: "p", model: "m" }] },
+      spec: {
+        model: `${salt}-${i}`,
+        aliases: [`${salt}-${Math.random().toString(36).slice(2)}`],
+        targets: [{ provider: "p", model: "m" }],
+      },
     });
   }
   return compile(objects.map((object) => ({ object }))).config!;
 }
 
 async function parts(): Promise<Array<{ name: string; owners: string[] }>> {
-  const list = await admin.core.listNamespacedSecret({ namespace: ref.namespace, labelSelector: `${LABEL_SNAPSHOT}=${ref.name},${LABEL_ROLE}=part` });
-  return list.items.map((s) => ({ name: s.metadata!.name!, owners: (s.metadata!.ownerReferences ?? []).map((o) => o.uid) }));
+  const list = await admin.core.listNamespacedSecret({
+    namespace: ref.namespace,
+    labelSelector: `${LABEL_SNAPSHOT}=${ref.name},${LABEL_ROLE}=part`,
+  });
+  return list.items.map((s) => ({
+    name: s.metadata!.name!,
+    owners: (s.metadata!.ownerReferences ?? []).map((o) => o.uid),
+  }));
 }
 
 beforeAll(async () => {
@@ -73,7 +97,12 @@ describe("snapshot publishing", () => {
     expect(result.parts).toBeGreaterThan(2);
 
     // The gateway reads under its own identity: get/list/watch Secrets in the release namespace only.
-    const gateway = await serviceAccountKubeconfig(admin, RELEASE_NAMESPACE, "switchboard-gateway", path.join(tmpdir(), `${ref.name}.kubeconfig`));
+    const gateway = await serviceAccountKubeconfig(
+      admin,
+      RELEASE_NAMESPACE,
+      "switchboard-gateway",
+      path.join(tmpdir(), `${ref.name}.kubeconfig`),
+    );
     source = new KubernetesConfigSource(gateway.kc, ref, gatewayStore, quiet);
     expect(await source.start()).toMatchObject({ applied: true, version: first.version });
     expect(gatewayStore.current!.config.routes).toHaveLength(300);
@@ -106,10 +135,21 @@ describe("snapshot publishing", () => {
   it("refuses a corrupt snapshot at the gateway and keeps serving the previous one", async () => {
     const serving = gatewayStore.current!.config.version;
     const head = await admin.core.readNamespacedSecret(ref);
-    const manifest = JSON.parse(Buffer.from(head.data![MANIFEST_KEY]!, "base64").toString()) as { sha256: string };
+    // A new version whose bytes do not match the manifest's checksum.
+    const manifest = JSON.parse(Buffer.from(head.data![MANIFEST_KEY]!, "base64").toString()) as {
+      sha256: string;
+      version: string;
+    };
     manifest.sha256 = "0".repeat(64);
+    manifest.version = "0123456789abcdef";
     await admin.core.patchNamespacedSecret(
-      { ...ref, body: { data: { [MANIFEST_KEY]: Buffer.from(JSON.stringify(manifest)).toString("base64") } } },
+      {
+        ...ref,
+        body: {
+          metadata: { annotations: { "switchboard.dev/config-version": manifest.version } },
+          data: { [MANIFEST_KEY]: Buffer.from(JSON.stringify(manifest)).toString("base64") },
+        },
+      },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
     await waitFor(() => gatewayStore.lastError?.includes("sha256"));
@@ -147,7 +187,9 @@ describe("snapshot publishing", () => {
     expect((await p.publish(next)).written).toBe(true);
     expect(replaces).toBe(2);
     await waitFor(() => gatewayStore.current?.config.version === next.version);
-    expect((await admin.core.readNamespacedSecret(ref)).metadata!.annotations!["example.com/touched"]).toBe("yes");
+    expect((await admin.core.readNamespacedSecret(ref)).metadata!.annotations!["example.com/touched"]).toBe(
+      "yes",
+    );
   });
 });
 
@@ -164,7 +206,11 @@ describe("leader election on a real Lease", () => {
             if (interfere) {
               interfere = false;
               await adminLeases.patchNamespacedLease(
-                { namespace: RELEASE_NAMESPACE, name, body: { metadata: { annotations: { "example.com/touched": "yes" } } } },
+                {
+                  namespace: RELEASE_NAMESPACE,
+                  name,
+                  body: { metadata: { annotations: { "example.com/touched": "yes" } } },
+                },
                 setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
               );
             }

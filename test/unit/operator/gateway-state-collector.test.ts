@@ -2,14 +2,19 @@ import { createServer, type Server } from "node:http";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import type { V1EndpointSlice } from "@kubernetes/client-node";
-import { GatewayStateCollector, readyEndpoints } from "../../../src/operator/gateway-state/gateway-state-collector.js";
+import {
+  GatewayStateCollector,
+  readyEndpoints,
+} from "../../../src/operator/gateway-state/gateway-state-collector.js";
 import { createLogger } from "../../../src/shared/logging.js";
 import type { GatewayState } from "../../../src/shared/schemas/gateway-state.js";
 
 const silent = createLogger("test", { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 /** A local stand-in for a gateway pod's GET /admin/state. */
-async function fakeGateway(state: () => GatewayState | "broken"): Promise<{ port: number; hits: () => number; server: Server }> {
+async function fakeGateway(
+  state: () => GatewayState | "broken",
+): Promise<{ port: number; hits: () => number; server: Server }> {
   let hits = 0;
   const server = createServer((req, res) => {
     hits++;
@@ -30,7 +35,17 @@ function state(health: "healthy" | "unhealthy", circuit: "closed" | "open", p95M
     providers: [
       {
         providerId: "team-a/openai",
-        models: [{ model: "gpt", health, circuit, consecutiveFailures: circuit === "open" ? 5 : 0, latency: { p50Ms: p95Ms / 2, p95Ms }, requests: 10, failures: 0 }],
+        models: [
+          {
+            model: "gpt",
+            health,
+            circuit,
+            consecutiveFailures: circuit === "open" ? 5 : 0,
+            latency: { p50Ms: p95Ms / 2, p95Ms },
+            requests: 10,
+            failures: 0,
+          },
+        ],
       },
     ],
   };
@@ -46,7 +61,10 @@ describe("readyEndpoints", () => {
     const slices: V1EndpointSlice[] = [
       {
         addressType: "IPv4",
-        ports: [{ name: "http", port: 8080 }, { name: "admin", port: 9000 }],
+        ports: [
+          { name: "http", port: 8080 },
+          { name: "admin", port: 9000 },
+        ],
         endpoints: [
           { addresses: ["10.0.0.1"], conditions: { ready: true }, targetRef: { kind: "Pod", name: "gw-1" } },
           { addresses: ["10.0.0.2"], conditions: { ready: false } },
@@ -96,14 +114,23 @@ describe("GatewayStateCollector", () => {
     expect(selector).toBe("switchboard-system:kubernetes.io/service-name=gateway");
     expect(notReady.hits()).toBe(0);
     expect(merged.gateways).toBe(2);
-    expect(merged.providers.get("team-a/openai")).toMatchObject({ health: "healthy", circuit: "closed", p95Ms: 200 });
+    expect(merged.providers.get("team-a/openai")).toMatchObject({
+      health: "healthy",
+      circuit: "closed",
+      p95Ms: 200,
+    });
     await collector.collect();
     expect(changes).toHaveLength(1);
 
     second = state("unhealthy", "open", 300);
     const degraded = (await collector.collect())!;
     expect(changes).toHaveLength(2);
-    expect(degraded.providers.get("team-a/openai")).toMatchObject({ health: "unhealthy", circuit: "open", consecutiveFailures: 5, p95Ms: 300 });
+    expect(degraded.providers.get("team-a/openai")).toMatchObject({
+      health: "unhealthy",
+      circuit: "open",
+      consecutiveFailures: 5,
+      p95Ms: 300,
+    });
   });
 
   it("leaves a pod that fails or answers garbage out of the round", async () => {
@@ -114,7 +141,11 @@ describe("GatewayStateCollector", () => {
     const collector = new GatewayStateCollector({
       discovery: {
         listNamespacedEndpointSlice: async () => ({
-          items: [good, broken].map((g) => ({ addressType: "IPv4", ports: [{ port: g.port }], endpoints: [{ addresses: ["127.0.0.1"] }] })),
+          items: [good, broken].map((g) => ({
+            addressType: "IPv4",
+            ports: [{ port: g.port }],
+            endpoints: [{ addresses: ["127.0.0.1"] }],
+          })),
         }),
       } as never,
       service: { namespace: "ns", name: "gateway" },

@@ -41,7 +41,11 @@ class FakeLeases {
 
   /** Someone else writes the lease (bumps the resourceVersion). */
   steal(holder: string): void {
-    this.lease = { ...this.lease!, spec: { ...this.lease!.spec, holderIdentity: holder }, metadata: { ...this.lease!.metadata, resourceVersion: String(++this.rv) } };
+    this.lease = {
+      ...this.lease!,
+      spec: { ...this.lease!.spec, holderIdentity: holder },
+      metadata: { ...this.lease!.metadata, resourceVersion: String(++this.rv) },
+    };
   }
 }
 
@@ -64,7 +68,11 @@ describe("LeaderElector", () => {
     const a = elector(leases, "a");
     const b = elector(leases, "b");
     await a.acquire();
-    expect(leases.lease!.spec).toMatchObject({ holderIdentity: "a", leaseDurationSeconds: 1, leaseTransitions: 0 });
+    expect(leases.lease!.spec).toMatchObject({
+      holderIdentity: "a",
+      leaseDurationSeconds: 1,
+      leaseTransitions: 0,
+    });
     const aHolding = a.holdLeadership();
     let bLeads = false;
     const bAcquired = b.acquire().then(() => (bLeads = true));

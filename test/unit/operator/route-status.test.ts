@@ -11,10 +11,19 @@ const base = [provider("a", "p", openAiSpec()), secret("a", "openai-key", { apiK
 
 describe("desiredRouteStatus", () => {
   it("is Ready with ResolvedRefs True when every target resolves and the snapshot carries it", () => {
-    const r = route("a", "chat", { model: "chat", targets: [{ provider: "p", model: "gpt" }, { provider: "p", model: "mini" }] });
+    const r = route("a", "chat", {
+      model: "chat",
+      targets: [
+        { provider: "p", model: "gpt" },
+        { provider: "p", model: "mini" },
+      ],
+    });
     const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;
     expect(findCondition(status.conditions, "Ready")).toMatchObject({ status: "True", reason: "Published" });
-    expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({ status: "True", reason: "AllRefsResolved" });
+    expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({
+      status: "True",
+      reason: "AllRefsResolved",
+    });
     expect(status.targetCount).toBe(2);
     expect(status.targets).toEqual([
       { provider: "p", model: "gpt", health: "unknown" },
@@ -25,26 +34,58 @@ describe("desiredRouteStatus", () => {
   it("refuses a provider in another namespace: routes reference providers only in their own", () => {
     const r = route("b", "chat", { model: "chat", targets: [{ provider: "p", model: "gpt" }] });
     const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;
-    expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({ status: "False", reason: "ProviderNotFound" });
-    expect(findCondition(status.conditions, "ResolvedRefs")!.message).toContain('LLMProvider "p" not found in namespace "b"');
-    expect(findCondition(status.conditions, "Ready")).toMatchObject({ status: "False", reason: "ProviderNotFound" });
+    expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({
+      status: "False",
+      reason: "ProviderNotFound",
+    });
+    expect(findCondition(status.conditions, "ResolvedRefs")!.message).toContain(
+      'LLMProvider "p" not found in namespace "b"',
+    );
+    expect(findCondition(status.conditions, "Ready")).toMatchObject({
+      status: "False",
+      reason: "ProviderNotFound",
+    });
     expect(status.targetCount).toBe(0);
   });
 
   it("names the missing model and the ones the provider serves", () => {
     const r = route("a", "chat", { model: "chat", targets: [{ provider: "p", model: "nope" }] });
     const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;
-    expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({ status: "False", reason: "ModelNotFound" });
+    expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({
+      status: "False",
+      reason: "ModelNotFound",
+    });
     expect(findCondition(status.conditions, "ResolvedRefs")!.message).toContain('"gpt", "mini"');
   });
 
   it("reports each target's health and circuit from the gateways", () => {
-    const r = route("a", "chat", { model: "chat", targets: [{ provider: "p", model: "gpt" }, { provider: "p", model: "mini" }] });
+    const r = route("a", "chat", {
+      model: "chat",
+      targets: [
+        { provider: "p", model: "gpt" },
+        { provider: "p", model: "mini" },
+      ],
+    });
     const state = mergeGatewayStates([
       {
         configVersion: null,
         generatedAt: "2026-01-01T00:00:00Z",
-        providers: [{ providerId: "a/p", models: [{ model: "gpt", health: "unhealthy", circuit: "open", consecutiveFailures: 3, latency: {}, requests: 3, failures: 3 }] }],
+        providers: [
+          {
+            providerId: "a/p",
+            models: [
+              {
+                model: "gpt",
+                health: "unhealthy",
+                circuit: "open",
+                consecutiveFailures: 3,
+                latency: {},
+                requests: 3,
+                failures: 3,
+              },
+            ],
+          },
+        ],
       },
     ]);
     const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), state, NOW)!;

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { V1Secret } from "@kubernetes/client-node";
 import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
-import { encodeSnapshot, INLINE_KEY, MANIFEST_KEY, CHUNK_KEY } from "../../../src/operator/snapshot/snapshot-codec.js";
+import {
+  encodeSnapshot,
+  INLINE_KEY,
+  MANIFEST_KEY,
+  CHUNK_KEY,
+} from "../../../src/operator/snapshot/snapshot-codec.js";
 import { compile } from "../../../src/shared/compile.js";
 import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
 
@@ -11,7 +16,12 @@ function config(routes: number): GatewayConfig {
       apiVersion: "llm.switchboard.dev/v1alpha1",
       kind: "LLMProvider",
       metadata: { name: "p", namespace: "a" },
-      spec: { type: "openai-compatible", endpoint: "http://127.0.0.1:9/v1", credentials: { none: {} }, models: [{ name: "m" }] },
+      spec: {
+        type: "openai-compatible",
+        endpoint: "http://127.0.0.1:9/v1",
+        credentials: { none: {} },
+        models: [{ name: "m" }],
+      },
     },
   ];
   for (let i = 0; i < routes; i++) {
@@ -20,7 +30,11 @@ function config(routes: number): GatewayConfig {
       kind: "LLMRoute",
       metadata: { name: `r-${i}`, namespace: "a" },
       // Random-ish aliases so gzip cannot squeeze the test payload below one part.
-      spec: { model: `model-${i}`, aliases: [`${Math.random().toString(36)}${Math.random().toString(36)}`], targets: [{ provider: "p", model: "m" }] },
+      spec: {
+        model: `model-${i}`,
+        aliases: [`${Math.random().toString(36)}${Math.random().toString(36)}`],
+        targets: [{ provider: "p", model: "m" }],
+      },
     });
   }
   const result = compile(objects.map((object) => ({ object })));
@@ -29,10 +43,17 @@ function config(routes: number): GatewayConfig {
 }
 
 /** Turns an encoded snapshot into the Secrets the publisher would write. */
-function asSecrets(encoded: ReturnType<typeof encodeSnapshot>): { head: V1Secret; parts: Map<string, V1Secret> } {
-  const data: Record<string, string> = { [MANIFEST_KEY]: Buffer.from(JSON.stringify(encoded.manifest)).toString("base64") };
+function asSecrets(encoded: ReturnType<typeof encodeSnapshot>): {
+  head: V1Secret;
+  parts: Map<string, V1Secret>;
+} {
+  const data: Record<string, string> = {
+    [MANIFEST_KEY]: Buffer.from(JSON.stringify(encoded.manifest)).toString("base64"),
+  };
   if (encoded.inline) data[INLINE_KEY] = encoded.inline.toString("base64");
-  const parts = new Map(encoded.parts.map((p) => [p.name, { data: { [CHUNK_KEY]: p.chunk.toString("base64") } } as V1Secret]));
+  const parts = new Map(
+    encoded.parts.map((p) => [p.name, { data: { [CHUNK_KEY]: p.chunk.toString("base64") } } as V1Secret]),
+  );
   return { head: { data }, parts };
 }
 
@@ -88,7 +109,9 @@ describe("snapshot format: the operator's encoder and the gateway's reader agree
     const forged = encodeSnapshot({ ...cfg, routes: cfg.routes.slice(1) }, "gateway-config");
     forged.manifest.version = cfg.version;
     const forgedSecrets = asSecrets(forged);
-    await expect(readSnapshot(forgedSecrets.head, "ns", reader(forgedSecrets.parts))).rejects.toThrow(/content hash/);
+    await expect(readSnapshot(forgedSecrets.head, "ns", reader(forgedSecrets.parts))).rejects.toThrow(
+      /content hash/,
+    );
     await expect(readSnapshot({ data: {} }, "ns", reader(parts))).rejects.toThrow(/manifest.json/);
   });
 });

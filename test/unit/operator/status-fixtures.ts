@@ -1,19 +1,45 @@
-import { emptyCompileOutcome, type CompileOutcome } from "../../../src/operator/compile-outcome.js";
+import {
+  emptyCompileOutcome,
+  setPublished,
+  type CompileOutcome,
+} from "../../../src/operator/compile-outcome.js";
 import { compileWatched } from "../../../src/operator/compile-watched.js";
 import type { WatchedObject } from "../../../src/operator/informers/watched-resources.js";
 
 export const API_KEY = "sk-test-SECRET-VALUE-0123456789";
 
-export function provider(namespace: string, name: string, spec: Record<string, unknown>, generation = 1): WatchedObject {
-  return { apiVersion: "llm.switchboard.dev/v1alpha1", kind: "LLMProvider", metadata: { namespace, name, generation, uid: `uid-${name}` }, spec };
+export function provider(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  generation = 1,
+): WatchedObject {
+  return {
+    apiVersion: "llm.switchboard.dev/v1alpha1",
+    kind: "LLMProvider",
+    metadata: { namespace, name, generation, uid: `uid-${name}` },
+    spec,
+  };
 }
 
-export function route(namespace: string, name: string, spec: Record<string, unknown>, generation = 1): WatchedObject {
-  return { apiVersion: "llm.switchboard.dev/v1alpha1", kind: "LLMRoute", metadata: { namespace, name, generation, uid: `uid-${name}` }, spec };
+export function route(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  generation = 1,
+): WatchedObject {
+  return {
+    apiVersion: "llm.switchboard.dev/v1alpha1",
+    kind: "LLMRoute",
+    metadata: { namespace, name, generation, uid: `uid-${name}` },
+    spec,
+  };
 }
 
 export function secret(namespace: string, name: string, data: Record<string, string>): WatchedObject {
-  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+  const encoded = Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
+  );
   return { apiVersion: "v1", kind: "Secret", metadata: { namespace, name }, data: encoded };
 }
 
@@ -35,12 +61,15 @@ export function compileOutcome(
   const compiled = compileWatched(
     objects.filter((o) => o.kind === "LLMProvider"),
     objects.filter((o) => o.kind === "LLMRoute"),
-    (namespace, name) => secrets.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name),
+    (namespace, name) =>
+      secrets.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name),
   );
-  return {
+  const outcome: CompileOutcome = {
+    ...previous,
     compiledGenerations: compiled.compiledGenerations,
     diagnostics: compiled.diagnostics,
     blockingErrors: compiled.blockingErrors,
-    published: compiled.result.config ?? previous.published,
   };
+  if (compiled.result.config) setPublished(outcome, compiled.result.config);
+  return outcome;
 }

@@ -42,6 +42,21 @@ describe("WorkQueue", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(5);
   });
 
+  it("puts a priority key at the head, moving it forward if it already waits", async () => {
+    const queue = new WorkQueue();
+    queue.add("a");
+    queue.add("snapshot");
+    queue.add("b");
+    queue.add("snapshot", true);
+    queue.add("c", true);
+    expect([await queue.get(), await queue.get(), await queue.get(), await queue.get()]).toEqual([
+      "c",
+      "snapshot",
+      "a",
+      "b",
+    ]);
+  });
+
   it("wakes waiting workers with undefined on shutdown", async () => {
     const queue = new WorkQueue();
     const waiting = queue.get();

@@ -1,0 +1,316 @@
+/**
+ * The whole system through its real CLI: `switchboard operator` and `switchboard gateway
+ * --kubernetes-snapshot` as processes against the API server, an OpenAI fake as the upstream.
+ * Apply resources → a request through the gateway succeeds → route changes go live within 2 s
+ * (p95 over 20 changes) → an upstream outage shows as unhealthy / circuit open in
+ * LLMProvider.status and clears when it recovers → a deleted Secret gives a condition and a
+ * clear error → an operator restart does no duplicate work.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { networkInterfaces, tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, waitForHttp, type CliProcess } from "../../support/cli-process.js";
+import { freePort } from "../../support/free-port.js";
+import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
+import {
+  applyObject,
+  clientsFor,
+  condition,
+  ensureNamespace,
+  getCustom,
+  installChartRbac,
+  installCrds,
+  providerManifest,
+  RELEASE_NAMESPACE,
+  routeManifest,
+  secretManifest,
+  serviceAccountKubeconfig,
+  testKubeconfigs,
+  uniqueName,
+  waitFor,
+  type KubeClients,
+} from "../../integration/operator/operator-kit.js";
+import type { KubernetesObject } from "@kubernetes/client-node";
+
+const API_KEY = "sk-e2e-operator-0123456789abcdef";
+const namespace = uniqueName("e2e-operator");
+const snapshotName = uniqueName("gateway-config");
+const serviceName = uniqueName("gateway");
+const model = `chat-${namespace}`;
+
+let admin: KubeClients;
+let operatorKubeconfig: string;
+let tempDir: string;
+let upstream: OpenAiFake;
+let gatewayUrl: string;
+let operatorMetricsPort: number;
+let gateway: CliProcess;
+let operator: CliProcess;
+const processes: CliProcess[] = [];
+
+function providerSpec() {
+  return {
+    type: "openai-compatible",
+    endpoint: upstream.baseUrl,
+    credentials: { secretRef: { name: "upstream-key", key: "apiKey" } },
+    models: [{ name: "gpt-4o-mini" }],
+    healthCheck: { interval: "1s", timeout: "1s", probe: "models" },
+    circuitBreaker: { failureThreshold: 2, windowSeconds: 30, openSeconds: 2 },
+  };
+}
+
+function routeTo(provider: string) {
+  return routeManifest(namespace, "chat", {
+    model,
+    targets: [{ provider, model: "gpt-4o-mini" }],
+    fallback: { maxAttempts: 1 },
+  });
+}
+
+async function chat(text = "hello"): Promise<{ status: number; provider: string | null; body: string }> {
+  const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: text }] }),
+  });
+  return { status: res.status, provider: res.headers.get("x-switchboard-provider"), body: await res.text() };
+}
+
+function startOperator(): CliProcess {
+  const cli = runCli([
+    "operator",
+    "--kubeconfig",
+    operatorKubeconfig,
+    "--namespaces",
+    namespace,
+    "--snapshot-secret",
+    `${RELEASE_NAMESPACE}/${snapshotName}`,
+    "--gateway-service",
+    `${RELEASE_NAMESPACE}/${serviceName}`,
+    "--state-interval",
+    "500ms",
+    "--leader-election-id",
+    `${snapshotName}-leader`,
+    "--metrics-port",
+    String(operatorMetricsPort),
+  ]);
+  processes.push(cli);
+  return cli;
+}
+
+/** An address of this machine the API server accepts in an EndpointSlice (it refuses loopback). */
+function endpointAddress(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+async function operatorMetric(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${operatorMetricsPort}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+beforeAll(async () => {
+  const kubeconfigs = testKubeconfigs();
+  admin = clientsFor(kubeconfigs.admin);
+  operatorKubeconfig = kubeconfigs.operator;
+  await installCrds(admin);
+  await installChartRbac(admin);
+  await ensureNamespace(admin, namespace);
+  tempDir = await mkdtemp(path.join(tmpdir(), "switchboard-e2e-operator-"));
+  upstream = await startOpenAiFake({ apiKey: API_KEY });
+
+  await applyObject(admin, secretManifest(namespace, "upstream-key", { apiKey: API_KEY }));
+  await applyObject(admin, providerManifest(namespace, "primary", providerSpec()));
+  await applyObject(admin, providerManifest(namespace, "secondary", providerSpec()));
+  await applyObject(admin, routeTo("primary"));
+
+  // The gateway runs as a local process: its Service has no selector and a hand-made EndpointSlice.
+  const [port, adminPort] = [await freePort(), await freePort()];
+  operatorMetricsPort = await freePort();
+  const address = endpointAddress();
+  await applyObject(admin, {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: serviceName, namespace: RELEASE_NAMESPACE },
+    spec: { ports: [{ name: "admin", port: 9090 }] },
+  } as KubernetesObject);
+  await applyObject(admin, {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: {
+      name: serviceName,
+      namespace: RELEASE_NAMESPACE,
+      labels: { "kubernetes.io/service-name": serviceName },
+    },
+    addressType: "IPv4",
+    ports: [{ name: "admin", port: adminPort, protocol: "TCP" }],
+    endpoints: [{ addresses: [address ?? "127.0.0.1"], conditions: { ready: true } }],
+  } as KubernetesObject);
+
+  const gatewayKubeconfig = path.join(tempDir, "gateway.kubeconfig");
+  await serviceAccountKubeconfig(admin, RELEASE_NAMESPACE, "switchboard-gateway", gatewayKubeconfig);
+  operator = startOperator();
+  gateway = runCli([
+    "gateway",
+    "--kubernetes-snapshot",
+    `${RELEASE_NAMESPACE}/${snapshotName}`,
+    "--kubeconfig",
+    gatewayKubeconfig,
+    "--no-token-review",
+    "--port",
+    String(port),
+    "--admin-host",
+    address ? "0.0.0.0" : "127.0.0.1",
+    "--admin-port",
+    String(adminPort),
+  ]);
+  processes.push(gateway);
+  gatewayUrl = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${gatewayUrl}/readyz`, 60_000);
+}, 600_000);
+
+afterAll(async () => {
+  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) await p.stop();
+  await upstream?.close();
+  await admin?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
+});
+
+describe("operator and gateway processes on a real API server", () => {
+  it("serves a request through the gateway from the applied resources", async () => {
+    const res = await chat("Hello from the cluster");
+    expect(res.status).toBe(200);
+    expect(res.provider).toBe(`${namespace}/primary`);
+    expect(JSON.parse(res.body).choices[0].message.content).toContain("You said: Hello from the cluster");
+    await waitFor(
+      async () =>
+        condition(await getCustom(admin, "llmroutes", namespace, "chat"), "Ready")?.status === "True",
+    );
+  });
+
+  it("follows a route change within 2 s (p95 over 20 changes)", async () => {
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const target = i % 2 === 0 ? "secondary" : "primary";
+      await applyObject(admin, routeTo(target));
+      const applied = Date.now();
+      for (;;) {
+        const res = await chat(`change ${i}`);
+        if (res.status === 200 && res.provider === `${namespace}/${target}`) break;
+        if (Date.now() - applied > 10_000)
+          throw new Error(`change ${i} not live after 10 s: ${res.status} ${res.provider}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      latencies.push(Date.now() - applied);
+    }
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const p50 = sorted[Math.ceil(0.5 * sorted.length) - 1]!;
+    const p95 = sorted[Math.ceil(0.95 * sorted.length) - 1]!;
+    if (process.env.SWITCHBOARD_BENCH_OUT) {
+      await writeFile(
+        process.env.SWITCHBOARD_BENCH_OUT,
+        JSON.stringify({ changes: latencies.length, p50, p95, max: sorted.at(-1), latencies }, null, 2),
+      );
+    }
+    expect(p95).toBeLessThan(2000);
+  }, 120_000);
+
+  it("shows an upstream outage as unhealthy with an open circuit, and recovery as healthy and closed", async () => {
+    await applyObject(admin, routeTo("primary"));
+    await waitFor(async () => (await chat()).provider === `${namespace}/primary`);
+    upstream.faults.push(...Array.from({ length: 10_000 }, () => ({ kind: "reset" as const })));
+    const outageStarted = Date.now();
+    const down = await waitFor(
+      async () => {
+        await chat("during the outage");
+        const p = await getCustom(admin, "llmproviders", namespace, "primary");
+        return p?.status?.health === "unhealthy" && p.status.circuit === "open" ? p : undefined;
+      },
+      30_000,
+      250,
+    );
+    expect(Date.now() - outageStarted).toBeLessThan(10_000);
+    expect(condition(down, "Healthy")).toMatchObject({ status: "False", reason: "CircuitOpen" });
+    expect(down.status!.consecutiveFailures).toBeGreaterThanOrEqual(2);
+    const route = await getCustom(admin, "llmroutes", namespace, "chat");
+    expect(route!.status!.targets).toEqual([
+      { provider: "primary", model: "gpt-4o-mini", health: "unhealthy", circuit: "open" },
+    ]);
+    const events = await admin.core.listNamespacedEvent({
+      namespace,
+      fieldSelector: "involvedObject.name=primary",
+    });
+    expect(events.items.some((e) => e.reason === "CircuitOpen" && e.type === "Warning")).toBe(true);
+
+    upstream.faults.length = 0;
+    const up = await waitFor(
+      async () => {
+        await chat("after the outage");
+        const p = await getCustom(admin, "llmproviders", namespace, "primary");
+        return p?.status?.health === "healthy" && p.status.circuit === "closed" ? p : undefined;
+      },
+      30_000,
+      250,
+    );
+    expect(condition(up, "Healthy")).toMatchObject({ status: "True", reason: "Healthy" });
+    expect(up.status!.latency).toBeDefined();
+  }, 90_000);
+
+  it("reports a deleted Secret as a condition and a clear error, and recovers when it is back", async () => {
+    await admin.core.deleteNamespacedSecret({ namespace, name: "upstream-key" });
+    const broken = await waitFor(async () => {
+      const p = await getCustom(admin, "llmproviders", namespace, "primary");
+      return condition(p, "CredentialsResolved")?.reason === "SecretNotFound" ? p : undefined;
+    });
+    expect(condition(broken, "CredentialsResolved")!.message).toContain('Secret "upstream-key" not found');
+    const failed = await waitFor(async () => {
+      const res = await chat();
+      return res.status !== 200 ? res : undefined;
+    });
+    const message = (JSON.parse(failed.body) as { error: { message: string } }).error.message;
+    expect(message).toContain(`LLMProvider ${namespace}/primary has no usable credentials`);
+    expect(message).toContain('Secret "upstream-key" not found');
+
+    await applyObject(admin, secretManifest(namespace, "upstream-key", { apiKey: API_KEY }));
+    await waitFor(async () => (await chat()).status === 200, 20_000);
+    await waitFor(
+      async () =>
+        condition(await getCustom(admin, "llmproviders", namespace, "primary"), "Ready")?.status === "True",
+    );
+  }, 60_000);
+
+  it("does no duplicate work after an operator restart: snapshot and status stay as they were", async () => {
+    const head = () => admin.core.readNamespacedSecret({ namespace: RELEASE_NAMESPACE, name: snapshotName });
+    const conditionsOf = async (plural: "llmproviders" | "llmroutes", name: string) =>
+      JSON.stringify((await getCustom(admin, plural, namespace, name))!.status!.conditions);
+    // Let the status settle after the previous test.
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = {
+      head: (await head()).metadata!.resourceVersion,
+      primary: await conditionsOf("llmproviders", "primary"),
+      route: await conditionsOf("llmroutes", "chat"),
+    };
+    await operator.stop();
+    operator = startOperator();
+    await operator.waitForOutput(/caches synced/, 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await operatorMetric("switchboard_operator_snapshot_publishes_total", 'result="written"')).toBe(0);
+    expect(
+      await operatorMetric("switchboard_operator_snapshot_publishes_total", 'result="unchanged"'),
+    ).toBeGreaterThan(0);
+    expect((await head()).metadata!.resourceVersion).toBe(before.head);
+    expect(await conditionsOf("llmproviders", "primary")).toBe(before.primary);
+    expect(await conditionsOf("llmroutes", "chat")).toBe(before.route);
+    expect((await chat()).status).toBe(200);
+  }, 60_000);
+
+  it("never logs the upstream key", () => {
+    expect(operator.output()).not.toContain(API_KEY);
+    expect(gateway.output()).not.toContain(API_KEY);
+    for (const p of processes) expect(p.output()).not.toContain(API_KEY);
+  });
+});

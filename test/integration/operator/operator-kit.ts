@@ -29,6 +29,8 @@ import { OPERATOR_NAMESPACE } from "../../support/control-plane.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 export const RELEASE_NAMESPACE = OPERATOR_NAMESPACE;
+/** Release name under which the chart's operator ServiceAccount is the test control plane's operator identity. */
+export const RELEASE_NAME = "switchboard";
 const FIELD_MANAGER = "switchboard-operator-tests";
 
 export interface KubeClients {
@@ -80,17 +82,23 @@ export async function installCrds(admin: KubeClients): Promise<void> {
 }
 
 /**
- * Applies the chart's RBAC templates, rendering the only template expression they use
- * (`{{ .Release.Namespace }}`), so the operator identity has exactly what the chart grants.
+ * Applies the chart's RBAC templates, rendering the only template expressions they use
+ * (`{{ .Release.Namespace }}`, `{{ .Release.Name }}`), so the operator identity has exactly what
+ * the chart grants.
  */
 export async function installChartRbac(admin: KubeClients): Promise<void> {
   await ensureNamespace(admin, RELEASE_NAMESPACE);
+  // gateway.yaml (Deployment and all) creates the gateway's ServiceAccount; only that is needed here.
+  await applyObject(admin, {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: `${RELEASE_NAME}-gateway`, namespace: RELEASE_NAMESPACE },
+  } as KubernetesObject);
   const dir = path.join(REPO_ROOT, "charts/switchboard/templates");
   for (const file of ["operator-rbac.yaml", "gateway-rbac.yaml"]) {
-    const text = (await readFile(path.join(dir, file), "utf8")).replaceAll(
-      "{{ .Release.Namespace }}",
-      RELEASE_NAMESPACE,
-    );
+    const text = (await readFile(path.join(dir, file), "utf8"))
+      .replaceAll("{{ .Release.Namespace }}", RELEASE_NAMESPACE)
+      .replaceAll("{{ .Release.Name }}", RELEASE_NAME);
     if (text.includes("{{"))
       throw new Error(`${file} uses template expressions the test renderer does not know`);
     for (const doc of parseAllDocuments(text)) {

@@ -1,31 +1,16 @@
-import { createHash } from "node:crypto";
-import { gunzipSync } from "node:zlib";
 import { CoreV1Api, Watch, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
-import { hashConfig } from "../../shared/compile.js";
 import type { Logger } from "../../shared/logging.js";
-import { gatewayConfigSchema, type GatewayConfig } from "../../shared/schemas/gateway-config.js";
+import type { GatewayConfig } from "../../shared/schemas/gateway-config.js";
+import {
+  CHUNK_KEY,
+  decodeSnapshot,
+  INLINE_KEY,
+  LABEL_VERSION,
+  parseManifest,
+} from "../../shared/snapshot-format.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { ConfigStore } from "./config-store.js";
-
-/**
- * The snapshot format the operator publishes (docs/operator.md "Snapshot format"; the operator's
- * encoder is src/operator/snapshot/snapshot-codec.ts and a round-trip test keeps them in step).
- */
-const SNAPSHOT_FORMAT = "switchboard.dev/gateway-config-snapshot/v1";
-const MANIFEST_KEY = "manifest.json";
-const INLINE_KEY = "config.json.gz";
-const CHUNK_KEY = "chunk";
-const VERSION_ANNOTATION = "switchboard.dev/config-version";
-
-interface SnapshotManifest {
-  format: string;
-  version: string;
-  encoding: string;
-  sha256: string;
-  size: number;
-  parts: string[];
-}
 
 export interface KubernetesSnapshotRef {
   namespace: string;
@@ -40,20 +25,13 @@ export interface SnapshotLoadResult {
 
 type SecretReader = Pick<CoreV1Api, "readNamespacedSecret">;
 
-/** Reassembles and verifies a snapshot: manifest, size, sha256 of the gzip bytes, schema and content hash. */
+/** Reads the head Secret and its parts, then verifies and decodes the snapshot (shared format). */
 export async function readSnapshot(
   head: V1Secret,
   namespace: string,
   secrets: SecretReader,
 ): Promise<GatewayConfig> {
-  const rawManifest = head.data?.[MANIFEST_KEY];
-  if (!rawManifest) throw new Error(`the snapshot Secret has no "${MANIFEST_KEY}" key`);
-  const manifest = JSON.parse(Buffer.from(rawManifest, "base64").toString("utf8")) as SnapshotManifest;
-  if (manifest.format !== SNAPSHOT_FORMAT || manifest.encoding !== "gzip") {
-    throw new Error(
-      `unsupported snapshot format ${JSON.stringify(manifest.format)} / encoding ${JSON.stringify(manifest.encoding)}`,
-    );
-  }
+  const manifest = parseManifest(head.data);
   const chunks: Buffer[] = [];
   if (manifest.parts.length === 0) {
     chunks.push(Buffer.from(head.data?.[INLINE_KEY] ?? "", "base64"));
@@ -63,18 +41,7 @@ export async function readSnapshot(
       chunks.push(Buffer.from(part.data?.[CHUNK_KEY] ?? "", "base64"));
     }
   }
-  const gz = Buffer.concat(chunks);
-  if (gz.length !== manifest.size)
-    throw new Error(`snapshot ${manifest.version} is ${gz.length} bytes, expected ${manifest.size}`);
-  if (createHash("sha256").update(gz).digest("hex") !== manifest.sha256) {
-    throw new Error(`snapshot ${manifest.version} fails its sha256 check`);
-  }
-  const config = gatewayConfigSchema.parse(JSON.parse(gunzipSync(gz).toString("utf8")));
-  const { version, ...body } = config;
-  if (version !== manifest.version || hashConfig(body) !== version) {
-    throw new Error(`snapshot ${manifest.version} does not match its content hash`);
-  }
-  return config;
+  return decodeSnapshot(manifest, chunks);
 }
 
 /**
@@ -187,7 +154,7 @@ export class KubernetesConfigSource {
     const before = this.store.current?.config.version;
     try {
       // A relist or an unrelated edit of the head re-delivers the version in force: skip the parts.
-      if (before !== undefined && head.metadata?.annotations?.[VERSION_ANNOTATION] === before) {
+      if (before !== undefined && head.metadata?.annotations?.[LABEL_VERSION] === before) {
         return { applied: false, version: before };
       }
       const config = await readSnapshot(head, this.ref.namespace, this.core);

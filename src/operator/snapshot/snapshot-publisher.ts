@@ -23,7 +23,7 @@ import {
   parseManifest,
   SNAPSHOT_SECRET_TYPE,
   type EncodedSnapshot,
-} from "./snapshot-codec.js";
+} from "../../shared/snapshot-format.js";
 
 export interface SnapshotRef {
   namespace: string;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigStore } from "../../../src/gateway/config/config-store.js";
 import { KubernetesConfigSource } from "../../../src/gateway/config/kubernetes-config-source.js";
 import { LeaderElector } from "../../../src/operator/leader-election.js";
-import { LABEL_ROLE, LABEL_SNAPSHOT, MANIFEST_KEY } from "../../../src/operator/snapshot/snapshot-codec.js";
+import { LABEL_ROLE, LABEL_SNAPSHOT, MANIFEST_KEY } from "../../../src/shared/snapshot-format.js";
 import { SnapshotPublisher } from "../../../src/operator/snapshot/snapshot-publisher.js";
 import { compile } from "../../../src/shared/compile.js";
 import { createLogger } from "../../../src/shared/logging.js";

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { hashConfig } from "../../shared/compile.js";
-import { gatewayConfigSchema, type GatewayConfig } from "../../shared/schemas/gateway-config.js";
+import { hashConfig } from "./compile.js";
+import { gatewayConfigSchema, type GatewayConfig } from "./schemas/gateway-config.js";
 
 /**
- * The snapshot wire format (docs/operator.md "Snapshot format"). The gateway's
- * KubernetesConfigSource decodes the same format; a round-trip test keeps the two in step.
+ * The snapshot wire format (docs/operator.md "Snapshot format"): the operator encodes it,
+ * the gateway's KubernetesConfigSource decodes it, and both use this one definition.
  */
 export const SNAPSHOT_FORMAT = "switchboard.dev/gateway-config-snapshot/v1";
 export const SNAPSHOT_SECRET_TYPE = "switchboard.dev/gateway-config";

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { V1Secret } from "@kubernetes/client-node";
 import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
-import {
-  encodeSnapshot,
-  INLINE_KEY,
-  MANIFEST_KEY,
-  CHUNK_KEY,
-} from "../../../src/operator/snapshot/snapshot-codec.js";
+import { encodeSnapshot, INLINE_KEY, MANIFEST_KEY, CHUNK_KEY } from "../../../src/shared/snapshot-format.js";
 import { compile } from "../../../src/shared/compile.js";
 import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
 

@@ -10,8 +10,7 @@ import {
 } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../shared/logging.js";
 import { emptyCompileOutcome, resourceKey, setPublished } from "./compile-outcome.js";
-import { LLMProviderController } from "./controllers/llm-provider-controller.js";
-import { LLMRouteController } from "./controllers/llm-route-controller.js";
+import { StatusController } from "./controllers/status-controller.js";
 import { SnapshotController } from "./controllers/snapshot-controller.js";
 import { EventRecorder } from "./event-recorder.js";
 import { GatewayStateCollector, type GatewayServiceRef } from "./gateway-state/gateway-state-collector.js";
@@ -28,6 +27,8 @@ import { LeaderElector } from "./leader-election.js";
 import { OperatorMetrics } from "./operator-metrics.js";
 import { SnapshotPublisher, type SnapshotRef } from "./snapshot/snapshot-publisher.js";
 import { StatusWriter } from "./status/status-writer.js";
+import { desiredProviderStatus } from "./status/provider-status.js";
+import { desiredRouteStatus } from "./status/route-status.js";
 import { WorkQueue } from "./work-queue.js";
 
 export interface LeaderElectionSettings {
@@ -216,14 +217,16 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
     metrics,
     logger,
   );
-  const providerController = new LLMProviderController(
+  const providerController = new StatusController(
+    { kind: "LLMProvider", plural: "llmproviders", desired: desiredProviderStatus },
     resources.providers,
     outcome,
     () => gatewayState,
     writer,
     events,
   );
-  const routeController = new LLMRouteController(
+  const routeController = new StatusController(
+    { kind: "LLMRoute", plural: "llmroutes", desired: desiredRouteStatus },
     resources.routes,
     outcome,
     () => gatewayState,

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds the test control plane binaries (kube-apiserver, kubectl, etcd) from
-# Go modules through the module proxy, envtest-style, and caches them under
-#   ${SWITCHBOARD_CACHE_DIR:-~/.cache/switchboard}/controlplane/<k8s>-etcd<etcd>/bin
-# The versions come from ./kube/go.mod (k8s.io/kubernetes) and ./etcd/go.mod
-# (go.etcd.io/etcd/server/v3). Idempotent: when the three binaries are already
-# there it does nothing. Progress goes to stderr; the last stdout line is the
-# bin dir.
+# Builds the test control plane binaries (kube-apiserver, kubectl, etcd) and
+# the helm CLI the chart tests use from Go modules through the module proxy,
+# envtest-style, and caches them under
+#   ${SWITCHBOARD_CACHE_DIR:-~/.cache/switchboard}/controlplane/<k8s>-etcd<etcd>-helm<helm>/bin
+# The versions come from ./kube/go.mod (k8s.io/kubernetes), ./etcd/go.mod
+# (go.etcd.io/etcd/server/v3) and ./helm/go.mod (helm.sh/helm/v3). Idempotent:
+# when the four binaries are already there it does nothing. Progress goes to
+# stderr; the last stdout line is the bin dir.
 #
 # Environment:
 #   SWITCHBOARD_CACHE_DIR  cache root (default: ${XDG_CACHE_HOME:-~/.cache}/switchboard)
@@ -24,18 +25,22 @@ module_version() { # <go.mod> <module path>
 
 k8s_version=$(module_version "$here/kube/go.mod" k8s.io/kubernetes)
 etcd_version=$(module_version "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)
-if [[ -z $k8s_version || -z $etcd_version ]]; then
-  echo "build.sh: cannot read the pinned versions from kube/go.mod and etcd/go.mod" >&2
+helm_version=$(module_version "$here/helm/go.mod" helm.sh/helm/v3)
+# The k8s.io libraries helm links, not the control plane's: helm's own release
+# build derives the Kubernetes version it assumes from them.
+helm_client_go=$(module_version "$here/helm/go.mod" k8s.io/client-go)
+if [[ -z $k8s_version || -z $etcd_version || -z $helm_version || -z $helm_client_go ]]; then
+  echo "build.sh: cannot read the pinned versions from kube/go.mod, etcd/go.mod and helm/go.mod" >&2
   exit 1
 fi
 
 cache_root=${SWITCHBOARD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/switchboard}
-key="${k8s_version#v}-etcd${etcd_version#v}"
+key="${k8s_version#v}-etcd${etcd_version#v}-helm${helm_version#v}"
 out_dir="$cache_root/controlplane/$key"
 bin_dir="$out_dir/bin"
 
 have_all() {
-  [[ -x $bin_dir/kube-apiserver && -x $bin_dir/kubectl && -x $bin_dir/etcd ]]
+  [[ -x $bin_dir/kube-apiserver && -x $bin_dir/kubectl && -x $bin_dir/etcd && -x $bin_dir/helm ]]
 }
 
 if [[ ${CONTROLPLANE_FORCE:-} != 1 ]] && have_all; then
@@ -75,6 +80,17 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $pkg.gitTreeState=clean"
 done
 
+# Same stamping as helm's Makefile, so `helm version` reports the release and
+# `helm template`/`helm lint` assume the Kubernetes minor of its k8s.io libraries
+# (client-go v0.X.Y -> 1.X) instead of the 1.20 compiled into the source.
+helm_k8s_minor=$(echo "$helm_client_go" | cut -d. -f2)
+helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
+helm_ldflags+=" -X helm.sh/helm/v3/internal/version.metadata="
+helm_ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+  helm_ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$helm_k8s_minor"
+done
+
 stage="$out_dir/bin.tmp.$$"
 trap 'rm -rf "$stage"' EXIT
 rm -rf "$stage"
@@ -86,6 +102,8 @@ echo "build.sh: building etcd $etcd_version (GOCACHE=$GOCACHE)" >&2
 echo "build.sh: etcd built after $((SECONDS - start))s; building kube-apiserver and kubectl $k8s_version" >&2
 (cd "$here/kube" && go build -ldflags "$k8s_ldflags" -o "$stage/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
+echo "build.sh: kube-apiserver and kubectl built after $((SECONDS - start))s; building helm $helm_version" >&2
+(cd "$here/helm" && go build -ldflags "$helm_ldflags" -o "$stage/helm" helm.sh/helm/v3/cmd/helm)
 echo "build.sh: all built after $((SECONDS - start))s" >&2
 
 rm -rf "$bin_dir"

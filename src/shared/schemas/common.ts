@@ -93,3 +93,21 @@ export const secretKeyRefSchema = z
       .describe("Key within the Secret's data."),
   })
   .describe("A key of a Secret in the same namespace.");
+
+/** A namespaced custom resource of this API group: apiVersion, kind, metadata, spec and status. */
+export function customResourceSchema<K extends string, Spec extends z.ZodType, Status extends z.ZodType>(
+  kind: K,
+  spec: Spec,
+  status: Status,
+  description: string,
+) {
+  return z
+    .object({
+      apiVersion: z.literal(GROUP_VERSION),
+      kind: z.literal(kind),
+      metadata: objectMetaSchema,
+      spec,
+      status: status.optional(),
+    })
+    .describe(description);
+}

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import {
+  customResourceSchema,
   conditionsSchema,
-  GROUP_VERSION,
-  objectMetaSchema,
   resourceNameSchema,
   secretKeyRefSchema,
   timestampSchema,
@@ -100,17 +99,12 @@ export const embeddingMigrationStatusSchema = z
   })
   .describe("Observed state, written by the operator.");
 
-export const embeddingMigrationSchema = z
-  .object({
-    apiVersion: z.literal(GROUP_VERSION),
-    kind: z.literal("EmbeddingMigration"),
-    metadata: objectMetaSchema,
-    spec: embeddingMigrationSpecSchema,
-    status: embeddingMigrationStatusSchema.optional(),
-  })
-  .describe(
-    "EmbeddingMigration re-embeds a knowledge base with a new embedding model (vectors from different " +
-      "models are not comparable), as a resumable Job owned by the resource.",
-  );
+export const embeddingMigrationSchema = customResourceSchema(
+  "EmbeddingMigration",
+  embeddingMigrationSpecSchema,
+  embeddingMigrationStatusSchema,
+  "EmbeddingMigration re-embeds a knowledge base with a new embedding model (vectors from different " +
+    "models are not comparable), as a resumable Job owned by the resource.",
+);
 
 export type EmbeddingMigration = z.infer<typeof embeddingMigrationSchema>;

@@ -1,9 +1,8 @@
 import { z } from "zod";
 import {
+  customResourceSchema,
   conditionsSchema,
   durationSchema,
-  GROUP_VERSION,
-  objectMetaSchema,
   secretKeyRefSchema,
   timestampSchema,
 } from "./common.js";
@@ -262,18 +261,13 @@ export const llmProviderStatusSchema = z
   })
   .describe("Observed state, written by the operator.");
 
-export const llmProviderSchema = z
-  .object({
-    apiVersion: z.literal(GROUP_VERSION),
-    kind: z.literal("LLMProvider"),
-    metadata: objectMetaSchema,
-    spec: llmProviderSpecSchema,
-    status: llmProviderStatusSchema.optional(),
-  })
-  .describe(
-    "LLMProvider is one upstream LLM account or endpoint (OpenAI, Azure OpenAI, Anthropic, Bedrock, " +
-      "Vertex AI or an OpenAI-compatible server) and the models it serves.",
-  );
+export const llmProviderSchema = customResourceSchema(
+  "LLMProvider",
+  llmProviderSpecSchema,
+  llmProviderStatusSchema,
+  "LLMProvider is one upstream LLM account or endpoint (OpenAI, Azure OpenAI, Anthropic, Bedrock, " +
+    "Vertex AI or an OpenAI-compatible server) and the models it serves.",
+);
 
 export type LLMProvider = z.infer<typeof llmProviderSchema>;
 export type LLMProviderSpec = z.infer<typeof llmProviderSpecSchema>;

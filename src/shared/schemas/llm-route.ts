@@ -1,9 +1,8 @@
 import { z } from "zod";
 import {
+  customResourceSchema,
   conditionsSchema,
   durationSchema,
-  GROUP_VERSION,
-  objectMetaSchema,
   resourceNameSchema,
   secretKeyRefSchema,
 } from "./common.js";
@@ -202,18 +201,13 @@ export const llmRouteStatusSchema = z
   })
   .describe("Observed state, written by the operator.");
 
-export const llmRouteSchema = z
-  .object({
-    apiVersion: z.literal(GROUP_VERSION),
-    kind: z.literal("LLMRoute"),
-    metadata: objectMetaSchema,
-    spec: llmRouteSpecSchema,
-    status: llmRouteStatusSchema.optional(),
-  })
-  .describe(
-    "LLMRoute is a model name clients call through the gateway, the provider models it may reach, " +
-      "and the strategy, fallback and policy that choose among them.",
-  );
+export const llmRouteSchema = customResourceSchema(
+  "LLMRoute",
+  llmRouteSpecSchema,
+  llmRouteStatusSchema,
+  "LLMRoute is a model name clients call through the gateway, the provider models it may reach, " +
+    "and the strategy, fallback and policy that choose among them.",
+);
 
 export type LLMRoute = z.infer<typeof llmRouteSchema>;
 export type LLMRouteSpec = z.infer<typeof llmRouteSpecSchema>;

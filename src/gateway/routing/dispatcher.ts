@@ -68,7 +68,7 @@ function toGatewayError(err: unknown): GatewayError {
 function attemptContext(
   provider: CompiledProvider,
   clientSignal: AbortSignal,
-): { ctx: CallContext; done(): void } {
+): { ctx: CallContext; done(): void; fail(reason: GatewayError): void } {
   const controller = new AbortController();
   const timer = setTimeout(
     () =>
@@ -90,6 +90,12 @@ function attemptContext(
     done: () => {
       clearTimeout(timer);
       clientSignal.removeEventListener("abort", onClientAbort);
+    },
+    // A failed attempt is abandoned: cancel whatever of it is still in flight upstream.
+    fail: (reason) => {
+      clearTimeout(timer);
+      clientSignal.removeEventListener("abort", onClientAbort);
+      controller.abort(reason);
     },
   };
 }
@@ -195,7 +201,7 @@ export async function dispatch<T>(
           error_class: lastError!.errorClass,
         });
       }
-      const { ctx, done } = attemptContext(candidate.provider, clientSignal);
+      const { ctx, done, fail } = attemptContext(candidate.provider, clientSignal);
       const record: AttemptRecord = { providerId: candidate.provider.id, model: candidate.model.name };
       attempts.push(record);
       const startedAt = performance.now();
@@ -219,8 +225,8 @@ export async function dispatch<T>(
           },
         };
       } catch (err) {
-        done();
         const error = toGatewayError(err);
+        fail(error);
         record.errorClass = error.errorClass;
         lastError = error;
         lastCandidate = candidate;

@@ -160,7 +160,7 @@ export async function handleChat(
         callWithinLimits(deps.traffic.providerLimits, candidate, reservedTokens, async () => {
           markUpstreamStart();
           return primeStream(
-            await candidate.adapter.chatStream(requestFor(candidate), ctx),
+            () => candidate.adapter.chatStream(requestFor(candidate), ctx),
             ctx.timeouts.firstTokenMs,
             candidate.provider.id,
           );

@@ -8,15 +8,17 @@ export interface PrimedStream {
 }
 
 /**
- * Waits for the first upstream event within the time-to-first-token deadline, so errors before
- * it (including error events inside a 200 stream) can still fail over; then replays it.
+ * Opens an upstream stream and waits for its first event, both within one time-to-first-token
+ * deadline counted from the attempt's start, so errors before it (including error events inside
+ * a 200 stream) can still fail over; then replays that event. On timeout the caller's attempt
+ * is failed, which aborts the upstream request.
  */
 export async function primeStream(
-  stream: AsyncIterable<ChatStreamEvent>,
+  open: () => Promise<AsyncIterable<ChatStreamEvent>>,
   firstTokenMs: number,
   providerId: string,
 ): Promise<PrimedStream> {
-  const iterator = stream[Symbol.asyncIterator]();
+  let iterator: AsyncIterator<ChatStreamEvent> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -29,20 +31,25 @@ export async function primeStream(
       firstTokenMs,
     );
   });
+  const firstEvent = async (): Promise<IteratorResult<ChatStreamEvent>> => {
+    iterator = (await open())[Symbol.asyncIterator]();
+    return iterator.next();
+  };
   let first: IteratorResult<ChatStreamEvent>;
   try {
-    first = await Promise.race([iterator.next(), deadline]);
+    first = await Promise.race([firstEvent(), deadline]);
   } catch (err) {
-    void iterator.return?.();
+    void iterator?.return?.();
     throw err;
   } finally {
     clearTimeout(timer);
   }
+  const opened = iterator!;
   async function* replay(): AsyncGenerator<ChatStreamEvent> {
     if (first.done) return;
     yield first.value;
     for (;;) {
-      const next = await iterator.next();
+      const next = await opened.next();
       if (next.done) return;
       yield next.value;
     }
@@ -50,7 +57,7 @@ export async function primeStream(
   return {
     events: replay(),
     cancel: async () => {
-      await iterator.return?.();
+      await opened.return?.();
     },
   };
 }

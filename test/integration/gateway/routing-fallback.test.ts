@@ -24,6 +24,10 @@ let secondary: OpenAiFake;
 let claude: FakeServer;
 let slowAfterHeaders: FakeServer;
 let resetMidStream: FakeServer;
+let slowHeaders: FakeServer;
+/** Requests to slowHeaders whose connection the gateway closed before they were answered. */
+let abandonedSlowHeaders = 0;
+let abandonedSlowAfterHeaders = 0;
 let gateway: TestGateway;
 
 const openaiChunk = (content: string) => ({
@@ -39,8 +43,22 @@ beforeAll(async () => {
   secondary = await startOpenAiFake({ apiKey: OPENAI_KEY });
   claude = await startAnthropicFake({ apiKey: ANTHROPIC_KEY });
   slowAfterHeaders = await startFakeServer(async (_req, res) => {
+    res.once("close", () => {
+      if (!res.writableEnded) abandonedSlowAfterHeaders++;
+    });
     await holdAfterHeaders(res, 3000);
-    res.end();
+    if (!res.destroyed) res.end();
+  });
+  slowHeaders = await startFakeServer(async (_req, res) => {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3000);
+      res.once("close", () => {
+        clearTimeout(timer);
+        abandonedSlowHeaders++;
+        resolve();
+      });
+    });
+    if (!res.destroyed) res.end();
   });
   resetMidStream = await startFakeServer(async (_req, res) => {
     res.writeHead(200, { "content-type": "text/event-stream" });
@@ -70,6 +88,7 @@ beforeAll(async () => {
         { name: "secondary", type: "openai", endpoint: secondary.baseUrl, timeouts: fast },
         { name: "claude", type: "anthropic", endpoint: claude.url, timeouts: fast },
         { name: "slow", type: "openai", endpoint: `${slowAfterHeaders.url}/v1`, timeouts: fast },
+        { name: "slowheaders", type: "openai", endpoint: `${slowHeaders.url}/v1`, timeouts: fast },
         { name: "flaky", type: "openai", endpoint: `${resetMidStream.url}/v1`, timeouts: fast },
       ],
       [
@@ -107,6 +126,14 @@ beforeAll(async () => {
           ],
         },
         {
+          name: "slow-headers-first",
+          model: "slow-headers-first",
+          targets: [
+            { provider: "slowheaders", model: "chat" },
+            { provider: "secondary", model: "chat" },
+          ],
+        },
+        {
           name: "flaky-first",
           model: "flaky-first",
           targets: [
@@ -130,7 +157,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.close();
-  await Promise.all([primary, secondary, claude, slowAfterHeaders, resetMidStream].map((f) => f?.close()));
+  await Promise.all(
+    [primary, secondary, claude, slowAfterHeaders, resetMidStream, slowHeaders].map((f) => f?.close()),
+  );
 });
 
 beforeEach(() => {
@@ -192,6 +221,18 @@ describe("fallback under upstream faults", () => {
     expect(chatCalls(slowAfterHeaders.requests)).toHaveLength(1);
     expect(reply.ms).toBeGreaterThanOrEqual(390);
     expect(reply.ms).toBeLessThan(2500);
+    // The abandoned upstream stream is closed at once, not left open until its idle deadline.
+    await expect.poll(() => abandonedSlowAfterHeaders, { timeout: 1500 }).toBe(1);
+  });
+
+  it("slow headers: one first-token deadline covers headers and first event, and the abandoned request is closed", async () => {
+    const reply = await chat(gateway.url, "slow-headers-first", "headers please", { stream: true });
+    expect(reply.status).toBe(200);
+    expect(streamedText(reply.text)).toBe("You said: headers please");
+    expect(reply.headers.get("x-switchboard-attempts")).toBe("2");
+    expect(reply.ms).toBeGreaterThanOrEqual(390);
+    expect(reply.ms).toBeLessThan(1000);
+    await expect.poll(() => abandonedSlowHeaders).toBe(1);
   });
 
   it("hung upstream: the total deadline ends the attempt", async () => {

@@ -1,0 +1,389 @@
+/**
+ * The Helm chart with the real tools: helm (built from helm.sh/helm/v3 by
+ * test/controlplane/build.sh) lints and renders it, the real API server accepts every rendered
+ * object (server-side dry run, strict field validation), the Deployments' args are flags the CLI
+ * has, and the rendered RBAC, applied for real, lets the operator and the gateway do exactly what
+ * they do (kubectl auth can-i).
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { ensureControlPlaneBinaries } from "../../support/control-plane.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../../..");
+const CHART = path.join(repoRoot, "charts/switchboard");
+const RELEASE = "sb";
+const NAMESPACE = "switchboard-system";
+const OPERATOR_SA = `system:serviceaccount:${NAMESPACE}:${RELEASE}-operator`;
+const GATEWAY_SA = `system:serviceaccount:${NAMESPACE}:${RELEASE}-gateway`;
+const FIELD_MANAGER = "switchboard-chart-test";
+const CLUSTER_SCOPED = new Set([
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "CustomResourceDefinition",
+  "Namespace",
+]);
+const RBAC_KINDS = new Set(["ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]);
+
+const VALUE_SETS: Record<string, string[]> = {
+  "default values": [],
+  "watchNamespaces, redisUrl and autoscaling": [
+    "--set",
+    "operator.watchNamespaces={a,b}",
+    "--set",
+    "gateway.redisUrl=redis://redis.cache:6379",
+    "--set",
+    "gateway.autoscaling.enabled=true",
+  ],
+};
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: Record<string, unknown>;
+}
+
+interface Container {
+  name: string;
+  args: string[];
+}
+
+let binDir: string;
+let kubeconfigPath: string;
+let helmHome: string;
+let appliedRbac = "";
+const rendered = new Map<string, { yaml: string; objects: K8sObject[] }>();
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(
+  cmd: string,
+  args: readonly string[],
+  input = "",
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
+  const child = spawn(cmd, [...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: "pipe" });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  child.stdin.end(input);
+  const [code] = (await once(child, "close")) as [number | null];
+  return { code, stdout, stderr };
+}
+
+async function mustRun(
+  cmd: string,
+  args: readonly string[],
+  input = "",
+  env: NodeJS.ProcessEnv = {},
+): Promise<string> {
+  const r = await run(cmd, args, input, env);
+  if (r.code !== 0) {
+    throw new Error(`${path.basename(cmd)} ${args.join(" ")} exited with ${r.code}:\n${r.stderr}${r.stdout}`);
+  }
+  return r.stdout;
+}
+
+function helm(...args: string[]): Promise<RunResult> {
+  // A private helm home: nothing read from or written to the user's ~/.config/helm.
+  return run(path.join(binDir, "helm"), args, "", {
+    HELM_CACHE_HOME: path.join(helmHome, "cache"),
+    HELM_CONFIG_HOME: path.join(helmHome, "config"),
+    HELM_DATA_HOME: path.join(helmHome, "data"),
+  });
+}
+
+function kubectl(args: readonly string[], input = ""): Promise<string> {
+  return mustRun(path.join(binDir, "kubectl"), args, input, { KUBECONFIG: kubeconfigPath });
+}
+
+function parseObjects(yaml: string): K8sObject[] {
+  return parseAllDocuments(yaml)
+    .map((doc) => doc.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+}
+
+function toYaml(objects: readonly K8sObject[]): string {
+  // JSON is YAML; one document per object.
+  return objects.map((o) => `---\n${JSON.stringify(o)}\n`).join("");
+}
+
+/** The chart's CRDs, one object per file of crds/, as helm install reads them. */
+async function renderedCrds(chart: string): Promise<K8sObject[]> {
+  const r = await helm("template", RELEASE, chart, "--namespace", NAMESPACE, "--include-crds");
+  if (r.code !== 0) throw new Error(`helm template --include-crds failed:\n${r.stderr}`);
+  return parseObjects(r.stdout).filter((o) => o.kind === "CustomResourceDefinition");
+}
+
+/** CustomResourceDefinition/<plural>.<group> for every crds/<group>_<plural>.yaml. */
+async function crdFileNames(): Promise<string[]> {
+  const files = (await readdir(path.join(repoRoot, "crds"))).filter((f) => f.endsWith(".yaml"));
+  if (files.length === 0) throw new Error("crds/ is empty: run npm run crds");
+  return files
+    .map((f) => {
+      const [group, plural] = f.replace(/\.yaml$/, "").split("_");
+      return `CustomResourceDefinition/${plural}.${group}`;
+    })
+    .sort();
+}
+
+const kindAndName = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
+
+function find(objects: readonly K8sObject[], kind: string, name: string): K8sObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in the rendered chart`);
+  return found;
+}
+
+function containers(deployment: K8sObject): Container[] {
+  const template = deployment.spec?.template as { spec: { containers: Container[] } };
+  return template.spec.containers;
+}
+
+/** `kubectl auth can-i` as the given ServiceAccount user: true on "yes", false on "no". */
+async function canI(user: string, args: string[]): Promise<boolean> {
+  const r = await run(path.join(binDir, "kubectl"), ["auth", "can-i", ...args, `--as=${user}`], "", {
+    KUBECONFIG: kubeconfigPath,
+  });
+  const answer = r.stdout.trim();
+  if (answer === "yes" && r.code === 0) return true;
+  if (answer === "no" && r.code === 1) return false;
+  throw new Error(`kubectl auth can-i ${args.join(" ")} gave ${r.code}: ${r.stdout}${r.stderr}`);
+}
+
+beforeAll(async () => {
+  binDir = await ensureControlPlaneBinaries();
+  kubeconfigPath =
+    (inject("switchboardKubeconfig") as string | undefined) ?? process.env.SWITCHBOARD_TEST_KUBECONFIG ?? "";
+  if (!kubeconfigPath)
+    throw new Error("run through the vitest integration project: its global setup starts the control plane");
+  helmHome = await mkdtemp(path.join(tmpdir(), "switchboard-helm-"));
+
+  for (const [label, values] of Object.entries(VALUE_SETS)) {
+    const r = await helm("template", RELEASE, CHART, "--namespace", NAMESPACE, ...values);
+    if (r.code !== 0) throw new Error(`helm template (${label}) failed:\n${r.stderr}`);
+    rendered.set(label, { yaml: r.stdout, objects: parseObjects(r.stdout) });
+  }
+
+  // The CRDs as `helm install` sees them (through the chart's crds -> ../../crds symlink), and the namespace.
+  const crds = toYaml(await renderedCrds(CHART));
+  await kubectl(
+    ["apply", "--server-side", "--force-conflicts", `--field-manager=${FIELD_MANAGER}`, "-f", "-"],
+    crds,
+  );
+  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", "-"], crds);
+  await kubectl(
+    ["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "-f", "-"],
+    toYaml([{ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } }]),
+  );
+}, 600_000);
+
+afterAll(async () => {
+  if (appliedRbac) await kubectl(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], appliedRbac);
+  if (helmHome) await rm(helmHome, { recursive: true, force: true });
+});
+
+describe("helm lint", () => {
+  for (const [label, values] of Object.entries(VALUE_SETS)) {
+    it(`passes --strict with ${label}`, async () => {
+      const r = await helm("lint", "--strict", CHART, "--namespace", NAMESPACE, ...values);
+      expect(r.stdout + r.stderr).toContain("1 chart(s) linted, 0 chart(s) failed");
+      expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+      expect(r.code).toBe(0);
+    });
+  }
+});
+
+describe("helm package", () => {
+  it("carries every CRD of crds/ through the chart's symlink into the package helm install reads", async () => {
+    const out = path.join(helmHome, "package");
+    const pkg = await helm("package", CHART, "--destination", out);
+    expect(pkg.code, pkg.stderr).toBe(0);
+    const [tgz] = await readdir(out);
+    const crds = await renderedCrds(path.join(out, tgz!));
+    expect(crds.map(kindAndName).sort()).toEqual(await crdFileNames());
+  });
+
+  // KNOWN BUG, outside the chart: `helm show crds` concatenates the files of crds/ as they are,
+  // and ours do not begin with `---` (src/shared/crd/crd-files.ts), so the usual CRD upgrade
+  // `helm show crds <chart> | kubectl apply -f -` reads one document and updates only the last
+  // CRD. When the generator starts each file with "---\n", this fails: make it a plain `it`.
+  it.fails("lists every CRD with `helm show crds`, one YAML document each", async () => {
+    const crds = await helm("show", "crds", CHART);
+    expect(crds.code, crds.stderr).toBe(0);
+    expect(parseObjects(crds.stdout).map(kindAndName).sort()).toEqual(await crdFileNames());
+  });
+});
+
+describe.each(Object.keys(VALUE_SETS))("helm template with %s", (label) => {
+  const objects = () => rendered.get(label)!.objects;
+
+  it("renders the operator, the gateway and their RBAC, each namespaced object in the release namespace", () => {
+    const kinds = objects().map(kindAndName);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        `Deployment/${RELEASE}-operator`,
+        `Deployment/${RELEASE}-gateway`,
+        `Service/${RELEASE}-gateway`,
+        `ServiceAccount/${RELEASE}-operator`,
+        `ServiceAccount/${RELEASE}-gateway`,
+        `ClusterRole/${RELEASE}-operator`,
+        `ClusterRoleBinding/${RELEASE}-operator`,
+        `Role/${RELEASE}-operator`,
+        `RoleBinding/${RELEASE}-operator`,
+        `Role/${RELEASE}-gateway`,
+        `RoleBinding/${RELEASE}-gateway`,
+        `ClusterRoleBinding/${RELEASE}-gateway-auth-delegator`,
+      ]),
+    );
+    // `helm template | kubectl apply -f -` must not scatter objects into the current context's namespace.
+    for (const o of objects()) {
+      if (!CLUSTER_SCOPED.has(o.kind))
+        expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(NAMESPACE);
+    }
+  });
+
+  it("is accepted by the API server (kubectl apply --dry-run=server, strict field validation)", async () => {
+    const out = await kubectl(
+      ["apply", "--dry-run=server", "--validate=strict", "-n", NAMESPACE, "-f", "-"],
+      rendered.get(label)!.yaml,
+    );
+    const accepted = out.split("\n").filter((line) => line.endsWith("(server dry run)"));
+    expect(accepted).toHaveLength(objects().length);
+  });
+
+  it("passes the gateway and operator only flags the CLI has", async () => {
+    for (const command of ["gateway", "operator"]) {
+      const [container] = containers(find(objects(), "Deployment", `${RELEASE}-${command}`));
+      const [subcommand, ...flags] = container!.args;
+      expect(subcommand).toBe(command);
+      const help = await cliHelp(command);
+      for (const arg of flags) {
+        const flag = /^(--[a-z0-9-]+)(=.*)?$/.exec(arg)?.[1];
+        expect(flag, `${command} arg ${arg}`).toBeDefined();
+        expect(help, `${command} --help lists ${flag}`).toMatch(
+          new RegExp(`(^|[\\s,])${flag}(?=[\\s=<[]|$)`, "m"),
+        );
+      }
+    }
+  });
+
+  if (label === "default values") {
+    it("has the operator watch every namespace and the gateway keep state per replica", () => {
+      const operatorArgs = containers(find(objects(), "Deployment", `${RELEASE}-operator`))[0]!.args;
+      expect(operatorArgs).toContain("--all-namespaces");
+      expect(operatorArgs.some((a) => a.startsWith("--namespaces"))).toBe(false);
+      const gateway = find(objects(), "Deployment", `${RELEASE}-gateway`);
+      expect(containers(gateway)[0]!.args.some((a) => a.startsWith("--redis-url"))).toBe(false);
+      expect(gateway.spec?.replicas).toBe(2);
+      expect(objects().some((o) => o.kind === "HorizontalPodAutoscaler")).toBe(false);
+    });
+  } else {
+    it("has the operator watch a and b, the gateway use Redis, and the HPA own the gateway's replica count", () => {
+      const operatorArgs = containers(find(objects(), "Deployment", `${RELEASE}-operator`))[0]!.args;
+      expect(operatorArgs).toContain("--namespaces=a,b");
+      expect(operatorArgs).not.toContain("--all-namespaces");
+      const gateway = find(objects(), "Deployment", `${RELEASE}-gateway`);
+      expect(containers(gateway)[0]!.args).toContain("--redis-url=redis://redis.cache:6379");
+      expect(gateway.spec).not.toHaveProperty("replicas");
+      const hpa = find(objects(), "HorizontalPodAutoscaler", `${RELEASE}-gateway`);
+      expect(hpa.spec).toMatchObject({
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: `${RELEASE}-gateway` },
+        minReplicas: 2,
+        maxReplicas: 10,
+      });
+    });
+  }
+});
+
+const helpCache = new Map<string, Promise<string>>();
+function cliHelp(command: string): Promise<string> {
+  let help = helpCache.get(command);
+  if (!help) {
+    help = mustRun(process.execPath, ["--import", "tsx", "src/cli.ts", command, "--help"]);
+    helpCache.set(command, help);
+  }
+  return help;
+}
+
+describe("the rendered RBAC, applied", () => {
+  beforeAll(async () => {
+    appliedRbac = toYaml(rendered.get("default values")!.objects.filter((o) => RBAC_KINDS.has(o.kind)));
+    await kubectl(
+      ["apply", "--server-side", "--force-conflicts", `--field-manager=${FIELD_MANAGER}`, "-f", "-"],
+      appliedRbac,
+    );
+  });
+
+  const ns = ["-n", NAMESPACE];
+  const elsewhere = ["-n", "team-a"];
+
+  const operatorMay = [
+    // Informers over the Switchboard resources and the Secrets they reference, in every namespace.
+    ["list", "llmproviders.llm.switchboard.dev", "--all-namespaces"],
+    ["watch", "llmproviders.llm.switchboard.dev", "--all-namespaces"],
+    ["list", "llmroutes.llm.switchboard.dev", "--all-namespaces"],
+    ["watch", "embeddingmigrations.llm.switchboard.dev", "--all-namespaces"],
+    ["list", "secrets", "--all-namespaces"],
+    ["watch", "secrets", "--all-namespaces"],
+    // Status write-back and Events next to the resources.
+    ["patch", "llmproviders.llm.switchboard.dev", "--subresource=status", ...elsewhere],
+    ["patch", "llmroutes.llm.switchboard.dev", "--subresource=status", ...elsewhere],
+    ["patch", "embeddingmigrations.llm.switchboard.dev", "--subresource=status", ...elsewhere],
+    ["create", "events", ...elsewhere],
+    // The snapshot Secrets (head and parts), the Lease and the gateway's EndpointSlices, at home.
+    ["create", "secrets", ...ns],
+    ["update", "secrets", ...ns],
+    ["patch", "secrets", ...ns],
+    ["delete", "secrets", ...ns],
+    ["get", "leases.coordination.k8s.io", ...ns],
+    ["create", "leases.coordination.k8s.io", ...ns],
+    ["update", "leases.coordination.k8s.io", ...ns],
+    ["list", "endpointslices.discovery.k8s.io", ...ns],
+  ];
+  const operatorMayNot = [
+    ["create", "secrets", ...elsewhere],
+    ["delete", "secrets", ...elsewhere],
+    ["update", "leases.coordination.k8s.io", ...elsewhere],
+    ["update", "llmproviders.llm.switchboard.dev", ...elsewhere],
+    ["delete", "llmroutes.llm.switchboard.dev", ...elsewhere],
+    ["create", "pods", ...ns],
+  ];
+  const gatewayMay = [
+    ["get", `secrets/${RELEASE}-config`, ...ns],
+    ["list", "secrets", ...ns],
+    ["watch", `secrets/${RELEASE}-config`, ...ns],
+    // Verifying consumers' ServiceAccount tokens (system:auth-delegator).
+    ["create", "tokenreviews.authentication.k8s.io"],
+  ];
+  const gatewayMayNot = [
+    ["get", "secrets", ...elsewhere],
+    ["update", `secrets/${RELEASE}-config`, ...ns],
+    ["list", "llmproviders.llm.switchboard.dev", "--all-namespaces"],
+    ["create", "pods", ...ns],
+  ];
+
+  const cases: Array<[string, string, string[][], boolean]> = [
+    ["the operator", OPERATOR_SA, operatorMay, true],
+    ["the operator", OPERATOR_SA, operatorMayNot, false],
+    ["the gateway", GATEWAY_SA, gatewayMay, true],
+    ["the gateway", GATEWAY_SA, gatewayMayNot, false],
+  ];
+  for (const [who, user, checks, allowed] of cases) {
+    for (const args of checks) {
+      it(`${allowed ? "lets" : "does not let"} ${who} ${args.join(" ")}`, async () => {
+        expect(await canI(user, args)).toBe(allowed);
+      });
+    }
+  }
+});

@@ -214,11 +214,8 @@ describe("helm package", () => {
     expect(crds.map(kindAndName).sort()).toEqual(await crdFileNames());
   });
 
-  // KNOWN BUG, outside the chart: `helm show crds` concatenates the files of crds/ as they are,
-  // and ours do not begin with `---` (src/shared/crd/crd-files.ts), so the usual CRD upgrade
-  // `helm show crds <chart> | kubectl apply -f -` reads one document and updates only the last
-  // CRD. When the generator starts each file with "---\n", this fails: make it a plain `it`.
-  it.fails("lists every CRD with `helm show crds`, one YAML document each", async () => {
+  // `helm show crds` concatenates crds/ as is: each file must open its own YAML document.
+  it("lists every CRD with `helm show crds`, one YAML document each", async () => {
     const crds = await helm("show", "crds", CHART);
     expect(crds.code, crds.stderr).toBe(0);
     expect(parseObjects(crds.stdout).map(kindAndName).sort()).toEqual(await crdFileNames());

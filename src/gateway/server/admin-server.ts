@@ -13,7 +13,7 @@ export interface AdminDeps {
  * the operator merges into LLMProvider/LLMRoute status. Nothing here takes input or returns secrets.
  */
 export function createAdminServer(deps: AdminDeps): FastifyInstance {
-  const app = Fastify({ logger: false, disableRequestLogging: true, return503OnClosing: true });
+  const app = Fastify({ logger: false, return503OnClosing: true });
   app.get("/admin/state", async (_request, reply) =>
     reply.send(deps.router.gatewayState(deps.store.current)),
   );

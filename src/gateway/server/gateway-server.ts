@@ -48,7 +48,7 @@ function frameworkError(
 
 export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-  const app = Fastify({ bodyLimit, logger: false, disableRequestLogging: true, return503OnClosing: true });
+  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
 
   // Parse any content type as JSON: curl's default form type must not turn a valid body into a 415.
   app.removeAllContentTypeParsers();

@@ -39,6 +39,14 @@ const VALUE_SETS: Record<string, string[]> = {
     "--set",
     "gateway.autoscaling.enabled=true",
   ],
+  redisUrlSecret: [
+    "--set",
+    "gateway.redisUrl=redis://ignored:6379",
+    "--set",
+    "gateway.redisUrlSecret.name=redis-credentials",
+    "--set",
+    "gateway.redisUrlSecret.key=url",
+  ],
 };
 
 interface K8sObject {
@@ -51,6 +59,7 @@ interface K8sObject {
 interface Container {
   name: string;
   args: string[];
+  env?: Array<{ name: string; valueFrom?: unknown; value?: string }>;
 }
 
 let binDir: string;
@@ -284,6 +293,17 @@ describe.each(Object.keys(VALUE_SETS))("helm template with %s", (label) => {
       expect(containers(gateway)[0]!.args.some((a) => a.startsWith("--redis-url"))).toBe(false);
       expect(gateway.spec?.replicas).toBe(2);
       expect(objects().some((o) => o.kind === "HorizontalPodAutoscaler")).toBe(false);
+    });
+  } else if (label === "redisUrlSecret") {
+    it("passes a Redis URL kept in a Secret by env, never as an argument", () => {
+      const container = containers(find(objects(), "Deployment", `${RELEASE}-gateway`))[0]!;
+      expect(container.args.some((a) => a.startsWith("--redis-url"))).toBe(false);
+      expect(container.env).toEqual([
+        {
+          name: "SWITCHBOARD_REDIS_URL",
+          valueFrom: { secretKeyRef: { name: "redis-credentials", key: "url" } },
+        },
+      ]);
     });
   } else {
     it("has the operator watch a and b, the gateway use Redis, and the HPA own the gateway's replica count", () => {

@@ -410,6 +410,19 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
         limits: { ...consumer.limits },
         budget: consumer.budget,
       });
+      const unpriced = targets.filter(
+        (t) => !compiledProviders.get(t.providerId)!.models.find((m) => m.name === t.model)!.pricing,
+      );
+      if (consumer.budget && unpriced.length > 0) {
+        diagnostics.push({
+          severity: "warning",
+          resource: id,
+          source,
+          field: `spec.consumers[${index}].budget`,
+          reason: "BudgetWithoutPricing",
+          message: `consumer "${consumer.name}" has a budget, but ${unpriced.map((t) => `${t.providerId}/${t.model}`).join(", ")} has no spec.models[].pricing, so calls there cost nothing against it`,
+        });
+      }
     });
     compiledRoutes.push({
       id: `${namespace}/${resource.metadata.name}`,

@@ -212,4 +212,36 @@ spec:
       }),
     );
   });
+
+  it("warns when a consumer's budget covers a target without pricing", () => {
+    const result = compile(
+      withDoc(`
+apiVersion: v1
+kind: Secret
+metadata: { name: team-key, namespace: team-a }
+stringData: { key: team-secret-value }
+---
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMRoute
+metadata: { name: budgeted, namespace: team-a }
+spec:
+  model: budgeted
+  targets: [{ provider: local, model: llama }, { provider: openai, model: gpt-4o-mini }]
+  consumers:
+    - name: team
+      apiKeySecretRef: { name: team-key, key: key }
+      budget: { usd: 10, period: day }
+`),
+    );
+    expect(result.config).toBeDefined();
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: "warning",
+        reason: "BudgetWithoutPricing",
+        field: "spec.consumers[0].budget",
+        message:
+          'consumer "team" has a budget, but team-a/local/llama has no spec.models[].pricing, so calls there cost nothing against it',
+      }),
+    ]);
+  });
 });

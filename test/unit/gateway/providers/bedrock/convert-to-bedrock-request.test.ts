@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage, ChatRequest } from "../../../../../src/gateway/canonical/chat.js";
 import { convertToBedrockRequest } from "../../../../../src/gateway/providers/bedrock/convert-to-bedrock-request.js";
+import { JSON_OBJECT_INSTRUCTION } from "../../../../../src/gateway/providers/json-output-instructions.js";
 import { GatewayError } from "../../../../../src/shared/errors.js";
 
 const MODEL = "amazon.nova-lite-v1:0";
@@ -183,8 +184,9 @@ describe("convertToBedrockRequest", () => {
         structure: { jsonSchema: { name: "answer", schema: JSON.stringify(schema) } },
       },
     });
-    expect(
-      convertToBedrockRequest(request({ responseFormat: { type: "json_object" } })).outputConfig,
-    ).toBeUndefined();
+    // Converse has no "any JSON object" mode: json_object is asked for in the system prompt.
+    const jsonObject = convertToBedrockRequest(request({ responseFormat: { type: "json_object" } }));
+    expect(jsonObject.outputConfig).toBeUndefined();
+    expect(jsonObject.system).toContainEqual({ text: JSON_OBJECT_INSTRUCTION });
   });
 });

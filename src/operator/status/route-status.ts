@@ -1,3 +1,4 @@
+import type { Diagnostic } from "../../shared/compile.js";
 import type { z } from "zod";
 import type { LLMRoute, llmRouteStatusSchema } from "../../shared/schemas/llm-route.js";
 import { resourceKey, type CompileOutcome } from "../compile-outcome.js";
@@ -47,6 +48,15 @@ export function desiredRouteStatus(
       reason: refErrors[0]!.reason,
       message: describeDiagnostics(refErrors),
     };
+  } else if (consumerSecretProblems(outcome.diagnostics.get(key)).length > 0) {
+    // The route serves, but a consumer listed on it cannot authenticate until its Secret exists.
+    const problems = consumerSecretProblems(outcome.diagnostics.get(key));
+    resolvedRefs = {
+      type: "ResolvedRefs",
+      status: "False",
+      reason: problems[0]!.reason,
+      message: describeDiagnostics(problems),
+    };
   } else if (errors.some((d) => d.reason === "InvalidSpec")) {
     resolvedRefs = {
       type: "ResolvedRefs",
@@ -86,4 +96,10 @@ export function desiredRouteStatus(
     targetCount: Math.max(0, specTargets.length - refErrors.length),
     targets,
   };
+}
+
+function consumerSecretProblems(diagnostics: readonly Diagnostic[] | undefined): Diagnostic[] {
+  return (diagnostics ?? []).filter(
+    (d) => d.severity === "warning" && (d.reason === "SecretNotFound" || d.reason === "KeyNotFound"),
+  );
 }

@@ -15,18 +15,14 @@ import { freePort } from "../../support/free-port.js";
 import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import {
   applyObject,
-  clientsFor,
   condition,
-  ensureNamespace,
   getCustom,
-  installChartRbac,
-  installCrds,
+  prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
   routeManifest,
   secretManifest,
   serviceAccountKubeconfig,
-  testKubeconfigs,
   uniqueName,
   waitFor,
   type KubeClients,
@@ -114,12 +110,7 @@ async function operatorMetric(name: string, labels: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  const kubeconfigs = testKubeconfigs();
-  admin = clientsFor(kubeconfigs.admin);
-  operatorKubeconfig = kubeconfigs.operator;
-  await installCrds(admin);
-  await installChartRbac(admin);
-  await ensureNamespace(admin, namespace);
+  ({ admin, operatorKubeconfig } = await prepareCluster([namespace]));
   tempDir = await mkdtemp(path.join(tmpdir(), "switchboard-e2e-operator-"));
   upstream = await startOpenAiFake({ apiKey: API_KEY });
 

@@ -13,10 +13,8 @@ import {
   applyObject,
   clientsFor,
   condition,
-  ensureNamespace,
   getCustom,
-  installChartRbac,
-  installCrds,
+  prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
   routeManifest,
@@ -54,10 +52,10 @@ async function readyProvider(name: string, timeoutMs = 30_000): Promise<void> {
 
 beforeAll(async () => {
   cp = await startControlPlane();
-  admin = clientsFor(cp.adminKubeconfigPath);
-  await installCrds(admin);
-  await installChartRbac(admin);
-  await ensureNamespace(admin, namespace);
+  ({ admin } = await prepareCluster([namespace], {
+    admin: cp.adminKubeconfigPath,
+    operator: cp.operatorKubeconfigPath,
+  }));
   operator = await startTestOperator(cp.operatorKubeconfigPath, {
     scope: { allNamespaces: false, namespaces: [namespace] },
     snapshot,

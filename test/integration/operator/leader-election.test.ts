@@ -7,15 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliProcess } from "../../support/cli-process.js";
 import {
   applyObject,
-  clientsFor,
   condition,
-  ensureNamespace,
   getCustom,
-  installChartRbac,
-  installCrds,
+  prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
-  testKubeconfigs,
   uniqueName,
   waitFor,
   type KubeClients,
@@ -65,12 +61,7 @@ function identityOf(cli: CliProcess): string | undefined {
 }
 
 beforeAll(async () => {
-  const kubeconfigs = testKubeconfigs();
-  admin = clientsFor(kubeconfigs.admin);
-  operatorKubeconfig = kubeconfigs.operator;
-  await installCrds(admin);
-  await installChartRbac(admin);
-  await ensureNamespace(admin, namespace);
+  ({ admin, operatorKubeconfig } = await prepareCluster([namespace]));
 }, 600_000);
 
 /** runCli's stop() waits for an exit that a SIGKILLed child already had. */

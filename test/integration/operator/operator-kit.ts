@@ -62,6 +62,21 @@ export function testKubeconfigs(): { admin: string; operator: string } {
   return { admin, operator };
 }
 
+/**
+ * The usual start of an operator test: admin clients, the CRDs and the chart's RBAC installed,
+ * and the test's namespaces created. Uses the global setup's control plane unless given others.
+ */
+export async function prepareCluster(
+  namespaces: readonly string[],
+  kubeconfigs: { admin: string; operator: string } = testKubeconfigs(),
+): Promise<{ admin: KubeClients; operatorKubeconfig: string }> {
+  const admin = clientsFor(kubeconfigs.admin);
+  await installCrds(admin);
+  await installChartRbac(admin);
+  for (const namespace of namespaces) await ensureNamespace(admin, namespace);
+  return { admin, operatorKubeconfig: kubeconfigs.operator };
+}
+
 /** Applies crds/*.yaml server-side (idempotent across test files) and waits until they are Established. */
 export async function installCrds(admin: KubeClients): Promise<void> {
   const api = admin.kc.makeApiClient(ApiextensionsV1Api);

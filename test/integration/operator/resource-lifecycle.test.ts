@@ -12,10 +12,8 @@ import {
   applyObject,
   clientsFor,
   condition,
-  ensureNamespace,
   getCustom,
-  installChartRbac,
-  installCrds,
+  prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
   routeManifest,
@@ -58,11 +56,8 @@ const provider = (name: string) => getCustom(admin, "llmproviders", namespace, n
 const route = (name: string) => getCustom(admin, "llmroutes", namespace, name);
 
 beforeAll(async () => {
-  const kubeconfigs = testKubeconfigs();
-  admin = clientsFor(kubeconfigs.admin);
-  await installCrds(admin);
-  await installChartRbac(admin);
-  await ensureNamespace(admin, namespace);
+  const cluster = await prepareCluster([namespace]);
+  admin = cluster.admin;
 
   // Every status the API server stores for our providers, in order (rewatching if the watch drops).
   let resourceVersion: string | undefined;
@@ -84,7 +79,7 @@ beforeAll(async () => {
   };
   await watchProviders();
 
-  operator = await startTestOperator(kubeconfigs.operator, {
+  operator = await startTestOperator(cluster.operatorKubeconfig, {
     scope: { allNamespaces: false, namespaces: [namespace] },
     snapshot,
     metrics: { host: "127.0.0.1", port: 0 },

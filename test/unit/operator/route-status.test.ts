@@ -31,6 +31,21 @@ describe("desiredRouteStatus", () => {
     ]);
   });
 
+  it("stays Ready but sets ResolvedRefs False when a consumer's API-key Secret is missing", () => {
+    const r = route("a", "chat", {
+      model: "chat",
+      targets: [{ provider: "p", model: "gpt" }],
+      consumers: [{ name: "team", apiKeySecretRef: { name: "team-key", key: "key" } }],
+    });
+    const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;
+    expect(findCondition(status.conditions, "Ready")).toMatchObject({ status: "True" });
+    expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({
+      status: "False",
+      reason: "SecretNotFound",
+      message: 'consumer "team": Secret "team-key" not found; it cannot authenticate',
+    });
+  });
+
   it("refuses a provider in another namespace: routes reference providers only in their own", () => {
     const r = route("b", "chat", { model: "chat", targets: [{ provider: "p", model: "gpt" }] });
     const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;

@@ -18,6 +18,8 @@ export interface ResponseMeta {
   /** The model name reported to the client: the name it asked for. */
   model: string;
   includeUsage: boolean;
+  /** The gateway's estimate of the prompt's tokens, for formats that announce them up front. */
+  promptTokensEstimate?: number;
 }
 
 export interface RenderedError {

@@ -72,6 +72,7 @@ export async function handleChat(
       created: Math.floor(Date.now() / 1000),
       model: decoded.model,
       includeUsage: decoded.includeUsage,
+      promptTokensEstimate: promptTokens,
     };
     const requestFor = (candidate: Candidate): ChatRequest => ({
       ...decoded.request,

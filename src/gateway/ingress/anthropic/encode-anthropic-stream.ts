@@ -18,8 +18,9 @@ function frame(type: string, data: Record<string, unknown>): string {
  * the stop reason and usage, message_stop.
  *
  * Usage: canonical usage arrives only at the end, after the content. message_start therefore
- * says only what is known when it goes out: no output yet (output_tokens 0) and input not yet
- * counted (input_tokens null, not a made-up 0). message_delta then carries the final input,
+ * carries the gateway's estimate of the prompt's tokens, flagged `switchboard.usage_estimated`
+ * (clients such as LangChain add message_start's input_tokens as a number, so null would break
+ * them; 0 would be a lie), and output_tokens 0. message_delta then carries the measured input,
  * output and cache counts, which the Anthropic SDKs apply over message_start's (MessageStream
  * overwrites input and cache tokens when message_delta has them), so `finalMessage().usage` is
  * right.
@@ -41,11 +42,12 @@ export async function* encodeAnthropicStream(
       stop_reason: null,
       stop_sequence: null,
       usage: {
-        input_tokens: null,
+        input_tokens: meta.promptTokensEstimate ?? null,
         output_tokens: 0,
         cache_creation_input_tokens: null,
         cache_read_input_tokens: null,
       },
+      ...(meta.promptTokensEstimate === undefined ? {} : { switchboard: { usage_estimated: true } }),
     },
   });
 

@@ -1,3 +1,4 @@
+import type { ResponseMeta } from "../../../../../src/gateway/ingress/chat-ingress-format.js";
 import { describe, expect, it } from "vitest";
 import type { ChatStreamEvent } from "../../../../../src/gateway/canonical/chat.js";
 import { encodeAnthropicStream } from "../../../../../src/gateway/ingress/anthropic/encode-anthropic-stream.js";
@@ -10,9 +11,12 @@ async function* from(events: ChatStreamEvent[], failWith?: Error): AsyncGenerato
   if (failWith) throw failWith;
 }
 
-async function collect(events: AsyncIterable<ChatStreamEvent>): Promise<string[]> {
+async function collect(
+  events: AsyncIterable<ChatStreamEvent>,
+  responseMeta: ResponseMeta = meta,
+): Promise<string[]> {
   const frames: string[] = [];
-  for await (const frame of encodeAnthropicStream(events, meta)) frames.push(frame);
+  for await (const frame of encodeAnthropicStream(events, responseMeta)) frames.push(frame);
   return frames;
 }
 
@@ -48,6 +52,15 @@ describe("encodeAnthropicStream", () => {
         '"model":"claude-route","content":[],"stop_reason":null,"stop_sequence":null,' +
         '"usage":{"input_tokens":null,"output_tokens":0,"cache_creation_input_tokens":null,"cache_read_input_tokens":null}}}\n\n',
     );
+    const estimated = parse(
+      await collect(from([{ type: "finish", finishReason: "stop", rawFinishReason: "end_turn" }, usage]), {
+        ...meta,
+        promptTokensEstimate: 28,
+      }),
+    )[0]!;
+    expect(estimated.data).toMatchObject({
+      message: { usage: { input_tokens: 28, output_tokens: 0 }, switchboard: { usage_estimated: true } },
+    });
     expect(parse(frames).slice(1)).toEqual([
       {
         event: "content_block_start",

@@ -4,8 +4,8 @@ import type { z } from "zod";
 import type { llmProviderStatusSchema } from "../../shared/schemas/llm-provider.js";
 import { resourceKey, type CompileOutcome } from "../compile-outcome.js";
 import type { MergedGatewayState } from "../gateway-state/merge-gateway-states.js";
-import { mergeConditions, unknownConditions, type DesiredCondition } from "./conditions.js";
-import { describeDiagnostics, readyFromPublication } from "./readiness.js";
+import { mergeConditions, type DesiredCondition } from "./conditions.js";
+import { describeDiagnostics, notYetCompiledConditions, readyFromPublication } from "./readiness.js";
 
 export type LLMProviderStatus = z.infer<typeof llmProviderStatusSchema>;
 
@@ -116,16 +116,8 @@ export function desiredProviderStatus(
   const current = provider.status;
 
   if (!outcome.compiledGenerations.has(key) || outcome.compiledGenerations.get(key) !== generation) {
-    if (current?.conditions?.length) return undefined;
-    return {
-      ...current,
-      conditions: mergeConditions(
-        undefined,
-        unknownConditions(PROVIDER_CONDITION_TYPES, "the operator has not compiled this generation yet"),
-        generation,
-        now,
-      ),
-    };
+    const conditions = notYetCompiledConditions(current, PROVIDER_CONDITION_TYPES, generation, now);
+    return conditions && { ...current, conditions };
   }
 
   const diagnostics = outcome.diagnostics.get(key) ?? [];

@@ -1,6 +1,7 @@
 import type { Diagnostic } from "../../shared/compile.js";
+import type { Condition } from "../../shared/schemas/common.js";
 import type { CompileOutcome } from "../compile-outcome.js";
-import type { DesiredCondition } from "./conditions.js";
+import { mergeConditions, unknownConditions, type DesiredCondition } from "./conditions.js";
 
 const MAX_MESSAGE = 1024;
 
@@ -8,6 +9,25 @@ const MAX_MESSAGE = 1024;
 export function describeDiagnostics(diagnostics: readonly Diagnostic[]): string {
   const text = diagnostics.map((d) => d.message).join("; ");
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}
+
+/**
+ * The conditions while the last compile has not seen this generation: all Unknown for an object
+ * that has none yet, otherwise undefined (they stay as they are until the compile catches up).
+ */
+export function notYetCompiledConditions(
+  current: { conditions?: Condition[] } | undefined,
+  types: readonly string[],
+  generation: number | undefined,
+  now: Date,
+): Condition[] | undefined {
+  if (current?.conditions?.length) return undefined;
+  return mergeConditions(
+    undefined,
+    unknownConditions(types, "the operator has not compiled this generation yet"),
+    generation,
+    now,
+  );
 }
 
 /**

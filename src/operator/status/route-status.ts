@@ -3,8 +3,8 @@ import type { z } from "zod";
 import type { LLMRoute, llmRouteStatusSchema } from "../../shared/schemas/llm-route.js";
 import { resourceKey, type CompileOutcome } from "../compile-outcome.js";
 import type { MergedGatewayState } from "../gateway-state/merge-gateway-states.js";
-import { mergeConditions, unknownConditions, type DesiredCondition } from "./conditions.js";
-import { describeDiagnostics, readyFromPublication } from "./readiness.js";
+import { mergeConditions, type DesiredCondition } from "./conditions.js";
+import { describeDiagnostics, notYetCompiledConditions, readyFromPublication } from "./readiness.js";
 
 export type LLMRouteStatus = z.infer<typeof llmRouteStatusSchema>;
 
@@ -24,16 +24,8 @@ export function desiredRouteStatus(
   const current = route.status;
 
   if (!outcome.compiledGenerations.has(key) || outcome.compiledGenerations.get(key) !== generation) {
-    if (current?.conditions?.length) return undefined;
-    return {
-      ...current,
-      conditions: mergeConditions(
-        undefined,
-        unknownConditions(ROUTE_CONDITION_TYPES, "the operator has not compiled this generation yet"),
-        generation,
-        now,
-      ),
-    };
+    const conditions = notYetCompiledConditions(current, ROUTE_CONDITION_TYPES, generation, now);
+    return conditions && { ...current, conditions };
   }
 
   const errors = (outcome.diagnostics.get(key) ?? []).filter((d) => d.severity === "error");

@@ -20,11 +20,13 @@ import {
   prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
+  runOperatorCli,
   routeManifest,
   secretManifest,
   serviceAccountKubeconfig,
   uniqueName,
   waitFor,
+  waitForCondition,
   type KubeClients,
 } from "../../integration/operator/operator-kit.js";
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -74,23 +76,14 @@ async function chat(text = "hello"): Promise<{ status: number; provider: string 
 }
 
 function startOperator(): CliProcess {
-  const cli = runCli([
-    "operator",
-    "--kubeconfig",
-    operatorKubeconfig,
-    "--namespaces",
-    namespace,
-    "--snapshot-secret",
-    `${RELEASE_NAMESPACE}/${snapshotName}`,
-    "--gateway-service",
-    `${RELEASE_NAMESPACE}/${serviceName}`,
-    "--state-interval",
-    "500ms",
-    "--leader-election-id",
-    `${snapshotName}-leader`,
-    "--metrics-port",
-    String(operatorMetricsPort),
-  ]);
+  const cli = runOperatorCli({
+    kubeconfig: operatorKubeconfig,
+    namespaces: [namespace],
+    snapshot: `${RELEASE_NAMESPACE}/${snapshotName}`,
+    leaderElectionId: `${snapshotName}-leader`,
+    metricsPort: operatorMetricsPort,
+    extra: ["--gateway-service", `${RELEASE_NAMESPACE}/${serviceName}`, "--state-interval", "500ms"],
+  });
   processes.push(cli);
   return cli;
 }
@@ -177,10 +170,7 @@ describe("operator and gateway processes on a real API server", () => {
     expect(res.status).toBe(200);
     expect(res.provider).toBe(`${namespace}/primary`);
     expect(JSON.parse(res.body).choices[0].message.content).toContain("You said: Hello from the cluster");
-    await waitFor(
-      async () =>
-        condition(await getCustom(admin, "llmroutes", namespace, "chat"), "Ready")?.status === "True",
-    );
+    await waitForCondition(() => getCustom(admin, "llmroutes", namespace, "chat"), "Ready", "True");
   });
 
   it("follows a route change within 2 s (p95 over 20 changes)", async () => {
@@ -211,19 +201,22 @@ describe("operator and gateway processes on a real API server", () => {
   }, 120_000);
 
   it("shows an upstream outage as unhealthy with an open circuit, and recovery as healthy and closed", async () => {
+    /** Chats until the gateways' state reaches primary's status with this health and circuit. */
+    const primaryTurns = (health: string, circuit: string, text: string) =>
+      waitFor(
+        async () => {
+          await chat(text);
+          const p = await getCustom(admin, "llmproviders", namespace, "primary");
+          return p?.status?.health === health && p.status.circuit === circuit ? p : undefined;
+        },
+        30_000,
+        250,
+      );
     await applyObject(admin, routeTo("primary"));
     await waitFor(async () => (await chat()).provider === `${namespace}/primary`);
     upstream.faults.push(...Array.from({ length: 10_000 }, () => ({ kind: "reset" as const })));
     const outageStarted = Date.now();
-    const down = await waitFor(
-      async () => {
-        await chat("during the outage");
-        const p = await getCustom(admin, "llmproviders", namespace, "primary");
-        return p?.status?.health === "unhealthy" && p.status.circuit === "open" ? p : undefined;
-      },
-      30_000,
-      250,
-    );
+    const down = await primaryTurns("unhealthy", "open", "during the outage");
     expect(Date.now() - outageStarted).toBeLessThan(10_000);
     expect(condition(down, "Healthy")).toMatchObject({ status: "False", reason: "CircuitOpen" });
     expect(down.status!.consecutiveFailures).toBeGreaterThanOrEqual(2);
@@ -238,15 +231,7 @@ describe("operator and gateway processes on a real API server", () => {
     expect(events.items.some((e) => e.reason === "CircuitOpen" && e.type === "Warning")).toBe(true);
 
     upstream.faults.length = 0;
-    const up = await waitFor(
-      async () => {
-        await chat("after the outage");
-        const p = await getCustom(admin, "llmproviders", namespace, "primary");
-        return p?.status?.health === "healthy" && p.status.circuit === "closed" ? p : undefined;
-      },
-      30_000,
-      250,
-    );
+    const up = await primaryTurns("healthy", "closed", "after the outage");
     expect(condition(up, "Healthy")).toMatchObject({ status: "True", reason: "Healthy" });
     expect(up.status!.latency).toBeDefined();
   }, 90_000);
@@ -268,10 +253,7 @@ describe("operator and gateway processes on a real API server", () => {
 
     await applyObject(admin, secretManifest(namespace, "upstream-key", { apiKey: API_KEY }));
     await waitFor(async () => (await chat()).status === 200, 20_000);
-    await waitFor(
-      async () =>
-        condition(await getCustom(admin, "llmproviders", namespace, "primary"), "Ready")?.status === "True",
-    );
+    await waitForCondition(() => getCustom(admin, "llmproviders", namespace, "primary"), "Ready", "True");
   }, 60_000);
 
   it("does no duplicate work after an operator restart: snapshot and status stay as they were", async () => {

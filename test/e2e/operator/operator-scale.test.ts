@@ -18,6 +18,7 @@ import {
   installChartRbac,
   installCrds,
   RELEASE_NAMESPACE,
+  runOperatorCli,
   routeManifest,
   serviceAccountKubeconfig,
   testKubeconfigs,
@@ -152,21 +153,14 @@ describe.runIf(process.env.SWITCHBOARD_SCALE === "1")(
     it("converges, then serves route changes within 2 s", async () => {
       const metricsPort = await freePort();
       const started = Date.now();
-      const operator = runCli([
-        "operator",
-        "--kubeconfig",
-        testKubeconfigs().operator,
-        "--namespaces",
-        namespaces.join(","),
-        "--snapshot-secret",
-        `${RELEASE_NAMESPACE}/${snapshotName}`,
-        "--leader-election-id",
-        `${snapshotName}-leader`,
-        "--metrics-port",
-        String(metricsPort),
-        "--workers",
-        "4",
-      ]);
+      const operator = runOperatorCli({
+        kubeconfig: testKubeconfigs().operator,
+        namespaces,
+        snapshot: `${RELEASE_NAMESPACE}/${snapshotName}`,
+        leaderElectionId: `${snapshotName}-leader`,
+        metricsPort,
+        extra: ["--workers", "4"],
+      });
       processes.push(operator);
       const total = NAMESPACES * (PROVIDERS_PER_NAMESPACE + ROUTES_PER_NAMESPACE);
       await waitFor(

@@ -13,10 +13,6 @@ import { promisify } from "node:util";
 import {
   ApiException,
   ApiextensionsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
   type KubernetesObject,
@@ -30,6 +26,7 @@ import { crdFileName } from "../../../src/shared/crd/crd-files.js";
 import { listManifestFiles } from "../../../src/shared/manifests.js";
 import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
 import { ensureControlPlaneBinaries, startControlPlane, type ControlPlane } from "../../support/control-plane.js";
+import { applyObject, clientsFor, ensureNamespace, type KubeClients } from "../operator/operator-kit.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
 const execFileAsync = promisify(execFile);
@@ -37,16 +34,13 @@ const FIELD_MANAGER = "switchboard-crd-test";
 const PLURALS = new Map(CRD_DEFINITIONS.map((d) => [d.kind, d.plural]));
 
 let ownControlPlane: ControlPlane | undefined;
-let kubeconfigPath: string;
 let kubectlPath: string;
+let admin: KubeClients;
 let crdApi: ApiextensionsV1Api;
-let customApi: CustomObjectsApi;
-let objectApi: KubernetesObjectApi;
-let core: CoreV1Api;
 const namespace = `crd-validation-${Date.now().toString(36)}`;
 
 async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(kubectlPath, args, { env: { ...process.env, KUBECONFIG: kubeconfigPath } });
+  const { stdout } = await execFileAsync(kubectlPath, args, { env: { ...process.env, KUBECONFIG: admin.kubeconfigPath } });
   return stdout;
 }
 
@@ -55,7 +49,7 @@ function manifest(kind: string, name: string, spec: unknown): KubernetesObject &
 }
 
 async function applyCustom(object: KubernetesObject): Promise<Record<string, unknown>> {
-  return (await customApi.patchNamespacedCustomObject(
+  return (await admin.custom.patchNamespacedCustomObject(
     {
       group: API_GROUP,
       version: API_VERSION,
@@ -73,7 +67,7 @@ async function applyCustom(object: KubernetesObject): Promise<Record<string, unk
 /** The API server's Status.message for a refused create, or undefined when it was accepted. */
 async function rejectionOf(object: KubernetesObject): Promise<string | undefined> {
   try {
-    await customApi.createNamespacedCustomObject({
+    await admin.custom.createNamespacedCustomObject({
       group: API_GROUP,
       version: API_VERSION,
       namespace,
@@ -92,19 +86,14 @@ async function rejectionOf(object: KubernetesObject): Promise<string | undefined
 beforeAll(async () => {
   const injected = inject("switchboardKubeconfig") as string | undefined;
   if (injected) {
-    kubeconfigPath = injected;
+    admin = clientsFor(injected);
     kubectlPath = path.join(await ensureControlPlaneBinaries(), "kubectl");
   } else {
     ownControlPlane = await startControlPlane();
-    kubeconfigPath = ownControlPlane.adminKubeconfigPath;
+    admin = clientsFor(ownControlPlane.adminKubeconfigPath);
     kubectlPath = path.join(ownControlPlane.binDir, "kubectl");
   }
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  crdApi = kc.makeApiClient(ApiextensionsV1Api);
-  customApi = kc.makeApiClient(CustomObjectsApi);
-  objectApi = KubernetesObjectApi.makeApiClient(kc);
-  core = kc.makeApiClient(CoreV1Api);
+  crdApi = admin.kc.makeApiClient(ApiextensionsV1Api);
 
   // Apply the committed files, as `kubectl apply --server-side -f crds/` would.
   for (const def of CRD_DEFINITIONS) {
@@ -114,11 +103,11 @@ beforeAll(async () => {
       setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
     );
   }
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await ensureNamespace(admin, namespace);
 }, 3_600_000);
 
 afterAll(async () => {
-  await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await admin?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
   await ownControlPlane?.stop();
 }, 60_000);
 
@@ -148,160 +137,137 @@ describe("CRDs on a real API server", () => {
 
   const secretRef = { secretRef: { name: "key", key: "apiKey" } };
   const models = [{ name: "gpt" }];
+  const ONE_CREDENTIAL = "spec.credentials must set exactly one of secretRef, workloadIdentity or none";
+  const VERTEX_LOCATION = "spec.project and spec.region are required when spec.type is vertex";
 
-  /** Bad manifests, the exact message the API server answers, and how the compiler refuses the same one. */
+  /** A CEL rule the compiler checks with the same message: `field` defaults to the rule's path. */
+  const cel = (rulePath: string, value: string, message: string, field = rulePath) => ({
+    invalid: `${rulePath}: ${value}: ${message}`,
+    compiler: { field, message },
+  });
+
+  /**
+   * Bad manifests, the exact message the API server answers (after `<Kind>.<group> "<name>" is
+   * invalid: `), and how the compiler refuses the same one.
+   */
   const cases: Array<{
     rule: string;
-    object: KubernetesObject & { spec: unknown };
-    apiServer: string;
+    kind: string;
+    name: string;
+    spec: Record<string, unknown>;
+    invalid: string;
     compiler: { field: string; message?: string };
   }> = [
     {
       rule: "azure-openai needs an endpoint",
-      object: manifest("LLMProvider", "azure-no-endpoint", { type: "azure-openai", credentials: secretRef, models }),
-      apiServer:
-        'LLMProvider.llm.switchboard.dev "azure-no-endpoint" is invalid: spec.endpoint: Required value: ' +
-        "spec.endpoint is required when spec.type is azure-openai",
-      compiler: { field: "spec.endpoint", message: "spec.endpoint is required when spec.type is azure-openai" },
+      kind: "LLMProvider",
+      name: "azure-no-endpoint",
+      spec: { type: "azure-openai", credentials: secretRef, models },
+      ...cel("spec.endpoint", "Required value", "spec.endpoint is required when spec.type is azure-openai"),
     },
     {
       rule: "openai-compatible needs an endpoint",
-      object: manifest("LLMProvider", "compat-no-endpoint", {
-        type: "openai-compatible",
-        credentials: { none: {} },
-        models,
-      }),
-      apiServer:
-        'LLMProvider.llm.switchboard.dev "compat-no-endpoint" is invalid: spec.endpoint: Required value: ' +
-        "spec.endpoint is required when spec.type is openai-compatible",
-      compiler: { field: "spec.endpoint", message: "spec.endpoint is required when spec.type is openai-compatible" },
+      kind: "LLMProvider",
+      name: "compat-no-endpoint",
+      spec: { type: "openai-compatible", credentials: { none: {} }, models },
+      ...cel("spec.endpoint", "Required value", "spec.endpoint is required when spec.type is openai-compatible"),
     },
     {
       rule: "credentials need a mode",
-      object: manifest("LLMProvider", "no-credentials", { type: "openai", credentials: {}, models }),
-      apiServer:
-        'LLMProvider.llm.switchboard.dev "no-credentials" is invalid: spec.credentials: Invalid value: "object": ' +
-        "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
-      compiler: {
-        field: "spec.credentials",
-        message: "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
-      },
+      kind: "LLMProvider",
+      name: "no-credentials",
+      spec: { type: "openai", credentials: {}, models },
+      ...cel("spec.credentials", 'Invalid value: "object"', ONE_CREDENTIAL),
     },
     {
       rule: "credentials take only one mode",
-      object: manifest("LLMProvider", "two-credentials", {
-        type: "openai",
-        credentials: { ...secretRef, workloadIdentity: {} },
-        models,
-      }),
-      apiServer:
-        'LLMProvider.llm.switchboard.dev "two-credentials" is invalid: spec.credentials: Invalid value: "object": ' +
-        "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
-      compiler: {
-        field: "spec.credentials",
-        message: "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
-      },
+      kind: "LLMProvider",
+      name: "two-credentials",
+      spec: { type: "openai", credentials: { ...secretRef, workloadIdentity: {} }, models },
+      ...cel("spec.credentials", 'Invalid value: "object"', ONE_CREDENTIAL),
     },
     {
       rule: "model names are unique",
-      object: manifest("LLMProvider", "duplicate-models", {
+      kind: "LLMProvider",
+      name: "duplicate-models",
+      spec: {
         type: "openai",
         credentials: secretRef,
         models: [{ name: "gpt" }, { name: "embed", kind: "embedding" }, { name: "gpt", providerModel: "gpt-4o" }],
-      }),
-      apiServer:
-        'LLMProvider.llm.switchboard.dev "duplicate-models" is invalid: spec.models: Invalid value: "array": ' +
-        "spec.models must not list the same model name twice",
+      },
+      invalid: 'spec.models: Invalid value: "array": spec.models must not list the same model name twice',
       compiler: { field: "spec.models[2].name" },
     },
     {
       rule: "vertex needs a project",
-      object: manifest("LLMProvider", "vertex-no-project", {
-        type: "vertex",
-        region: "us-east5",
-        credentials: { workloadIdentity: {} },
-        models,
-      }),
-      apiServer:
-        'LLMProvider.llm.switchboard.dev "vertex-no-project" is invalid: spec: Invalid value: "object": ' +
-        "spec.project and spec.region are required when spec.type is vertex",
-      compiler: { field: "spec.project", message: "spec.project and spec.region are required when spec.type is vertex" },
+      kind: "LLMProvider",
+      name: "vertex-no-project",
+      spec: { type: "vertex", region: "us-east5", credentials: { workloadIdentity: {} }, models },
+      ...cel("spec", 'Invalid value: "object"', VERTEX_LOCATION, "spec.project"),
     },
     {
       rule: "vertex needs a region",
-      object: manifest("LLMProvider", "vertex-no-region", {
-        type: "vertex",
-        project: "acme-ml",
-        credentials: { workloadIdentity: {} },
-        models,
-      }),
-      apiServer:
-        'LLMProvider.llm.switchboard.dev "vertex-no-region" is invalid: spec: Invalid value: "object": ' +
-        "spec.project and spec.region are required when spec.type is vertex",
-      compiler: { field: "spec.project", message: "spec.project and spec.region are required when spec.type is vertex" },
+      kind: "LLMProvider",
+      name: "vertex-no-region",
+      spec: { type: "vertex", project: "acme-ml", credentials: { workloadIdentity: {} }, models },
+      ...cel("spec", 'Invalid value: "object"', VERTEX_LOCATION, "spec.project"),
     },
     {
       rule: "bedrock needs a region",
-      object: manifest("LLMProvider", "bedrock-no-region", {
-        type: "bedrock",
-        credentials: { workloadIdentity: {} },
-        models,
-      }),
-      apiServer:
-        'LLMProvider.llm.switchboard.dev "bedrock-no-region" is invalid: spec.region: Required value: ' +
-        "spec.region is required when spec.type is bedrock",
-      compiler: { field: "spec.region", message: "spec.region is required when spec.type is bedrock" },
+      kind: "LLMProvider",
+      name: "bedrock-no-region",
+      spec: { type: "bedrock", credentials: { workloadIdentity: {} }, models },
+      ...cel("spec.region", "Required value", "spec.region is required when spec.type is bedrock"),
     },
     {
       rule: "route weights are not negative",
-      object: manifest("LLMRoute", "negative-weight", {
-        model: "chat",
-        strategy: "weighted",
-        targets: [{ provider: "openai", model: "gpt", weight: -1 }],
-      }),
-      apiServer:
-        'LLMRoute.llm.switchboard.dev "negative-weight" is invalid: [' +
-        "spec.targets[0].weight: Invalid value: -1: spec.targets[0].weight in body should be greater than or equal to 0, " +
+      kind: "LLMRoute",
+      name: "negative-weight",
+      spec: { model: "chat", strategy: "weighted", targets: [{ provider: "openai", model: "gpt", weight: -1 }] },
+      invalid:
+        "[spec.targets[0].weight: Invalid value: -1: spec.targets[0].weight in body should be greater than or equal to 0, " +
         'spec.targets[0].weight: Invalid value: "integer": spec.targets[].weight must be 0 or more]',
       compiler: { field: "spec.targets[0].weight" },
     },
     {
       rule: "routes have targets",
-      object: manifest("LLMRoute", "no-targets", { model: "chat", targets: [] }),
-      apiServer:
-        'LLMRoute.llm.switchboard.dev "no-targets" is invalid: [' +
-        "spec.targets: Invalid value: 0: spec.targets in body should have at least 1 items, " +
+      kind: "LLMRoute",
+      name: "no-targets",
+      spec: { model: "chat", targets: [] },
+      invalid:
+        "[spec.targets: Invalid value: 0: spec.targets in body should have at least 1 items, " +
         'spec.targets: Invalid value: "array": spec.targets must list at least one target]',
       compiler: { field: "spec.targets" },
     },
     {
       rule: "a migration side names a route or a provider, not both",
-      object: manifest("EmbeddingMigration", "route-and-provider", {
+      kind: "EmbeddingMigration",
+      name: "route-and-provider",
+      spec: {
         source: { route: "embed-old", provider: "openai", model: "old", dimensions: 1536 },
         target: { route: "embed-new", dimensions: 3072 },
         store: { postgres: postgresStore() },
-      }),
-      apiServer:
-        'EmbeddingMigration.llm.switchboard.dev "route-and-provider" is invalid: spec.source: Invalid value: "object": ' +
-        "set exactly one of route or provider",
+      },
+      invalid: 'spec.source: Invalid value: "object": set exactly one of route or provider',
       compiler: { field: "spec.source", message: "spec.source: set exactly one of route or provider" },
     },
     {
       rule: "a migration side with a provider names its model",
-      object: manifest("EmbeddingMigration", "provider-without-model", {
+      kind: "EmbeddingMigration",
+      name: "provider-without-model",
+      spec: {
         source: { route: "embed-old", dimensions: 1536 },
         target: { provider: "openai", dimensions: 3072 },
         store: { postgres: postgresStore() },
-      }),
-      apiServer:
-        'EmbeddingMigration.llm.switchboard.dev "provider-without-model" is invalid: spec.target: Invalid value: "object": ' +
-        "model is required with provider",
+      },
+      invalid: 'spec.target: Invalid value: "object": model is required with provider',
       compiler: { field: "spec.target", message: "spec.target: model is required with provider" },
     },
   ];
 
-  it.each(cases)("rejects a manifest that breaks the rule: $rule", async ({ object, apiServer, compiler }) => {
-    expect(await rejectionOf(object)).toBe(apiServer);
+  it.each(cases)("rejects a manifest that breaks the rule: $rule", async ({ kind, name, spec, invalid, compiler }) => {
+    const object = manifest(kind, name, spec);
+    expect(await rejectionOf(object)).toBe(`${kind}.${API_GROUP} "${name}" is invalid: ${invalid}`);
 
     const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "key", namespace }, stringData: { apiKey: "k" } };
     const errors = compile([{ object: secret }, { object }]).diagnostics.filter((d) => d.severity === "error");
@@ -319,7 +285,7 @@ describe("CRDs on a real API server", () => {
         if (!object) continue;
         object.metadata = { ...object.metadata, namespace };
         if (object.apiVersion === GROUP_VERSION) await applyCustom(object);
-        else await objectApi.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        else await applyObject(admin, object);
         applied++;
       }
     }
@@ -350,7 +316,7 @@ describe("CRDs on a real API server", () => {
       [migration!, { phase: "Running", progress: { total: 200, done: 84, failed: 1, percent: "42%" }, eta: "12m" }],
     ];
     for (const [object, status] of statuses) {
-      await customApi.patchNamespacedCustomObjectStatus(
+      await admin.custom.patchNamespacedCustomObjectStatus(
         {
           group: API_GROUP,
           version: API_VERSION,

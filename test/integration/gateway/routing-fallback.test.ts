@@ -12,6 +12,7 @@ import {
   manifests,
   streamedErrors,
   streamedText,
+  type RouteSpec,
 } from "./routing-support.js";
 
 /**
@@ -36,6 +37,16 @@ const openaiChunk = (content: string) => ({
   created: 1_700_000_000,
   model: "gpt-4o-mini",
   choices: [{ index: 0, delta: { role: "assistant", content }, finish_reason: null }],
+});
+
+/** A route named after its model: `provider`'s "chat" first, then secondary's. */
+const thenSecondary = (model: string, provider: string): RouteSpec => ({
+  name: model,
+  model,
+  targets: [
+    { provider, model: "chat" },
+    { provider: "secondary", model: "chat" },
+  ],
 });
 
 beforeAll(async () => {
@@ -92,64 +103,13 @@ beforeAll(async () => {
         { name: "flaky", type: "openai", endpoint: `${resetMidStream.url}/v1`, timeouts: fast },
       ],
       [
-        {
-          name: "main",
-          model: "main",
-          targets: [
-            { provider: "primary", model: "chat" },
-            { provider: "secondary", model: "chat" },
-          ],
-          retries: { attempts: 1, backoff: "10ms", maxBackoff: "3s" },
-        },
-        {
-          name: "deadline",
-          model: "deadline",
-          targets: [
-            { provider: "tight", model: "chat" },
-            { provider: "secondary", model: "chat" },
-          ],
-        },
-        {
-          name: "claude-first",
-          model: "claude-first",
-          targets: [
-            { provider: "claude", model: "chat" },
-            { provider: "secondary", model: "chat" },
-          ],
-        },
-        {
-          name: "slow-first",
-          model: "slow-first",
-          targets: [
-            { provider: "slow", model: "chat" },
-            { provider: "secondary", model: "chat" },
-          ],
-        },
-        {
-          name: "slow-headers-first",
-          model: "slow-headers-first",
-          targets: [
-            { provider: "slowheaders", model: "chat" },
-            { provider: "secondary", model: "chat" },
-          ],
-        },
-        {
-          name: "flaky-first",
-          model: "flaky-first",
-          targets: [
-            { provider: "flaky", model: "chat" },
-            { provider: "secondary", model: "chat" },
-          ],
-        },
-        {
-          name: "strict",
-          model: "strict",
-          targets: [
-            { provider: "primary", model: "chat" },
-            { provider: "secondary", model: "chat" },
-          ],
-          fallback: { on: ["rate_limit"] },
-        },
+        { ...thenSecondary("main", "primary"), retries: { attempts: 1, backoff: "10ms", maxBackoff: "3s" } },
+        thenSecondary("deadline", "tight"),
+        thenSecondary("claude-first", "claude"),
+        thenSecondary("slow-first", "slow"),
+        thenSecondary("slow-headers-first", "slowheaders"),
+        thenSecondary("flaky-first", "flaky"),
+        { ...thenSecondary("strict", "primary"), fallback: { on: ["rate_limit"] } },
       ],
     ),
   );

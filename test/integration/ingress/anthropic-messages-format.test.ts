@@ -110,6 +110,27 @@ const toolStream: ChatStreamEvent[] = [
   { type: "usage", usage: { inputTokens: 30, outputTokens: 7, cacheReadTokens: 10, estimated: false } },
 ];
 
+/** A text-then-get_weather answer as the SDK reads it; usage is [input, output, cache read]. */
+function expectToolUseMessage(
+  message: Anthropic.Message,
+  text: string,
+  call: { id: string; city: string },
+  [input, output, cacheRead]: [number, number, number | null],
+): void {
+  expect(message.id).toBe("msg_5eed");
+  expect(message.content).toEqual([
+    { type: "text", text },
+    { type: "tool_use", id: call.id, name: "get_weather", input: { city: call.city } },
+  ]);
+  expect(message.stop_reason).toBe("tool_use");
+  expect(message.usage).toEqual({
+    input_tokens: input,
+    output_tokens: output,
+    cache_creation_input_tokens: null,
+    cache_read_input_tokens: cacheRead,
+  });
+}
+
 describe("Anthropic Messages format read by @anthropic-ai/sdk", () => {
   it("serves messages.create: the SDK's tool history decodes and the answer reads as an Anthropic message", async () => {
     answer = {
@@ -151,19 +172,12 @@ describe("Anthropic Messages format read by @anthropic-ai/sdk", () => {
       { role: "tool", toolCallId: "toolu_1", content: "18C" },
     ]);
 
-    expect(message.id).toBe("msg_5eed");
     expect(message.model).toBe("claude-route");
-    expect(message.content).toEqual([
-      { type: "text", text: "It is 18C in Paris. Checking Rome." },
-      { type: "tool_use", id: "call_2", name: "get_weather", input: { city: "Rome" } },
+    expectToolUseMessage(message, "It is 18C in Paris. Checking Rome.", { id: "call_2", city: "Rome" }, [
+      55,
+      21,
+      null,
     ]);
-    expect(message.stop_reason).toBe("tool_use");
-    expect(message.usage).toEqual({
-      input_tokens: 55,
-      output_tokens: 21,
-      cache_creation_input_tokens: null,
-      cache_read_input_tokens: null,
-    });
   });
 
   it("serves messages.stream: finalMessage() has the text, the parsed tool input, the stop reason and the final usage", async () => {
@@ -184,18 +198,7 @@ describe("Anthropic Messages format read by @anthropic-ai/sdk", () => {
       request: { toolChoice: "auto", parallelToolCalls: false },
     });
     expect(texts).toEqual(["Checking ", "the weather."]);
-    expect(message.id).toBe("msg_5eed");
-    expect(message.content).toEqual([
-      { type: "text", text: "Checking the weather." },
-      { type: "tool_use", id: "call_1", name: "get_weather", input: { city: "Paris" } },
-    ]);
-    expect(message.stop_reason).toBe("tool_use");
-    expect(message.usage).toEqual({
-      input_tokens: 20,
-      output_tokens: 7,
-      cache_creation_input_tokens: null,
-      cache_read_input_tokens: 10,
-    });
+    expectToolUseMessage(message, "Checking the weather.", { id: "call_1", city: "Paris" }, [20, 7, 10]);
   });
 
   it("serves messages.create({stream: true}) as Anthropic's raw event sequence", async () => {

@@ -12,7 +12,6 @@ import { startControlPlane, type ControlPlane } from "../../support/control-plan
 import {
   applyObject,
   clientsFor,
-  condition,
   getCustom,
   prepareCluster,
   providerManifest,
@@ -21,6 +20,7 @@ import {
   startTestOperator,
   uniqueName,
   waitFor,
+  waitForCondition,
   type KubeClients,
   type TestOperator,
 } from "./operator-kit.js";
@@ -42,9 +42,10 @@ const localProvider = (name: string) =>
   });
 
 async function readyProvider(name: string, timeoutMs = 30_000): Promise<void> {
-  await waitFor(
-    async () =>
-      condition(await getCustom(admin, "llmproviders", namespace, name), "Ready")?.status === "True",
+  await waitForCondition(
+    () => getCustom(admin, "llmproviders", namespace, name),
+    "Ready",
+    "True",
     timeoutMs,
     200,
   );
@@ -108,9 +109,10 @@ describe("API server restarts", () => {
         targets: [{ provider: "after-restart", model: "m" }],
       }),
     );
-    await waitFor(
-      async () =>
-        condition(await getCustom(admin, "llmroutes", namespace, "chat"), "Ready")?.status === "True",
+    await waitForCondition(
+      () => getCustom(admin, "llmroutes", namespace, "chat"),
+      "Ready",
+      "True",
       30_000,
       200,
     );

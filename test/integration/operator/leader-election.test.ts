@@ -4,7 +4,7 @@
  * reconciles; a graceful shutdown releases the Lease so the standby takes over at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, type CliProcess } from "../../support/cli-process.js";
+import type { CliProcess } from "../../support/cli-process.js";
 import {
   applyObject,
   condition,
@@ -12,6 +12,7 @@ import {
   prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
+  runOperatorCli,
   uniqueName,
   waitFor,
   type KubeClients,
@@ -26,25 +27,14 @@ let operatorKubeconfig: string;
 const processes: CliProcess[] = [];
 
 function startOperatorProcess(): CliProcess {
-  const cli = runCli([
-    "operator",
-    "--kubeconfig",
-    operatorKubeconfig,
-    "--namespaces",
-    namespace,
-    "--snapshot-secret",
+  const cli = runOperatorCli({
+    kubeconfig: operatorKubeconfig,
+    namespaces: [namespace],
     snapshot,
-    "--leader-election-id",
-    lease,
-    "--lease-duration",
-    `${LEASE_SECONDS}s`,
-    "--renew-deadline",
-    "3s",
-    "--retry-period",
-    "500ms",
-    "--metrics-port",
-    "0",
-  ]);
+    leaderElectionId: lease,
+    metricsPort: 0,
+    extra: ["--lease-duration", `${LEASE_SECONDS}s`, "--renew-deadline", "3s", "--retry-period", "500ms"],
+  });
   processes.push(cli);
   return cli;
 }

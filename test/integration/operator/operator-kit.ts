@@ -25,6 +25,7 @@ import {
 } from "../../../src/operator/operator-main.js";
 import { createLogger } from "../../../src/shared/logging.js";
 import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
+import { runCli, type CliProcess } from "../../support/cli-process.js";
 import { OPERATOR_NAMESPACE } from "../../support/control-plane.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -141,21 +142,21 @@ export async function applyObject(clients: KubeClients, object: KubernetesObject
   );
 }
 
-export function providerManifest(
-  namespace: string,
-  name: string,
-  spec: Record<string, unknown>,
-): KubernetesObject & { spec: unknown } {
-  return { apiVersion: GROUP_VERSION, kind: "LLMProvider", metadata: { name, namespace }, spec };
+function customManifest(kind: "LLMProvider" | "LLMRoute") {
+  return (
+    namespace: string,
+    name: string,
+    spec: Record<string, unknown>,
+  ): KubernetesObject & { spec: unknown } => ({
+    apiVersion: GROUP_VERSION,
+    kind,
+    metadata: { name, namespace },
+    spec,
+  });
 }
 
-export function routeManifest(
-  namespace: string,
-  name: string,
-  spec: Record<string, unknown>,
-): KubernetesObject & { spec: unknown } {
-  return { apiVersion: GROUP_VERSION, kind: "LLMRoute", metadata: { name, namespace }, spec };
-}
+export const providerManifest = customManifest("LLMProvider");
+export const routeManifest = customManifest("LLMRoute");
 
 export function secretManifest(
   namespace: string,
@@ -227,6 +228,50 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** `switchboard operator` as a process: the flags every test sets, then `extra`. */
+export function runOperatorCli(options: {
+  kubeconfig: string;
+  namespaces: readonly string[];
+  /** namespace/name of the snapshot Secret. */
+  snapshot: string;
+  leaderElectionId: string;
+  metricsPort: number;
+  extra?: string[];
+}): CliProcess {
+  return runCli([
+    "operator",
+    "--kubeconfig",
+    options.kubeconfig,
+    "--namespaces",
+    options.namespaces.join(","),
+    "--snapshot-secret",
+    options.snapshot,
+    "--leader-election-id",
+    options.leaderElectionId,
+    "--metrics-port",
+    String(options.metricsPort),
+    ...(options.extra ?? []),
+  ]);
+}
+
+/** Polls until the resource `read` returns has condition `type` at `status`; returns the resource. */
+export function waitForCondition(
+  read: () => Promise<CustomResource | undefined>,
+  type: string,
+  status: "True" | "False" | "Unknown",
+  timeoutMs?: number,
+  intervalMs?: number,
+): Promise<CustomResource> {
+  return waitFor(
+    async () => {
+      const resource = await read();
+      return condition(resource, type)?.status === status ? resource : undefined;
+    },
+    timeoutMs,
+    intervalMs,
+  );
 }
 
 export interface TestOperator extends RunningOperator {

@@ -22,6 +22,7 @@ import {
   testKubeconfigs,
   uniqueName,
   waitFor,
+  waitForCondition,
   type CustomResource,
   type KubeClients,
   type TestOperator,
@@ -104,10 +105,7 @@ describe("resource lifecycle under the chart's RBAC", () => {
   it("starts a new provider Unknown, then makes it Ready once the snapshot carries it", async () => {
     await applyObject(admin, secretManifest(namespace, "openai-key", { apiKey: FIRST_KEY }));
     await applyObject(admin, providerManifest(namespace, "openai", providerSpec()));
-    const ready = await waitFor(async () => {
-      const p = await provider("openai");
-      return condition(p, "Ready")?.status === "True" ? p : undefined;
-    });
+    const ready = await waitForCondition(() => provider("openai"), "Ready", "True");
     expect(readyHistory.get("openai")).toEqual(["Unknown", "True"]);
     expect(ready.status!.observedGeneration).toBe(ready.metadata!.generation);
     for (const type of ["Ready", "CredentialsResolved", "Healthy"]) {
@@ -134,10 +132,7 @@ describe("resource lifecycle under the chart's RBAC", () => {
         targets: [{ provider: "openai", model: "gpt" }],
       }),
     );
-    const r = await waitFor(async () => {
-      const current = await route("chat");
-      return condition(current, "Ready")?.status === "True" ? current : undefined;
-    });
+    const r = await waitForCondition(() => route("chat"), "Ready", "True");
     expect(condition(r, "ResolvedRefs")).toMatchObject({ status: "True", reason: "AllRefsResolved" });
     expect(r.status).toMatchObject({
       targetCount: 1,
@@ -149,13 +144,10 @@ describe("resource lifecycle under the chart's RBAC", () => {
   it("reports a deleted Secret as SecretNotFound on that provider only, with an Event", async () => {
     await applyObject(admin, secretManifest(namespace, "other-key", { apiKey: "sk-other-0123456789" }));
     await applyObject(admin, providerManifest(namespace, "other", providerSpec("other-key")));
-    await waitFor(async () => condition(await provider("other"), "Ready")?.status === "True");
+    await waitForCondition(() => provider("other"), "Ready", "True");
 
     await admin.core.deleteNamespacedSecret({ namespace, name: "openai-key" });
-    const broken = await waitFor(async () => {
-      const p = await provider("openai");
-      return condition(p, "CredentialsResolved")?.status === "False" ? p : undefined;
-    });
+    const broken = await waitForCondition(() => provider("openai"), "CredentialsResolved", "False");
     expect(condition(broken, "CredentialsResolved")!.reason).toBe("SecretNotFound");
     expect(condition(broken, "CredentialsResolved")!.message).toContain(
       `Secret "openai-key" not found in namespace "${namespace}"`,
@@ -239,8 +231,8 @@ describe("resource lifecycle under the chart's RBAC", () => {
         targets: [{ provider: "openai", model: "mini" }],
       }),
     );
-    await waitFor(async () => condition(await route("chat"), "Ready")?.status === "True");
-    await waitFor(async () => condition(await provider("other"), "Ready")?.status === "True");
+    await waitForCondition(() => route("chat"), "Ready", "True");
+    await waitForCondition(() => provider("other"), "Ready", "True");
     const after = await published();
     expect(after.version).not.toBe(before.version);
     expect(after.routes.find((r) => r.id === `${namespace}/chat`)!.targets[0]!.model).toBe("mini");
@@ -262,10 +254,7 @@ describe("resource lifecycle under the chart's RBAC", () => {
         targets: [{ provider: "other", model: "gpt" }],
       }),
     );
-    const dangling = await waitFor(async () => {
-      const r = await route("dangling");
-      return condition(r, "ResolvedRefs")?.status === "False" ? r : undefined;
-    });
+    const dangling = await waitForCondition(() => route("dangling"), "ResolvedRefs", "False");
     expect(condition(dangling, "ResolvedRefs")!.reason).toBe("ProviderNotFound");
     await admin.custom.deleteNamespacedCustomObject({
       group: "llm.switchboard.dev",

@@ -14,9 +14,7 @@ import { KubernetesConfigSource } from "../../../src/gateway/config/kubernetes-c
 import { LeaderElector } from "../../../src/operator/leader-election.js";
 import { LABEL_ROLE, LABEL_SNAPSHOT, MANIFEST_KEY } from "../../../src/shared/snapshot-format.js";
 import { SnapshotPublisher } from "../../../src/operator/snapshot/snapshot-publisher.js";
-import { compile } from "../../../src/shared/compile.js";
 import { createLogger } from "../../../src/shared/logging.js";
-import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
 import {
   clientsFor,
   installChartRbac,
@@ -27,6 +25,7 @@ import {
   waitFor,
   type KubeClients,
 } from "./operator-kit.js";
+import { configWithRoutes } from "../../support/routes-config.js";
 
 const quiet = createLogger("test", { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const ref = { namespace: RELEASE_NAMESPACE, name: uniqueName("snap") };
@@ -34,36 +33,6 @@ let admin: KubeClients;
 let operatorClients: KubeClients;
 let gatewayStore: ConfigStore;
 let source: KubernetesConfigSource;
-
-/** A config with `routes` routes; `salt` makes each call's content (and version) distinct. */
-function config(routes: number, salt: string): GatewayConfig {
-  const objects: unknown[] = [
-    {
-      apiVersion: "llm.switchboard.dev/v1alpha1",
-      kind: "LLMProvider",
-      metadata: { name: "p", namespace: "a" },
-      spec: {
-        type: "openai-compatible",
-        endpoint: "http://127.0.0.1:9/v1",
-        credentials: { none: {} },
-        models: [{ name: "m" }],
-      },
-    },
-  ];
-  for (let i = 0; i < routes; i++) {
-    objects.push({
-      apiVersion: "llm.switchboard.dev/v1alpha1",
-      kind: "LLMRoute",
-      metadata: { name: `r-${i}`, namespace: "a" },
-      spec: {
-        model: `${salt}-${i}`,
-        aliases: [`${salt}-${Math.random().toString(36).slice(2)}`],
-        targets: [{ provider: "p", model: "m" }],
-      },
-    });
-  }
-  return compile(objects.map((object) => ({ object }))).config!;
-}
 
 async function parts(): Promise<Array<{ name: string; owners: string[] }>> {
   const list = await admin.core.listNamespacedSecret({
@@ -91,7 +60,7 @@ describe("snapshot publishing", () => {
 
   it("splits a large config into parts the gateway reassembles, and cleans up parts of old versions", async () => {
     const p = publisher();
-    const first = config(300, "one");
+    const first = configWithRoutes(300, "one");
     const result = await p.publish(first);
     expect(result).toMatchObject({ written: true, version: first.version });
     expect(result.parts).toBeGreaterThan(2);
@@ -110,10 +79,10 @@ describe("snapshot publishing", () => {
     const head = await admin.core.readNamespacedSecret(ref);
     expect((await parts()).every((part) => part.owners.includes(head.metadata!.uid!))).toBe(true);
 
-    const second = config(300, "two");
+    const second = configWithRoutes(300, "two");
     await p.publish(second);
     await waitFor(() => gatewayStore.current?.config.version === second.version);
-    const third = config(300, "three");
+    const third = configWithRoutes(300, "three");
     await p.publish(third);
     await waitFor(() => gatewayStore.current?.config.version === third.version);
     const names = (await parts()).map((part) => part.name);
@@ -156,7 +125,7 @@ describe("snapshot publishing", () => {
     expect(gatewayStore.current!.config.version).toBe(serving);
 
     // The next good publish heals it.
-    const next = config(10, "healed");
+    const next = configWithRoutes(10, "healed");
     await publisher().publish(next);
     await waitFor(() => gatewayStore.current?.config.version === next.version);
   });
@@ -183,7 +152,7 @@ describe("snapshot publishing", () => {
     });
     const p = new SnapshotPublisher(racing, ref, quiet, 2048);
     await p.readPublished();
-    const next = config(5, "after-conflict");
+    const next = configWithRoutes(5, "after-conflict");
     expect((await p.publish(next)).written).toBe(true);
     expect(replaces).toBe(2);
     await waitFor(() => gatewayStore.current?.config.version === next.version);

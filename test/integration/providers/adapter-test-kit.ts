@@ -8,6 +8,7 @@ import type {
 import type { EmbeddingRequest } from "../../../src/gateway/canonical/embeddings.js";
 import type { CallContext, ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
 import { GatewayError, type ErrorClass } from "../../../src/shared/errors.js";
+import { createLogger } from "../../../src/shared/logging.js";
 import type { CompiledProvider, ResolvedCredentials } from "../../../src/shared/schemas/gateway-config.js";
 import type { Fault, RecordedRequest } from "../../fakes/fake-http-server.js";
 
@@ -268,4 +269,57 @@ export function itMapsErrorClasses(
       expect(err).toMatchObject(c.expected ?? {});
     }
   });
+}
+
+/**
+ * For the workload-identity tests, which own the process environment (vitest runs each file in
+ * its own fork) and prove that no secret they hand out is ever written: a gateway logger, and
+ * what the process writes to stdout and stderr while captured.
+ */
+export function watchSecrets() {
+  const savedEnv = { ...process.env };
+  const secrets = new Set<string>();
+  const output: string[] = [];
+  const gatewayLog: string[] = [];
+  const originalWrites = new Map<NodeJS.WriteStream, NodeJS.WriteStream["write"]>();
+  const logger = createLogger("gateway", {
+    level: "debug",
+    destination: { write: (line: string) => void gatewayLog.push(line) },
+  });
+  return {
+    /** Everything secret the test handed out. */
+    secrets,
+    /** Copies stdout and stderr from now on, still passing them through. */
+    captureOutput(): void {
+      for (const stream of [process.stdout, process.stderr]) {
+        const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+        originalWrites.set(stream, stream.write);
+        stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+          output.push(String(chunk));
+          return write(chunk, ...rest);
+        }) as typeof stream.write;
+      }
+    },
+    /** Puts back stdout, stderr and the environment as they were when the watch began. */
+    restore(): void {
+      for (const [stream, write] of originalWrites) stream.write = write;
+      process.env = { ...savedEnv };
+    },
+    /**
+     * Awaits a call that must fail with a GatewayError and writes what the gateway writes about a
+     * failed call: the access log's message and, for unexpected failures, the error with its causes.
+     */
+    async failure(call: Promise<unknown>): Promise<GatewayError> {
+      const err = await expectGatewayError(call);
+      logger.error({ err, provider: err.provider }, err.message);
+      return err;
+    },
+    /** At least `minSecrets` were handed out and logged about, and none of them was written. */
+    expectNoneWritten(minSecrets: number): void {
+      expect(secrets.size).toBeGreaterThan(minSecrets);
+      expect(gatewayLog.length).toBeGreaterThan(0);
+      const written = [...gatewayLog, ...output].join("\n");
+      for (const secret of secrets) expect(written.includes(secret), "a secret was written out").toBe(false);
+    },
+  };
 }

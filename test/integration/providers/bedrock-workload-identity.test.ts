@@ -2,11 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ChatRequest, ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
 import { createAdapter } from "../../../src/gateway/providers/adapter-registry.js";
-import type { CallContext, ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
-import { GatewayError } from "../../../src/shared/errors.js";
-import { createLogger } from "../../../src/shared/logging.js";
+import type { ProviderAdapter } from "../../../src/gateway/providers/provider-adapter.js";
 import type { CompiledProvider, ResolvedCredentials } from "../../../src/shared/schemas/gateway-config.js";
 import {
   createClusterTokenIssuer,
@@ -19,6 +16,7 @@ import {
 } from "../../fakes/aws-credentials-fake.js";
 import { startBedrockFake } from "../../fakes/bedrock-fake.js";
 import type { FakeServer } from "../../fakes/fake-http-server.js";
+import { callContext, collectStream, testProvider, userTurn, watchSecrets } from "./adapter-test-kit.js";
 
 /*
  * Keyless Bedrock access on EKS, through the AWS SDK's own default chain and its own endpoint
@@ -36,27 +34,19 @@ const OTHER_ROLE = "arn:aws:iam::111122223333:role/team-a-bedrock";
 const GATEWAY_SA = { namespace: "switchboard-system", serviceAccount: "switchboard-gateway" };
 const MINUTE = 60_000;
 
-const savedEnv = { ...process.env };
+const TIMEOUTS = { connectMs: 2000, firstTokenMs: 10_000, idleMs: 10_000, totalMs: 20_000 };
+
 let workDir: string;
 let oidc: ClusterTokenIssuer;
 let providerCounter = 0;
-
-/** Everything secret this file handed out, to prove none of it reaches an error or the output. */
-const secrets = new Set<string>();
-const output: string[] = [];
-const originalWrites = new Map<NodeJS.WriteStream, NodeJS.WriteStream["write"]>();
-const gatewayLog: string[] = [];
-const logger = createLogger("gateway", {
-  level: "debug",
-  destination: { write: (line: string) => void gatewayLog.push(line) },
-});
+/** Everything secret this file hands out, to prove none of it reaches an error or the output. */
+const watch = watchSecrets();
+const { secrets, failure } = watch;
 
 function providerFor(endpoint: string, credentials: ResolvedCredentials): CompiledProvider {
-  return {
+  return testProvider({
     // One id per adapter: the SDK client, and so its credential cache, is kept per provider id.
     id: `ai/bedrock-wi-${++providerCounter}`,
-    name: "bedrock",
-    namespace: "ai",
     type: "bedrock",
     endpoint,
     region: REGION,
@@ -65,39 +55,22 @@ function providerFor(endpoint: string, credentials: ResolvedCredentials): Compil
       { name: "haiku", upstreamModel: MODEL, kind: "chat", supportsTools: true },
       { name: "titan", upstreamModel: EMBED_MODEL, kind: "embedding", dimensions: 256, supportsTools: false },
     ],
-    limits: {},
-    timeouts: { connectMs: 2000, firstTokenMs: 10_000, idleMs: 10_000, totalMs: 20_000 },
+    timeouts: TIMEOUTS,
     healthCheck: { intervalMs: 30000, timeoutMs: 5000, probe: "completion" },
-    circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
-  };
+  });
 }
 
-const ctx = (): CallContext => ({
-  signal: new AbortController().signal,
-  timeouts: { connectMs: 2000, firstTokenMs: 10_000, idleMs: 10_000, totalMs: 20_000 },
-});
+const ctx = () => callContext({ timeouts: TIMEOUTS });
+const ask = (text: string) => userTurn(MODEL, text);
 
-const ask = (text: string): ChatRequest => ({
-  model: MODEL,
-  messages: [{ role: "user", content: [{ type: "text", text }] }],
-});
-
-async function collect(stream: AsyncIterable<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
-  const events: ChatStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GatewayError);
-  // What the gateway writes about a failed call: the access log's message and, for unexpected
-  // failures, the error with its causes.
-  logger.error({ err, provider: (err as GatewayError).provider }, (err as GatewayError).message);
-  return err as GatewayError;
+/** A Bedrock fake that accepts only the session credentials `lookup` knows: no long-term key is used here. */
+function bedrockAccepting(lookup: AwsStsFake["lookup"]): Promise<FakeServer> {
+  return startBedrockFake({
+    accessKeyId: "AKIANOTUSEDINTHISFILE",
+    secretAccessKey: "not-used-in-this-file",
+    region: REGION,
+    temporaryCredentials: lookup,
+  });
 }
 
 /** The access key id a SigV4 request was signed with. */
@@ -142,19 +115,11 @@ beforeAll(() => {
   process.env.AWS_CONFIG_FILE = join(workDir, "no-config");
   process.env.AWS_SHARED_CREDENTIALS_FILE = join(workDir, "no-credentials");
   process.env.AWS_EC2_METADATA_DISABLED = "true";
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-    originalWrites.set(stream, stream.write);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      output.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof stream.write;
-  }
+  watch.captureOutput();
 });
 
 afterAll(() => {
-  for (const [stream, write] of originalWrites) stream.write = write;
-  process.env = { ...savedEnv };
+  watch.restore();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -182,12 +147,7 @@ describe("bedrock with IRSA (web identity token → STS AssumeRoleWithWebIdentit
         [OTHER_ROLE]: ["system:serviceaccount:switchboard-system:switchboard-gateway"],
       },
     });
-    bedrock = await startBedrockFake({
-      accessKeyId: "AKIANOTUSEDINTHISFILE",
-      secretAccessKey: "not-used-in-this-file",
-      region: REGION,
-      temporaryCredentials: sts.lookup,
-    });
+    bedrock = await bedrockAccepting(sts.lookup);
   });
   afterEach(async () => {
     remember(sts.issued);
@@ -209,7 +169,7 @@ describe("bedrock with IRSA (web identity token → STS AssumeRoleWithWebIdentit
     expect(sts.requests).toHaveLength(0);
 
     expect((await adapter.chat(ask("Hello there"), ctx())).content).toBe("You said: Hello there");
-    const events = await collect(await adapter.chatStream(ask("stream please"), ctx()));
+    const events = await collectStream(await adapter.chatStream(ask("stream please"), ctx()));
     expect(
       events
         .filter((e) => e.type === "text-delta")
@@ -341,12 +301,7 @@ describe("bedrock with EKS Pod Identity (the node agent's container credentials 
       oidc,
       associations: { "switchboard-system/switchboard-gateway": GATEWAY_ROLE },
     });
-    bedrock = await startBedrockFake({
-      accessKeyId: "AKIANOTUSEDINTHISFILE",
-      secretAccessKey: "not-used-in-this-file",
-      region: REGION,
-      temporaryCredentials: agent.lookup,
-    });
+    bedrock = await bedrockAccepting(agent.lookup);
   });
   afterEach(async () => {
     remember(agent.issued);
@@ -365,7 +320,7 @@ describe("bedrock with EKS Pod Identity (the node agent's container credentials 
     const token = podIdentityEnv();
     expect(agent.requests).toHaveLength(0);
     expect((await adapter.chat(ask("Hello there"), ctx())).content).toBe("You said: Hello there");
-    await collect(await adapter.chatStream(ask("stream"), ctx()));
+    await collectStream(await adapter.chatStream(ask("stream"), ctx()));
 
     expect(agent.requests).toHaveLength(1);
     expect(agent.requests[0]!.method).toBe("GET");
@@ -419,10 +374,6 @@ describe("bedrock with EKS Pod Identity (the node agent's container credentials 
 
 describe("bedrock workload identity: nothing secret leaves the gateway", () => {
   it("no issued credential or ServiceAccount token appears in errors, the gateway log or the process output", () => {
-    expect(secrets.size).toBeGreaterThan(10);
-    expect(gatewayLog.length).toBeGreaterThan(0);
-    const written = [...gatewayLog, ...output].join("\n");
-    for (const secret of secrets)
-      expect(written.includes(secret), "a credential was written out").toBe(false);
+    watch.expectNoneWritten(10);
   });
 });

@@ -4,15 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gcpMetadata } from "google-auth-library";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ChatRequest, ChatStreamEvent } from "../../../src/gateway/canonical/chat.js";
 import { createAdapter } from "../../../src/gateway/providers/adapter-registry.js";
-import type { CallContext } from "../../../src/gateway/providers/provider-adapter.js";
-import { GatewayError } from "../../../src/shared/errors.js";
-import { createLogger } from "../../../src/shared/logging.js";
 import type { CompiledProvider } from "../../../src/shared/schemas/gateway-config.js";
 import { createClusterTokenIssuer, type ClusterTokenIssuer } from "../../fakes/aws-credentials-fake.js";
 import type { RecordedRequest } from "../../fakes/fake-http-server.js";
 import { startVertexFake, type VertexFake } from "../../fakes/vertex-fake.js";
+import { callContext, collectStream, testProvider, userTurn, watchSecrets } from "./adapter-test-kit.js";
 
 /*
  * Keyless Vertex AI access through google-auth-library's Application Default Credentials, with
@@ -31,26 +28,18 @@ const POOL_AUDIENCE = `//iam.googleapis.com/projects/${PROJECT_NUMBER}/locations
 const MINUTE = 60_000;
 const TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token";
 
-const savedEnv = { ...process.env };
+const TIMEOUTS = { connectMs: 2000, firstTokenMs: 10_000, idleMs: 10_000, totalMs: 20_000 };
+
 let workDir: string;
 let issuer: ClusterTokenIssuer;
 let fake: VertexFake;
 let providerCounter = 0;
-
-const secrets = new Set<string>();
-const output: string[] = [];
-const originalWrites = new Map<NodeJS.WriteStream, NodeJS.WriteStream["write"]>();
-const gatewayLog: string[] = [];
-const logger = createLogger("gateway", {
-  level: "debug",
-  destination: { write: (line: string) => void gatewayLog.push(line) },
-});
+const watch = watchSecrets();
+const { secrets, failure } = watch;
 
 function providerFor(): CompiledProvider {
-  return {
+  return testProvider({
     id: `ai/vertex-wi-${++providerCounter}`,
-    name: "vertex",
-    namespace: "ai",
     type: "vertex",
     endpoint: fake.url,
     region: REGION,
@@ -60,38 +49,12 @@ function providerFor(): CompiledProvider {
       { name: "flash", upstreamModel: GEMINI, kind: "chat", supportsTools: true },
       { name: "embed", upstreamModel: EMBED, kind: "embedding", supportsTools: false },
     ],
-    limits: {},
-    timeouts: { connectMs: 2000, firstTokenMs: 10_000, idleMs: 10_000, totalMs: 20_000 },
-    healthCheck: { intervalMs: 30000, timeoutMs: 5000, probe: "models" },
-    circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
-  };
+    timeouts: TIMEOUTS,
+  });
 }
 
-const ctx = (): CallContext => ({
-  signal: new AbortController().signal,
-  timeouts: { connectMs: 2000, firstTokenMs: 10_000, idleMs: 10_000, totalMs: 20_000 },
-});
-
-const ask = (text: string): ChatRequest => ({
-  model: GEMINI,
-  messages: [{ role: "user", content: [{ type: "text", text }] }],
-});
-
-async function collect(stream: AsyncIterable<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
-  const events: ChatStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GatewayError);
-  logger.error({ err, provider: (err as GatewayError).provider }, (err as GatewayError).message);
-  return err as GatewayError;
-}
+const ctx = () => callContext({ timeouts: TIMEOUTS });
+const ask = (text: string) => userTurn(GEMINI, text);
 
 const bearer = (request: RecordedRequest): string | undefined =>
   String(request.headers.authorization ?? "").replace(/^Bearer /, "") || undefined;
@@ -126,19 +89,11 @@ beforeAll(() => {
     delete process.env[key];
   // No gcloud well-known ADC file: only what each test injects.
   process.env.CLOUDSDK_CONFIG = join(workDir, "gcloud");
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-    originalWrites.set(stream, stream.write);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      output.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof stream.write;
-  }
+  watch.captureOutput();
 });
 
 afterAll(() => {
-  for (const [stream, write] of originalWrites) stream.write = write;
-  process.env = { ...savedEnv };
+  watch.restore();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -174,7 +129,7 @@ describe("vertex with GKE Workload Identity (the metadata server through ADC)", 
     expect(fake.authRequests).toHaveLength(0);
 
     expect((await adapter.chat(ask("Hello there"), ctx())).content).toBe("You said: Hello there");
-    await collect(await adapter.chatStream(ask("stream"), ctx()));
+    await collectStream(await adapter.chatStream(ask("stream"), ctx()));
     await adapter.embed({ model: EMBED, input: ["a"] }, ctx());
 
     const tokenRequests = fake.authRequests.filter((r) => r.url.startsWith(TOKEN_PATH));
@@ -342,9 +297,6 @@ describe("vertex with Workload Identity Federation (external_account → Google 
 
 describe("vertex workload identity: nothing secret leaves the gateway", () => {
   it("no access token or subject token appears in errors, the gateway log or the process output", () => {
-    expect(secrets.size).toBeGreaterThan(5);
-    expect(gatewayLog.length).toBeGreaterThan(0);
-    const written = [...gatewayLog, ...output].join("\n");
-    for (const secret of secrets) expect(written.includes(secret), "a token was written out").toBe(false);
+    watch.expectNoneWritten(5);
   });
 });

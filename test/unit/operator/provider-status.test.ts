@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { emptyCompileOutcome } from "../../../src/operator/compile-outcome.js";
-import { mergeGatewayStates } from "../../../src/operator/gateway-state/merge-gateway-states.js";
 import { findCondition } from "../../../src/operator/status/conditions.js";
 import { desiredProviderStatus } from "../../../src/operator/status/provider-status.js";
 import type { LLMProvider } from "../../../src/shared/schemas/llm-provider.js";
-import { API_KEY, compileOutcome, openAiSpec, provider, secret } from "./status-fixtures.js";
+import {
+  API_KEY,
+  compileOutcome,
+  openAiSpec,
+  provider,
+  secret,
+  stateOfProviderP,
+} from "./status-fixtures.js";
 
 const asProvider = (o: unknown) => o as LLMProvider;
 const NOW = new Date("2026-01-01T00:00:00Z");
@@ -126,37 +132,26 @@ describe("desiredProviderStatus", () => {
   it("writes the gateways' merged health, circuit and latency", () => {
     const objects = [provider("a", "p", openAiSpec()), secret("a", "openai-key", { apiKey: API_KEY })];
     const outcome = compileOutcome(objects);
-    const state = mergeGatewayStates([
+    const state = stateOfProviderP(outcome.published!.version, [
       {
-        configVersion: outcome.published!.version,
-        generatedAt: "2026-01-01T00:00:00Z",
-        providers: [
-          {
-            providerId: "a/p",
-            models: [
-              {
-                model: "gpt",
-                health: "unhealthy",
-                circuit: "open",
-                consecutiveFailures: 5,
-                latency: { p50Ms: 12.34, p95Ms: 250 },
-                lastProbeTime: "2026-01-01T00:00:05Z",
-                lastErrorClass: "upstream_unavailable",
-                requests: 10,
-                failures: 5,
-              },
-              {
-                model: "mini",
-                health: "healthy",
-                circuit: "closed",
-                consecutiveFailures: 0,
-                latency: {},
-                requests: 1,
-                failures: 0,
-              },
-            ],
-          },
-        ],
+        model: "gpt",
+        health: "unhealthy",
+        circuit: "open",
+        consecutiveFailures: 5,
+        latency: { p50Ms: 12.34, p95Ms: 250 },
+        lastProbeTime: "2026-01-01T00:00:05Z",
+        lastErrorClass: "upstream_unavailable",
+        requests: 10,
+        failures: 5,
+      },
+      {
+        model: "mini",
+        health: "healthy",
+        circuit: "closed",
+        consecutiveFailures: 0,
+        latency: {},
+        requests: 1,
+        failures: 0,
       },
     ]);
     const status = desiredProviderStatus(asProvider(objects[0]), outcome, state, NOW)!;

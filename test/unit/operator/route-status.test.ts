@@ -1,24 +1,38 @@
 import { describe, expect, it } from "vitest";
-import { mergeGatewayStates } from "../../../src/operator/gateway-state/merge-gateway-states.js";
 import { findCondition } from "../../../src/operator/status/conditions.js";
 import { desiredRouteStatus } from "../../../src/operator/status/route-status.js";
+import type { MergedGatewayState } from "../../../src/operator/gateway-state/merge-gateway-states.js";
+import type { WatchedObject } from "../../../src/operator/informers/watched-resources.js";
 import type { LLMRoute } from "../../../src/shared/schemas/llm-route.js";
-import { API_KEY, compileOutcome, openAiSpec, provider, route, secret } from "./status-fixtures.js";
+import {
+  API_KEY,
+  compileOutcome,
+  openAiSpec,
+  provider,
+  route,
+  secret,
+  stateOfProviderP,
+} from "./status-fixtures.js";
 
 const asRoute = (o: unknown) => o as LLMRoute;
 const NOW = new Date("2026-01-01T00:00:00Z");
 const base = [provider("a", "p", openAiSpec()), secret("a", "openai-key", { apiKey: API_KEY })];
+const chatOverGptAndMini = () =>
+  route("a", "chat", {
+    model: "chat",
+    targets: [
+      { provider: "p", model: "gpt" },
+      { provider: "p", model: "mini" },
+    ],
+  });
+/** The status of route `r` next to provider a/p and its Secret. */
+const statusOf = (r: WatchedObject, state?: MergedGatewayState) =>
+  desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), state, NOW)!;
 
 describe("desiredRouteStatus", () => {
   it("is Ready with ResolvedRefs True when every target resolves and the snapshot carries it", () => {
-    const r = route("a", "chat", {
-      model: "chat",
-      targets: [
-        { provider: "p", model: "gpt" },
-        { provider: "p", model: "mini" },
-      ],
-    });
-    const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;
+    const r = chatOverGptAndMini();
+    const status = statusOf(r);
     expect(findCondition(status.conditions, "Ready")).toMatchObject({ status: "True", reason: "Published" });
     expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({
       status: "True",
@@ -37,7 +51,7 @@ describe("desiredRouteStatus", () => {
       targets: [{ provider: "p", model: "gpt" }],
       consumers: [{ name: "team", apiKeySecretRef: { name: "team-key", key: "key" } }],
     });
-    const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;
+    const status = statusOf(r);
     expect(findCondition(status.conditions, "Ready")).toMatchObject({ status: "True" });
     expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({
       status: "False",
@@ -48,7 +62,7 @@ describe("desiredRouteStatus", () => {
 
   it("refuses a provider in another namespace: routes reference providers only in their own", () => {
     const r = route("b", "chat", { model: "chat", targets: [{ provider: "p", model: "gpt" }] });
-    const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;
+    const status = statusOf(r);
     expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({
       status: "False",
       reason: "ProviderNotFound",
@@ -65,7 +79,7 @@ describe("desiredRouteStatus", () => {
 
   it("names the missing model and the ones the provider serves", () => {
     const r = route("a", "chat", { model: "chat", targets: [{ provider: "p", model: "nope" }] });
-    const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), undefined, NOW)!;
+    const status = statusOf(r);
     expect(findCondition(status.conditions, "ResolvedRefs")).toMatchObject({
       status: "False",
       reason: "ModelNotFound",
@@ -74,36 +88,19 @@ describe("desiredRouteStatus", () => {
   });
 
   it("reports each target's health and circuit from the gateways", () => {
-    const r = route("a", "chat", {
-      model: "chat",
-      targets: [
-        { provider: "p", model: "gpt" },
-        { provider: "p", model: "mini" },
-      ],
-    });
-    const state = mergeGatewayStates([
+    const r = chatOverGptAndMini();
+    const state = stateOfProviderP(null, [
       {
-        configVersion: null,
-        generatedAt: "2026-01-01T00:00:00Z",
-        providers: [
-          {
-            providerId: "a/p",
-            models: [
-              {
-                model: "gpt",
-                health: "unhealthy",
-                circuit: "open",
-                consecutiveFailures: 3,
-                latency: {},
-                requests: 3,
-                failures: 3,
-              },
-            ],
-          },
-        ],
+        model: "gpt",
+        health: "unhealthy",
+        circuit: "open",
+        consecutiveFailures: 3,
+        latency: {},
+        requests: 3,
+        failures: 3,
       },
     ]);
-    const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, r]), state, NOW)!;
+    const status = statusOf(r, state);
     expect(status.targets).toEqual([
       { provider: "p", model: "gpt", health: "unhealthy", circuit: "open" },
       { provider: "p", model: "mini", health: "unknown" },

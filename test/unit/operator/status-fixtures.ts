@@ -4,37 +4,26 @@ import {
   type CompileOutcome,
 } from "../../../src/operator/compile-outcome.js";
 import { compileWatched } from "../../../src/operator/compile-watched.js";
+import {
+  mergeGatewayStates,
+  type MergedGatewayState,
+} from "../../../src/operator/gateway-state/merge-gateway-states.js";
+import type { ModelState } from "../../../src/shared/schemas/gateway-state.js";
 import type { WatchedObject } from "../../../src/operator/informers/watched-resources.js";
 
 export const API_KEY = "sk-test-SECRET-VALUE-0123456789";
 
-export function provider(
-  namespace: string,
-  name: string,
-  spec: Record<string, unknown>,
-  generation = 1,
-): WatchedObject {
-  return {
+function custom(kind: "LLMProvider" | "LLMRoute") {
+  return (namespace: string, name: string, spec: Record<string, unknown>, generation = 1): WatchedObject => ({
     apiVersion: "llm.switchboard.dev/v1alpha1",
-    kind: "LLMProvider",
+    kind,
     metadata: { namespace, name, generation, uid: `uid-${name}` },
     spec,
-  };
+  });
 }
 
-export function route(
-  namespace: string,
-  name: string,
-  spec: Record<string, unknown>,
-  generation = 1,
-): WatchedObject {
-  return {
-    apiVersion: "llm.switchboard.dev/v1alpha1",
-    kind: "LLMRoute",
-    metadata: { namespace, name, generation, uid: `uid-${name}` },
-    spec,
-  };
-}
+export const provider = custom("LLMProvider");
+export const route = custom("LLMRoute");
 
 export function secret(namespace: string, name: string, data: Record<string, string>): WatchedObject {
   const encoded = Object.fromEntries(
@@ -72,4 +61,11 @@ export function compileOutcome(
   };
   if (compiled.result.config) setPublished(outcome, compiled.result.config);
   return outcome;
+}
+
+/** The gateways' merged state when one gateway reports `models` of provider a/p. */
+export function stateOfProviderP(configVersion: string | null, models: ModelState[]): MergedGatewayState {
+  return mergeGatewayStates([
+    { configVersion, generatedAt: "2026-01-01T00:00:00Z", providers: [{ providerId: "a/p", models }] },
+  ]);
 }

@@ -44,8 +44,13 @@ function objects(yaml: string): SourcedObject[] {
   return parseManifest(yaml, "test.yaml");
 }
 
-function withDoc(extra: string): SourcedObject[] {
-  return objects(`${base}\n---\n${extra}`);
+/** base plus more documents; JSON is YAML, so parseManifest reads them as it reads files. */
+function withDocs(...extra: object[]): SourcedObject[] {
+  return objects([base, ...extra.map((doc) => JSON.stringify(doc))].join("\n---\n"));
+}
+
+function resource(kind: "LLMProvider" | "LLMRoute", name: string, spec: object): object {
+  return { apiVersion: "llm.switchboard.dev/v1alpha1", kind, metadata: { name, namespace: "team-a" }, spec };
 }
 
 describe("compile", () => {
@@ -88,14 +93,9 @@ describe("compile", () => {
 
   it("refuses a route whose target provider does not exist, naming file, resource and field", () => {
     const result = compile(
-      withDoc(`
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMRoute
-metadata: { name: broken, namespace: team-a }
-spec:
-  model: broken
-  targets: [{ provider: nope, model: x }]
-`),
+      withDocs(
+        resource("LLMRoute", "broken", { model: "broken", targets: [{ provider: "nope", model: "x" }] }),
+      ),
     );
     expect(result.config).toBeUndefined();
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
@@ -104,52 +104,74 @@ spec:
     expect(result.diagnostics[0]!.field).toBe("spec.targets[0].provider");
   });
 
-  it("reports schema errors with the field path", () => {
-    const result = compile(
-      withDoc(`
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMProvider
-metadata: { name: bad, namespace: team-a }
-spec:
-  type: openai
-  credentials: { none: {} }
-  models: [{ name: m, contextWindow: -5 }]
-`),
-    );
+  it.each([
+    {
+      refused: "a schema error, with the field path",
+      docs: [
+        resource("LLMProvider", "bad", {
+          type: "openai",
+          credentials: { none: {} },
+          models: [{ name: "m", contextWindow: -5 }],
+        }),
+      ],
+      diagnostic: { resource: "LLMProvider/team-a/bad", field: "spec.models[0].contextWindow" },
+    },
+    {
+      refused: "an embedding route over different embedding models",
+      docs: [
+        resource("LLMProvider", "other-embed", {
+          type: "openai-compatible",
+          endpoint: "http://e.local/v1",
+          credentials: { none: {} },
+          models: [{ name: "bge", kind: "embedding", dimensions: 1024 }],
+        }),
+        resource("LLMRoute", "embed", {
+          model: "embed",
+          targets: [
+            { provider: "openai", model: "text-embedding-3-small" },
+            { provider: "other-embed", model: "bge" },
+          ],
+        }),
+      ],
+      diagnostic: { reason: "IncomparableEmbeddings", resource: "LLMRoute/team-a/embed" },
+    },
+    {
+      refused: "two routes claiming the same model name",
+      docs: [
+        resource("LLMRoute", "dup", {
+          model: "default-chat",
+          targets: [{ provider: "local", model: "llama" }],
+        }),
+      ],
+      diagnostic: {
+        reason: "ModelConflict",
+        message: 'model name "default-chat" is already served by LLMRoute/team-a/chat',
+      },
+    },
+  ])("refuses $refused", ({ docs, diagnostic }) => {
+    const result = compile(withDocs(...docs));
     expect(result.config).toBeUndefined();
-    expect(result.diagnostics[0]).toMatchObject({
-      resource: "LLMProvider/team-a/bad",
-      field: "spec.models[0].contextWindow",
-    });
+    expect(result.diagnostics).toContainEqual(expect.objectContaining({ severity: "error", ...diagnostic }));
   });
 
   it.each([
-    [
-      "endpoint required",
-      "type: openai-compatible\n  credentials: { none: {} }",
-      "spec.endpoint is required when spec.type is openai-compatible",
-    ],
-    [
-      "exactly one credentials mode",
-      "type: openai\n  credentials: { none: {}, secretRef: { name: a, key: b } }",
-      "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
-    ],
-    [
-      "bedrock region",
-      "type: bedrock\n  credentials: { workloadIdentity: {} }",
-      "spec.region is required when spec.type is bedrock",
-    ],
-  ])("enforces the provider rule: %s", (_name, specHead, message) => {
-    const result = compile(
-      withDoc(`
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMProvider
-metadata: { name: rule, namespace: team-a }
-spec:
-  ${specHead}
-  models: [{ name: m }]
-`),
-    );
+    {
+      rule: "endpoint required",
+      head: { type: "openai-compatible", credentials: { none: {} } },
+      message: "spec.endpoint is required when spec.type is openai-compatible",
+    },
+    {
+      rule: "exactly one credentials mode",
+      head: { type: "openai", credentials: { none: {}, secretRef: { name: "a", key: "b" } } },
+      message: "spec.credentials must set exactly one of secretRef, workloadIdentity or none",
+    },
+    {
+      rule: "bedrock region",
+      head: { type: "bedrock", credentials: { workloadIdentity: {} } },
+      message: "spec.region is required when spec.type is bedrock",
+    },
+  ])("enforces the provider rule: $rule", ({ head, message }) => {
+    const result = compile(withDocs(resource("LLMProvider", "rule", { ...head, models: [{ name: "m" }] })));
     expect(result.diagnostics.map((d) => d.message)).toContain(message);
   });
 
@@ -169,69 +191,30 @@ spec:
     expect(JSON.stringify(result.diagnostics)).not.toContain("sk-test");
   });
 
-  it("rejects an embedding route over different embedding models", () => {
-    const result = compile(
-      withDoc(`
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMProvider
-metadata: { name: other-embed, namespace: team-a }
-spec:
-  type: openai-compatible
-  endpoint: http://e.local/v1
-  credentials: { none: {} }
-  models: [{ name: bge, kind: embedding, dimensions: 1024 }]
----
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMRoute
-metadata: { name: embed, namespace: team-a }
-spec:
-  model: embed
-  targets: [{ provider: openai, model: text-embedding-3-small }, { provider: other-embed, model: bge }]
-`),
-    );
-    expect(result.diagnostics).toContainEqual(
-      expect.objectContaining({ reason: "IncomparableEmbeddings", resource: "LLMRoute/team-a/embed" }),
-    );
-  });
-
-  it("rejects two routes claiming the same model name", () => {
-    const result = compile(
-      withDoc(`
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMRoute
-metadata: { name: dup, namespace: team-a }
-spec:
-  model: default-chat
-  targets: [{ provider: local, model: llama }]
-`),
-    );
-    expect(result.diagnostics).toContainEqual(
-      expect.objectContaining({
-        reason: "ModelConflict",
-        message: 'model name "default-chat" is already served by LLMRoute/team-a/chat',
-      }),
-    );
-  });
-
   it("warns when a consumer's budget covers a target without pricing", () => {
     const result = compile(
-      withDoc(`
-apiVersion: v1
-kind: Secret
-metadata: { name: team-key, namespace: team-a }
-stringData: { key: team-secret-value }
----
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMRoute
-metadata: { name: budgeted, namespace: team-a }
-spec:
-  model: budgeted
-  targets: [{ provider: local, model: llama }, { provider: openai, model: gpt-4o-mini }]
-  consumers:
-    - name: team
-      apiKeySecretRef: { name: team-key, key: key }
-      budget: { usd: 10, period: day }
-`),
+      withDocs(
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "team-key", namespace: "team-a" },
+          stringData: { key: "team-secret-value" },
+        },
+        resource("LLMRoute", "budgeted", {
+          model: "budgeted",
+          targets: [
+            { provider: "local", model: "llama" },
+            { provider: "openai", model: "gpt-4o-mini" },
+          ],
+          consumers: [
+            {
+              name: "team",
+              apiKeySecretRef: { name: "team-key", key: "key" },
+              budget: { usd: 10, period: "day" },
+            },
+          ],
+        }),
+      ),
     );
     expect(result.config).toBeDefined();
     expect(result.diagnostics).toEqual([

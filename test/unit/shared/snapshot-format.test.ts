@@ -2,40 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { V1Secret } from "@kubernetes/client-node";
 import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
 import { encodeSnapshot, INLINE_KEY, MANIFEST_KEY, CHUNK_KEY } from "../../../src/shared/snapshot-format.js";
-import { compile } from "../../../src/shared/compile.js";
-import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
-
-function config(routes: number): GatewayConfig {
-  const objects: unknown[] = [
-    {
-      apiVersion: "llm.switchboard.dev/v1alpha1",
-      kind: "LLMProvider",
-      metadata: { name: "p", namespace: "a" },
-      spec: {
-        type: "openai-compatible",
-        endpoint: "http://127.0.0.1:9/v1",
-        credentials: { none: {} },
-        models: [{ name: "m" }],
-      },
-    },
-  ];
-  for (let i = 0; i < routes; i++) {
-    objects.push({
-      apiVersion: "llm.switchboard.dev/v1alpha1",
-      kind: "LLMRoute",
-      metadata: { name: `r-${i}`, namespace: "a" },
-      // Random-ish aliases so gzip cannot squeeze the test payload below one part.
-      spec: {
-        model: `model-${i}`,
-        aliases: [`${Math.random().toString(36)}${Math.random().toString(36)}`],
-        targets: [{ provider: "p", model: "m" }],
-      },
-    });
-  }
-  const result = compile(objects.map((object) => ({ object })));
-  if (!result.config) throw new Error(JSON.stringify(result.diagnostics));
-  return result.config;
-}
+import { configWithRoutes } from "../../support/routes-config.js";
 
 /** Turns an encoded snapshot into the Secrets the publisher would write. */
 function asSecrets(encoded: ReturnType<typeof encodeSnapshot>): {
@@ -64,7 +31,7 @@ function reader(parts: Map<string, V1Secret>) {
 
 describe("snapshot format: the operator's encoder and the gateway's reader agree", () => {
   it("round-trips a small config inline in the head Secret", async () => {
-    const cfg = config(3);
+    const cfg = configWithRoutes(3);
     const encoded = encodeSnapshot(cfg, "gateway-config");
     expect(encoded.manifest.parts).toEqual([]);
     const { head, parts } = asSecrets(encoded);
@@ -72,7 +39,7 @@ describe("snapshot format: the operator's encoder and the gateway's reader agree
   });
 
   it("splits a config larger than one Secret into content-addressed parts and reassembles it", async () => {
-    const cfg = config(400);
+    const cfg = configWithRoutes(400);
     const encoded = encodeSnapshot(cfg, "gateway-config", 4096);
     expect(encoded.parts.length).toBeGreaterThan(1);
     expect(encoded.parts[0]!.name).toBe(`gateway-config-${cfg.version}-0`);
@@ -82,12 +49,12 @@ describe("snapshot format: the operator's encoder and the gateway's reader agree
   });
 
   it("encodes the same config to the same bytes, so an unchanged config is never rewritten", () => {
-    const cfg = config(5);
+    const cfg = configWithRoutes(5);
     expect(encodeSnapshot(cfg, "x").manifest.sha256).toBe(encodeSnapshot(cfg, "x").manifest.sha256);
   });
 
   it("refuses a tampered, truncated or mislabelled snapshot", async () => {
-    const cfg = config(400);
+    const cfg = configWithRoutes(400);
     const encoded = encodeSnapshot(cfg, "gateway-config", 4096);
     const { head, parts } = asSecrets(encoded);
     const first = encoded.parts[0]!.name;

@@ -1,21 +1,21 @@
-import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { mapTransportError, type UpstreamResponse } from "../upstream-http.js";
+import type { EventSourceMessage } from "eventsource-parser";
+import { readSse } from "../sse-reader.js";
+import type { UpstreamResponse } from "../upstream-http.js";
 
 /**
  * Reads `streamGenerateContent?alt=sse`. Besides `data:` events, Vertex may abort a 200 stream by
  * writing a (pretty-printed) JSON error object outside SSE framing; those lines are collected and,
  * once they form a JSON value, yielded as one more event so the stream mapper sees the error.
  */
-export async function* readGeminiSse(
+export function readGeminiSse(
   res: UpstreamResponse,
   providerName: string,
   signal: AbortSignal,
 ): AsyncGenerator<EventSourceMessage> {
-  const queue: EventSourceMessage[] = [];
   let bare = "";
-  const parser = createParser({
-    onEvent: (event) => queue.push(event),
-    onError: (error) => {
+  return readSse(res, providerName, signal, {
+    closeLastEvent: true,
+    onError: (error, push) => {
       if (error.type !== "unknown-field" || (bare === "" && !error.line?.trimStart().startsWith("{"))) return;
       bare += `${error.line ?? ""}\n`;
       try {
@@ -23,19 +23,8 @@ export async function* readGeminiSse(
       } catch {
         return;
       }
-      queue.push({ data: bare, event: undefined, id: undefined });
+      push({ data: bare, event: undefined, id: undefined });
       bare = "";
     },
   });
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of res.body) {
-      parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-      while (queue.length > 0) yield queue.shift()!;
-    }
-  } catch (err) {
-    throw mapTransportError(err, providerName, signal);
-  }
-  parser.feed(`${decoder.decode()}\n\n`);
-  while (queue.length > 0) yield queue.shift()!;
 }

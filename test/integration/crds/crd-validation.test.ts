@@ -25,10 +25,19 @@ import { CRD_DEFINITIONS } from "../../../src/shared/crd/crd-definitions.js";
 import { crdFileName } from "../../../src/shared/crd/crd-files.js";
 import { listManifestFiles } from "../../../src/shared/manifests.js";
 import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
-import { ensureControlPlaneBinaries, startControlPlane, type ControlPlane } from "../../support/control-plane.js";
-import { applyObject, clientsFor, ensureNamespace, type KubeClients } from "../operator/operator-kit.js";
+import {
+  ensureControlPlaneBinaries,
+  startControlPlane,
+  type ControlPlane,
+} from "../../support/control-plane.js";
+import {
+  applyObject,
+  clientsFor,
+  ensureNamespace,
+  REPO_ROOT,
+  type KubeClients,
+} from "../operator/operator-kit.js";
 
-const repoRoot = path.resolve(import.meta.dirname, "../../..");
 const execFileAsync = promisify(execFile);
 const FIELD_MANAGER = "switchboard-crd-test";
 const PLURALS = new Map(CRD_DEFINITIONS.map((d) => [d.kind, d.plural]));
@@ -40,7 +49,9 @@ let crdApi: ApiextensionsV1Api;
 const namespace = `crd-validation-${Date.now().toString(36)}`;
 
 async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(kubectlPath, args, { env: { ...process.env, KUBECONFIG: admin.kubeconfigPath } });
+  const { stdout } = await execFileAsync(kubectlPath, args, {
+    env: { ...process.env, KUBECONFIG: admin.kubeconfigPath },
+  });
   return stdout;
 }
 
@@ -97,7 +108,9 @@ beforeAll(async () => {
 
   // Apply the committed files, as `kubectl apply --server-side -f crds/` would.
   for (const def of CRD_DEFINITIONS) {
-    const crd = parse(await readFile(path.join(repoRoot, "crds", crdFileName(def)), "utf8")) as V1CustomResourceDefinition;
+    const crd = parse(
+      await readFile(path.join(REPO_ROOT, "crds", crdFileName(def)), "utf8"),
+    ) as V1CustomResourceDefinition;
     await crdApi.patchCustomResourceDefinition(
       { name: crd.metadata!.name!, body: crd, fieldManager: FIELD_MANAGER, force: true },
       setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
@@ -128,10 +141,12 @@ describe("CRDs on a real API server", () => {
         .toEqual(["Established", "NamesAccepted"]);
     }
     // Short names and the category resolve through discovery.
-    await expect.poll(() => kubectl("get", "llmp,llmr,embm", "-n", namespace).catch((e: Error) => e.message), {
-      timeout: 30_000,
-      interval: 500,
-    }).toBe("");
+    await expect
+      .poll(() => kubectl("get", "llmp,llmr,embm", "-n", namespace).catch((e: Error) => e.message), {
+        timeout: 30_000,
+        interval: 500,
+      })
+      .toBe("");
     await kubectl("get", "switchboard", "-n", namespace);
   });
 
@@ -170,7 +185,11 @@ describe("CRDs on a real API server", () => {
       kind: "LLMProvider",
       name: "compat-no-endpoint",
       spec: { type: "openai-compatible", credentials: { none: {} }, models },
-      ...cel("spec.endpoint", "Required value", "spec.endpoint is required when spec.type is openai-compatible"),
+      ...cel(
+        "spec.endpoint",
+        "Required value",
+        "spec.endpoint is required when spec.type is openai-compatible",
+      ),
     },
     {
       rule: "credentials need a mode",
@@ -193,7 +212,11 @@ describe("CRDs on a real API server", () => {
       spec: {
         type: "openai",
         credentials: secretRef,
-        models: [{ name: "gpt" }, { name: "embed", kind: "embedding" }, { name: "gpt", providerModel: "gpt-4o" }],
+        models: [
+          { name: "gpt" },
+          { name: "embed", kind: "embedding" },
+          { name: "gpt", providerModel: "gpt-4o" },
+        ],
       },
       invalid: 'spec.models: Invalid value: "array": spec.models must not list the same model name twice',
       compiler: { field: "spec.models[2].name" },
@@ -223,7 +246,11 @@ describe("CRDs on a real API server", () => {
       rule: "route weights are not negative",
       kind: "LLMRoute",
       name: "negative-weight",
-      spec: { model: "chat", strategy: "weighted", targets: [{ provider: "openai", model: "gpt", weight: -1 }] },
+      spec: {
+        model: "chat",
+        strategy: "weighted",
+        targets: [{ provider: "openai", model: "gpt", weight: -1 }],
+      },
       invalid:
         "[spec.targets[0].weight: Invalid value: -1: spec.targets[0].weight in body should be greater than or equal to 0, " +
         'spec.targets[0].weight: Invalid value: "integer": spec.targets[].weight must be 0 or more]',
@@ -265,18 +292,28 @@ describe("CRDs on a real API server", () => {
     },
   ];
 
-  it.each(cases)("rejects a manifest that breaks the rule: $rule", async ({ kind, name, spec, invalid, compiler }) => {
-    const object = manifest(kind, name, spec);
-    expect(await rejectionOf(object)).toBe(`${kind}.${API_GROUP} "${name}" is invalid: ${invalid}`);
+  it.each(cases)(
+    "rejects a manifest that breaks the rule: $rule",
+    async ({ kind, name, spec, invalid, compiler }) => {
+      const object = manifest(kind, name, spec);
+      expect(await rejectionOf(object)).toBe(`${kind}.${API_GROUP} "${name}" is invalid: ${invalid}`);
 
-    const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "key", namespace }, stringData: { apiKey: "k" } };
-    const errors = compile([{ object: secret }, { object }]).diagnostics.filter((d) => d.severity === "error");
-    expect(errors.map((d) => d.field)).toContain(compiler.field);
-    if (compiler.message) expect(errors.map((d) => d.message)).toContain(compiler.message);
-  });
+      const secret = {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "key", namespace },
+        stringData: { apiKey: "k" },
+      };
+      const errors = compile([{ object: secret }, { object }]).diagnostics.filter(
+        (d) => d.severity === "error",
+      );
+      expect(errors.map((d) => d.field)).toContain(compiler.field);
+      if (compiler.message) expect(errors.map((d) => d.message)).toContain(compiler.message);
+    },
+  );
 
   it("accepts every sample under config/samples", async () => {
-    const files = await listManifestFiles(path.join(repoRoot, "config", "samples"));
+    const files = await listManifestFiles(path.join(REPO_ROOT, "config", "samples"));
     expect(files.length).toBeGreaterThan(0);
     let applied = 0;
     for (const file of files) {
@@ -311,9 +348,20 @@ describe("CRDs on a real API server", () => {
       message: "Serving",
     };
     const statuses: Array<[KubernetesObject, Record<string, unknown>]> = [
-      [provider!, { health: "healthy", circuit: "closed", latency: { p50Ms: 120, p95Ms: 812.5 }, conditions: [condition] }],
+      [
+        provider!,
+        {
+          health: "healthy",
+          circuit: "closed",
+          latency: { p50Ms: 120, p95Ms: 812.5 },
+          conditions: [condition],
+        },
+      ],
       [route!, { observedGeneration: 1, targetCount: 2, conditions: [condition] }],
-      [migration!, { phase: "Running", progress: { total: 200, done: 84, failed: 1, percent: "42%" }, eta: "12m" }],
+      [
+        migration!,
+        { phase: "Running", progress: { total: 200, done: 84, failed: 1, percent: "42%" }, eta: "12m" },
+      ],
     ];
     for (const [object, status] of statuses) {
       await admin.custom.patchNamespacedCustomObjectStatus(
@@ -355,7 +403,9 @@ describe("CRDs on a real API server", () => {
     );
     expect(explained).toContain("secretRef <Object> API key stored in a Secret in the provider's namespace.");
     expect(explained).toContain("none <Object> No credentials, for local servers such as vLLM or Ollama.");
-    expect(explained).toContain("workloadIdentity <Object> Keyless credentials from the cloud SDK's default chain");
+    expect(explained).toContain(
+      "workloadIdentity <Object> Keyless credentials from the cloud SDK's default chain",
+    );
     const weight = (await kubectl("explain", "llmroute.spec.targets.weight")).replace(/\s+/g, " ");
     expect(weight).toContain("Relative share of traffic for the weighted strategy; 1 by default.");
   });
@@ -379,7 +429,9 @@ function fullManifests(): Array<KubernetesObject & { spec: unknown }> {
       endpoint: "https://acme.openai.azure.com",
       region: "westeurope",
       apiVersion: "2024-10-21",
-      credentials: { workloadIdentity: { clientId: "00000000-0000-0000-0000-000000000001", tenantId: "acme" } },
+      credentials: {
+        workloadIdentity: { clientId: "00000000-0000-0000-0000-000000000001", tenantId: "acme" },
+      },
       models: [
         {
           name: "gpt-4o",
@@ -406,9 +458,17 @@ function fullManifests(): Array<KubernetesObject & { spec: unknown }> {
         { provider: "full", model: "gpt-4o", weight: 3, priority: 0 },
         { provider: "demo-upstream", model: "demo-chat", weight: 0, priority: 1 },
       ],
-      fallback: { on: ["rate_limit", "upstream_unavailable", "timeout", "context_length_exceeded"], maxAttempts: 2 },
+      fallback: {
+        on: ["rate_limit", "upstream_unavailable", "timeout", "context_length_exceeded"],
+        maxAttempts: 2,
+      },
       retries: { attempts: 2, backoff: "200ms", maxBackoff: "5s", respectRetryAfter: true },
-      policy: { dataResidency: { allowedBoundaries: ["provider-cloud", "on-premises"], allowedRegions: ["westeurope"] } },
+      policy: {
+        dataResidency: {
+          allowedBoundaries: ["provider-cloud", "on-premises"],
+          allowedRegions: ["westeurope"],
+        },
+      },
       cache: { ttl: "5m" },
       consumers: [
         {

@@ -58,11 +58,9 @@ beforeAll(async () => {
     operator: cp.operatorKubeconfigPath,
   }));
   operator = await startTestOperator(cp.operatorKubeconfigPath, {
-    scope: { allNamespaces: false, namespaces: [namespace] },
+    namespace,
     snapshot,
-    metrics: { host: "127.0.0.1", port: 0 },
-    leaderElection: {
-      namespace: RELEASE_NAMESPACE,
+    lease: {
       name: "switchboard-operator",
       leaseDurationMs: 90_000,
       renewDeadlineMs: 60_000,

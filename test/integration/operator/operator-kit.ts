@@ -20,6 +20,7 @@ import {
 import { parse, parseAllDocuments } from "yaml";
 import {
   startOperator,
+  type LeaderElectionSettings,
   type OperatorOptions,
   type RunningOperator,
 } from "../../../src/operator/operator-main.js";
@@ -278,10 +279,18 @@ export interface TestOperator extends RunningOperator {
   logs: string[];
 }
 
-/** Starts the operator in this process under the given identity, capturing its JSON log lines. */
+/**
+ * Starts the operator in this process under the given identity, capturing its JSON log lines:
+ * watching one namespace, metrics on a free port, leader election on a Lease in the release
+ * namespace.
+ */
 export async function startTestOperator(
   kubeconfigPath: string,
-  options: Omit<OperatorOptions, "kubeConfig" | "logger">,
+  options: {
+    namespace: string;
+    snapshot: OperatorOptions["snapshot"];
+    lease: Omit<LeaderElectionSettings, "namespace">;
+  },
 ): Promise<TestOperator> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -293,7 +302,10 @@ export async function startTestOperator(
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const operator = await startOperator({
-    ...options,
+    scope: { allNamespaces: false, namespaces: [options.namespace] },
+    snapshot: options.snapshot,
+    metrics: { host: "127.0.0.1", port: 0 },
+    leaderElection: { namespace: RELEASE_NAMESPACE, ...options.lease },
     kubeConfig: kc,
     logger: createLogger("operator", { level: "debug", destination: sink }),
   });

@@ -81,11 +81,9 @@ beforeAll(async () => {
   await watchProviders();
 
   operator = await startTestOperator(cluster.operatorKubeconfig, {
-    scope: { allNamespaces: false, namespaces: [namespace] },
+    namespace,
     snapshot,
-    metrics: { host: "127.0.0.1", port: 0 },
-    leaderElection: {
-      namespace: RELEASE_NAMESPACE,
+    lease: {
       name: uniqueName("lease"),
       leaseDurationMs: 4000,
       renewDeadlineMs: 3000,

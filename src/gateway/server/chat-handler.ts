@@ -54,7 +54,14 @@ export async function handleChat(
   clientSignal: AbortSignal,
   headers: IncomingHttpHeaders = {},
 ): Promise<JsonReply | undefined> {
-  const outcome: Outcome = { api, attempts: [], startedAt: performance.now(), stream: false, upstreamMs: 0 };
+  const outcome: Outcome = {
+    api,
+    operation: "chat",
+    attempts: [],
+    startedAt: performance.now(),
+    stream: false,
+    upstreamMs: 0,
+  };
   let admission: ConsumerAdmission | undefined;
   try {
     const runtime = currentRuntime(deps.store);

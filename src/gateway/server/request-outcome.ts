@@ -7,6 +7,8 @@ import type { GatewayDeps } from "./request-context.js";
 /** What one client request came to: the source of its metrics and its access-log line. */
 export interface Outcome {
   api: string;
+  /** GenAI operation name; embeddings have no output tokens to report. */
+  operation: "chat" | "embeddings";
   routeId?: string;
   candidate?: Candidate;
   attempts: AttemptRecord[];
@@ -21,6 +23,8 @@ export interface Outcome {
   /** When the first upstream call started, and time spent waiting on upstreams since. */
   upstreamStartedAt?: number;
   upstreamMs: number;
+  /** Number of texts embedded (embeddings only). */
+  inputs?: number;
 }
 
 export function recordOutcome(deps: GatewayDeps, outcome: Outcome): void {
@@ -39,7 +43,7 @@ export function recordOutcome(deps: GatewayDeps, outcome: Outcome): void {
   });
   deps.metrics.requestDuration.observe(
     {
-      gen_ai_operation_name: "chat",
+      gen_ai_operation_name: outcome.operation,
       gen_ai_request_model: model,
       gen_ai_provider_name: provider,
       outcome: result,
@@ -61,7 +65,9 @@ export function recordOutcome(deps: GatewayDeps, outcome: Outcome): void {
       estimated: String(outcome.usage.estimated),
     };
     deps.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: "input" }, outcome.usage.inputTokens);
-    deps.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: "output" }, outcome.usage.outputTokens);
+    if (outcome.operation === "chat") {
+      deps.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: "output" }, outcome.usage.outputTokens);
+    }
   }
   if (outcome.firstTokenAt !== undefined) {
     deps.metrics.timeToFirstToken.observe(
@@ -101,9 +107,10 @@ export function recordOutcome(deps: GatewayDeps, outcome: Outcome): void {
       model: outcome.candidate?.model.name,
       stream: outcome.stream,
       cache: outcome.cache,
+      inputs: outcome.inputs,
       attempts: outcome.attempts.map((a) => `${a.providerId}:${a.errorClass ?? "ok"}`),
       inputTokens: outcome.usage?.inputTokens,
-      outputTokens: outcome.usage?.outputTokens,
+      outputTokens: outcome.operation === "chat" ? outcome.usage?.outputTokens : undefined,
       usageEstimated: outcome.usage?.estimated,
       costUsd: outcome.costUsd,
       durationMs: Math.round(durationMs),

@@ -85,16 +85,16 @@ function attemptContext(
   );
   const onClientAbort = () => controller.abort(clientSignal.reason);
   clientSignal.addEventListener("abort", onClientAbort, { once: true });
+  const done = () => {
+    clearTimeout(timer);
+    clientSignal.removeEventListener("abort", onClientAbort);
+  };
   return {
     ctx: { signal: controller.signal, timeouts: provider.timeouts },
-    done: () => {
-      clearTimeout(timer);
-      clientSignal.removeEventListener("abort", onClientAbort);
-    },
+    done,
     // A failed attempt is abandoned: cancel whatever of it is still in flight upstream.
     fail: (reason) => {
-      clearTimeout(timer);
-      clientSignal.removeEventListener("abort", onClientAbort);
+      done();
       controller.abort(reason);
     },
   };

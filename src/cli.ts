@@ -4,7 +4,7 @@ import { startGateway } from "./gateway/gateway-main.js";
 import { createDemoUpstream } from "./demo/demo-upstream.js";
 import { compile, formatDiagnostic } from "./shared/compile.js";
 import { loadManifests } from "./shared/manifests.js";
-import { createLogger } from "./shared/logging.js";
+import { createLogger, type Logger } from "./shared/logging.js";
 import { durationToMs } from "./shared/schemas/common.js";
 import { startOperator } from "./operator/operator-main.js";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -14,6 +14,17 @@ function port(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError("must be a port number (0-65535)");
   return n;
+}
+
+/** Closes cleanly on SIGINT/SIGTERM, then exits 0. */
+function exitOnSignals(logger: Logger, close: () => Promise<unknown>): void {
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    await close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
 const program = new Command()
@@ -111,32 +122,28 @@ program
         );
         closers.push(() => demo.close());
       }
+      const needsKube = Boolean(
+        opts.kubernetesSnapshot ||
+        (opts.tokenReview && (opts.kubeconfig || process.env.KUBERNETES_SERVICE_HOST)),
+      );
+      const kubeConfig = needsKube ? loadKubeConfig(opts.kubeconfig) : undefined;
       const gateway = await startGateway({
         manifests: opts.manifests,
-        kubernetesSnapshot: opts.kubernetesSnapshot
-          ? { kubeConfig: loadKubeConfig(opts.kubeconfig), ...opts.kubernetesSnapshot }
-          : undefined,
+        kubernetesSnapshot:
+          kubeConfig && opts.kubernetesSnapshot ? { kubeConfig, ...opts.kubernetesSnapshot } : undefined,
         host: opts.host,
         port: opts.port,
         watch: opts.watch,
         redisUrl: opts.redisUrl ?? (process.env.SWITCHBOARD_REDIS_URL || undefined),
-        tokenReview:
-          opts.tokenReview &&
-          (opts.kubeconfig || opts.kubernetesSnapshot || process.env.KUBERNETES_SERVICE_HOST)
-            ? { kubeConfig: loadKubeConfig(opts.kubeconfig) }
-            : undefined,
+        tokenReview: kubeConfig && opts.tokenReview ? { kubeConfig } : undefined,
         adminHost: opts.adminHost,
         adminPort: opts.adminPort,
         logger,
       });
       closers.unshift(() => gateway.close());
-      const shutdown = async (signal: string) => {
-        logger.info({ signal }, "shutting down");
+      exitOnSignals(logger, async () => {
         for (const close of closers) await close();
-        process.exit(0);
-      };
-      process.once("SIGINT", () => void shutdown("SIGINT"));
-      process.once("SIGTERM", () => void shutdown("SIGTERM"));
+      });
     },
   );
 
@@ -249,13 +256,7 @@ program
         logger,
       });
       logger.info({ identity: operator.identity, metrics: operator.metricsUrl }, "operator started");
-      const shutdown = async (signal: string) => {
-        logger.info({ signal }, "shutting down");
-        await operator.close();
-        process.exit(0);
-      };
-      process.once("SIGINT", () => void shutdown("SIGINT"));
-      process.once("SIGTERM", () => void shutdown("SIGTERM"));
+      exitOnSignals(logger, () => operator.close());
       const reason = await operator.done;
       if (reason !== undefined) {
         // Exit so the Deployment restarts us as a fresh candidate, as client-go operators do.

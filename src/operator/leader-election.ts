@@ -110,35 +110,45 @@ export class LeaderElector {
     this.abort.abort();
   }
 
-  /** Graceful shutdown: stops renewing and clears the holder so a standby takes over at once. */
+  /**
+   * Graceful shutdown: stops renewing and clears the holder so a standby takes over at once.
+   * A renew still in flight can move the Lease on, so the release re-reads it and retries on 409.
+   */
   async release(): Promise<void> {
     this.stop();
     if (!this.leader || !this.observedLease) return;
     this.leader = false;
-    const lease = this.observedLease;
-    if (lease.spec?.holderIdentity !== this.options.identity) return;
-    const now = new V1MicroTime();
-    try {
-      await this.options.leases.replaceNamespacedLease({
-        namespace: this.options.namespace,
-        name: this.options.name,
-        body: {
-          metadata: { ...lease.metadata, name: this.options.name, namespace: this.options.namespace },
-          spec: {
-            ...lease.spec,
-            holderIdentity: "",
-            leaseDurationSeconds: 1,
-            acquireTime: now,
-            renewTime: now,
+    const { leases, namespace, name } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const lease =
+          attempt === 1 ? this.observedLease : await leases.readNamespacedLease({ namespace, name });
+        if (lease.spec?.holderIdentity !== this.options.identity) return;
+        const now = new V1MicroTime();
+        await leases.replaceNamespacedLease({
+          namespace,
+          name,
+          body: {
+            metadata: { ...lease.metadata, name, namespace },
+            spec: {
+              ...lease.spec,
+              holderIdentity: "",
+              leaseDurationSeconds: 1,
+              acquireTime: now,
+              renewTime: now,
+            },
           },
-        },
-      });
-      this.options.logger.info({ lease: this.leaseName() }, "released the lease");
-    } catch (err) {
-      this.options.logger.warn(
-        { lease: this.leaseName(), error: describeKubeError(err) },
-        "could not release the lease; it expires on its own",
-      );
+        });
+        this.options.logger.info({ lease: this.leaseName() }, "released the lease");
+        return;
+      } catch (err) {
+        if (isApiError(err, 409) && attempt < 3) continue;
+        this.options.logger.warn(
+          { lease: this.leaseName(), error: describeKubeError(err) },
+          "could not release the lease; it expires on its own",
+        );
+        return;
+      }
     }
   }
 

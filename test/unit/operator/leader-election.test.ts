@@ -128,4 +128,22 @@ describe("LeaderElector", () => {
     expect(Date.now() - started).toBeLessThan(300);
     b.stop();
   });
+
+  it("still releases when the Lease moved on since it was last seen (a renew raced the shutdown)", async () => {
+    const leases = new FakeLeases();
+    const a = elector(leases, "a");
+    await a.acquire();
+    leases.steal("a");
+    await a.release();
+    expect(leases.lease!.spec!.holderIdentity).toBe("");
+  });
+
+  it("leaves a Lease another holder took alone", async () => {
+    const leases = new FakeLeases();
+    const a = elector(leases, "a");
+    await a.acquire();
+    leases.steal("b");
+    await a.release();
+    expect(leases.lease!.spec!.holderIdentity).toBe("b");
+  });
 });

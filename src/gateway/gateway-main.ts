@@ -46,7 +46,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts a gateway serving the manifests in a directory, reloading them on change. */
+/** Starts a gateway from manifests on disk (reloaded on change) or from the operator's snapshot Secret. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger("gateway");
   const store = new ConfigStore();

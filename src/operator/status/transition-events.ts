@@ -3,7 +3,8 @@ import type { EventRecorder, ObjectReference } from "../event-recorder.js";
 
 /**
  * Emits one Event per condition whose status changed to True or False: Warning when it went
- * False, Normal when it recovered. Moves to or from Unknown are bookkeeping, not news.
+ * False, Normal when it recovered. A False condition whose reason changes (Unhealthy →
+ * CircuitOpen) is news too. Moves to or from Unknown are bookkeeping, not news.
  */
 export function recordTransitions(
   events: EventRecorder,
@@ -14,7 +15,9 @@ export function recordTransitions(
   const previous = new Map((before ?? []).map((c) => [c.type, c]));
   for (const condition of after ?? []) {
     const old = previous.get(condition.type);
-    if (condition.status === "Unknown" || old?.status === condition.status) continue;
+    if (condition.status === "Unknown") continue;
+    const sameStatus = old?.status === condition.status;
+    if (sameStatus && (condition.status === "True" || old.reason === condition.reason)) continue;
     if (!old && condition.status === "True") continue;
     const type = condition.status === "False" ? "Warning" : "Normal";
     void events.record(

@@ -234,7 +234,22 @@ describe("data-residency policy under random failures", () => {
           }
         });
       }),
-      { numRuns: 30 },
+      {
+        numRuns: 30,
+        // Runs first, on closed circuits, so the failures surely bite at least once: a failed
+        // attempt on the only allowed provider is retried there.
+        examples: [
+          [
+            {
+              faults: { "eu-customer": ["503", "reset"] },
+              requests: [
+                { route: "private-eu", stream: false },
+                { route: "private-eu", stream: true },
+              ],
+            },
+          ],
+        ],
+      },
     );
     expect(sent).toBeGreaterThan(30);
     // The failures did bite: requests were retried or moved to another target along the way.

@@ -31,6 +31,8 @@ export interface FakeServer {
   /** Faults consumed one per request, in order, before normal handling. */
   faults: Fault[];
   close(): Promise<void>;
+  /** Listens again on the same port after close(): an upstream that was down comes back. */
+  restart(): Promise<void>;
 }
 
 export type FakeHandler = (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
@@ -103,6 +105,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+    restart: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve)),
   };
 }
 

@@ -114,6 +114,22 @@ export class CircuitBreaker {
     if (this.failures.length >= this.settings.failureThreshold) this.open(now);
   }
 
+  /**
+   * An active health probe's verdict. A failed probe counts like a failed request, so an idle
+   * target whose upstream is down opens its circuit too; while half-open, a probe decides like
+   * a trial request. An open circuit still waits out `openSeconds`.
+   */
+  recordProbe(outcome: "success" | "outage", now: number): void {
+    const state = this.state(now);
+    if (outcome === "outage") {
+      if (state === "half-open") this.open(now);
+      else this.recordFailure(PERMIT, now);
+    } else if (state === "half-open") {
+      this.failures = [];
+      this.enter("closed", now);
+    }
+  }
+
   /** A rate limit: no circuit change; a Retry-After keeps the target aside for that long. */
   recordThrottle(permit: Permit, now: number, retryAfterSeconds: number | undefined): void {
     this.endTrial(permit, now);

@@ -119,13 +119,12 @@ export class HealthProber {
     if (!provider || !adapter || provider.healthCheck.probe === "none") return;
     if (provider.healthCheck.probe === "models") {
       const error = await this.run(provider, (ctx) => adapter.probe(ctx));
-      const now = this.states.clock();
-      for (const model of provider.models) this.states.get(provider, model).health.recordProbe(error, now);
+      for (const model of provider.models) this.states.recordProbe(this.states.get(provider, model), error);
       return;
     }
     for (const model of provider.models) {
       const error = await this.run(provider, (ctx) => probeModel(adapter, model, ctx));
-      this.states.get(provider, model).health.recordProbe(error, this.states.clock());
+      this.states.recordProbe(this.states.get(provider, model), error);
     }
   }
 

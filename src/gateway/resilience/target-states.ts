@@ -1,7 +1,7 @@
 import type { ErrorClass } from "../../shared/errors.js";
 import type { CompiledModel, CompiledProvider, GatewayConfig } from "../../shared/schemas/gateway-config.js";
 import { CircuitBreaker, type CircuitState, type Permit } from "./circuit-breaker.js";
-import type { OutcomeKind } from "./outcome-kind.js";
+import { outcomeKind, type OutcomeKind } from "./outcome-kind.js";
 import { TargetHealth, type HealthState } from "./target-health.js";
 
 export type Clock = () => number;
@@ -95,6 +95,14 @@ export class TargetStates {
     const now = this.clock();
     state.breaker.recordSuccess(permit, now);
     state.health.recordSuccess(latencyMs, now);
+  }
+
+  /** Feeds a probe's result (undefined: it passed) into health and, for outages, the breaker. */
+  recordProbe(state: TargetState, error: ErrorClass | undefined): void {
+    const now = this.clock();
+    state.health.recordProbe(error, now);
+    if (error === undefined) state.breaker.recordProbe("success", now);
+    else if (outcomeKind(error) === "outage") state.breaker.recordProbe("outage", now);
   }
 
   /** Feeds a failed attempt into the breaker and health by what it says about the upstream (outcome-kind.ts). */

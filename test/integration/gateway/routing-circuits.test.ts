@@ -50,7 +50,7 @@ beforeAll(async () => {
       type: "anthropic",
       endpoint: probed.url,
       healthCheck: { interval: "100ms", timeout: "500ms", probe: "models" },
-      circuitBreaker: { failureThreshold: 3 },
+      circuitBreaker: { failureThreshold: 3, openSeconds: 1 },
     },
   ];
   routes = [
@@ -164,7 +164,7 @@ describe("/admin/state", () => {
     expect(bState.latency.p95Ms).toBeGreaterThanOrEqual(bState.latency.p50Ms!);
   });
 
-  it("reflects active probes: healthy while they pass, unhealthy after failureThreshold failures in a row", async () => {
+  it("reflects active probes: healthy while they pass; failing ones open the circuit, passing ones close it again", async () => {
     await sleep(1200);
     const healthy = modelState(await adminState(gateway.adminUrl!), "default/probed", "chat");
     expect(healthy.health).toBe("healthy");
@@ -182,12 +182,15 @@ describe("/admin/state", () => {
     const failing = modelState(await adminState(gateway.adminUrl!), "default/probed", "chat");
     expect(failing.health).toBe("unhealthy");
     expect(failing.consecutiveFailures).toBeGreaterThanOrEqual(3);
-    expect(failing.circuit).toBe("closed");
+    // No request was sent: the probes alone opened the circuit.
+    expect(failing.circuit).toBe("open");
     probed.faults.length = 0;
-    await sleep(400);
-    expect(
-      modelState(await adminState(gateway.adminUrl!), "default/probed", "chat").consecutiveFailures,
-    ).toBe(0);
+    // After openSeconds the circuit is half-open and the next passing probe closes it.
+    await sleep(1400);
+    const recovered = modelState(await adminState(gateway.adminUrl!), "default/probed", "chat");
+    expect(recovered).toMatchObject({ circuit: "closed", consecutiveFailures: 0 });
+    // Degraded while the recent failures still weigh in the last 20 outcomes.
+    expect(["healthy", "degraded"]).toContain(recovered.health);
   });
 
   it("keeps the state of unchanged targets across a config reload", async () => {

@@ -120,4 +120,30 @@ describe("CircuitBreaker", () => {
     b.recordFailure(permit(b, 2), 2);
     expect(b.state(2)).toBe("open");
   });
+
+  it("opens on failed probes alone, so an idle target whose upstream is down shows it", () => {
+    const { b, transitions } = breaker();
+    b.recordProbe("outage", 1000);
+    b.recordProbe("outage", 2000);
+    b.recordProbe("success", 2500);
+    expect(b.state(2500)).toBe("closed");
+    b.recordProbe("outage", 3000);
+    expect(b.state(3000)).toBe("open");
+    b.recordProbe("success", 4000); // open waits out openSeconds whatever the probes say
+    expect(b.state(4000)).toBe("open");
+    expect(transitions).toEqual([["open", 3000]]);
+  });
+
+  it("lets a probe decide a half-open circuit like a trial request", () => {
+    const { b, transitions } = breaker();
+    for (const at of [0, 1, 2]) b.recordFailure(permit(b, at), at);
+    b.recordProbe("outage", 6000); // half-open since 5002: a failed probe re-opens
+    expect(b.state(6000)).toBe("open");
+    const trial = permit(b, 11_500);
+    b.recordProbe("success", 11_600);
+    expect(b.state(11_600)).toBe("closed");
+    b.recordFailure(trial, 11_700); // the trial of a period already decided cannot re-open
+    expect(b.state(11_700)).toBe("closed");
+    expect(transitions.map(([to]) => to)).toEqual(["open", "half-open", "open", "half-open", "closed"]);
+  });
 });

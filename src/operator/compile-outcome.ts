@@ -10,8 +10,8 @@ export interface CompileOutcome {
   compiledGenerations: Map<string, number | undefined>;
   /** `Kind/namespace/name` → diagnostics naming that resource. */
   diagnostics: Map<string, Diagnostic[]>;
-  /** Error diagnostics of the last compile, if it was refused. */
-  blockingErrors: Diagnostic[];
+  /** Namespace → the errors that refused its last compile (it keeps its last good part). */
+  blockingErrors: Map<string, Diagnostic[]>;
   /** The snapshot the gateways are told to serve (the last good one). */
   published?: GatewayConfig;
   /** Published providers and routes by id (`namespace/name`). */
@@ -28,7 +28,7 @@ export function emptyCompileOutcome(): CompileOutcome {
   return {
     compiledGenerations: new Map(),
     diagnostics: new Map(),
-    blockingErrors: [],
+    blockingErrors: new Map(),
     publishedProviders: new Map(),
     publishedRoutes: new Map(),
     introducedIn: new Map(),
@@ -74,7 +74,12 @@ export function statusInputs(outcome: CompileOutcome, key: string): string {
   ]);
 }
 
-/** The refused-compile errors, which every not-yet-published resource's Ready quotes. */
+/** The refused namespaces' errors, which their not-yet-published resources' Ready quotes. */
 export function blockingInputs(outcome: CompileOutcome): string {
-  return JSON.stringify(outcome.blockingErrors.map((d) => [d.resource, d.message]));
+  return JSON.stringify(
+    [...outcome.blockingErrors].map(([namespace, errors]) => [
+      namespace,
+      errors.map((d) => [d.resource, d.message]),
+    ]),
+  );
 }

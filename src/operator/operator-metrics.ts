@@ -33,8 +33,14 @@ export class OperatorMetrics {
 
   readonly snapshotPublishes = new Counter({
     name: "switchboard_operator_snapshot_publishes_total",
-    help: "Compiles by outcome: written (a new snapshot), unchanged, or refused (invalid resources).",
+    help: "Compiles by outcome: written (a new snapshot) or unchanged.",
     labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+
+  readonly refusedNamespaces = new Gauge({
+    name: "switchboard_operator_refused_namespaces",
+    help: "Namespaces whose resources are invalid, so they keep serving their last good config.",
     registers: [this.registry],
   });
 

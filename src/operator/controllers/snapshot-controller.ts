@@ -1,6 +1,7 @@
 import type { Logger } from "../../shared/logging.js";
 import { blockingInputs, setPublished, statusInputs, type CompileOutcome } from "../compile-outcome.js";
-import { compileWatched, referencedSecretNames } from "../compile-watched.js";
+import { compileByNamespace } from "../compile-by-namespace.js";
+import { referencedSecretNames } from "../compile-watched.js";
 import type { EventRecorder } from "../event-recorder.js";
 import type { KindCache, WatchedObject } from "../informers/watched-resources.js";
 import type { OperatorMetrics } from "../operator-metrics.js";
@@ -8,8 +9,9 @@ import type { SnapshotPublisher, SnapshotRef } from "../snapshot/snapshot-publis
 
 /**
  * Compiles every watched LLMProvider and LLMRoute, with the Secrets they reference, into one
- * GatewayConfig and publishes it. An invalid resource refuses the whole compile: the last good
- * snapshot keeps serving and the diagnostics become conditions on the offending resources.
+ * GatewayConfig and publishes it. An invalid resource refuses its namespace's compile: that
+ * namespace keeps its part of the last good snapshot, the others go live, and the diagnostics
+ * become conditions on the offending resources.
  */
 export class SnapshotController {
   constructor(
@@ -41,50 +43,55 @@ export class SnapshotController {
     const keysBefore = [...this.outcome.compiledGenerations.keys()];
     const inputsBefore = new Map(keysBefore.map((key) => [key, statusInputs(this.outcome, key)]));
     const blockingBefore = blockingInputs(this.outcome);
-    const { result, compiledGenerations, diagnostics, blockingErrors } = compileWatched(
+    const {
+      config,
+      compiledGenerations,
+      diagnostics,
+      refused: blockingErrors,
+    } = compileByNamespace(
       this.caches.providers.list(),
       this.caches.routes.list(),
       (namespace, name) => this.caches.secrets.get(namespace, name),
+      this.outcome.published,
     );
-    if (result.config) {
-      // Publish first: a failure leaves the outcome as it was and the key is retried.
-      const publish = await this.publisher.publish(result.config);
-      this.metrics.snapshotPublishes.inc({ result: publish.written ? "written" : "unchanged" });
-      this.metrics.snapshotBytes.set(publish.bytes);
-      if (publish.written) {
-        this.logger.info(
-          {
-            version: publish.version,
-            providers: result.config.providers.length,
-            routes: result.config.routes.length,
-            bytes: publish.bytes,
-            parts: publish.parts,
-          },
-          "published gateway config snapshot",
-        );
-        void this.events.record(
-          {
-            apiVersion: "v1",
-            kind: "Secret",
-            namespace: this.snapshotRef.namespace,
-            name: this.snapshotRef.name,
-          },
-          "Normal",
-          "SnapshotPublished",
-          `published gateway config ${publish.version}: ${result.config.providers.length} providers, ${result.config.routes.length} routes, ${publish.bytes} bytes compressed${publish.parts > 0 ? ` in ${publish.parts} parts` : ""}`,
-        );
-      }
-      setPublished(this.outcome, result.config);
-    } else {
-      this.metrics.snapshotPublishes.inc({ result: "refused" });
+    this.metrics.refusedNamespaces.set(blockingErrors.size);
+    if (blockingErrors.size > 0) {
       this.logger.warn(
         {
-          errors: blockingErrors.map((d) => `${d.resource}: ${d.message}`),
-          servingVersion: this.outcome.published?.version ?? null,
+          errors: [...blockingErrors.values()].flat().map((d) => `${d.resource}: ${d.message}`),
+          namespaces: [...blockingErrors.keys()],
         },
-        "compile refused; the last good snapshot keeps serving",
+        "compile refused for some namespaces; they keep their last good config",
       );
     }
+    // Publish first: a failure leaves the outcome as it was and the key is retried.
+    const publish = await this.publisher.publish(config);
+    this.metrics.snapshotPublishes.inc({ result: publish.written ? "written" : "unchanged" });
+    this.metrics.snapshotBytes.set(publish.bytes);
+    if (publish.written) {
+      this.logger.info(
+        {
+          version: publish.version,
+          providers: config.providers.length,
+          routes: config.routes.length,
+          bytes: publish.bytes,
+          parts: publish.parts,
+        },
+        "published gateway config snapshot",
+      );
+      void this.events.record(
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          namespace: this.snapshotRef.namespace,
+          name: this.snapshotRef.name,
+        },
+        "Normal",
+        "SnapshotPublished",
+        `published gateway config ${publish.version}: ${config.providers.length} providers, ${config.routes.length} routes, ${publish.bytes} bytes compressed${publish.parts > 0 ? ` in ${publish.parts} parts` : ""}`,
+      );
+    }
+    setPublished(this.outcome, config);
     this.outcome.compiledGenerations = compiledGenerations;
     this.outcome.diagnostics = diagnostics;
     this.outcome.blockingErrors = blockingErrors;

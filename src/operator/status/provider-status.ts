@@ -146,6 +146,7 @@ export function desiredProviderStatus(
   } else {
     ready = readyFromPublication(
       outcome,
+      namespace,
       publishedProvider?.generation,
       generation,
       publishedProvider !== undefined,

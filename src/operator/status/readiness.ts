@@ -36,6 +36,7 @@ export function notYetCompiledConditions(
  */
 export function readyFromPublication(
   outcome: CompileOutcome,
+  namespace: string,
   publishedGeneration: number | undefined,
   generation: number | undefined,
   published: boolean,
@@ -48,9 +49,10 @@ export function readyFromPublication(
       message: "the published gateway config carries this generation",
     };
   }
-  if (outcome.blockingErrors.length > 0) {
-    const first = outcome.blockingErrors[0]!;
-    const more = outcome.blockingErrors.length > 1 ? ` (and ${outcome.blockingErrors.length - 1} more)` : "";
+  const blocking = outcome.blockingErrors.get(namespace) ?? [];
+  if (blocking.length > 0) {
+    const first = blocking[0]!;
+    const more = blocking.length > 1 ? ` (and ${blocking.length - 1} more)` : "";
     return {
       type: "Ready",
       status: "False",
@@ -58,7 +60,7 @@ export function readyFromPublication(
       message: describeDiagnostics([
         {
           ...first,
-          message: `this generation is not live: the gateway config keeps its last good version because ${first.resource} is invalid: ${first.message}${more}`,
+          message: `this generation is not live: namespace "${namespace}" keeps its last good config because ${first.resource} is invalid: ${first.message}${more}`,
         },
       ]),
     };

@@ -69,7 +69,7 @@ export function desiredRouteStatus(
   const ready: DesiredCondition =
     errors.length > 0
       ? { type: "Ready", status: "False", reason: errors[0]!.reason, message: describeDiagnostics(errors) }
-      : readyFromPublication(outcome, published?.generation, generation, published !== undefined);
+      : readyFromPublication(outcome, namespace, published?.generation, generation, published !== undefined);
 
   const targets = specTargets.map((target) => {
     const providerState = state?.providers.get(`${namespace}/${target.provider}`);

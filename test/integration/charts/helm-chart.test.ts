@@ -3,7 +3,8 @@
  * test/controlplane/build.sh) lints and renders it, the real API server accepts every rendered
  * object (server-side dry run, strict field validation), the Deployments' args are flags the CLI
  * has, and the rendered RBAC, applied for real, lets the operator and the gateway do exactly what
- * they do (kubectl auth can-i).
+ * they do (kubectl auth can-i): where the operator watches and no further, and without two
+ * same-named releases in different namespaces sharing a cluster-scoped object.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -18,8 +19,14 @@ const repoRoot = path.resolve(import.meta.dirname, "../../..");
 const CHART = path.join(repoRoot, "charts/switchboard");
 const RELEASE = "sb";
 const NAMESPACE = "switchboard-system";
-const OPERATOR_SA = `system:serviceaccount:${NAMESPACE}:${RELEASE}-operator`;
-const GATEWAY_SA = `system:serviceaccount:${NAMESPACE}:${RELEASE}-gateway`;
+const operatorSa = (namespace: string) => `system:serviceaccount:${namespace}:${RELEASE}-operator`;
+const gatewaySa = (namespace: string) => `system:serviceaccount:${namespace}:${RELEASE}-gateway`;
+const OPERATOR_SA = operatorSa(NAMESPACE);
+const GATEWAY_SA = gatewaySa(NAMESPACE);
+/** Objects outside the release namespace are named <release namespace>-<release>-<suffix>. */
+const CROSS = `${NAMESPACE}-${RELEASE}`;
+/** The namespaces the "watchNamespaces" value set names. */
+const WATCHED = ["chart-watch-a", "chart-watch-b"];
 const FIELD_MANAGER = "switchboard-chart-test";
 const CLUSTER_SCOPED = new Set([
   "ClusterRole",
@@ -33,7 +40,7 @@ const VALUE_SETS: Record<string, string[]> = {
   "default values": [],
   "watchNamespaces, redisUrl and autoscaling": [
     "--set",
-    "operator.watchNamespaces={a,b}",
+    `operator.watchNamespaces={${WATCHED.join(",")}}`,
     "--set",
     "gateway.redisUrl=redis://redis.cache:6379",
     "--set",
@@ -54,6 +61,8 @@ interface K8sObject {
   kind: string;
   metadata: { name: string; namespace?: string };
   spec?: Record<string, unknown>;
+  roleRef?: { kind: string; name: string };
+  subjects?: Array<{ kind: string; name: string; namespace?: string }>;
 }
 
 interface Container {
@@ -65,7 +74,7 @@ interface Container {
 let binDir: string;
 let kubeconfigPath: string;
 let helmHome: string;
-let appliedRbac = "";
+const appliedRbac: string[] = [];
 const rendered = new Map<string, { yaml: string; objects: K8sObject[] }>();
 
 interface RunResult {
@@ -148,6 +157,32 @@ async function crdFileNames(): Promise<string[]> {
 
 const kindAndName = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
 
+const namespaceObject = (name: string): K8sObject => ({
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: { name },
+});
+
+async function renderRelease(namespace: string, values: string[] = []): Promise<K8sObject[]> {
+  const r = await helm("template", RELEASE, CHART, "--namespace", namespace, ...values);
+  if (r.code !== 0) throw new Error(`helm template in ${namespace} failed:\n${r.stderr}`);
+  return parseObjects(r.stdout);
+}
+
+/** Applies the RBAC objects server-side as `helm install` would create them; afterAll deletes them. */
+async function applyRbac(objects: readonly K8sObject[]): Promise<void> {
+  const yaml = toYaml(objects.filter((o) => RBAC_KINDS.has(o.kind)));
+  appliedRbac.push(yaml);
+  await kubectl(
+    ["apply", "--server-side", "--force-conflicts", `--field-manager=${FIELD_MANAGER}`, "-f", "-"],
+    yaml,
+  );
+}
+
+async function getObject(kind: string, name: string): Promise<K8sObject> {
+  return JSON.parse(await kubectl(["get", kind, name, "-o", "json"])) as K8sObject;
+}
+
 function find(objects: readonly K8sObject[], kind: string, name: string): K8sObject {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
   if (!found) throw new Error(`no ${kind} ${name} in the rendered chart`);
@@ -193,12 +228,13 @@ beforeAll(async () => {
   await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", "-"], crds);
   await kubectl(
     ["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "-f", "-"],
-    toYaml([{ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } }]),
+    toYaml([NAMESPACE, ...WATCHED].map(namespaceObject)),
   );
 }, 600_000);
 
 afterAll(async () => {
-  if (appliedRbac) await kubectl(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], appliedRbac);
+  for (const yaml of appliedRbac)
+    await kubectl(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], yaml);
   if (helmHome) await rm(helmHome, { recursive: true, force: true });
 });
 
@@ -235,33 +271,45 @@ describe.each(Object.keys(VALUE_SETS))("helm template with %s", (label) => {
   const objects = () => rendered.get(label)!.objects;
 
   it("renders the operator, the gateway and their RBAC, each namespaced object in the release namespace", () => {
-    const kinds = objects().map(kindAndName);
-    expect(kinds).toEqual(
+    const scoped = label === "watchNamespaces, redisUrl and autoscaling";
+    // Cluster-wide reads without a namespace list; otherwise a Role in each watched namespace.
+    const watchRbac = scoped
+      ? WATCHED.flatMap((ns) => [`Role/${ns}/${CROSS}-operator`, `RoleBinding/${ns}/${CROSS}-operator`])
+      : [`ClusterRole/${CROSS}-operator`, `ClusterRoleBinding/${CROSS}-operator`];
+    const rbac = objects()
+      .filter((o) => RBAC_KINDS.has(o.kind))
+      .map((o) => [o.kind, o.metadata.namespace, o.metadata.name].filter(Boolean).join("/"))
+      .sort();
+    expect(rbac).toEqual(
+      [
+        ...watchRbac,
+        `ServiceAccount/${NAMESPACE}/${RELEASE}-operator`,
+        `ServiceAccount/${NAMESPACE}/${RELEASE}-gateway`,
+        `Role/${NAMESPACE}/${RELEASE}-operator`,
+        `RoleBinding/${NAMESPACE}/${RELEASE}-operator`,
+        `Role/${NAMESPACE}/${RELEASE}-gateway`,
+        `RoleBinding/${NAMESPACE}/${RELEASE}-gateway`,
+        `ClusterRoleBinding/${CROSS}-gateway-auth-delegator`,
+      ].sort(),
+    );
+    expect(objects().map(kindAndName)).toEqual(
       expect.arrayContaining([
         `Deployment/${RELEASE}-operator`,
         `Deployment/${RELEASE}-gateway`,
         `Service/${RELEASE}-gateway`,
-        `ServiceAccount/${RELEASE}-operator`,
-        `ServiceAccount/${RELEASE}-gateway`,
-        `ClusterRole/${RELEASE}-operator`,
-        `ClusterRoleBinding/${RELEASE}-operator`,
-        `Role/${RELEASE}-operator`,
-        `RoleBinding/${RELEASE}-operator`,
-        `Role/${RELEASE}-gateway`,
-        `RoleBinding/${RELEASE}-gateway`,
-        `ClusterRoleBinding/${RELEASE}-gateway-auth-delegator`,
       ]),
     );
     // `helm template | kubectl apply -f -` must not scatter objects into the current context's namespace.
     for (const o of objects()) {
-      if (!CLUSTER_SCOPED.has(o.kind))
-        expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(NAMESPACE);
+      if (CLUSTER_SCOPED.has(o.kind)) continue;
+      const home = o.metadata.name === `${CROSS}-operator` ? WATCHED : [NAMESPACE];
+      expect(home, `${o.kind}/${o.metadata.name}`).toContain(o.metadata.namespace);
     }
   });
 
   it("is accepted by the API server (kubectl apply --dry-run=server, strict field validation)", async () => {
     const out = await kubectl(
-      ["apply", "--dry-run=server", "--validate=strict", "-n", NAMESPACE, "-f", "-"],
+      ["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
       rendered.get(label)!.yaml,
     );
     const accepted = out.split("\n").filter((line) => line.endsWith("(server dry run)"));
@@ -306,9 +354,9 @@ describe.each(Object.keys(VALUE_SETS))("helm template with %s", (label) => {
       ]);
     });
   } else {
-    it("has the operator watch a and b, the gateway use Redis, and the HPA own the gateway's replica count", () => {
+    it("has the operator watch the listed namespaces, the gateway use Redis, and the HPA own the gateway's replica count", () => {
       const operatorArgs = containers(find(objects(), "Deployment", `${RELEASE}-operator`))[0]!.args;
-      expect(operatorArgs).toContain("--namespaces=a,b");
+      expect(operatorArgs).toContain(`--namespaces=${WATCHED.join(",")}`);
       expect(operatorArgs).not.toContain("--all-namespaces");
       const gateway = find(objects(), "Deployment", `${RELEASE}-gateway`);
       expect(containers(gateway)[0]!.args).toContain("--redis-url=redis://redis.cache:6379");
@@ -335,11 +383,7 @@ function cliHelp(command: string): Promise<string> {
 
 describe("the rendered RBAC, applied", () => {
   beforeAll(async () => {
-    appliedRbac = toYaml(rendered.get("default values")!.objects.filter((o) => RBAC_KINDS.has(o.kind)));
-    await kubectl(
-      ["apply", "--server-side", "--force-conflicts", `--field-manager=${FIELD_MANAGER}`, "-f", "-"],
-      appliedRbac,
-    );
+    await applyRbac(rendered.get("default values")!.objects);
   });
 
   const ns = ["-n", NAMESPACE];
@@ -403,4 +447,139 @@ describe("the rendered RBAC, applied", () => {
       });
     }
   }
+});
+
+describe("two releases of the same name in different namespaces", () => {
+  const twins = ["chart-twin-1", "chart-twin-2"];
+  const renders: K8sObject[][] = [];
+  const clusterNames = (objects: readonly K8sObject[]) =>
+    objects.filter((o) => CLUSTER_SCOPED.has(o.kind)).map(kindAndName);
+
+  beforeAll(async () => {
+    await kubectl(
+      ["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "-f", "-"],
+      toYaml(twins.map(namespaceObject)),
+    );
+    // One after the other, as two `helm install sb` would: the second must not take over the first's objects.
+    for (const namespace of twins) {
+      const objects = await renderRelease(namespace);
+      renders.push(objects);
+      await applyRbac(objects);
+    }
+  });
+
+  it("render cluster-scoped objects with distinct names, each carrying its namespace", () => {
+    const [first, second] = renders.map(clusterNames);
+    expect(first).toHaveLength(3);
+    expect(first!.filter((name) => second!.includes(name))).toEqual([]);
+    for (const [i, namespace] of twins.entries()) {
+      for (const name of clusterNames(renders[i]!)) expect(name).toContain(`/${namespace}-${RELEASE}-`);
+    }
+  });
+
+  it("keep each ClusterRoleBinding bound to its own release's ServiceAccounts on the API server", async () => {
+    for (const namespace of twins) {
+      const operator = await getObject("clusterrolebinding", `${namespace}-${RELEASE}-operator`);
+      expect(operator.roleRef).toMatchObject({
+        kind: "ClusterRole",
+        name: `${namespace}-${RELEASE}-operator`,
+      });
+      expect(operator.subjects).toEqual([{ kind: "ServiceAccount", name: `${RELEASE}-operator`, namespace }]);
+      const auth = await getObject("clusterrolebinding", `${namespace}-${RELEASE}-gateway-auth-delegator`);
+      expect(auth.subjects).toEqual([{ kind: "ServiceAccount", name: `${RELEASE}-gateway`, namespace }]);
+    }
+  });
+
+  it("leave both operators their cluster-wide reads and both gateways TokenReview", async () => {
+    for (const namespace of twins) {
+      expect(await canI(operatorSa(namespace), ["list", "secrets", "--all-namespaces"])).toBe(true);
+      expect(
+        await canI(operatorSa(namespace), ["watch", "llmroutes.llm.switchboard.dev", "--all-namespaces"]),
+      ).toBe(true);
+      expect(await canI(gatewaySa(namespace), ["create", "tokenreviews.authentication.k8s.io"])).toBe(true);
+    }
+  });
+
+  it("keep names within 63 characters and apart when the namespaces are long", async () => {
+    const long = ["a", "b"].map((end) => `${"platform-team-".repeat(3)}switchboard-${end}`);
+    const names = await Promise.all(
+      long.map(async (namespace) =>
+        (await renderRelease(namespace, ["--set", `operator.watchNamespaces={${WATCHED[0]}}`]))
+          .filter((o) => CLUSTER_SCOPED.has(o.kind) || o.metadata.namespace !== namespace)
+          .map((o) => o.metadata.name),
+      ),
+    );
+    for (const name of names.flat()) expect(name.length, name).toBeLessThanOrEqual(63);
+    expect(names[0]!.filter((name) => names[1]!.includes(name))).toEqual([]);
+  });
+});
+
+describe("the rendered RBAC with watchNamespaces, applied", () => {
+  const release = "chart-scoped";
+  const [watched, unwatched] = WATCHED as [string, string];
+  const user = operatorSa(release);
+  let objects: K8sObject[] = [];
+
+  beforeAll(async () => {
+    await kubectl(
+      ["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "-f", "-"],
+      toYaml([namespaceObject(release)]),
+    );
+    objects = await renderRelease(release, ["--set", `operator.watchNamespaces={${watched}}`]);
+    await applyRbac(objects);
+  });
+
+  it("grants the operator nothing cluster-wide: the only cluster-scoped object is the gateway's TokenReview binding", () => {
+    expect(objects.filter((o) => CLUSTER_SCOPED.has(o.kind)).map(kindAndName)).toEqual([
+      `ClusterRoleBinding/${release}-${RELEASE}-gateway-auth-delegator`,
+    ]);
+  });
+
+  const watchedNs = ["-n", watched];
+  const home = ["-n", release];
+  const may = [
+    // Informers over the Switchboard resources and the Secrets they reference, in the watched namespace.
+    ["get", "secrets", ...watchedNs],
+    ["list", "secrets", ...watchedNs],
+    ["watch", "secrets", ...watchedNs],
+    ["list", "llmproviders.llm.switchboard.dev", ...watchedNs],
+    ["watch", "llmroutes.llm.switchboard.dev", ...watchedNs],
+    ["list", "embeddingmigrations.llm.switchboard.dev", ...watchedNs],
+    ["patch", "llmproviders.llm.switchboard.dev", "--subresource=status", ...watchedNs],
+    ["patch", "llmroutes.llm.switchboard.dev", "--subresource=status", ...watchedNs],
+    ["create", "events", ...watchedNs],
+    // The snapshot Secrets (read back at start, listed to prune parts), the Lease, the EndpointSlices.
+    ["get", "secrets", ...home],
+    ["list", "secrets", ...home],
+    ["create", "secrets", ...home],
+    ["update", "secrets", ...home],
+    ["delete", "secrets", ...home],
+    ["update", "leases.coordination.k8s.io", ...home],
+    ["list", "endpointslices.discovery.k8s.io", ...home],
+  ];
+  const mayNot = [
+    ["get", "secrets", "-n", unwatched],
+    ["list", "secrets", "-n", unwatched],
+    ["list", "secrets", "--all-namespaces"],
+    ["get", "secrets", "-n", "default"],
+    ["list", "llmproviders.llm.switchboard.dev", "-n", unwatched],
+    ["list", "llmproviders.llm.switchboard.dev", "--all-namespaces"],
+    ["patch", "llmroutes.llm.switchboard.dev", "--subresource=status", "-n", unwatched],
+    ["create", "events", "-n", unwatched],
+    ["create", "secrets", ...watchedNs],
+  ];
+  for (const [checks, allowed] of [
+    [may, true],
+    [mayNot, false],
+  ] as const) {
+    for (const args of checks) {
+      it(`${allowed ? "lets" : "does not let"} the operator ${args.join(" ")}`, async () => {
+        expect(await canI(user, args)).toBe(allowed);
+      });
+    }
+  }
+
+  it("still lets the gateway create TokenReviews", async () => {
+    expect(await canI(gatewaySa(release), ["create", "tokenreviews.authentication.k8s.io"])).toBe(true);
+  });
 });

@@ -3,9 +3,12 @@
  * operator identity, CRDs and the chart's RBAC applied to the API server, an in-process operator
  * with captured logs, and small polling helpers.
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import { promisify } from "node:util";
 import {
   ApiextensionsV1Api,
   CoreV1Api,
@@ -27,13 +30,14 @@ import {
 import { createLogger } from "../../../src/shared/logging.js";
 import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
 import { runCli, type CliProcess } from "../../support/cli-process.js";
-import { OPERATOR_NAMESPACE } from "../../support/control-plane.js";
+import { ensureControlPlaneBinaries, OPERATOR_NAMESPACE } from "../../support/control-plane.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 export const RELEASE_NAMESPACE = OPERATOR_NAMESPACE;
 /** Release name under which the chart's operator ServiceAccount is the test control plane's operator identity. */
 export const RELEASE_NAME = "switchboard";
 const FIELD_MANAGER = "switchboard-operator-tests";
+const execFileAsync = promisify(execFile);
 
 export interface KubeClients {
   kubeconfigPath: string;
@@ -99,9 +103,8 @@ export async function installCrds(admin: KubeClients): Promise<void> {
 }
 
 /**
- * Applies the chart's RBAC templates, rendering the only template expressions they use
- * (`{{ .Release.Namespace }}`, `{{ .Release.Name }}`), so the operator identity has exactly what
- * the chart grants.
+ * Applies the chart's RBAC templates as `helm template` renders them with default values (every
+ * namespace watched), so the operator identity has exactly what the chart grants.
  */
 export async function installChartRbac(admin: KubeClients): Promise<void> {
   await ensureNamespace(admin, RELEASE_NAMESPACE);
@@ -111,17 +114,38 @@ export async function installChartRbac(admin: KubeClients): Promise<void> {
     kind: "ServiceAccount",
     metadata: { name: `${RELEASE_NAME}-gateway`, namespace: RELEASE_NAMESPACE },
   } as KubernetesObject);
-  const dir = path.join(REPO_ROOT, "charts/switchboard/templates");
-  for (const file of ["operator-rbac.yaml", "gateway-rbac.yaml"]) {
-    const text = (await readFile(path.join(dir, file), "utf8"))
-      .replaceAll("{{ .Release.Namespace }}", RELEASE_NAMESPACE)
-      .replaceAll("{{ .Release.Name }}", RELEASE_NAME);
-    if (text.includes("{{"))
-      throw new Error(`${file} uses template expressions the test renderer does not know`);
-    for (const doc of parseAllDocuments(text)) {
+  const helm = path.join(await ensureControlPlaneBinaries(), "helm");
+  const helmHome = await mkdtemp(path.join(tmpdir(), "switchboard-helm-"));
+  try {
+    const { stdout } = await execFileAsync(
+      helm,
+      [
+        "template",
+        RELEASE_NAME,
+        path.join(REPO_ROOT, "charts/switchboard"),
+        "--namespace",
+        RELEASE_NAMESPACE,
+        "--show-only",
+        "templates/operator-rbac.yaml",
+        "--show-only",
+        "templates/gateway-rbac.yaml",
+      ],
+      // A private helm home: nothing read from or written to the user's ~/.config/helm.
+      {
+        env: {
+          ...process.env,
+          HELM_CACHE_HOME: path.join(helmHome, "cache"),
+          HELM_CONFIG_HOME: path.join(helmHome, "config"),
+          HELM_DATA_HOME: path.join(helmHome, "data"),
+        },
+      },
+    );
+    for (const doc of parseAllDocuments(stdout)) {
       const object = doc.toJS() as KubernetesObject | null;
       if (object) await applyObject(admin, object);
     }
+  } finally {
+    await rm(helmHome, { recursive: true, force: true });
   }
 }
 
@@ -281,13 +305,13 @@ export interface TestOperator extends RunningOperator {
 
 /**
  * Starts the operator in this process under the given identity, capturing its JSON log lines:
- * watching one namespace, metrics on a free port, leader election on a Lease in the release
+ * watching the given namespaces, metrics on a free port, leader election on a Lease in the release
  * namespace.
  */
 export async function startTestOperator(
   kubeconfigPath: string,
   options: {
-    namespace: string;
+    namespace: string | string[];
     snapshot: OperatorOptions["snapshot"];
     lease: Omit<LeaderElectionSettings, "namespace">;
   },
@@ -302,7 +326,7 @@ export async function startTestOperator(
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const operator = await startOperator({
-    scope: { allNamespaces: false, namespaces: [options.namespace] },
+    scope: { allNamespaces: false, namespaces: [options.namespace].flat() },
     snapshot: options.snapshot,
     metrics: { host: "127.0.0.1", port: 0 },
     leaderElection: { namespace: RELEASE_NAMESPACE, ...options.lease },

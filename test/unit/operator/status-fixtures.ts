@@ -3,7 +3,7 @@ import {
   setPublished,
   type CompileOutcome,
 } from "../../../src/operator/compile-outcome.js";
-import { compileWatched } from "../../../src/operator/compile-watched.js";
+import { compileByNamespace } from "../../../src/operator/compile-by-namespace.js";
 import {
   mergeGatewayStates,
   type MergedGatewayState,
@@ -41,25 +41,26 @@ export function openAiSpec(secretName = "openai-key", key = "apiKey"): Record<st
   };
 }
 
-/** Compiles like the snapshot controller does, "publishing" only a valid config. */
+/** Compiles like the snapshot controller does: namespace by namespace, keeping refused ones' last good part. */
 export function compileOutcome(
   objects: WatchedObject[],
   previous: CompileOutcome = emptyCompileOutcome(),
 ): CompileOutcome {
   const secrets = objects.filter((o) => o.kind === "Secret");
-  const compiled = compileWatched(
+  const compiled = compileByNamespace(
     objects.filter((o) => o.kind === "LLMProvider"),
     objects.filter((o) => o.kind === "LLMRoute"),
     (namespace, name) =>
       secrets.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name),
+    previous.published,
   );
   const outcome: CompileOutcome = {
     ...previous,
     compiledGenerations: compiled.compiledGenerations,
     diagnostics: compiled.diagnostics,
-    blockingErrors: compiled.blockingErrors,
+    blockingErrors: compiled.refused,
   };
-  if (compiled.result.config) setPublished(outcome, compiled.result.config);
+  setPublished(outcome, compiled.config);
   return outcome;
 }
 

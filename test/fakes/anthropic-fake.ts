@@ -11,7 +11,7 @@ import {
 /**
  * A protocol-faithful stand-in for Anthropic's Messages API (anthropic-version 2023-06-01 and
  * 2026-10-21, which rejects temperature/top_p/top_k): POST /v1/messages (JSON and SSE),
- * GET /v1/models, API-key auth (x-api-key, or a bearer token as SDK 1.x sends it) and the
+ * POST /v1/messages/count_tokens, GET /v1/models, API-key auth (x-api-key, or a bearer token as SDK 1.x sends it) and the
  * API's own error bodies. Answers are deterministic: "You said: <last user text>", a tool call
  * when tools are offered and the last user text mentions "weather", and trigger words:
  *
@@ -20,6 +20,9 @@ import {
  * - TRIGGER_CONTENT_FILTER      → 200 with stop_reason "refusal"
  * - TRIGGER_STREAM_ERROR        → in a stream, `event: error` overloaded_error after the first text delta
  * - TRIGGER_EARLY_STREAM_ERROR  → in a stream, `event: error` overloaded_error before any other event
+ *
+ * Like the API, a request whose history holds tool_use or tool_result blocks must define tools
+ * (400 invalid_request_error), even when it only wants a text answer.
  *
  * Stricter than today's API in one way: consecutive turns of one role are rejected (the live API
  * merges them), so adapters are checked to send alternating turns themselves.
@@ -312,6 +315,11 @@ function validate(body: unknown, options: AnthropicMessagesOptions): ValidReques
     if (tool.input_schema.type !== "object")
       throw invalid(`tools.${i}.custom.input_schema.type: Input should be 'object'`);
   });
+  const hasToolBlocks = (messages as Json[]).some((message) =>
+    blocksOf(message.content).some((b) => b.type === "tool_use" || b.type === "tool_result"),
+  );
+  if (hasToolBlocks && tools.length === 0)
+    throw invalid("Requests which include `tool_use` or `tool_result` blocks must define tools.");
   let toolChoice: Json | undefined;
   if (body.tool_choice !== undefined) {
     if (
@@ -703,6 +711,54 @@ function listModels(req: RecordedRequest, res: ServerResponse, models: string[])
   });
 }
 
+/** What count_tokens accepts: a Messages body without max_tokens, stream, sampling or metadata. */
+const COUNT_TOKENS_FIELDS = new Set([
+  "model",
+  "messages",
+  "system",
+  "tools",
+  "tool_choice",
+  "thinking",
+  "output_config",
+  "cache_control",
+]);
+
+/**
+ * POST /v1/messages/count_tokens: the API's field, model and message checks, then
+ * `{input_tokens}` by the same count as a Messages call's input usage, so the two agree.
+ */
+function countMessageTokens(req: RecordedRequest, res: ServerResponse, models: string[] | undefined): void {
+  const body = req.json;
+  const fail = (status: number, type: string, message: string) =>
+    sendAnthropicError(res, status, type, message);
+  if (!isObject(body)) {
+    return fail(
+      400,
+      "invalid_request_error",
+      "There was an error parsing the body of your request. Please double check it's valid JSON.",
+    );
+  }
+  const extra = Object.keys(body).find((key) => !COUNT_TOKENS_FIELDS.has(key));
+  if (extra) return fail(400, "invalid_request_error", `${extra}: Extra inputs are not permitted`);
+  if (typeof body.model !== "string" || body.model === "")
+    return fail(400, "invalid_request_error", "model: Field required");
+  if (models && !models.includes(body.model)) return fail(404, "not_found_error", `model: ${body.model}`);
+  if (!Array.isArray(body.messages)) return fail(400, "invalid_request_error", "messages: Field required");
+  if (body.messages.length === 0)
+    return fail(400, "invalid_request_error", "messages: at least one message is required");
+  const badRole = body.messages.findIndex(
+    (m) => !isObject(m) || (m.role !== "user" && m.role !== "assistant"),
+  );
+  if (badRole !== -1)
+    return fail(
+      400,
+      "invalid_request_error",
+      `messages.${badRole}.role: Input should be 'user' or 'assistant'`,
+    );
+  const count = tokens(JSON.stringify([body.system ?? "", body.tools ?? [], body.messages]));
+  sendJson(res, 200, { input_tokens: count }, { "request-id": `req_fake_${shortHash(req.body)}` });
+}
+
 export async function startAnthropicFake(options: AnthropicFakeOptions): Promise<FakeServer> {
   const promptCache = new Set<string>();
   const models = options.models ?? ANTHROPIC_FAKE_MODELS;
@@ -729,6 +785,8 @@ export async function startAnthropicFake(options: AnthropicFakeOptions): Promise
     if (req.method === "POST" && path === "/v1/messages") {
       return handleAnthropicMessages(req, res, { models: options.models, promptCache, apiVersion: version });
     }
+    if (req.method === "POST" && path === "/v1/messages/count_tokens")
+      return countMessageTokens(req, res, options.models);
     if (req.method === "GET" && path === "/v1/models") return listModels(req, res, models);
     const modelMatch = /^\/v1\/models\/([^/]+)$/.exec(path);
     if (req.method === "GET" && modelMatch) {

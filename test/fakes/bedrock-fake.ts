@@ -18,6 +18,8 @@ import { sendJson, startFakeServer, type FakeServer, type RecordedRequest } from
  * TRIGGER_RATE_LIMIT, TRIGGER_CONTEXT_LENGTH, TRIGGER_CONTENT_FILTER, TRIGGER_STREAM_ERROR,
  * TRIGGER_EARLY_STREAM_ERROR, TRIGGER_CORRUPT_FRAME (a stream frame with a bad CRC). Model ids
  * containing "nonexistent" are invalid identifiers; ids containing "retired" are not found.
+ * Like Converse, a history holding toolUse or toolResult blocks needs a toolConfig with tools
+ * (400 ValidationException), even when the request only wants a text answer.
  */
 
 export interface BedrockFakeOptions {

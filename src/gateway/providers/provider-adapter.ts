@@ -26,6 +26,12 @@ export interface ProviderAdapter {
    */
   chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>>;
   embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
+  /**
+   * The upstream's own count of the request's input tokens, free and unbilled (Anthropic's
+   * count_tokens). Only adapters whose upstream can count have it; undefined when the request's
+   * model has no counting endpoint there.
+   */
+  countTokens?(request: ChatRequest, ctx: CallContext): Promise<number | undefined>;
   /** Cheap liveness probe used by active health checks. */
   probe(ctx: CallContext): Promise<void>;
 }

@@ -22,7 +22,7 @@ const STRATEGIES: Record<CompiledRoute["strategy"], RoutingStrategy> = {
 };
 
 /** The route's targets the data-residency policy admits, in priority order; fixed per snapshot. */
-function allowedCandidates(runtime: GatewayRuntime, route: CompiledRoute): Candidate[] {
+export function allowedCandidates(runtime: GatewayRuntime, route: CompiledRoute): Candidate[] {
   const candidates: Candidate[] = [];
   const ordered = route.targets
     .map((target, index) => ({ target, index }))

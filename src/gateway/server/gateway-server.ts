@@ -6,6 +6,7 @@ import { renderOpenAiError } from "../ingress/openai/openai-error.js";
 import { anthropicMessagesFormat } from "../ingress/anthropic/anthropic-messages-format.js";
 import { handleChat, type JsonReply } from "./chat-handler.js";
 import { handleEmbeddings } from "./embeddings-handler.js";
+import { handleCountTokens } from "./count-tokens-handler.js";
 import { listModels } from "./models-handler.js";
 import type { GatewayDeps } from "./request-context.js";
 import { presentedCredential } from "../auth/client-credential.js";
@@ -116,6 +117,9 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
 
   app.post("/v1/chat/completions", chatRoute(openAiChatFormat, "chat.completions"));
   app.post("/v1/messages", chatRoute(anthropicMessagesFormat, "messages"));
+  app.post("/v1/messages/count_tokens", async (request, reply) =>
+    send(reply, await handleCountTokens(deps, request.body, clientSignal(reply), request.headers)),
+  );
   app.post("/v1/embeddings", async (request, reply) =>
     send(reply, await handleEmbeddings(deps, request.body, clientSignal(reply), request.headers)),
   );

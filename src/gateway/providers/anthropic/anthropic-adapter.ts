@@ -10,6 +10,7 @@ import { convertToAnthropicRequest, resolveAnthropicMaxTokens } from "./convert-
 import { mapAnthropicResponse } from "./map-anthropic-response.js";
 import { mapAnthropicStream } from "./map-anthropic-stream.js";
 import { mapAnthropicError } from "./map-anthropic-error.js";
+import { readAnthropicInputTokens, toAnthropicCountTokensBody } from "./anthropic-count-tokens.js";
 import type { AnthropicMessage } from "./anthropic-wire-types.js";
 
 const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
@@ -27,20 +28,15 @@ export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdap
     return { "x-api-key": requireApiKey(provider), "anthropic-version": ANTHROPIC_API_VERSION };
   }
 
-  async function postMessages(
-    request: ChatRequest,
+  async function post(
+    path: string,
+    body: Record<string, unknown>,
     ctx: CallContext,
     stream: boolean,
   ): Promise<UpstreamResponse> {
-    const body = convertToAnthropicRequest(request, {
-      stream,
-      defaultMaxTokens: resolveAnthropicMaxTokens(request, provider),
-      includeModel: true,
-      jsonSchema: "native",
-    });
     const res = await sendUpstream(
       {
-        url: `${base}/v1/messages`,
+        url: `${base}${path}`,
         headers: {
           "content-type": "application/json",
           accept: stream ? "text/event-stream" : "application/json",
@@ -58,6 +54,16 @@ export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdap
     return res;
   }
 
+  function postMessages(request: ChatRequest, ctx: CallContext, stream: boolean): Promise<UpstreamResponse> {
+    const body = convertToAnthropicRequest(request, {
+      stream,
+      defaultMaxTokens: resolveAnthropicMaxTokens(request, provider),
+      includeModel: true,
+      jsonSchema: "native",
+    });
+    return post("/v1/messages", body, ctx, stream);
+  }
+
   return {
     provider,
 
@@ -72,6 +78,12 @@ export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdap
     async chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>> {
       const res = await postMessages(request, ctx, true);
       return mapAnthropicStream(readSse(res, providerName, ctx.signal), providerName, secrets());
+    },
+
+    async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
+      const body = toAnthropicCountTokensBody(request, { includeModel: true, jsonSchema: "native" });
+      const res = await post("/v1/messages/count_tokens", body, ctx, false);
+      return readAnthropicInputTokens(await readJson<unknown>(res, providerName, ctx.signal), providerName);
     },
 
     async embed(): Promise<EmbeddingResponse> {

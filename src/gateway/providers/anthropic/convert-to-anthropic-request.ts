@@ -5,9 +5,11 @@ import type {
   ResponseFormat,
   ToolCall,
   ToolChoice,
+  ToolDefinition,
 } from "../../canonical/chat.js";
 import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js";
 import { GatewayError } from "../../../shared/errors.js";
+import { historyToolNames, historyToolPlaceholder } from "../history-tools.js";
 import { JSON_OBJECT_INSTRUCTION, jsonSchemaInstruction } from "../json-output-instructions.js";
 import type {
   AnthropicContentBlockParam,
@@ -132,6 +134,15 @@ function appendTurn(
   }
 }
 
+function convertTool(tool: ToolDefinition): Record<string, unknown> {
+  return {
+    name: tool.name,
+    ...(tool.description !== undefined ? { description: tool.description } : {}),
+    // input_schema must be an object schema; OpenAI-style clients may omit the type.
+    input_schema: { type: "object", ...tool.parameters },
+  };
+}
+
 function convertToolChoice(
   choice: ToolChoice | undefined,
   parallelToolCalls: boolean | undefined,
@@ -197,14 +208,17 @@ export function convertToAnthropicRequest(
   if (systemParts.length > 0) body.system = systemParts.join("\n\n");
   body.messages = turns;
   if (request.tools?.length) {
-    body.tools = request.tools.map((tool) => ({
-      name: tool.name,
-      ...(tool.description !== undefined ? { description: tool.description } : {}),
-      // input_schema must be an object schema; OpenAI-style clients may omit the type.
-      input_schema: { type: "object", ...tool.parameters },
-    }));
+    body.tools = request.tools.map(convertTool);
     const toolChoice = convertToolChoice(request.toolChoice, request.parallelToolCalls);
     if (toolChoice) body.tool_choice = toolChoice;
+  } else {
+    // The API refuses tool_use/tool_result blocks in a request without tools: declare the ones the
+    // history used, and forbid calling them, since the client offers none.
+    const used = historyToolNames(request.messages);
+    if (used.length > 0) {
+      body.tools = used.map((name) => convertTool(historyToolPlaceholder(name)));
+      body.tool_choice = { type: "none" };
+    }
   }
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;

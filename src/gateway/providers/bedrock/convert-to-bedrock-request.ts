@@ -10,6 +10,7 @@ import type {
 } from "@aws-sdk/client-bedrock-runtime";
 import type { ChatMessage, ChatRequest, ImagePart, ToolDefinition } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
+import { historyToolNames, historyToolPlaceholder } from "../history-tools.js";
 import { JSON_OBJECT_INSTRUCTION } from "../json-output-instructions.js";
 
 type DocumentValue = NonNullable<ContentBlock.ToolUseMember["toolUse"]["input"]>;
@@ -120,37 +121,18 @@ function toolSpec(tool: ToolDefinition): Tool {
   };
 }
 
-/** Names of tools the history uses: Bedrock rejects toolUse/toolResult blocks without a toolConfig. */
-function historyToolNames(messages: Message[]): { names: string[]; usesTools: boolean } {
-  const names = new Set<string>();
-  let usesTools = false;
-  for (const message of messages) {
-    for (const block of message.content ?? []) {
-      if (block.toolUse) {
-        usesTools = true;
-        if (block.toolUse.name) names.add(block.toolUse.name);
-      }
-      if (block.toolResult) usesTools = true;
-    }
-  }
-  return { names: [...names], usesTools };
-}
-
-function convertToolConfig(request: ChatRequest, messages: Message[]): ToolConfiguration | undefined {
+/**
+ * Converse refuses toolUse/toolResult blocks without a toolConfig, so every tool the history used
+ * is declared: with the client's definition when it still sent one (tool_choice none), else with a
+ * placeholder. Converse's toolChoice has no "none", so nothing stops the model from calling them;
+ * the placeholders' descriptions ask it not to.
+ */
+function convertToolConfig(request: ChatRequest): ToolConfiguration | undefined {
   const requested = request.toolChoice === "none" ? [] : (request.tools ?? []);
-  const history = historyToolNames(messages);
   const tools: Tool[] = requested.map(toolSpec);
-  if (history.usesTools) {
-    const declared = new Set(requested.map((t) => t.name));
-    for (const name of history.names) {
-      if (declared.has(name)) continue;
-      const known = request.tools?.find((t) => t.name === name);
-      tools.push(
-        known
-          ? toolSpec(known)
-          : { toolSpec: { name, inputSchema: { json: { type: "object", properties: {} } } } },
-      );
-    }
+  for (const name of historyToolNames(request.messages)) {
+    if (requested.some((t) => t.name === name)) continue;
+    tools.push(toolSpec(request.tools?.find((t) => t.name === name) ?? historyToolPlaceholder(name)));
   }
   if (tools.length === 0) return undefined;
   let toolChoice: BedrockToolChoice | undefined;
@@ -182,7 +164,7 @@ export function convertToBedrockRequest(request: ChatRequest): ConverseCommandIn
   if (request.topP !== undefined) inference.topP = request.topP;
   if (request.stop?.length) inference.stopSequences = request.stop;
   if (Object.keys(inference).length > 0) input.inferenceConfig = inference;
-  const toolConfig = convertToolConfig(request, messages);
+  const toolConfig = convertToolConfig(request);
   if (toolConfig) input.toolConfig = toolConfig;
   if (request.responseFormat?.type === "json_schema") {
     const format = request.responseFormat;

@@ -6,6 +6,7 @@ import {
   resolveAnthropicMaxTokens,
 } from "../anthropic/convert-to-anthropic-request.js";
 import { mapAnthropicError } from "../anthropic/map-anthropic-error.js";
+import { toAnthropicCountTokensBody } from "../anthropic/anthropic-count-tokens.js";
 import { mapGoogleError } from "./map-google-error.js";
 
 /** Claude on Vertex speaks the Messages API through rawPredict, versioned in the body. */
@@ -26,6 +27,15 @@ export function convertToClaudeOnVertexRequest(
     includeModel: false,
     anthropicVersion: VERTEX_ANTHROPIC_VERSION,
     // Structured outputs are not offered for Claude on Vertex: JSON schemas become instructions.
+    jsonSchema: "instruction",
+  });
+}
+
+/** Body for Claude's count-tokens endpoint, which unlike rawPredict names the model in the body. */
+export function toClaudeOnVertexCountTokensBody(request: ChatRequest): Record<string, unknown> {
+  return toAnthropicCountTokensBody(request, {
+    includeModel: true,
+    anthropicVersion: VERTEX_ANTHROPIC_VERSION,
     jsonSchema: "instruction",
   });
 }

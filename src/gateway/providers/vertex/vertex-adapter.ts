@@ -8,6 +8,7 @@ import { readSse } from "../sse-reader.js";
 import { mapAnthropicResponse } from "../anthropic/map-anthropic-response.js";
 import { mapAnthropicStream } from "../anthropic/map-anthropic-stream.js";
 import type { AnthropicMessage } from "../anthropic/anthropic-wire-types.js";
+import { readAnthropicInputTokens } from "../anthropic/anthropic-count-tokens.js";
 import { createVertexAuth } from "./vertex-auth.js";
 import { vertexBaseUrl, vertexModelUrl, type VertexPublisher } from "./vertex-endpoint.js";
 import { convertToGeminiRequest } from "./convert-to-gemini-request.js";
@@ -19,6 +20,7 @@ import {
   convertToClaudeOnVertexRequest,
   isClaudeModel,
   mapClaudeOnVertexError,
+  toClaudeOnVertexCountTokensBody,
   VERTEX_ANTHROPIC_VERSION,
 } from "./claude-on-vertex.js";
 import {
@@ -151,6 +153,19 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
       const url = `${modelUrl("google", request.model, "streamGenerateContent")}?alt=sse`;
       const res = await post(url, convertToGeminiRequest(request), ctx, true, mapGoogleError);
       return mapGeminiStream(readGeminiSse(res, providerName, ctx.signal), providerName);
+    },
+
+    /** Claude models only, through Claude's free count-tokens endpoint. */
+    async countTokens(request: ChatRequest, ctx: CallContext): Promise<number | undefined> {
+      if (!isClaudeModel(request.model)) return undefined;
+      const res = await post(
+        modelUrl("anthropic", "count-tokens", "rawPredict"),
+        toClaudeOnVertexCountTokensBody(request),
+        ctx,
+        false,
+        mapClaudeOnVertexError,
+      );
+      return readAnthropicInputTokens(await readJson<unknown>(res, providerName, ctx.signal), providerName);
     },
 
     async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

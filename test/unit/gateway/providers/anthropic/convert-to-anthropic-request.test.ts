@@ -190,6 +190,67 @@ describe("convertToAnthropicRequest", () => {
     expect(convert({ toolChoice: "required" })).not.toHaveProperty("tool_choice");
   });
 
+  describe("tool history in a request without tools", () => {
+    const history: ChatRequest["messages"] = [
+      { role: "user", content: [text("weather in Oslo and the time?")] },
+      {
+        role: "assistant",
+        content: "",
+        toolCalls: [
+          { id: "t1", name: "get_weather", arguments: '{"city":"Oslo"}' },
+          { id: "t2", name: "now", arguments: "" },
+          { id: "t3", name: "get_weather", arguments: '{"city":"Rome"}' },
+        ],
+      },
+      { role: "tool", toolCallId: "t1", content: "5C" },
+      { role: "tool", toolCallId: "t2", content: "noon" },
+      { role: "tool", toolCallId: "t3", content: "20C" },
+      { role: "user", content: [text("Summarise that")] },
+    ];
+    const placeholder = (name: string) => ({
+      name,
+      description: expect.stringContaining("no longer offered") as unknown,
+      input_schema: { type: "object" },
+    });
+
+    it("declares each tool the history used once, as a placeholder, and forbids calling them", () => {
+      const body = convert({ messages: history });
+      expect(body.tools).toEqual([placeholder("get_weather"), placeholder("now")]);
+      expect(body.tool_choice).toEqual({ type: "none" });
+    });
+
+    it("forbids calling the placeholders whatever tool_choice the client sent without tools", () => {
+      for (const toolChoice of ["auto", "required", "none", { name: "get_weather" }] as const) {
+        const body = convert({ messages: history, toolChoice, parallelToolCalls: false });
+        expect(body.tool_choice).toEqual({ type: "none" });
+      }
+    });
+
+    it("does the same for Claude on Vertex", () => {
+      const body = convert(
+        { messages: history },
+        { includeModel: false, anthropicVersion: "vertex-2023-10-16", jsonSchema: "instruction" },
+      );
+      expect(body.tools).toEqual([placeholder("get_weather"), placeholder("now")]);
+      expect(body.tool_choice).toEqual({ type: "none" });
+    });
+
+    it("sends the client's own tools, and its tool_choice none, when it still offers tools", () => {
+      const tools = [{ name: "get_weather", description: "Weather", parameters: { type: "object" } }];
+      const body = convert({ messages: history, tools, toolChoice: "none" });
+      expect(body.tools).toEqual([
+        { name: "get_weather", description: "Weather", input_schema: { type: "object" } },
+      ]);
+      expect(body.tool_choice).toEqual({ type: "none" });
+    });
+
+    it("adds no tools to a conversation without tool calls", () => {
+      const body = convert({ messages: [{ role: "user", content: [text("hi")] }] });
+      expect(body).not.toHaveProperty("tools");
+      expect(body).not.toHaveProperty("tool_choice");
+    });
+  });
+
   it("maps sampling, stop sequences, user and stream", () => {
     const body = convert(
       { temperature: 0.5, topP: 0.8, stop: ["END"], user: "u-1", maxTokens: 12 },

@@ -33,6 +33,16 @@ const toolTurn: ChatMessage[] = [
   { role: "tool", toolCallId: "t2", content: "failed", isError: true },
 ];
 
+function placeholder(name: string): unknown {
+  return {
+    toolSpec: {
+      name,
+      description: expect.stringContaining("no longer offered") as unknown,
+      inputSchema: { json: { type: "object" } },
+    },
+  };
+}
+
 describe("convertToBedrockRequest", () => {
   it("moves system messages to `system` and maps sampling options to inferenceConfig", () => {
     const input = convertToBedrockRequest(
@@ -76,9 +86,19 @@ describe("convertToBedrockRequest", () => {
   it("adds a spec for every tool the history uses that the request does not declare", () => {
     const input = convertToBedrockRequest(request({ messages: toolTurn, tools: [TOOL] }));
     expect(input.toolConfig?.tools?.map((t) => t.toolSpec?.name)).toEqual(["get_weather", "lookup_city"]);
-    expect(input.toolConfig?.tools?.[1]).toEqual({
-      toolSpec: { name: "lookup_city", inputSchema: { json: { type: "object", properties: {} } } },
-    });
+    expect(input.toolConfig?.tools?.[1]).toEqual(placeholder("lookup_city"));
+  });
+
+  it("declares the history's tools as placeholders when the request has no tools", () => {
+    const summary = [...toolTurn, user("Summarise that")];
+    const input = convertToBedrockRequest(request({ messages: summary }));
+    expect(input.toolConfig).toEqual({ tools: [placeholder("get_weather"), placeholder("lookup_city")] });
+    // Converse has no "none" choice; a client's required or named choice cannot apply to placeholders.
+    for (const toolChoice of ["required", { name: "get_weather" }] as const) {
+      expect(convertToBedrockRequest(request({ messages: summary, toolChoice })).toolConfig).toEqual({
+        tools: [placeholder("get_weather"), placeholder("lookup_city")],
+      });
+    }
   });
 
   it("keeps a toolConfig for tool history even with tool_choice none, and omits tools otherwise", () => {
@@ -89,6 +109,9 @@ describe("convertToBedrockRequest", () => {
       "get_weather",
       "lookup_city",
     ]);
+    expect(withHistory.toolConfig?.tools?.[0]).toEqual({
+      toolSpec: { name: "get_weather", description: "Weather", inputSchema: { json: TOOL.parameters } },
+    });
     expect(withHistory.toolConfig?.toolChoice).toBeUndefined();
     const withoutHistory = convertToBedrockRequest(request({ tools: [TOOL], toolChoice: "none" }));
     expect(withoutHistory.toolConfig).toBeUndefined();

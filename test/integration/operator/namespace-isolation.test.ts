@@ -44,6 +44,15 @@ function chatRoute(namespace: string, targetModel: string, extra: Record<string,
   });
 }
 
+function keyedProvider(namespace: string, name: string, models: string[]) {
+  return providerManifest(namespace, name, {
+    type: "openai-compatible",
+    endpoint: "http://127.0.0.1:9/v1",
+    credentials: { secretRef: { name: "key", key: "apiKey" } },
+    models: models.map((model) => ({ name: model })),
+  });
+}
+
 async function refusedNamespaces(): Promise<number> {
   const text = await (await fetch(`${operator.metricsUrl}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith("switchboard_operator_refused_namespaces "));
@@ -55,15 +64,7 @@ beforeAll(async () => {
   admin = cluster.admin;
   for (const namespace of [teamA, teamB]) {
     await applyObject(admin, secretManifest(namespace, "key", { apiKey: `sk-${namespace}` }));
-    await applyObject(
-      admin,
-      providerManifest(namespace, "p", {
-        type: "openai-compatible",
-        endpoint: "http://127.0.0.1:9/v1",
-        credentials: { secretRef: { name: "key", key: "apiKey" } },
-        models: [{ name: "gpt" }, { name: "mini" }],
-      }),
-    );
+    await applyObject(admin, keyedProvider(namespace, "p", ["gpt", "mini"]));
     await applyObject(admin, chatRoute(namespace, "gpt"));
   }
   operator = await startTestOperator(cluster.operatorKubeconfig, {
@@ -100,15 +101,7 @@ describe("namespaces are compiled apart", () => {
     expect(await refusedNamespaces()).toBe(1);
 
     // A valid change in the held-back namespace says why it is not live.
-    await applyObject(
-      admin,
-      providerManifest(teamA, "other", {
-        type: "openai-compatible",
-        endpoint: "http://127.0.0.1:9/v1",
-        credentials: { secretRef: { name: "key", key: "apiKey" } },
-        models: [{ name: "gpt" }],
-      }),
-    );
+    await applyObject(admin, keyedProvider(teamA, "other", ["gpt"]));
     const waiting = await waitFor(async () => {
       const p = await getCustom(admin, "llmproviders", teamA, "other");
       return condition(p, "Ready")?.reason === "ConfigNotPublished" ? p : undefined;

@@ -53,6 +53,12 @@ function providerSpec(secretName = "openai-key") {
   };
 }
 
+/** The Ready statuses seen so far, once the watch has delivered at least `count` (it may lag a GET). */
+async function readyHistoryOf(name: string, count: number): Promise<string[]> {
+  await waitFor(() => (readyHistory.get(name)?.length ?? 0) >= count, 5_000).catch(() => undefined);
+  return readyHistory.get(name) ?? [];
+}
+
 const provider = (name: string) => getCustom(admin, "llmproviders", namespace, name);
 const route = (name: string) => getCustom(admin, "llmroutes", namespace, name);
 
@@ -104,7 +110,7 @@ describe("resource lifecycle under the chart's RBAC", () => {
     await applyObject(admin, secretManifest(namespace, "openai-key", { apiKey: FIRST_KEY }));
     await applyObject(admin, providerManifest(namespace, "openai", providerSpec()));
     const ready = await waitForCondition(() => provider("openai"), "Ready", "True");
-    expect(readyHistory.get("openai")).toEqual(["Unknown", "True"]);
+    expect(await readyHistoryOf("openai", 2)).toEqual(["Unknown", "True"]);
     expect(ready.status!.observedGeneration).toBe(ready.metadata!.generation);
     for (const type of ["Ready", "CredentialsResolved", "Healthy"]) {
       expect(condition(ready, type)!.observedGeneration).toBe(ready.metadata!.generation);
@@ -187,7 +193,7 @@ describe("resource lifecycle under the chart's RBAC", () => {
       mode: "apiKey",
       apiKey: ROTATED_KEY,
     });
-    expect(readyHistory.get("openai")).toEqual(["Unknown", "True", "False", "True"]);
+    expect(await readyHistoryOf("openai", 4)).toEqual(["Unknown", "True", "False", "True"]);
   });
 
   it("refuses a broken route, keeps the last good snapshot serving, and recovers when fixed", async () => {

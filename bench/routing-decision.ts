@@ -5,6 +5,7 @@ import { Router } from "../src/gateway/routing/router.js";
 import { resolveRoute } from "../src/gateway/server/request-context.js";
 import { ROUTE_STRATEGIES } from "../src/shared/schemas/llm-route.js";
 import type { CompiledProvider, CompiledRoute, GatewayConfig } from "../src/shared/schemas/gateway-config.js";
+import { percentile } from "./percentile.js";
 
 /**
  * One routing decision as a request meets it: resolve the route by model name, estimate what the
@@ -117,10 +118,6 @@ function requests(random: () => number): Array<Omit<ChatRequest, "model"> & { mo
     });
   }
   return out;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 export interface RoutingBenchResult {

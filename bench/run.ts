@@ -3,8 +3,18 @@ import { fileURLToPath } from "node:url";
 import { writeSection } from "./benchmarks-doc.js";
 import { machineInfo } from "./machine-info.js";
 import { PROVIDERS, ROUTES, TARGET_P99_US, runRoutingDecisionBench } from "./routing-decision.js";
+import {
+  CONCURRENCIES,
+  REQUESTS,
+  WARMUP,
+  runGatewayOverheadBench,
+  type Scenario,
+} from "./gateway-overhead.js";
 
-/** `npm run bench`: runs the benchmarks in bench/ and records each in docs/benchmarks.md. */
+/**
+ * `npm run bench`: runs the benchmarks in bench/ and records each in docs/benchmarks.md;
+ * `npm run bench -- <name>...` runs only the named ones.
+ */
 
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "docs", "benchmarks.md");
 const COMMAND = "npm run bench";
@@ -42,5 +52,99 @@ and the process being descheduled, so it varies from run to run.
   );
 }
 
-await routingDecision();
+const ms = (value: number) => value.toFixed(2);
+const ms1 = (value: number) => value.toFixed(1);
+
+async function gatewayOverhead(): Promise<void> {
+  const r = await runGatewayOverheadBench();
+  const kind = (s: Scenario) => (s.stream ? "SSE stream" : "non-streaming");
+  const latencyRows = r.scenarios.map(
+    (s) =>
+      `| ${kind(s)} | ${s.concurrency} | ${Math.round(s.gateway.requestsPerS).toLocaleString("en")} | ` +
+      `${Math.round(s.direct.requestsPerS).toLocaleString("en")} | ${ms(s.gateway.p50Ms)} / ${ms(s.gateway.p99Ms)} | ` +
+      `${ms(s.direct.p50Ms)} / ${ms(s.direct.p99Ms)} | **${ms(s.gateway.p50Ms - s.direct.p50Ms)} / ` +
+      `${ms(s.gateway.p99Ms - s.direct.p99Ms)}** | ${s.gateway.errors + s.direct.errors} |`,
+  );
+  const pct = (value: number) => `${Math.round(value)}%`;
+  const others = (cpu: Scenario["direct"]["cpu"]) =>
+    pct(Math.max(0, cpu.machine - (cpu.gateway ?? 0) - cpu.upstream - cpu.client));
+  const insideRows = r.scenarios.map(
+    (s) =>
+      `| ${kind(s)} | ${s.concurrency} | ${ms(s.metricP50Ms)} / ${ms(s.metricP99Ms)} | ` +
+      `${pct(s.gateway.cpu.gateway ?? 0)} / ${pct(s.gateway.cpu.upstream)} / ${pct(s.gateway.cpu.client)} / ${others(s.gateway.cpu)} | ` +
+      `${pct(s.direct.cpu.upstream)} / ${pct(s.direct.cpu.client)} / ${others(s.direct.cpu)} |`,
+  );
+  const markdown = `## Gateway overhead
+
+What a request pays for going through the gateway, and how many it passes per second. Three
+processes on loopback: \`switchboard gateway --manifests <dir> --port 0 --admin-port 0\` run from
+the image's build (\`npm run build\`, then \`node dist/cli.js\` with no transpiler in the process), with
+one LLMProvider (openai-compatible, no credentials) and one LLMRoute to it, memory shared state,
+no cache, logging at \`info\` (one JSON line per request, to a file); an OpenAI-compatible upstream
+that answers at once with a fixed 8-word reply (\`bench/instant-upstream.ts\`); and the load
+generator, this process, using undici with a fixed number of concurrent workers over keep-alive
+HTTP/1.1 connections, each sending its next request as soon as the last one has ended. A
+non-streaming request and an SSE stream (\`stream_options.include_usage\`; latency is to the last
+byte, \`[DONE]\`), each at ${CONCURRENCIES.join(" and ")} concurrent requests: ${REQUESTS.toLocaleString("en")}
+timed requests after ${WARMUP.toLocaleString("en")} warm-up ones, once straight at the upstream
+(direct) and once through the gateway. Code: \`bench/gateway-overhead.ts\`.
+
+| request | concurrency | req/s via gateway | req/s direct | latency via gateway p50 / p99 (ms) | direct p50 / p99 (ms) | added p50 / p99 (ms) | errors |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${latencyRows.join("\n")}
+
+Inside the gateway during the same runs: \`switchboard_gateway_overhead_seconds\` from
+\`/metrics\` (its buckets' difference over the run, interpolated like PromQL's
+\`histogram_quantile\`), and the CPU time used over each run in % of one core, 200% being both
+(from \`/proc/<pid>/stat\`, \`process.cpuUsage()\` and \`/proc/stat\`; "others" is the rest of the
+machine's busy time: processes outside this benchmark and the kernel's network work not charged to
+a process).
+
+| request | concurrency | overhead metric p50 / p99 (ms) | CPU via gateway: gateway / upstream / load generator / others | CPU direct: upstream / load generator / others |
+| --- | --- | --- | --- | --- |
+${insideRows.join("\n")}
+
+Gateway RSS (\`VmRSS\` of its process): ${ms1(r.idleRssMiB)} MiB idle after start, ${ms1(r.rssMiB)} MiB after
+the runs, ${ms1(r.peakRssMiB)} MiB peak (\`VmHWM\`).
+
+How to read it: the load generator, the gateway and the upstream share the machine's 2 cores, with
+whatever else runs on it ("others" above; the 1-minute load average was ${r.loadAverage.toFixed(2)} when
+this run started), so these numbers are lower bounds of what the gateway does with cores of its
+own; the gateway is one Node process, so one core bounds its throughput. The direct baseline uses
+the core the gateway would otherwise take. "Added" is the difference between the percentiles of
+two separate runs, not a per-request difference, and at a fixed concurrency it grows with the
+queueing a slower server causes. It includes all the gateway does for a request: HTTP parsing,
+validation, routing, the upstream call through its own connection pool, translating the answer,
+metrics and the log line. Not included: TLS, consumer authentication (the route is open), rate
+limits and budgets, the response cache, Redis, a real network and a real model's latency. The
+overhead metric counts only a successful request's time in the gateway's handler outside upstream
+calls; it leaves out HTTP parsing, waiting for the event loop and writing the response, which
+the client-side "added" numbers include. The whole benchmark took ${Math.round(r.wallS)} s.
+
+- Command: \`${COMMAND} -- gateway-overhead\` (or \`${COMMAND}\` for all)
+- Machine: ${machineInfo()}
+- Date: ${new Date().toISOString().slice(0, 10)}
+`;
+  await writeSection(DOC, "gateway-overhead", markdown);
+  for (const s of r.scenarios) {
+    process.stdout.write(
+      `gateway overhead, ${kind(s)} ×${s.concurrency}: ${Math.round(s.gateway.requestsPerS)} req/s, ` +
+        `added p50 ${ms(s.gateway.p50Ms - s.direct.p50Ms)} ms, p99 ${ms(s.gateway.p99Ms - s.direct.p99Ms)} ms\n`,
+    );
+  }
+}
+
+const BENCHMARKS: Record<string, () => Promise<void>> = {
+  "routing-decision": routingDecision,
+  "gateway-overhead": gatewayOverhead,
+};
+
+const selected = process.argv.slice(2);
+const unknown = selected.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  throw new Error(`unknown benchmark ${unknown.join(", ")}; known: ${Object.keys(BENCHMARKS).join(", ")}`);
+}
+for (const [name, run] of Object.entries(BENCHMARKS)) {
+  if (selected.length === 0 || selected.includes(name)) await run();
+}
 process.stdout.write(`results written to ${path.relative(process.cwd(), DOC)}\n`);

@@ -1,0 +1,338 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Pool } from "undici";
+import { percentile } from "./percentile.js";
+
+/**
+ * The latency the gateway adds and its throughput: `switchboard gateway` from the real CLI and
+ * an instant OpenAI-compatible upstream, each its own process, loaded from this process with
+ * undici at a fixed concurrency, once through the gateway and once straight at the upstream.
+ */
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const CONCURRENCIES = [16, 64] as const;
+export const REQUESTS = 8000;
+export const WARMUP = 1000;
+/** Requests through the gateway before any measurement, so its code is optimised by then. */
+const GATEWAY_WARMUP = 3000;
+const MODEL = "bench-chat";
+const PATH = "/v1/chat/completions";
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+const CLOCK_TICKS_PER_S = 100;
+
+const MANIFESTS = (upstreamPort: number) => `apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMProvider
+metadata:
+  name: instant
+  namespace: bench
+spec:
+  type: openai-compatible
+  endpoint: http://127.0.0.1:${upstreamPort}/v1
+  credentials:
+    none: {}
+  models:
+    - name: ${MODEL}
+---
+apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMRoute
+metadata:
+  name: bench
+  namespace: bench
+spec:
+  model: ${MODEL}
+  targets:
+    - provider: instant
+      model: ${MODEL}
+`;
+
+function requestBody(stream: boolean): string {
+  return JSON.stringify({
+    model: MODEL,
+    messages: [
+      { role: "system", content: "You are a helpful assistant." },
+      { role: "user", content: "Say something short about benchmarks." },
+    ],
+    max_tokens: 64,
+    // Asked of both targets, so the upstream sends the same stream either way (the gateway asks for usage).
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  requestsPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU of each process during the run, in % of one core. */
+  cpu: { gateway?: number; upstream: number; client: number; machine: number };
+}
+
+export interface Scenario {
+  stream: boolean;
+  concurrency: number;
+  direct: LoadResult;
+  gateway: LoadResult;
+  /** switchboard_gateway_overhead_seconds over this run, estimated from its buckets. */
+  metricP50Ms: number;
+  metricP99Ms: number;
+}
+
+export interface GatewayOverheadResult {
+  scenarios: Scenario[];
+  idleRssMiB: number;
+  rssMiB: number;
+  peakRssMiB: number;
+  wallS: number;
+  /** The machine's 1-minute load average when the benchmark started: other work competes for the cores. */
+  loadAverage: number;
+}
+
+/** User + system CPU seconds a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+/** Busy CPU seconds of the whole machine so far, all cores and all processes. */
+function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS_PER_S;
+}
+
+function statusMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
+}
+
+function nodeProcess(args: string[], stdout: "pipe" | number): ChildProcess {
+  return spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    // The default level, which logs one line per request, whatever the caller's shell sets.
+    env: { ...process.env, LOG_LEVEL: "info" },
+    stdio: ["ignore", stdout, "pipe"],
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+async function startUpstream(): Promise<{ child: ChildProcess; origin: string }> {
+  const child = nodeProcess(["--import", "tsx", path.join(REPO_ROOT, "bench/instant-upstream.ts")], "pipe");
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const { port } = JSON.parse(line) as { port: number };
+    lines.close();
+    return { child, origin: `http://127.0.0.1:${port}` };
+  }
+  throw new Error(`upstream exited before listening:\n${stderr}`);
+}
+
+/**
+ * `switchboard gateway` as the image runs it: `npm run build`'s dist/cli.js on plain node (no
+ * transpiler in the process); its JSON logs go to a file.
+ */
+async function startGateway(dir: string): Promise<{ child: ChildProcess; origin: string }> {
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
+  const log = path.join(dir, "gateway.log");
+  const fd = openSync(log, "w");
+  const manifests = path.join(dir, "manifests.yaml");
+  const cli = [path.join(REPO_ROOT, "dist/cli.js"), "gateway", "--manifests", manifests];
+  // Port 0 everywhere: other work on this machine may hold 8080 and the admin port 9090.
+  const child = nodeProcess([...cli, "--port", "0", "--admin-port", "0"], fd);
+  closeSync(fd);
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const text = await readFile(log, "utf8");
+    const listening = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/.exec(text);
+    if (listening) return { child, origin: listening[1]! };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop(child);
+      throw new Error(`gateway did not start:\n${text}\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** `count` requests from `concurrency` workers, each sending its next request once the last one ended. */
+async function drive(
+  pool: Pool,
+  body: string,
+  stream: boolean,
+  concurrency: number,
+  count: number,
+): Promise<{ latencies: Float64Array; errors: number; elapsedS: number }> {
+  const latencies = new Float64Array(count);
+  let next = 0;
+  let errors = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const started = performance.now();
+      try {
+        const res = await pool.request({
+          method: "POST",
+          path: PATH,
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        const text = await res.body.text();
+        if (res.statusCode !== 200 || (stream && !text.includes("data: [DONE]"))) errors++;
+      } catch {
+        errors++;
+      }
+      latencies[i] = performance.now() - started;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { latencies, errors, elapsedS: (performance.now() - started) / 1000 };
+}
+
+/** One measured run on a warmed-up pool, with each process's CPU share over it. */
+async function measure(
+  pool: Pool,
+  stream: boolean,
+  concurrency: number,
+  pids: { gateway?: number; upstream: number },
+): Promise<LoadResult> {
+  const cpuBefore = {
+    gateway: pids.gateway === undefined ? 0 : cpuSeconds(pids.gateway),
+    upstream: cpuSeconds(pids.upstream),
+    client: process.cpuUsage(),
+    machine: machineBusySeconds(),
+  };
+  const run = await drive(pool, requestBody(stream), stream, concurrency, REQUESTS);
+  const share = (seconds: number) => (100 * seconds) / run.elapsedS;
+  const client = process.cpuUsage(cpuBefore.client);
+  run.latencies.sort();
+  return {
+    requests: REQUESTS,
+    errors: run.errors,
+    requestsPerS: REQUESTS / run.elapsedS,
+    p50Ms: percentile(run.latencies, 50),
+    p99Ms: percentile(run.latencies, 99),
+    cpu: {
+      gateway: pids.gateway === undefined ? undefined : share(cpuSeconds(pids.gateway) - cpuBefore.gateway),
+      upstream: share(cpuSeconds(pids.upstream) - cpuBefore.upstream),
+      client: share((client.user + client.system) / 1e6),
+      machine: share(machineBusySeconds() - cpuBefore.machine),
+    },
+  };
+}
+
+/** A pool of `concurrency` connections to `origin`, opened and warmed up by `count` requests. */
+async function warmPool(origin: string, stream: boolean, concurrency: number, count = WARMUP): Promise<Pool> {
+  const pool = new Pool(origin, { connections: concurrency, pipelining: 1 });
+  const warm = await drive(pool, requestBody(stream), stream, concurrency, count);
+  if (warm.errors > 0) {
+    await pool.close();
+    throw new Error(`${warm.errors} of ${count} warm-up requests to ${origin} failed`);
+  }
+  return pool;
+}
+
+/** Cumulative bucket counts of the overhead histogram by upper bound, summed over its labels. */
+async function overheadBuckets(origin: string): Promise<Map<number, number>> {
+  const res = await fetch(`${origin}/metrics`);
+  const text = await res.text();
+  const buckets = new Map<number, number>();
+  for (const match of text.matchAll(
+    /^switchboard_gateway_overhead_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm,
+  )) {
+    const le = match[1] === "+Inf" ? Infinity : Number(match[1]);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(match[2]));
+  }
+  if (buckets.size === 0) throw new Error("no switchboard_gateway_overhead_seconds buckets in /metrics");
+  return buckets;
+}
+
+/** A quantile of the observations between two scrapes, interpolated as PromQL's histogram_quantile does. */
+function histogramQuantile(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const cumulative = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = cumulative[cumulative.length - 1]!;
+  const rank = q * total;
+  for (let i = 0; i < bounds.length; i++) {
+    if (cumulative[i]! < rank) continue;
+    const upper = bounds[i]!;
+    if (upper === Infinity) return bounds[i - 1]!;
+    const lower = i === 0 ? 0 : bounds[i - 1]!;
+    const below = i === 0 ? 0 : cumulative[i - 1]!;
+    const inBucket = cumulative[i]! - below;
+    return lower + (upper - lower) * (inBucket === 0 ? 1 : (rank - below) / inBucket);
+  }
+  return NaN;
+}
+
+export async function runGatewayOverheadBench(): Promise<GatewayOverheadResult> {
+  const started = performance.now();
+  const loadAverage = loadavg()[0]!;
+  const dir = await mkdtemp(path.join(tmpdir(), "switchboard-bench-"));
+  const upstream = await startUpstream();
+  let gateway: { child: ChildProcess; origin: string } | undefined;
+  try {
+    const upstreamPid = upstream.child.pid!;
+    await writeFile(path.join(dir, "manifests.yaml"), MANIFESTS(Number(new URL(upstream.origin).port)));
+    gateway = await startGateway(dir);
+    const gatewayPid = gateway.child.pid!;
+    const idleRssMiB = statusMiB(gatewayPid, "VmRSS");
+    for (const stream of [false, true])
+      await (await warmPool(gateway.origin, stream, 16, GATEWAY_WARMUP)).close();
+    const pids = { gateway: gatewayPid, upstream: upstreamPid };
+    const scenarios: Scenario[] = [];
+    for (const stream of [false, true]) {
+      for (const concurrency of CONCURRENCIES) {
+        const directPool = await warmPool(upstream.origin, stream, concurrency);
+        const direct = await measure(directPool, stream, concurrency, { upstream: upstreamPid });
+        await directPool.close();
+        const gatewayPool = await warmPool(gateway.origin, stream, concurrency);
+        const before = await overheadBuckets(gateway.origin);
+        const viaGateway = await measure(gatewayPool, stream, concurrency, pids);
+        const after = await overheadBuckets(gateway.origin);
+        await gatewayPool.close();
+        scenarios.push({
+          stream,
+          concurrency,
+          direct,
+          gateway: viaGateway,
+          metricP50Ms: histogramQuantile(before, after, 0.5) * 1000,
+          metricP99Ms: histogramQuantile(before, after, 0.99) * 1000,
+        });
+      }
+    }
+    return {
+      scenarios,
+      idleRssMiB,
+      rssMiB: statusMiB(gatewayPid, "VmRSS"),
+      peakRssMiB: statusMiB(gatewayPid, "VmHWM"),
+      wallS: (performance.now() - started) / 1000,
+      loadAverage,
+    };
+  } finally {
+    if (gateway) await stop(gateway.child);
+    await stop(upstream.child);
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,103 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * An OpenAI-compatible upstream that answers at once, for the gateway-overhead benchmark: run as
+ * its own process (`node --import tsx bench/instant-upstream.ts`), it prints `{"port": N}` when
+ * listening. Answers are fixed so that the cost measured is the gateway's, not the model's;
+ * unlike test/fakes it records nothing, so its memory and CPU stay flat under load.
+ */
+
+const WORDS = "This is a fixed answer from the instant upstream, eight words".match(/\s*\S+/g)!;
+const CONTENT = WORDS.join("");
+const USAGE = { prompt_tokens: 24, completion_tokens: WORDS.length, total_tokens: 24 + WORDS.length };
+
+async function readJson(
+  req: IncomingMessage,
+): Promise<{ model?: string; stream?: boolean; stream_options?: { include_usage?: boolean } }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The stream as OpenAI frames it: role, one chunk per word, finish, then usage when asked, `[DONE]`. */
+function streamBody(id: string, model: string, created: number, includeUsage: boolean): string {
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    JSON.stringify({
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(includeUsage ? { usage: null } : {}),
+    });
+  const events = [chunk({ role: "assistant", content: "" }, null)];
+  for (const word of WORDS) events.push(chunk({ content: word }, null));
+  events.push(chunk({}, "stop"));
+  if (includeUsage)
+    events.push(
+      JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [], usage: USAGE }),
+    );
+  events.push("[DONE]");
+  return events.map((data) => `data: ${data}\n\n`).join("");
+}
+
+let counter = 0;
+const server = createServer((req, res) => {
+  const path = req.url?.split("?")[0];
+  if (req.method === "GET" && path === "/v1/models") {
+    return sendJson(res, 200, {
+      object: "list",
+      data: [{ id: "bench-model", object: "model", created: 0, owned_by: "bench" }],
+    });
+  }
+  if (req.method !== "POST" || path !== "/v1/chat/completions") {
+    return sendJson(res, 404, {
+      error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error" },
+    });
+  }
+  readJson(req).then(
+    (body) => {
+      const id = `chatcmpl-bench${++counter}`;
+      const model = body.model ?? "bench-model";
+      const created = Math.floor(Date.now() / 1000);
+      if (body.stream) {
+        res.writeHead(200, {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+        });
+        return void res.end(streamBody(id, model, created, body.stream_options?.include_usage === true));
+      }
+      sendJson(res, 200, {
+        id,
+        object: "chat.completion",
+        created,
+        model,
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: CONTENT, refusal: null },
+            logprobs: null,
+            finish_reason: "stop",
+          },
+        ],
+        usage: USAGE,
+      });
+    },
+    () => sendJson(res, 400, { error: { message: "invalid JSON body", type: "invalid_request_error" } }),
+  );
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, "127.0.0.1", () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+});
+process.once("SIGTERM", () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});

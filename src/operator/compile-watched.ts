@@ -1,4 +1,10 @@
-import { compile, type CompileResult, type Diagnostic, type SourcedObject } from "../shared/compile.js";
+import {
+  compile,
+  type CompileOptions,
+  type CompileResult,
+  type Diagnostic,
+  type SourcedObject,
+} from "../shared/compile.js";
 import { GROUP_VERSION } from "../shared/schemas/common.js";
 import { resourceKey } from "./compile-outcome.js";
 import type { WatchedObject } from "./informers/watched-resources.js";
@@ -43,6 +49,7 @@ export function compileWatched(
   providers: readonly WatchedObject[],
   routes: readonly WatchedObject[],
   getSecret: (namespace: string, name: string) => WatchedObject | undefined,
+  options: CompileOptions = {},
 ): WatchedCompile {
   const inputs: SourcedObject[] = [
     ...providers.map((p) => asCompileInput("LLMProvider", p)),
@@ -63,7 +70,7 @@ export function compileWatched(
       });
     }
   }
-  const result = compile(inputs);
+  const result = compile(inputs, options);
   const compiledGenerations = new Map<string, number | undefined>();
   for (const p of providers) {
     compiledGenerations.set(

@@ -43,6 +43,8 @@ export interface CompileResult {
 export interface CompileOptions {
   /** Namespace for objects whose metadata has none (local files). */
   defaultNamespace?: string;
+  /** Leave `version` empty: a caller that merges several compiles hashes the merged config once. */
+  unversioned?: boolean;
 }
 
 const DEFAULTS = {
@@ -460,7 +462,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
     providers: [...compiledProviders.values()].sort((a, b) => a.id.localeCompare(b.id)),
     routes: compiledRoutes.sort((a, b) => a.id.localeCompare(b.id)),
   };
-  result.config = { version: hashConfig(body), ...body };
+  result.config = { version: options.unversioned ? "" : hashConfig(body), ...body };
   return result;
 }
 

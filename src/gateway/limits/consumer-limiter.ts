@@ -1,5 +1,5 @@
 import type { CompiledConsumer, CompiledRoute } from "../../shared/schemas/gateway-config.js";
-import type { SharedState } from "../shared-state/shared-state.js";
+import type { AdmissionCheck, SharedState } from "../shared-state/shared-state.js";
 import { budgetWindow } from "./budget-period.js";
 import { LimitExceededError } from "./limit-exceeded-error.js";
 import { perMinute } from "./provider-limiter.js";
@@ -24,8 +24,8 @@ function usd(amount: number): string {
 
 /**
  * Per-consumer requests/min, tokens/min and spend budget, as listed in a route's spec.consumers
- * (so they count per route and consumer). The checks run at once (one round trip to Redis), and
- * what a refusal leaves taken is given back.
+ * (so they count per route and consumer). Admission checks all three in one atomic step (one round
+ * trip to Redis) that takes nothing when any of them refuses.
  */
 export class ConsumerLimiter {
   constructor(
@@ -59,35 +59,31 @@ export class ConsumerLimiter {
         budget!.end - this.now(),
       );
 
-    const [requests, tokens, spent] = await Promise.all([
-      rpm === undefined ? undefined : this.state.takeTokens(rpmKey, perMinute(rpm), 1, "try"),
-      tpm === undefined ? undefined : this.state.takeTokens(tpmKey, perMinute(tpm), estimatedTokens, "try"),
-      budget ? addSpend(0) : undefined,
-    ]);
-    const refusal =
-      requests && !requests.allowed
-        ? new LimitExceededError(
-            "consumer",
-            `${who} is over its limit of ${rpm} requests per minute`,
-            requests.retryAfterMs,
-          )
-        : tokens && !tokens.allowed
-          ? new LimitExceededError(
-              "consumer",
-              `${who} is over its limit of ${tpm} tokens per minute`,
-              tokens.retryAfterMs,
-            )
-          : budget && spent !== undefined && spent >= budget.usd
-            ? budgetError(spent)
-            : undefined;
-    if (refusal) {
-      await Promise.all([
-        requests?.allowed ? this.state.takeTokens(rpmKey, perMinute(rpm!), -1, "force") : undefined,
-        tokens?.allowed
-          ? this.state.takeTokens(tpmKey, perMinute(tpm!), -estimatedTokens, "force")
-          : undefined,
-      ]);
-      throw refusal;
+    // Checked in this order: a request over several limits is refused naming the first.
+    const limits: Array<{ check: AdmissionCheck; refusal: (wait: number, value: number) => Error }> = [];
+    if (rpm !== undefined) {
+      limits.push({
+        check: { kind: "bucket", key: rpmKey, spec: perMinute(rpm), amount: 1 },
+        refusal: (wait) =>
+          new LimitExceededError("consumer", `${who} is over its limit of ${rpm} requests per minute`, wait),
+      });
+    }
+    if (tpm !== undefined) {
+      limits.push({
+        check: { kind: "bucket", key: tpmKey, spec: perMinute(tpm), amount: estimatedTokens },
+        refusal: (wait) =>
+          new LimitExceededError("consumer", `${who} is over its limit of ${tpm} tokens per minute`, wait),
+      });
+    }
+    if (budget) {
+      limits.push({
+        check: { kind: "ceiling", key: budgetKey!, limit: budget.usd },
+        refusal: (_wait, spent) => budgetError(spent),
+      });
+    }
+    const admitted = await this.state.admit(limits.map((limit) => limit.check));
+    if (!admitted.allowed) {
+      throw limits[admitted.refusedBy]!.refusal(admitted.retryAfterMs, admitted.value);
     }
 
     let chargedTokens = tpm === undefined ? 0 : estimatedTokens;

@@ -19,8 +19,9 @@ export function perMinute(limit: number): { capacity: number; refillPerMs: numbe
 /**
  * spec.limits of an LLMProvider, enforced per (provider, model): requests per minute and tokens
  * per minute as token buckets, and a cap on calls in flight. Tokens are reserved from an estimate
- * before the call and corrected with the upstream's usage afterwards. The three checks run at
- * once (one round trip to Redis), and what one refusal leaves taken is given back.
+ * before the call and corrected with the upstream's usage afterwards. The three checks are sent at
+ * once (three commands, one round-trip time to Redis), and what one refusal leaves taken is given
+ * back.
  */
 export class ProviderLimiter {
   constructor(private readonly state: SharedState) {}

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { LruCache } from "../cache/lru-cache.js";
-import type { BucketResult, BucketSpec, SharedState, TakeMode } from "./shared-state.js";
+import type {
+  AdmissionCheck,
+  AdmissionResult,
+  BucketResult,
+  BucketSpec,
+  SharedState,
+  TakeMode,
+} from "./shared-state.js";
 import { takeFromBucket, type BucketState } from "./token-bucket.js";
 
 export interface MemorySharedStateOptions {
@@ -35,6 +42,32 @@ export class MemorySharedState implements SharedState {
     const { state, result } = takeFromBucket(this.buckets.get(key), spec, amount, mode, this.now());
     this.buckets.set(key, state);
     return result;
+  }
+
+  async admit(checks: readonly AdmissionCheck[]): Promise<AdmissionResult> {
+    const now = this.now();
+    const taken: Array<[string, BucketState]> = [];
+    for (const [index, check] of checks.entries()) {
+      if (check.kind === "ceiling") {
+        const counter = this.counters.get(check.key);
+        const total = counter && counter.expiresAt > now ? counter.value : 0;
+        if (total >= check.limit) return { allowed: false, refusedBy: index, retryAfterMs: 0, value: total };
+        continue;
+      }
+      const { state, result } = takeFromBucket(
+        this.buckets.get(check.key),
+        check.spec,
+        check.amount,
+        "try",
+        now,
+      );
+      if (!result.allowed) {
+        return { allowed: false, refusedBy: index, retryAfterMs: result.retryAfterMs, value: result.level };
+      }
+      taken.push([check.key, state]);
+    }
+    for (const [key, state] of taken) this.buckets.set(key, state);
+    return { allowed: true };
   }
 
   async acquireLease(key: string, max: number, ttlMs: number): Promise<string | undefined> {

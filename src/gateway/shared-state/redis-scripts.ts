@@ -8,29 +8,85 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-/** Same steps as takeFromBucket in token-bucket.ts. KEYS[1] bucket; ARGV capacity, refillPerMs, amount, mode. */
-export const TAKE_TOKENS_LUA = `${NOW_MS}
+/**
+ * The token bucket, step for step as takeFromBucket in token-bucket.ts (keep the two in step;
+ * test/unit/gateway/shared-state/redis-scripts.test.ts runs both and compares). Every script that
+ * touches a bucket uses these, so the Lua side has one copy too.
+ */
+const BUCKET = `
+local function bucket_level(key, capacity, rate)
+  local state = redis.call('HMGET', key, 'level', 'ts')
+  if state[1] and state[2] then
+    local elapsed = math.max(0, now - tonumber(state[2]))
+    return math.min(capacity, tonumber(state[1]) + elapsed * rate)
+  end
+  return capacity
+end
+
+-- Whether amount fits, and if not how long until it does. More than capacity fits a full bucket.
+local function bucket_fits(level, capacity, rate, amount)
+  local needed = math.min(amount, capacity)
+  if level < needed then
+    return false, math.ceil((needed - level) / rate)
+  end
+  return true, 0
+end
+
+local function bucket_store(key, level, capacity, rate)
+  redis.call('HSET', key, 'level', string.format('%.17g', level), 'ts', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((capacity - level) / rate) + 1000)
+end
+`;
+
+/** KEYS[1] bucket; ARGV capacity, refillPerMs, amount, mode. Returns allowed (1/0), level, retry ms. */
+export const TAKE_TOKENS_LUA = `${NOW_MS}${BUCKET}
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local amount = tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 'level', 'ts')
-local level = capacity
-if state[1] and state[2] then
-  local elapsed = math.max(0, now - tonumber(state[2]))
-  level = math.min(capacity, tonumber(state[1]) + elapsed * rate)
-end
-local needed = math.min(amount, capacity)
+local level = bucket_level(KEYS[1], capacity, rate)
+local fits, retry = bucket_fits(level, capacity, rate, amount)
 local allowed = 1
-local retry = 0
-if ARGV[4] == 'try' and level < needed then
+if ARGV[4] == 'try' and not fits then
   allowed = 0
-  retry = math.ceil((needed - level) / rate)
 else
   level = math.min(capacity, level - amount)
+  retry = 0
 end
-redis.call('HSET', KEYS[1], 'level', string.format('%.17g', level), 'ts', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - level) / rate) + 1000)
+bucket_store(KEYS[1], level, capacity, rate)
 return {allowed, string.format('%.17g', level), retry}
+`;
+
+/**
+ * SharedState.admit: one check per key. ARGV holds four values per check:
+ * 'bucket', capacity, refillPerMs, amount; or 'ceiling', limit, '', ''. Takes from every bucket
+ * only once all checks pass. Returns the 1-based index of the first check that refused (0 when
+ * none did), its retry ms and its bucket level or counter total.
+ */
+export const ADMIT_LUA = `${NOW_MS}${BUCKET}
+local takes = {}
+for i, key in ipairs(KEYS) do
+  local base = (i - 1) * 4
+  if ARGV[base + 1] == 'bucket' then
+    local capacity = tonumber(ARGV[base + 2])
+    local rate = tonumber(ARGV[base + 3])
+    local amount = tonumber(ARGV[base + 4])
+    local level = bucket_level(key, capacity, rate)
+    local fits, retry = bucket_fits(level, capacity, rate, amount)
+    if not fits then
+      return {i, retry, string.format('%.17g', level)}
+    end
+    takes[#takes + 1] = {key, math.min(capacity, level - amount), capacity, rate}
+  else
+    local total = tonumber(redis.call('GET', key) or '0')
+    if total >= tonumber(ARGV[base + 2]) then
+      return {i, 0, string.format('%.17g', total)}
+    end
+  end
+end
+for _, take in ipairs(takes) do
+  bucket_store(take[1], take[2], take[3], take[4])
+end
+return {0, 0, '0'}
 `;
 
 /** KEYS[1] sorted set of lease ids scored by expiry; ARGV max, ttlMs, leaseId. Returns 1 when taken. */

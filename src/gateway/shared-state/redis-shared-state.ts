@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import type { BucketResult, BucketSpec, SharedState, TakeMode } from "./shared-state.js";
-import { ACQUIRE_LEASE_LUA, ADD_TO_COUNTER_LUA, TAKE_TOKENS_LUA } from "./redis-scripts.js";
+import type {
+  AdmissionCheck,
+  AdmissionResult,
+  BucketResult,
+  BucketSpec,
+  SharedState,
+  TakeMode,
+} from "./shared-state.js";
+import { ACQUIRE_LEASE_LUA, ADD_TO_COUNTER_LUA, ADMIT_LUA, TAKE_TOKENS_LUA } from "./redis-scripts.js";
 
 interface ScriptedRedis extends Redis {
   sbTakeTokens(
@@ -11,6 +18,8 @@ interface ScriptedRedis extends Redis {
     amount: number,
     mode: TakeMode,
   ): Promise<[number, string, number]>;
+  /** Variadic: the number of keys, the keys, then the arguments (ADMIT_LUA). */
+  sbAdmit(...keysThenArgs: Array<string | number>): Promise<[number, number, string]>;
   sbAcquireLease(key: string, max: number, ttlMs: number, leaseId: string): Promise<number>;
   sbAddToCounter(key: string, amount: number, ttlMs: number): Promise<string>;
 }
@@ -62,6 +71,7 @@ export class RedisSharedState implements SharedState {
       connectTimeout: 5_000,
     }) as ScriptedRedis;
     redis.defineCommand("sbTakeTokens", { numberOfKeys: 1, lua: TAKE_TOKENS_LUA });
+    redis.defineCommand("sbAdmit", { lua: ADMIT_LUA });
     redis.defineCommand("sbAcquireLease", { numberOfKeys: 1, lua: ACQUIRE_LEASE_LUA });
     redis.defineCommand("sbAddToCounter", { numberOfKeys: 1, lua: ADD_TO_COUNTER_LUA });
     // ioredis reports connection trouble as events; without a listener they become crashes.
@@ -99,6 +109,29 @@ export class RedisSharedState implements SharedState {
         return { allowed: allowed === 1, level: Number(level), retryAfterMs };
       },
       { allowed: true, level: spec.capacity, retryAfterMs: 0 },
+    );
+  }
+
+  admit(checks: readonly AdmissionCheck[]): Promise<AdmissionResult> {
+    if (checks.length === 0) return Promise.resolve({ allowed: true });
+    return this.guarded(
+      "admit",
+      async (): Promise<AdmissionResult> => {
+        const args = checks.flatMap((check) =>
+          check.kind === "bucket"
+            ? ["bucket", check.spec.capacity, check.spec.refillPerMs, check.amount]
+            : ["ceiling", check.limit, "", ""],
+        );
+        const [refused, retryAfterMs, value] = await this.redis.sbAdmit(
+          checks.length,
+          ...checks.map((check) => this.prefix + check.key),
+          ...args,
+        );
+        return refused === 0
+          ? { allowed: true }
+          : { allowed: false, refusedBy: refused - 1, retryAfterMs, value: Number(value) };
+      },
+      { allowed: true },
     );
   }
 

@@ -26,9 +26,32 @@ export interface BucketResult {
   retryAfterMs: number;
 }
 
+/** One limit a request must pass to be admitted. */
+export type AdmissionCheck =
+  | { kind: "bucket"; key: string; spec: BucketSpec; amount: number }
+  /** A counter of addToCounter that refuses once its total reaches `limit`; admitting adds nothing. */
+  | { kind: "ceiling"; key: string; limit: number };
+
+export type AdmissionResult =
+  | { allowed: true }
+  | {
+      allowed: false;
+      /** Index of the first check, in the order given, that refused. */
+      refusedBy: number;
+      /** How long until the refusing bucket's amount fits; 0 for a counter (its caller knows when it resets). */
+      retryAfterMs: number;
+      /** The refusing bucket's level, or the counter's total. */
+      value: number;
+    };
+
 export interface SharedState {
   readonly backend: "memory" | "redis";
   takeTokens(key: string, spec: BucketSpec, amount: number, mode: TakeMode): Promise<BucketResult>;
+  /**
+   * All or nothing, atomically (one round trip to Redis): takes every bucket's amount as `try`
+   * would if every check passes, and nothing at all otherwise. Keys must be distinct.
+   */
+  admit(checks: readonly AdmissionCheck[]): Promise<AdmissionResult>;
   /** Takes one of `max` slots for at most `ttlMs` (a crashed holder's slot frees itself). */
   acquireLease(key: string, max: number, ttlMs: number): Promise<string | undefined>;
   releaseLease(key: string, leaseId: string): Promise<void>;

@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CompiledConsumer, CompiledRoute } from "../../../src/shared/schemas/gateway-config.js";
+import { ConsumerLimiter } from "../../../src/gateway/limits/consumer-limiter.js";
+import { LimitExceededError } from "../../../src/gateway/limits/limit-exceeded-error.js";
 import { MemorySharedState } from "../../../src/gateway/shared-state/memory-shared-state.js";
 import { RedisSharedState } from "../../../src/gateway/shared-state/redis-shared-state.js";
 import type { SharedState } from "../../../src/gateway/shared-state/shared-state.js";
@@ -7,6 +10,7 @@ import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import { freePort } from "../../support/free-port.js";
 import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
 import { startRedisServer, type TestRedis } from "../../support/redis-server.js";
+import { monitorRedisCommands, type RedisCommandMonitor } from "./redis-command-monitor.js";
 import { chatBody, docs, provider, route, secret } from "./traffic-manifests.js";
 
 /** Limits, budgets and the cache shared by gateway replicas through a real redis-server. */
@@ -62,6 +66,47 @@ describe("RedisSharedState behaves like the in-memory state", () => {
     expect(fromRedis.map((r) => r.allowed)).toEqual([true, true, false, true, false, true, true, false]);
   });
 
+  it("admits all or nothing with the same decisions as the in-memory state", async () => {
+    // Three requests and five tokens per hour: nothing refills during the test.
+    const requests = { capacity: 3, refillPerMs: 3 / 3_600_000 };
+    const tokens = { capacity: 5, refillPerMs: 5 / 3_600_000 };
+    const checks = (amount: number, limit: number) => [
+      { kind: "bucket" as const, key: "admit-rpm", spec: requests, amount: 1 },
+      { kind: "bucket" as const, key: "admit-tpm", spec: tokens, amount },
+      { kind: "ceiling" as const, key: "admit-spend", limit },
+    ];
+    const run = async (s: SharedState) => {
+      await s.addToCounter("admit-spend", 0.25, 60_000);
+      const out = [];
+      for (const [amount, limit] of [
+        [2, 1],
+        [2, 1],
+        [2, 1],
+        [1, 0.25],
+        [1, 1],
+        [0, 1],
+        [0, 1],
+      ] as const) {
+        const r = await s.admit(checks(amount, limit));
+        out.push(
+          r.allowed ? "admitted" : `refused by ${r.refusedBy} at ${Math.round(r.value * 1000) / 1000}`,
+        );
+      }
+      return out;
+    };
+    const fromRedis = await run(state);
+    expect(fromRedis).toEqual(await run(new MemorySharedState()));
+    expect(fromRedis).toEqual([
+      "admitted",
+      "admitted",
+      "refused by 1 at 1",
+      "refused by 2 at 0.25",
+      "admitted",
+      "refused by 0 at 0",
+      "refused by 0 at 0",
+    ]);
+  });
+
   it("reports how long until a refused amount fits", async () => {
     const spec = { capacity: 60, refillPerMs: 60 / 60_000 };
     await state.takeTokens("wait", spec, 60, "try");
@@ -98,6 +143,89 @@ describe("RedisSharedState behaves like the in-memory state", () => {
   });
 });
 
+describe("admitting a consumer with requests/min, tokens/min and a budget", () => {
+  const chatRoute = { id: "default/chat" } as CompiledRoute;
+  let state: RedisSharedState;
+  let monitor: RedisCommandMonitor;
+  let run = 0;
+
+  beforeAll(async () => {
+    state = await RedisSharedState.connect({ url: redis.url, keyPrefix: "admission:" });
+    monitor = await monitorRedisCommands(redis.url);
+  });
+  afterAll(async () => {
+    await monitor?.close();
+    await state?.close();
+  });
+
+  /** A consumer of its own per test, so tests do not share buckets. */
+  function capped(limits: CompiledConsumer["limits"], usd = 1): CompiledConsumer {
+    return { name: `capped-${++run}`, limits, budget: { usd, period: "day" } };
+  }
+
+  async function refusal(promise: Promise<unknown>): Promise<LimitExceededError> {
+    const err = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(LimitExceededError);
+    return err as LimitExceededError;
+  }
+
+  it("costs one round trip to Redis, whether admitted or refused", async () => {
+    const limiter = new ConsumerLimiter(state);
+    const consumer = capped({ requestsPerMinute: 2, tokensPerMinute: 1_000 });
+    for (let i = 0; i < 2; i++) {
+      expect(await monitor.commandsDuring(() => limiter.admit(chatRoute, consumer, 100))).toHaveLength(1);
+    }
+    let refused: Promise<unknown> = Promise.resolve();
+    expect(
+      await monitor.commandsDuring(() => (refused = limiter.admit(chatRoute, consumer, 100))),
+    ).toHaveLength(1);
+    const err = await refusal(refused);
+    expect(err.message).toContain(
+      `consumer "${consumer.name}" on route default/chat is over its limit of 2 requests per minute`,
+    );
+    expect(err.retryAfterSeconds).toBe(30);
+  });
+
+  it("takes nothing from the other limits when one refuses", async () => {
+    const limiter = new ConsumerLimiter(state);
+    const consumer = capped({ requestsPerMinute: 3, tokensPerMinute: 100 });
+    const first = await limiter.admit(chatRoute, consumer, 60);
+    const err = await refusal(limiter.admit(chatRoute, consumer, 60));
+    expect(err.message).toContain("over its limit of 100 tokens per minute");
+    expect(err.retryAfterSeconds).toBe(12);
+    await first.settle(0, 0);
+    // Had the refused request used one of the three requests, the third admission would fail.
+    await limiter.admit(chatRoute, consumer, 60);
+    await limiter.admit(chatRoute, consumer, 40);
+    expect((await refusal(limiter.admit(chatRoute, consumer, 0))).message).toContain(
+      "over its limit of 3 requests per minute",
+    );
+  });
+
+  it("refuses a spent budget in one round trip, naming the budget, without using a request", async () => {
+    const limiter = new ConsumerLimiter(state);
+    const consumer = capped({ requestsPerMinute: 2, tokensPerMinute: 1_000 }, 0.01);
+    await (await limiter.admit(chatRoute, consumer, 10)).settle(10, 0.011);
+    let refused: Promise<unknown> = Promise.resolve();
+    expect(
+      await monitor.commandsDuring(() => (refused = limiter.admit(chatRoute, consumer, 10))),
+    ).toHaveLength(1);
+    const err = await refusal(refused);
+    expect(err.scope).toBe("budget");
+    expect(err.message).toContain("budget of $0.0100 per day ($0.0110 used)");
+    const end = new Date();
+    end.setUTCHours(24, 0, 0, 0);
+    expect(err.message).toContain(`resets at ${end.toISOString()}`);
+    expect(err.retryAfterSeconds).toBeGreaterThan((end.getTime() - Date.now()) / 1000 - 5);
+    // The refusal left the minute's second request unused.
+    const relaxed = { ...consumer, budget: { usd: 1, period: "day" as const } };
+    await limiter.admit(chatRoute, relaxed, 10);
+  });
+});
+
 describe("when Redis goes away", () => {
   it("fails open: requests are allowed, the cache misses, and the failure is reported", async () => {
     const doomed = await startRedisServer();
@@ -108,10 +236,11 @@ describe("when Redis goes away", () => {
     const spec = { capacity: 1, refillPerMs: 1 / 60_000 };
     expect((await state.takeTokens("k", spec, 1, "try")).allowed).toBe(true);
     expect((await state.takeTokens("k", spec, 1, "try")).allowed).toBe(true);
+    expect(await state.admit([{ kind: "bucket", key: "k", spec, amount: 1 }])).toEqual({ allowed: true });
     expect(await state.acquireLease("l", 1, 1000)).toBeDefined();
     expect(await state.cacheGet("c")).toBeUndefined();
     expect(performance.now() - started).toBeLessThan(2_000);
-    expect(errors).toEqual(expect.arrayContaining(["takeTokens", "acquireLease", "cacheGet"]));
+    expect(errors).toEqual(expect.arrayContaining(["takeTokens", "admit", "acquireLease", "cacheGet"]));
     await state.close();
   });
 

@@ -58,6 +58,26 @@ describe("ConsumerLimiter", () => {
     expect((await refusal(limiter.admit(route, consumer, 1))).message).toContain("requests per minute");
   });
 
+  it("names the first limit crossed, with its own wait, when a request crosses several", async () => {
+    const { limiter, consumer } = setup({ limits: { requestsPerMinute: 1, tokensPerMinute: 100 } });
+    await limiter.admit(route, consumer, 100);
+    const err = await refusal(limiter.admit(route, consumer, 100));
+    expect(err.message).toContain("over its limit of 1 requests per minute");
+    expect(err.retryAfterSeconds).toBe(60);
+  });
+
+  it("does not count a request refused for its budget against requests or tokens per minute", async () => {
+    const { limiter, consumer, clock } = setup(
+      { limits: { requestsPerMinute: 2, tokensPerMinute: 100 }, budget: { usd: 1, period: "hour" } },
+      Date.parse("2026-05-10T12:59:59Z"),
+    );
+    await (await limiter.admit(route, consumer, 50)).settle(50, 1);
+    expect((await refusal(limiter.admit(route, consumer, 50))).scope).toBe("budget");
+    // A second later the budget's hour is over; the refused request left its request and tokens.
+    clock.now += 1_000;
+    await limiter.admit(route, consumer, 50);
+  });
+
   it("cuts a stream whose output crosses the tokens-per-minute limit", async () => {
     const { limiter, consumer } = setup({ limits: { tokensPerMinute: 100 } });
     const admission = await limiter.admit(route, consumer, 40);

@@ -37,6 +37,37 @@ describe("MemorySharedState", () => {
     expect(await state.addToCounter("spend", 0, 10_000)).toBe(0);
   });
 
+  it("admits all or nothing: a refusal names the first check that failed and takes from no bucket", async () => {
+    const c = clock();
+    const state = new MemorySharedState({ now: c.fn });
+    const spec = { capacity: 10, refillPerMs: 10 / 60_000 };
+    await state.addToCounter("spend", 0.5, 60_000);
+    const checks = (tokens: number, limit: number) =>
+      [
+        { kind: "bucket", key: "requests", spec, amount: 1 },
+        { kind: "bucket", key: "tokens", spec, amount: tokens },
+        { kind: "ceiling", key: "spend", limit },
+      ] as const;
+    expect(await state.admit(checks(4, 1))).toEqual({ allowed: true });
+    expect(await state.admit(checks(8, 1))).toEqual({
+      allowed: false,
+      refusedBy: 1,
+      retryAfterMs: 12_000,
+      value: 6,
+    });
+    expect(await state.admit(checks(1, 0.5))).toEqual({
+      allowed: false,
+      refusedBy: 2,
+      retryAfterMs: 0,
+      value: 0.5,
+    });
+    // Only the admitted request was taken: 9 requests and 6 tokens are left.
+    expect((await state.takeTokens("requests", spec, 0, "try")).level).toBe(9);
+    expect((await state.takeTokens("tokens", spec, 0, "try")).level).toBe(6);
+    c.now = 60_000;
+    expect(await state.admit(checks(1, 0.5))).toEqual({ allowed: true });
+  });
+
   it("expires cached values after their ttl", async () => {
     const c = clock();
     const state = new MemorySharedState({ now: c.fn });

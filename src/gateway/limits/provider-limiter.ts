@@ -1,5 +1,5 @@
 import type { CompiledModel, CompiledProvider } from "../../shared/schemas/gateway-config.js";
-import type { SharedState } from "../shared-state/shared-state.js";
+import type { AdmissionCheck, SharedState } from "../shared-state/shared-state.js";
 import { LimitExceededError } from "./limit-exceeded-error.js";
 
 /** Held while an upstream call runs; `finish` pays for the tokens actually used and frees the slot. */
@@ -19,9 +19,9 @@ export function perMinute(limit: number): { capacity: number; refillPerMs: numbe
 /**
  * spec.limits of an LLMProvider, enforced per (provider, model): requests per minute and tokens
  * per minute as token buckets, and a cap on calls in flight. Tokens are reserved from an estimate
- * before the call and corrected with the upstream's usage afterwards. The three checks are sent at
- * once (three commands, one round-trip time to Redis), and what one refusal leaves taken is given
- * back.
+ * before the call and corrected with the upstream's usage afterwards. The concurrency lease and
+ * the two buckets (taken all or nothing) are sent at once: two commands, one round-trip time to
+ * Redis. When the lease is refused, what the buckets took is given back.
  */
 export class ProviderLimiter {
   constructor(private readonly state: SharedState) {}
@@ -39,12 +39,24 @@ export class ProviderLimiter {
       rpm: `rpm:provider:${target}`,
       tpm: `tpm:provider:${target}`,
     };
-    const [leaseId, requests, tokens] = await Promise.all([
+    const buckets: Array<{ check: Extract<AdmissionCheck, { kind: "bucket" }>; what: string }> = [];
+    if (rpm !== undefined) {
+      buckets.push({
+        check: { kind: "bucket", key: keys.rpm, spec: perMinute(rpm), amount: 1 },
+        what: `is at its limit of ${rpm} requests per minute (spec.limits.requestsPerMinute`,
+      });
+    }
+    if (tpm !== undefined) {
+      buckets.push({
+        check: { kind: "bucket", key: keys.tpm, spec: perMinute(tpm), amount: estimatedTokens },
+        what: `is at its limit of ${tpm} tokens per minute (spec.limits.tokensPerMinute`,
+      });
+    }
+    const [leaseId, admitted] = await Promise.all([
       maxConcurrency === undefined
         ? undefined
         : this.state.acquireLease(keys.lease, maxConcurrency, provider.timeouts.totalMs + LEASE_GRACE_MS),
-      rpm === undefined ? undefined : this.state.takeTokens(keys.rpm, perMinute(rpm), 1, "try"),
-      tpm === undefined ? undefined : this.state.takeTokens(keys.tpm, perMinute(tpm), estimatedTokens, "try"),
+      this.state.admit(buckets.map((b) => b.check)),
     ]);
     const refusal =
       maxConcurrency !== undefined && !leaseId
@@ -52,24 +64,16 @@ export class ProviderLimiter {
             what: `already has ${maxConcurrency} requests in flight (spec.limits.maxConcurrency`,
             retryAfterMs: 1000,
           }
-        : requests && !requests.allowed
-          ? {
-              what: `is at its limit of ${rpm} requests per minute (spec.limits.requestsPerMinute`,
-              retryAfterMs: requests.retryAfterMs,
-            }
-          : tokens && !tokens.allowed
-            ? {
-                what: `is at its limit of ${tpm} tokens per minute (spec.limits.tokensPerMinute`,
-                retryAfterMs: tokens.retryAfterMs,
-              }
-            : undefined;
+        : !admitted.allowed
+          ? { what: buckets[admitted.refusedBy]!.what, retryAfterMs: admitted.retryAfterMs }
+          : undefined;
     if (refusal) {
+      // The buckets took all or nothing; only the lease, or the buckets when the lease was refused, go back.
       await Promise.all([
         leaseId ? this.state.releaseLease(keys.lease, leaseId) : undefined,
-        requests?.allowed ? this.state.takeTokens(keys.rpm, perMinute(rpm!), -1, "force") : undefined,
-        tokens?.allowed
-          ? this.state.takeTokens(keys.tpm, perMinute(tpm!), -estimatedTokens, "force")
-          : undefined,
+        ...(admitted.allowed
+          ? buckets.map(({ check }) => this.state.takeTokens(check.key, check.spec, -check.amount, "force"))
+          : []),
       ]);
       throw new LimitExceededError(
         "provider",

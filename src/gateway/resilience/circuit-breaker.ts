@@ -91,11 +91,7 @@ export class CircuitBreaker {
   }
 
   recordSuccess(permit: Permit, now: number): void {
-    const decides = this.endTrial(permit, now);
-    if (decides) {
-      this.failures = [];
-      this.enter("closed", now);
-    }
+    if (this.endTrial(permit, now)) this.close(now);
   }
 
   /** An outage failure (see outcome-kind.ts). */
@@ -125,8 +121,7 @@ export class CircuitBreaker {
       if (state === "half-open") this.open(now);
       else this.recordFailure(PERMIT, now);
     } else if (state === "half-open") {
-      this.failures = [];
-      this.enter("closed", now);
+      this.close(now);
     }
   }
 
@@ -149,6 +144,11 @@ export class CircuitBreaker {
       return false;
     this.trialsInFlight--;
     return true;
+  }
+
+  private close(now: number): void {
+    this.failures = [];
+    this.enter("closed", now);
   }
 
   private open(now: number): void {

@@ -1,4 +1,4 @@
-/** Layering from DESIGN.md §6: imports point down the layers, never in a circle. */
+/** Layering (docs/architecture.md#layers): imports point down the layers, never in a circle. */
 module.exports = {
   forbidden: [
     { name: "no-circular", severity: "error", from: {}, to: { circular: true } },

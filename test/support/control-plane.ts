@@ -1,6 +1,6 @@
 /**
  * A real Kubernetes test control plane (etcd + kube-apiserver on loopback),
- * in the manner of controller-runtime's envtest. See DESIGN.md §5 and
+ * in the manner of controller-runtime's envtest. See
  * docs/development.md "Test control plane".
  *
  * The binaries are built from Go modules by test/controlplane/build.sh (cached

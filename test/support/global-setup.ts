@@ -1,5 +1,5 @@
 /**
- * Vitest globalSetup for integration and e2e tests (DESIGN.md §5).
+ * Vitest globalSetup for integration and e2e tests (docs/development.md).
  *
  * - Without KUBECONFIG in the environment it starts a local test control plane
  *   (test/support/control-plane.ts: etcd + kube-apiserver on loopback, built

@@ -21,8 +21,7 @@ const FORBIDDEN: Record<string, string> = {
   $ref: "references are not allowed in CRDs; the generator inlines reused schemas, so this is a recursive schema",
   $defs: "definitions are not allowed in CRDs",
   const: "const is not supported by the API server; use z.enum()",
-  default:
-    "API server defaults make Argo CD show OutOfSync forever (DESIGN.md §7); let the compiler apply it",
+  default: "API server defaults make Argo CD show OutOfSync forever; let the compiler apply it",
 };
 
 /** String formats the API server validates (k8s.io/kube-openapi strfmt). */

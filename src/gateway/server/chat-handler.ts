@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { ChatRequest, ChatStreamEvent } from "../canonical/chat.js";
 import { GatewayError, isGatewayError } from "../../shared/errors.js";
 import type { ChatIngressFormat, ResponseMeta } from "../ingress/chat-ingress-format.js";
-import type { AttemptRecord, Candidate } from "../routing/dispatcher.js";
+import type { Candidate } from "../routing/dispatcher.js";
 import { chatNeeds } from "../routing/request-needs.js";
 import { ensureStreamUsage, estimatePromptTokens, withEstimatedUsage } from "../usage/estimate-tokens.js";
 import { costUsd } from "../usage/cost.js";
@@ -15,6 +15,7 @@ import { collectInto, timedUpstream } from "./stream-taps.js";
 import { meterStream } from "../limits/stream-metering.js";
 import { primeStream } from "./first-event.js";
 import { SseWriter } from "./sse-writer.js";
+import { routingHeaders } from "./routing-headers.js";
 import {
   admitCaller,
   currentRuntime,
@@ -27,18 +28,6 @@ export interface JsonReply {
   status: number;
   headers: Record<string, string>;
   body: unknown;
-}
-
-function routingHeaders(
-  routeId: string,
-  candidate: Candidate,
-  attempts: AttemptRecord[],
-): Record<string, string> {
-  return {
-    "x-switchboard-route": routeId,
-    "x-switchboard-provider": candidate.provider.id,
-    "x-switchboard-attempts": String(attempts.length),
-  };
 }
 
 /**

@@ -11,6 +11,7 @@ import { costUsd } from "../usage/cost.js";
 import type { ConsumerAdmission } from "../limits/consumer-limiter.js";
 import { callWithinLimits } from "../limits/limited-call.js";
 import type { JsonReply } from "./chat-handler.js";
+import { routingHeaders } from "./routing-headers.js";
 import { countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
 import { admitCaller, currentRuntime, resolveRoute, type GatewayDeps } from "./request-context.js";
 
@@ -101,9 +102,7 @@ export async function handleEmbeddings(
     return {
       status: 200,
       headers: {
-        "x-switchboard-route": route.id,
-        "x-switchboard-provider": done.candidate.provider.id,
-        "x-switchboard-attempts": String(done.attempts.length),
+        ...routingHeaders(route.id, done.candidate, done.attempts),
         ...(outcome.cache ? { "x-switchboard-cache": outcome.cache } : {}),
       },
       body: encodeOpenAiEmbeddingsResponse(result, decoded.model, decoded.encodingFormat),

@@ -146,6 +146,7 @@ describe("fallback under upstream faults", () => {
     expect(reply.headers.get("x-switchboard-provider")).toBe("default/secondary");
     expect(reply.headers.get("x-switchboard-route")).toBe("default/main");
     expect(reply.headers.get("x-switchboard-attempts")).toBe("3");
+    expect(reply.headers.get("x-switchboard-fallback")).toBe("true");
     expect(chatCalls(primary.requests)).toHaveLength(2);
     expect(chatCalls(secondary.requests)).toHaveLength(1);
   });
@@ -221,6 +222,7 @@ describe("fallback under upstream faults", () => {
     const reply = await chat(gateway.url, "main", "TRIGGER_STREAM_ERROR now", { stream: true });
     expect(reply.status).toBe(200);
     expect(reply.headers.get("x-switchboard-provider")).toBe("default/primary");
+    expect(reply.headers.get("x-switchboard-fallback")).toBeNull();
     expect(streamedText(reply.text).length).toBeGreaterThan(0);
     const errors = streamedErrors(reply.text);
     expect(errors).toHaveLength(1);

@@ -39,6 +39,10 @@ import {
 } from "../operator/operator-kit.js";
 
 const execFileAsync = promisify(execFile);
+const SQL_IDENTIFIER =
+  "must be a lowercase SQL identifier: a-z, 0-9 and _, not starting with a digit, at most 63 characters";
+const WHERE_OPERANDS =
+  "set value for eq, ne, lt, le, gt and ge, values for in, and neither for isNull and isNotNull";
 const FIELD_MANAGER = "switchboard-crd-test";
 const PLURALS = new Map(CRD_DEFINITIONS.map((d) => [d.kind, d.plural]));
 
@@ -160,6 +164,11 @@ describe("CRDs on a real API server", () => {
     invalid: `${rulePath}: ${value}: ${message}`,
     compiler: { field, message },
   });
+  /** A CEL rule whose zod twin reports the same message on the same field. */
+  const sameRule = (field: string, value: string, message: string) => ({
+    invalid: `${field}: ${value}: ${message}`,
+    compiler: { field, message: `${field}: ${message}` },
+  });
 
   /**
    * Bad manifests, the exact message the API server answers (after `<Kind>.<group> "<name>" is
@@ -270,11 +279,9 @@ describe("CRDs on a real API server", () => {
       rule: "a migration side names a route or a provider, not both",
       kind: "EmbeddingMigration",
       name: "route-and-provider",
-      spec: {
+      spec: migrationSpec({
         source: { route: "embed-old", provider: "openai", model: "old", dimensions: 1536 },
-        target: { route: "embed-new", dimensions: 3072 },
-        store: { postgres: postgresStore() },
-      },
+      }),
       invalid: 'spec.source: Invalid value: "object": set exactly one of route or provider',
       compiler: { field: "spec.source", message: "spec.source: set exactly one of route or provider" },
     },
@@ -282,13 +289,96 @@ describe("CRDs on a real API server", () => {
       rule: "a migration side with a provider names its model",
       kind: "EmbeddingMigration",
       name: "provider-without-model",
-      spec: {
-        source: { route: "embed-old", dimensions: 1536 },
-        target: { provider: "openai", dimensions: 3072 },
-        store: { postgres: postgresStore() },
-      },
+      spec: migrationSpec({ target: { provider: "openai", dimensions: 3072 } }),
       invalid: 'spec.target: Invalid value: "object": model is required with provider',
       compiler: { field: "spec.target", message: "spec.target: model is required with provider" },
+    },
+    ...(
+      [
+        ["idColumn", "id; DROP TABLE chunks"],
+        ["textColumn", "Body"],
+        ["targetColumn", "1embedding"],
+        ["readColumn", 'embedding"'],
+        ["retiredColumn", "old-vectors"],
+      ] as const
+    ).map(([column, value]) => ({
+      rule: `a migration's ${column} is a safe SQL identifier`,
+      kind: "EmbeddingMigration",
+      name: `unsafe-${column.toLowerCase()}`,
+      spec: migrationSpec({ store: { postgres: { ...postgresStore(), [column]: value } } }),
+      ...sameRule(`spec.store.postgres.${column}`, `Invalid value: "string"`, SQL_IDENTIFIER),
+    })),
+    {
+      rule: "a migration's table is a safe, optionally schema-qualified, SQL name",
+      kind: "EmbeddingMigration",
+      name: "unsafe-table",
+      spec: migrationSpec({ store: { postgres: { ...postgresStore(), table: "docs.chunks; --" } } }),
+      ...sameRule(
+        "spec.store.postgres.table",
+        `Invalid value: "string"`,
+        "must be a table name, optionally schema-qualified (schema.table), each part a lowercase SQL identifier",
+      ),
+    },
+    {
+      rule: "a migration's where filter names a safe column",
+      kind: "EmbeddingMigration",
+      name: "unsafe-where-column",
+      spec: migrationSpec({
+        store: {
+          postgres: { ...postgresStore(), where: [{ column: "1=1 OR tenant", op: "eq", value: "a" }] },
+        },
+      }),
+      ...sameRule("spec.store.postgres.where[0].column", `Invalid value: "string"`, SQL_IDENTIFIER),
+    },
+    {
+      rule: "a where comparison has a value",
+      kind: "EmbeddingMigration",
+      name: "where-without-value",
+      spec: migrationSpec({
+        store: { postgres: { ...postgresStore(), where: [{ column: "tenant", op: "eq" }] } },
+      }),
+      ...sameRule("spec.store.postgres.where[0]", `Invalid value: "object"`, WHERE_OPERANDS),
+    },
+    {
+      rule: "a where isNull has no value",
+      kind: "EmbeddingMigration",
+      name: "where-null-with-value",
+      spec: migrationSpec({
+        store: { postgres: { ...postgresStore(), where: [{ column: "tenant", op: "isNull", value: "x" }] } },
+      }),
+      ...sameRule("spec.store.postgres.where[0]", `Invalid value: "object"`, WHERE_OPERANDS),
+    },
+    {
+      rule: "a where in has values, not a value",
+      kind: "EmbeddingMigration",
+      name: "where-in-with-value",
+      spec: migrationSpec({
+        store: { postgres: { ...postgresStore(), where: [{ column: "tenant", op: "in", value: "a,b" }] } },
+      }),
+      ...sameRule("spec.store.postgres.where[0]", `Invalid value: "object"`, WHERE_OPERANDS),
+    },
+    {
+      rule: "the vector columns of a migration are distinct",
+      kind: "EmbeddingMigration",
+      name: "same-columns",
+      spec: migrationSpec({
+        store: { postgres: { ...postgresStore(), retiredColumn: "embedding" } },
+      }),
+      ...sameRule(
+        "spec.store.postgres",
+        `Invalid value: "object"`,
+        "targetColumn, readColumn and retiredColumn must be three different columns, none of them idColumn or textColumn",
+      ),
+    },
+    {
+      rule: "a migration names the route applications query",
+      kind: "EmbeddingMigration",
+      name: "no-route",
+      spec: { ...migrationSpec(), route: undefined },
+      invalid:
+        "[spec.route: Required value, <nil>: Invalid value: null: some validation rules were not checked " +
+        "because the object was invalid; correct the existing errors to complete validation]",
+      compiler: { field: "spec.route" },
     },
   ];
 
@@ -411,13 +501,26 @@ describe("CRDs on a real API server", () => {
   });
 });
 
-function postgresStore() {
+function postgresStore(): Record<string, unknown> {
   return {
     connectionSecretRef: { name: "pg", key: "url" },
     table: "docs.chunks",
     idColumn: "id",
     textColumn: "body",
     targetColumn: "embedding_v2",
+    readColumn: "embedding",
+    retiredColumn: "embedding_v1",
+  };
+}
+
+/** A valid migration spec with some fields replaced. */
+function migrationSpec(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    source: { route: "embed-old", dimensions: 1536 },
+    target: { route: "embed-new", dimensions: 3072 },
+    route: "embed",
+    store: { postgres: postgresStore() },
+    ...overrides,
   };
 }
 
@@ -483,10 +586,21 @@ function fullManifests(): Array<KubernetesObject & { spec: unknown }> {
     manifest("EmbeddingMigration", "full", {
       source: { route: "embed-old", dimensions: 1536 },
       target: { provider: "full", model: "embed", dimensions: 3072 },
-      store: { postgres: postgresStore() },
+      route: "embed",
+      store: {
+        postgres: {
+          ...postgresStore(),
+          where: [
+            { column: "tenant", op: "eq", value: "acme" },
+            { column: "lang", op: "in", values: ["en", "de"] },
+            { column: "deleted_at", op: "isNull" },
+          ],
+        },
+      },
       batchSize: 128,
       requestsPerMinute: 300,
       cutover: "manual",
+      cutoverApproved: false,
       paused: false,
     }),
   ];

@@ -234,6 +234,18 @@ describe("generated CRDs", () => {
         "model is required with provider",
       ]);
     }
+    expect(celMessages(at(migration, "spec.store.postgres"))).toEqual([
+      "targetColumn, readColumn and retiredColumn must be three different columns, none of them idColumn or textColumn",
+    ]);
+    for (const column of ["idColumn", "textColumn", "targetColumn", "readColumn", "retiredColumn"]) {
+      expect(at(migration, `spec.store.postgres.${column}`)["x-kubernetes-validations"]).toEqual([
+        {
+          rule: "self.matches('^[a-z_][a-z0-9_]{0,62}$')",
+          message:
+            "must be a lowercase SQL identifier: a-z, 0-9 and _, not starting with a digit, at most 63 characters",
+        },
+      ]);
+    }
   });
 
   it("bound every string a CEL rule reads, so the API server's cost estimate passes", async () => {

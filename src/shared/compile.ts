@@ -245,6 +245,16 @@ function apiKeyDigest(value: string): string {
   return createHash("sha256").update(value).digest("hex");
 }
 
+/** What a document that is not ours looks like, in words, for the IgnoredKind warning. */
+function describeDocument(apiVersion: unknown, kind: unknown): string {
+  const version = typeof apiVersion === "string" ? apiVersion : undefined;
+  const kindName = typeof kind === "string" ? kind : undefined;
+  if (version && kindName) return `${version} ${kindName}`;
+  if (kindName) return `a ${kindName} without apiVersion`;
+  if (version) return `a ${version} document without kind`;
+  return "a YAML document with neither apiVersion nor kind (not a Kubernetes resource)";
+}
+
 export function compile(items: SourcedObject[], options: CompileOptions = {}): CompileResult {
   const defaultNamespace = options.defaultNamespace ?? "default";
   const diagnostics: Diagnostic[] = [];
@@ -260,7 +270,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
     };
     if (!obj || typeof obj !== "object") continue;
     const namespace = obj.metadata?.namespace ?? defaultNamespace;
-    const kind = typeof obj.kind === "string" ? obj.kind : "<no kind>";
+    const kind = typeof obj.kind === "string" ? obj.kind : "document";
     if (obj.apiVersion === "v1" && kind === "Secret") {
       const secret = parseAs(secretSchema, item, kind, namespace, diagnostics);
       if (secret) secrets.set(`${namespace}/${secret.metadata.name}`, secret);
@@ -278,7 +288,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
         resource: resourceId(kind, namespace, obj.metadata?.name ?? "<unnamed>"),
         source: item.source,
         reason: "IgnoredKind",
-        message: `ignored ${String(obj.apiVersion)} ${kind}: Switchboard reads only ${GROUP_VERSION} resources and v1 Secrets`,
+        message: `ignored ${describeDocument(obj.apiVersion, obj.kind)}: Switchboard reads only ${GROUP_VERSION} resources and v1 Secrets`,
       });
     }
   }

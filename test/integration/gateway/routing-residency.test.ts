@@ -256,3 +256,22 @@ describe("data-residency policy under random failures", () => {
     expect(retriedOrFellBack).toBeGreaterThan(0);
   });
 });
+
+describe("a residency refusal in each client format", () => {
+  it("carries the gateway's policy_violation class on /v1/messages as on /v1/chat/completions", async () => {
+    const body = { model: "nowhere", max_tokens: 16, messages: [{ role: "user", content: "hi" }] };
+    const anthropic = await fetch(`${gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(anthropic.status).toBe(403);
+    const refused = (await anthropic.json()) as { type: string; error: { type: string; code: string } };
+    expect(refused).toMatchObject({
+      type: "error",
+      error: { type: "permission_error", code: "policy_violation" },
+    });
+    const openai = await chat(gateway.url, "nowhere", "hi");
+    expect((openai.body as { error: { code: string } }).error.code).toBe("policy_violation");
+  });
+});

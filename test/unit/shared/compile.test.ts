@@ -228,3 +228,18 @@ describe("compile", () => {
     ]);
   });
 });
+
+describe("documents that are not Switchboard resources", () => {
+  it("warns naming the file and what the document lacks", () => {
+    const { diagnostics } = compile([
+      { object: { foo: "bar" }, source: "config/notes.yaml" },
+      { object: { kind: "ConfigMap", metadata: { name: "x" } }, source: "config/cm.yaml" },
+      { object: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }, source: "d.yaml" },
+    ]);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      "warning: config/notes.yaml: document/default/<unnamed>: ignored a YAML document with neither apiVersion nor kind (not a Kubernetes resource): Switchboard reads only llm.switchboard.dev/v1alpha1 resources and v1 Secrets",
+      "warning: config/cm.yaml: ConfigMap/default/x: ignored a ConfigMap without apiVersion: Switchboard reads only llm.switchboard.dev/v1alpha1 resources and v1 Secrets",
+      "warning: d.yaml: Deployment/default/web: ignored apps/v1 Deployment: Switchboard reads only llm.switchboard.dev/v1alpha1 resources and v1 Secrets",
+    ]);
+  });
+});

@@ -25,8 +25,19 @@ const ANTHROPIC_ERRORS: Record<ErrorClass, { status: number; type: string }> = {
   internal: { status: 500, type: "api_error" },
 };
 
-function errorBody(error: GatewayError): { type: "error"; error: { type: string; message: string } } {
-  return { type: "error", error: { type: ANTHROPIC_ERRORS[error.errorClass].type, message: error.message } };
+/**
+ * Anthropic's error shape plus `code`: the gateway's own error class, as on the OpenAI side, since
+ * several classes share one Anthropic type (a residency refusal and a permission error are both
+ * permission_error). Anthropic's SDKs keep unknown fields on the error they raise.
+ */
+function errorBody(error: GatewayError): {
+  type: "error";
+  error: { type: string; code: ErrorClass; message: string };
+} {
+  return {
+    type: "error",
+    error: { type: ANTHROPIC_ERRORS[error.errorClass].type, code: error.errorClass, message: error.message },
+  };
 }
 
 export function renderAnthropicError(error: GatewayError): RenderedError {

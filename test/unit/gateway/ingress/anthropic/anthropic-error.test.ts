@@ -20,12 +20,12 @@ describe("renderAnthropicError", () => {
     ["timeout", 504, "timeout_error"],
     ["upstream_unavailable", 529, "overloaded_error"],
     ["internal", 500, "api_error"],
-  ])("renders %s as HTTP %i %s", (errorClass, status, type) => {
+  ])("renders %s as HTTP %i %s, with the gateway's class as code", (errorClass, status, type) => {
     const rendered = renderAnthropicError(new GatewayError(errorClass, "what went wrong"));
     expect(rendered).toEqual({
       status,
       headers: {},
-      body: { type: "error", error: { type, message: "what went wrong" } },
+      body: { type: "error", error: { type, code: errorClass, message: "what went wrong" } },
     });
   });
 
@@ -40,7 +40,7 @@ describe("renderAnthropicError", () => {
 describe("renderAnthropicStreamError", () => {
   it("renders Anthropic's error event", () => {
     expect(renderAnthropicStreamError(new GatewayError("upstream_unavailable", "openai: stream broke"))).toBe(
-      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"openai: stream broke"}}\n\n',
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","code":"upstream_unavailable","message":"openai: stream broke"}}\n\n',
     );
   });
 });

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { SourcedObject } from "./compile.js";
@@ -33,7 +33,12 @@ export function parseManifest(text: string, source: string): SourcedObject[] {
   return objects;
 }
 
-/** Reads `*.yaml`/`*.yml`/`*.json` files under a directory (recursively) or a single file. */
+/**
+ * Reads `*.yaml`/`*.yml`/`*.json` files under a directory (recursively) or a single file.
+ * Hidden entries are skipped: a ConfigMap or Secret volume holds each key twice more, in the
+ * kubelet's `..<timestamp>/` directory and through its `..data` symlink, next to the per-key
+ * symlinks a user sees. Symlinks are followed, so keys mounted at nested paths load too.
+ */
 export async function loadManifests(target: string): Promise<SourcedObject[]> {
   const files = await listManifestFiles(target);
   const all: SourcedObject[] = [];
@@ -44,16 +49,27 @@ export async function loadManifests(target: string): Promise<SourcedObject[]> {
 }
 
 export async function listManifestFiles(target: string): Promise<string[]> {
-  const entries = await readdir(target, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOTDIR") return null;
-    throw err;
-  });
-  if (entries === null) return [target];
+  if (!(await stat(target)).isDirectory()) return [target];
+  return listDirectory(target, new Set());
+}
+
+/** `visited` holds the real paths of the directories on the way down, so a symlink loop ends. */
+async function listDirectory(dir: string, visited: Set<string>): Promise<string[]> {
+  const real = await realpath(dir);
+  if (visited.has(real)) return [];
+  visited.add(real);
   const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = path.join(target, entry.name);
-    if (entry.isDirectory()) files.push(...(await listManifestFiles(full)));
-    else if (/\.(ya?ml|json)$/.test(entry.name)) files.push(full);
+  for (const name of (await readdir(dir)).sort((a, b) => a.localeCompare(b))) {
+    if (name.startsWith(".")) continue;
+    const full = path.join(dir, name);
+    const entry = await stat(full).catch((err: NodeJS.ErrnoException) => {
+      // A dangling symlink (an editor's lock file, a key removed mid-swap) is not a manifest.
+      if (err.code === "ENOENT") return null;
+      throw err;
+    });
+    if (entry?.isDirectory()) files.push(...(await listDirectory(full, visited)));
+    else if (entry?.isFile() && /\.(ya?ml|json)$/.test(name)) files.push(full);
   }
+  visited.delete(real);
   return files;
 }

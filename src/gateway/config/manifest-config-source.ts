@@ -1,4 +1,5 @@
-import { watch, type FSWatcher } from "node:fs";
+import { statSync, watch, type FSWatcher } from "node:fs";
+import path from "node:path";
 import { compile, formatDiagnostic } from "../../shared/compile.js";
 import { loadManifests } from "../../shared/manifests.js";
 import type { Logger } from "../../shared/logging.js";
@@ -83,7 +84,11 @@ export class ManifestConfigSource {
   }
 
   watch(debounceMs = 150): void {
-    this.watcher = watch(this.dir, { recursive: true }, () => {
+    // A single file is watched through its directory: a key of a ConfigMap volume is a symlink
+    // whose target the kubelet replaces, so a watch on the file itself goes quiet after one update.
+    const isDir = statSync(this.dir).isDirectory();
+    const watched = isDir ? this.dir : path.dirname(this.dir);
+    this.watcher = watch(watched, { recursive: isDir }, () => {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), debounceMs);
     });

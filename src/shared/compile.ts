@@ -186,6 +186,17 @@ function checkProviderRules(provider: LLMProvider): Array<{ field: string; messa
   return problems;
 }
 
+/** vLLM, Ollama and most OpenAI-compatible servers serve the API under /v1, which the URL must name. */
+function endpointPathWarning(provider: LLMProvider): string | undefined {
+  const { type, endpoint } = provider.spec;
+  if (type !== "openai-compatible" || !endpoint) return undefined;
+  if (new URL(endpoint).pathname.replace(/\/+$/, "") !== "") return undefined;
+  return (
+    `spec.endpoint ${endpoint} has no path, so requests go to ${endpoint.replace(/\/+$/, "")}/chat/completions; ` +
+    `OpenAI-compatible servers (vLLM, Ollama) serve the API under /v1: write ${endpoint.replace(/\/+$/, "")}/v1`
+  );
+}
+
 function compileModel(model: LLMProvider["spec"]["models"][number]): CompiledModel {
   const kind = model.kind ?? "chat";
   return {
@@ -318,6 +329,17 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
       });
     }
     if (problems.length > 0) continue;
+    const endpointWarning = endpointPathWarning(resource);
+    if (endpointWarning) {
+      diagnostics.push({
+        severity: "warning",
+        resource: id,
+        source,
+        field: "spec.endpoint",
+        reason: "EndpointWithoutPath",
+        message: endpointWarning,
+      });
+    }
     const { credentials, diagnostic } = resolveCredentials(resource, namespace, secrets);
     if (diagnostic) diagnostics.push({ ...diagnostic, resource: id, source });
     compiledProviders.set(

@@ -121,7 +121,11 @@ export const llmProviderSpecSchema = withCelRules(
       .url()
       .max(2048)
       .optional()
-      .describe("Base URL; required for openai-compatible and azure-openai, optional override otherwise."),
+      .describe(
+        "Base URL as the provider's SDK takes it (openai and openai-compatible include the API path, " +
+          "e.g. http://vllm:8000/v1; a trailing /v1 for anthropic and vertex, or /openai for azure-openai, " +
+          "is dropped). Required for openai-compatible and azure-openai; overrides the default otherwise.",
+      ),
     region: z
       .string()
       .min(1)

@@ -58,6 +58,17 @@ beforeEach(() => {
 });
 
 describe("anthropic adapter against the Anthropic fake", () => {
+  it("takes spec.endpoint with or without /v1, as written for OpenAI", async () => {
+    for (const endpoint of [`${fake.url}/v1`, `${fake.url}/v1/`]) {
+      const res = await createAdapter(providerFor(endpoint)).chat(
+        chatRequest({ messages: [user("hi")] }),
+        callContext(),
+      );
+      expect(res.content).toBe("You said: hi");
+      expect(fake.requests.at(-1)!.url).toBe("/v1/messages");
+    }
+  });
+
   it("chats: system prompt hoisted, answer, stop reason and usage", async () => {
     const res = await adapter.chat(
       chatRequest({ messages: [{ role: "system", content: "Be brief." }, user("Hello there")] }),

@@ -130,6 +130,13 @@ describe("vertex adapter: Gemini", () => {
     expect(fake.requests.at(-1)!.headers.authorization).toMatch(/^Bearer ya29\./);
   });
 
+  it("takes spec.endpoint with or without /v1", async () => {
+    const withVersion = createAdapter({ ...providerFor(keyCredentials()), endpoint: `${fake.url}/v1/` });
+    const response = await withVersion.chat(chatRequest({ messages: [user("hi")] }), callContext());
+    expect(response.content).toBe("You said: hi");
+    expect(lastCall().path).toBe(modelPath("google", GEMINI, "generateContent"));
+  });
+
   it("reuses the access token across calls instead of fetching one per request", async () => {
     await adapter.chat(chatRequest(), callContext());
     await adapter.chat(chatRequest(), callContext());

@@ -243,3 +243,27 @@ describe("documents that are not Switchboard resources", () => {
     ]);
   });
 });
+
+describe("spec.endpoint of an openai-compatible provider", () => {
+  const provider = (endpoint: string): SourcedObject => ({
+    source: "vllm.yaml",
+    object: {
+      apiVersion: "llm.switchboard.dev/v1alpha1",
+      kind: "LLMProvider",
+      metadata: { name: "vllm" },
+      spec: { type: "openai-compatible", endpoint, credentials: { none: {} }, models: [{ name: "llama" }] },
+    },
+  });
+
+  it("warns, with the URL to write, when it has no path", () => {
+    const { diagnostics, config } = compile([provider("http://vllm:8000/")]);
+    expect(config).toBeDefined();
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      "warning: vllm.yaml: LLMProvider/default/vllm: spec.endpoint http://vllm:8000/ has no path, so requests go to http://vllm:8000/chat/completions; OpenAI-compatible servers (vLLM, Ollama) serve the API under /v1: write http://vllm:8000/v1",
+    ]);
+  });
+
+  it("takes a URL with a path as is", () => {
+    expect(compile([provider("http://vllm:8000/v1")]).diagnostics).toEqual([]);
+  });
+});

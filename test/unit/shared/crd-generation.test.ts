@@ -360,8 +360,11 @@ describe("drift check", () => {
 
   it("makes `generate-crds --check` exit 1 with instructions, and 0 once regenerated", async () => {
     const script = path.join(repoRoot, "scripts/generate-crds.ts");
+    const reference = path.join(dir, "reference");
     const run = (...args: string[]) =>
-      execFileAsync(process.execPath, ["--import", "tsx", script, ...args], { cwd: repoRoot }).then(
+      execFileAsync(process.execPath, ["--import", "tsx", script, ...args, "--reference-dir", reference], {
+        cwd: repoRoot,
+      }).then(
         ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
         (err: { code: number; stdout: string; stderr: string }) => err,
       );
@@ -380,6 +383,6 @@ describe("drift check", () => {
     expect((await run("--dir", dir)).code).toBe(0);
     const passed = await run("--check", "--dir", dir);
     expect(passed.code).toBe(0);
-    expect(passed.stdout).toContain("3 CRDs match the zod schemas");
+    expect(passed.stdout).toContain("3 files match the zod schemas");
   });
 });

@@ -19,7 +19,8 @@ const ANTHROPIC_API_VERSION = "2023-06-01";
 
 /** Anthropic's Messages API with an API key (`x-api-key`). */
 export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdapter {
-  const base = (provider.endpoint ?? ANTHROPIC_BASE_URL).replace(/\/+$/, "");
+  // The host, as Anthropic's SDK takes it; a trailing /v1 (as written for OpenAI) is dropped.
+  const base = (provider.endpoint ?? ANTHROPIC_BASE_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
   const providerName = `anthropic provider ${provider.id}`;
   const secrets = (): string[] =>
     provider.credentials.mode === "apiKey" ? [provider.credentials.apiKey] : [];

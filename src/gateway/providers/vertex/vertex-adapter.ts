@@ -51,7 +51,8 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
   const auth = createVertexAuth(provider, providerName);
   const region = provider.region ?? "";
   const project = provider.project ?? "";
-  const base = (provider.endpoint ?? vertexBaseUrl(region)).replace(/\/+$/, "");
+  // The host; a trailing /v1 is dropped since model URLs carry the version themselves.
+  const base = (provider.endpoint ?? vertexBaseUrl(region)).replace(/\/+$/, "").replace(/\/v1$/, "");
 
   function modelUrl(publisher: VertexPublisher, model: string, method: string): string {
     if (!project || !region) {

@@ -2,6 +2,7 @@ import { hashConfig, type Diagnostic } from "../shared/compile.js";
 import type { CompiledProvider, CompiledRoute, GatewayConfig } from "../shared/schemas/gateway-config.js";
 import { compileWatched } from "./compile-watched.js";
 import type { WatchedObject } from "./informers/watched-resources.js";
+import { ACKNOWLEDGE_VECTOR_SPACE_CHANGE, guardVectorSpaces } from "./vector-space-guard.js";
 
 interface NamespacePart {
   providers: CompiledProvider[];
@@ -40,6 +41,16 @@ function lastGoodPart(published: GatewayConfig | undefined, namespace: string): 
     routes: published?.routes.filter((r) => r.namespace === namespace) ?? [],
     fresh: false,
   };
+}
+
+/** Route id → the value of its acknowledge-vector-space-change annotation. */
+function acknowledgements(routes: readonly WatchedObject[]): Map<string, string> {
+  const acknowledged = new Map<string, string>();
+  for (const route of routes) {
+    const value = route.metadata?.annotations?.[ACKNOWLEDGE_VECTOR_SPACE_CHANGE];
+    if (value) acknowledged.set(`${namespaceOf(route)}/${route.metadata?.name}`, value.trim());
+  }
+  return acknowledged;
 }
 
 function modelNames(route: CompiledRoute): string[] {
@@ -84,7 +95,8 @@ function findConflict(
  * goes live. Routes reference providers of their own namespace only, so the parts are
  * independent except for model names, which are global; a conflict across namespaces refuses the
  * namespace that claimed the name last. With every namespace valid the result equals one
- * compile of everything, version included.
+ * compile of everything, version included. An embedding route whose vector space would change
+ * silently is refused on its own (vector-space-guard.ts): its served form stays.
  */
 export function compileByNamespace(
   providers: readonly WatchedObject[],
@@ -110,8 +122,23 @@ export function compileByNamespace(
     for (const [key, generation] of compiled.compiledGenerations) compiledGenerations.set(key, generation);
     for (const [key, list] of compiled.diagnostics) diagnostics.set(key, list);
     const config = compiled.result.config;
-    if (config) {
-      parts.set(namespace, { providers: config.providers, routes: config.routes, fresh: true });
+    const guarded =
+      config &&
+      guardVectorSpaces({
+        namespace,
+        providers: config.providers,
+        routes: config.routes,
+        published,
+        acknowledgements: acknowledgements(routesByNamespace.get(namespace) ?? []),
+        cutOver: new Set(),
+      });
+    for (const d of guarded?.diagnostics ?? [])
+      diagnostics.set(d.resource, [...(diagnostics.get(d.resource) ?? []), d]);
+    if (config && guarded && !guarded.holdNamespace) {
+      parts.set(namespace, { providers: config.providers, routes: guarded.routes, fresh: true });
+    } else if (guarded) {
+      refused.set(namespace, guarded.diagnostics);
+      parts.set(namespace, lastGoodPart(published, namespace));
     } else {
       refused.set(namespace, compiled.blockingErrors);
       parts.set(namespace, lastGoodPart(published, namespace));

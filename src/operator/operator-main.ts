@@ -29,6 +29,7 @@ import { SnapshotPublisher, type SnapshotRef } from "./snapshot/snapshot-publish
 import { StatusWriter } from "./status/status-writer.js";
 import { desiredProviderStatus } from "./status/provider-status.js";
 import { desiredRouteStatus } from "./status/route-status.js";
+import { ACKNOWLEDGE_VECTOR_SPACE_CHANGE } from "./vector-space-guard.js";
 import { WorkQueue } from "./work-queue.js";
 
 export interface LeaderElectionSettings {
@@ -183,8 +184,8 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
       enqueue(resourceKey("LLMRoute", r.metadata!.namespace!, r.metadata!.name!));
   };
 
-  // A status write comes back as an update with the same generation: that needs no recompile.
-  const seenGenerations = new Map<string, number | undefined>();
+  // A status write comes back as an update with the same compile inputs: that needs no recompile.
+  const seenInputs = new Map<string, string>();
   const onEvent = (kind: WatchedKind, event: string, object: WatchedObject) => {
     const namespace = object.metadata?.namespace ?? "";
     const name = object.metadata?.name ?? "";
@@ -194,14 +195,14 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
     }
     const key = resourceKey(kind, namespace, name);
     if (event === "delete") {
-      seenGenerations.delete(key);
+      seenInputs.delete(key);
       enqueue(SNAPSHOT_KEY);
       return;
     }
     enqueue(key);
-    const generation = object.metadata?.generation;
-    if (!seenGenerations.has(key) || seenGenerations.get(key) !== generation) {
-      seenGenerations.set(key, generation);
+    const inputs = compileInputs(object);
+    if (seenInputs.get(key) !== inputs) {
+      seenInputs.set(key, inputs);
       enqueue(SNAPSHOT_KEY);
     }
   };
@@ -322,6 +323,14 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
       await Promise.all(workers);
     },
   };
+}
+
+/** What of an object the compile reads besides its spec: its generation, and an acknowledgement. */
+function compileInputs(object: WatchedObject): string {
+  return JSON.stringify([
+    object.metadata?.generation ?? null,
+    object.metadata?.annotations?.[ACKNOWLEDGE_VECTOR_SPACE_CHANGE] ?? null,
+  ]);
 }
 
 async function serveMetrics(

@@ -13,6 +13,7 @@ import { llmProviderSchema, type LLMProvider } from "./schemas/llm-provider.js";
 import { llmRouteSchema, type LLMRoute } from "./schemas/llm-route.js";
 import { readSecretKey, secretSchema, type Secret } from "./schemas/secret.js";
 import { embeddingMigrationSchema } from "./schemas/embedding-migration.js";
+import { vectorSpaceKey, vectorSpaceOf } from "./vector-space.js";
 
 /** One object to compile, with where it came from (a file path, or the cluster). */
 export interface SourcedObject {
@@ -403,7 +404,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
       const served = new Set(
         targets.map((t) => {
           const model = compiledProviders.get(t.providerId)!.models.find((m) => m.name === t.model)!;
-          return `${model.upstreamModel}@${model.dimensions ?? "default"}`;
+          return vectorSpaceKey(vectorSpaceOf(model));
         }),
       );
       if (served.size > 1) {

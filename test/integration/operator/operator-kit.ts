@@ -373,6 +373,20 @@ export async function serviceAccountKubeconfig(
   return clientsFor(file);
 }
 
+/** Runs the control plane's kubectl as `admin`, with `input` on stdin; rejects with its stderr. */
+export async function kubectl(admin: KubeClients, args: readonly string[], input = ""): Promise<string> {
+  const bin = path.join(await ensureControlPlaneBinaries(), "kubectl");
+  const child = execFile(bin, [...args], { env: { ...process.env, KUBECONFIG: admin.kubeconfigPath } });
+  child.stdin!.end(input);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: string) => (stdout += d));
+  child.stderr!.on("data", (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`kubectl ${args.join(" ")} exited with ${code}: ${stderr.trim()}`);
+  return stdout;
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 }

@@ -88,7 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           })
         : undefined,
     ),
-    consumerLimits: new ConsumerLimiter(sharedState),
+    consumerLimits: new ConsumerLimiter(sharedState, Date.now, metrics),
     providerLimits: new ProviderLimiter(sharedState),
     cache: new ResponseCache(sharedState),
   };

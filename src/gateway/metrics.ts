@@ -100,6 +100,25 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Set by the consumer limiter: fills the budget gauges at scrape time. */
+  refreshBudgetGauges: () => void = () => {};
+
+  readonly budgetSpent = new Gauge({
+    name: "switchboard_budget_spent_usd",
+    help: "Spend counted against each consumer budget in its current period, in USD, as this replica last saw it (one count across replicas with Redis).",
+    labelNames: ["route", "consumer", "period"] as const,
+    registers: [this.registry],
+    collect: () => this.refreshBudgetGauges(),
+  });
+
+  readonly budgetLimit = new Gauge({
+    name: "switchboard_budget_limit_usd",
+    help: "Each consumer budget that this replica has seen in use, in USD per period.",
+    labelNames: ["route", "consumer", "period"] as const,
+    registers: [this.registry],
+    collect: () => this.refreshBudgetGauges(),
+  });
+
   // Routing and resilience (src/gateway/routing, src/gateway/resilience).
 
   /** Set by the router: fills the circuit and health gauges from live state at scrape time. */

@@ -1,6 +1,7 @@
 import type { CompiledConsumer, CompiledRoute } from "../../shared/schemas/gateway-config.js";
+import type { GatewayMetrics } from "../metrics.js";
 import type { AdmissionCheck, SharedState } from "../shared-state/shared-state.js";
-import { budgetWindow } from "./budget-period.js";
+import { budgetWindow, type BudgetPeriod } from "./budget-period.js";
 import { LimitExceededError } from "./limit-exceeded-error.js";
 import { perMinute } from "./provider-limiter.js";
 
@@ -28,10 +29,31 @@ function usd(amount: number): string {
  * trip to Redis) that takes nothing when any of them refuses.
  */
 export class ConsumerLimiter {
+  /** Each budget's spend in its current period as this replica last saw it, for the budget gauges. */
+  private readonly budgetsSeen = new Map<string, BudgetSeen>();
+
   constructor(
     private readonly state: SharedState,
     private readonly now: () => number = Date.now,
-  ) {}
+    metrics?: GatewayMetrics,
+  ) {
+    if (metrics) metrics.refreshBudgetGauges = () => this.refreshBudgetGauges(metrics);
+  }
+
+  private refreshBudgetGauges(metrics: GatewayMetrics): void {
+    metrics.budgetSpent.reset();
+    metrics.budgetLimit.reset();
+    const now = this.now();
+    for (const [scope, seen] of this.budgetsSeen) {
+      // A period that ended takes its spend with it, so an alert on it resolves.
+      if (now >= seen.end) {
+        this.budgetsSeen.delete(scope);
+        continue;
+      }
+      metrics.budgetSpent.set(seen.labels, seen.spent);
+      metrics.budgetLimit.set(seen.labels, seen.usd);
+    }
+  }
 
   /** Admits one request or throws a 429 naming the limit; `estimatedTokens` is reserved up front. */
   async admit(
@@ -49,15 +71,24 @@ export class ConsumerLimiter {
       ...budgetWindow(consumer.budget.period, this.now()),
     };
     const budgetKey = budget && `budget:${scope}:${budget.period}:${budget.start}`;
-    const addSpend = (amount: number) =>
-      this.state.addToCounter(budgetKey!, amount, budget!.end - this.now() + 3_600_000);
-    const budgetError = (spent: number) =>
-      new LimitExceededError(
+    const seeSpend = (spent: number) => {
+      const labels = { route: route.id, consumer: consumer.name, period: budget!.period };
+      this.budgetsSeen.set(scope, { labels, usd: budget!.usd, end: budget!.end, spent });
+    };
+    const addSpend = async (amount: number) => {
+      const total = await this.state.addToCounter(budgetKey!, amount, budget!.end - this.now() + 3_600_000);
+      seeSpend(total);
+      return total;
+    };
+    const budgetError = (spent: number) => {
+      seeSpend(spent);
+      return new LimitExceededError(
         "budget",
         `${who} has spent its budget of ${usd(budget!.usd)} per ${budget!.period} (${usd(spent)} used); ` +
           `it resets at ${new Date(budget!.end).toISOString()}`,
         budget!.end - this.now(),
       );
+    };
 
     // Checked in this order: a request over several limits is refused naming the first.
     const limits: Array<{ check: AdmissionCheck; refusal: (wait: number, value: number) => Error }> = [];
@@ -122,4 +153,11 @@ export class ConsumerLimiter {
       },
     };
   }
+}
+
+interface BudgetSeen {
+  labels: { route: string; consumer: string; period: BudgetPeriod };
+  usd: number;
+  end: number;
+  spent: number;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CompiledConsumer, CompiledRoute } from "../../../../src/shared/schemas/gateway-config.js";
 import { ConsumerLimiter } from "../../../../src/gateway/limits/consumer-limiter.js";
+import { GatewayMetrics } from "../../../../src/gateway/metrics.js";
 import { LimitExceededError } from "../../../../src/gateway/limits/limit-exceeded-error.js";
 import { MemorySharedState } from "../../../../src/gateway/shared-state/memory-shared-state.js";
 
@@ -118,5 +119,30 @@ describe("ConsumerLimiter", () => {
     await limiter.admit(route, a, 1);
     await limiter.admit(route, b, 1);
     await refusal(limiter.admit(route, a, 1));
+  });
+
+  it("exports each budget's spend and size until its period ends (switchboard_budget_*_usd)", async () => {
+    const clock = { now: Date.parse("2026-05-10T12:00:00Z") };
+    const metrics = new GatewayMetrics();
+    const limiter = new ConsumerLimiter(
+      new MemorySharedState({ now: () => clock.now }),
+      () => clock.now,
+      metrics,
+    );
+    const consumer: CompiledConsumer = { name: "team-a", limits: {}, budget: { usd: 2, period: "day" } };
+    const gauges = async () => {
+      const text = await metrics.registry.metrics();
+      return text.split("\n").filter((line) => line.startsWith("switchboard_budget_"));
+    };
+    expect(await gauges()).toEqual([]);
+    await (await limiter.admit(route, consumer, 10)).settle(10, 0.5);
+    await (await limiter.admit(route, consumer, 10)).settle(10, 1.25);
+    const labels = '{route="default/chat",consumer="team-a",period="day"}';
+    expect(await gauges()).toEqual([
+      `switchboard_budget_spent_usd${labels} 1.75`,
+      `switchboard_budget_limit_usd${labels} 2`,
+    ]);
+    clock.now = Date.parse("2026-05-11T00:00:00Z");
+    expect(await gauges()).toEqual([]);
   });
 });

@@ -11,11 +11,26 @@ export default defineConfig({
           ...shared,
           name: "integration",
           include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          exclude: ["test/e2e/cluster/**"],
           // One real kube-apiserver + etcd for the run (or the cluster KUBECONFIG points at).
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 60_000,
         },
       },
+      // The whole deployment path on a real cluster (npm run test:cluster): only when one is given.
+      ...(process.env.SWITCHBOARD_CLUSTER_KUBECONFIG
+        ? [
+            {
+              test: {
+                ...shared,
+                name: "cluster",
+                include: ["test/e2e/cluster/**/*.test.ts"],
+                fileParallelism: false,
+                testTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

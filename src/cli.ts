@@ -27,6 +27,16 @@ function exitOnSignals(logger: Logger, close: () => Promise<unknown>): void {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
+async function startDemoUpstream(logger: Logger, host: string, demoPort: number): Promise<() => Promise<unknown>> {
+  const demo = createDemoUpstream();
+  await demo.listen({ host, port: demoPort });
+  logger.info(
+    { url: `http://${host}:${demoPort}/v1` },
+    "DEMO upstream started: it echoes prompts; it is not a real model",
+  );
+  return () => demo.close();
+}
+
 const program = new Command()
   .name("switchboard")
   .description("Switchboard: an LLM gateway configured by Kubernetes resources");
@@ -114,13 +124,7 @@ program
       const closers: Array<() => Promise<unknown>> = [];
       if (opts.demoUpstream) {
         const demoPort = typeof opts.demoUpstream === "string" ? port(opts.demoUpstream) : 8081;
-        const demo = createDemoUpstream();
-        await demo.listen({ host: "127.0.0.1", port: demoPort });
-        logger.info(
-          { url: `http://127.0.0.1:${demoPort}/v1` },
-          "DEMO upstream started: it echoes prompts; it is not a real model",
-        );
-        closers.push(() => demo.close());
+        closers.push(await startDemoUpstream(logger, "127.0.0.1", demoPort));
       }
       const needsKube = Boolean(
         opts.kubernetesSnapshot ||
@@ -146,6 +150,19 @@ program
       });
     },
   );
+
+program
+  .command("demo-upstream")
+  .description(
+    "Run only the demo OpenAI-compatible upstream (echoes prompts; not a real model), e.g. as an " +
+      "in-cluster stand-in for vLLM/Ollama",
+  )
+  .option("--host <host>", "address to listen on", "127.0.0.1")
+  .option("--port <port>", "port to listen on", port, 8081)
+  .action(async (opts: { host: string; port: number }) => {
+    const logger = createLogger("demo-upstream");
+    exitOnSignals(logger, await startDemoUpstream(logger, opts.host, opts.port));
+  });
 
 program
   .command("compile")

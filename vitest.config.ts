@@ -25,7 +25,6 @@ export default defineConfig({
                 ...shared,
                 name: "cluster",
                 include: ["test/e2e/cluster/**/*.test.ts"],
-                fileParallelism: false,
                 testTimeout: 300_000,
               },
             },

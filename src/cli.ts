@@ -27,7 +27,11 @@ function exitOnSignals(logger: Logger, close: () => Promise<unknown>): void {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
-async function startDemoUpstream(logger: Logger, host: string, demoPort: number): Promise<() => Promise<unknown>> {
+async function startDemoUpstream(
+  logger: Logger,
+  host: string,
+  demoPort: number,
+): Promise<() => Promise<unknown>> {
   const demo = createDemoUpstream();
   await demo.listen({ host, port: demoPort });
   logger.info(
@@ -100,6 +104,13 @@ program
   .option("--admin-host <host>", "address of the admin listener (GET /admin/state)", "127.0.0.1")
   .option("--admin-port <port>", "port of the admin listener, kept apart from the public port", port, 9090)
   .option(
+    "--shutdown-delay <duration>",
+    "on SIGTERM, keep serving this long while reporting not ready and closing keep-alive " +
+      "connections, so a Service moves clients to other replicas first (e.g. 5s in a cluster)",
+    durationMs,
+    0,
+  )
+  .option(
     "--demo-upstream [port]",
     "also start the local demo OpenAI-compatible upstream (default port 8081)",
   )
@@ -115,6 +126,7 @@ program
       tokenReview: boolean;
       adminHost: string;
       adminPort: number;
+      shutdownDelay: number;
       demoUpstream?: string | boolean;
     }) => {
       if (Boolean(opts.manifests) === Boolean(opts.kubernetesSnapshot)) {
@@ -142,6 +154,7 @@ program
         tokenReview: kubeConfig && opts.tokenReview ? { kubeConfig } : undefined,
         adminHost: opts.adminHost,
         adminPort: opts.adminPort,
+        shutdownDelayMs: opts.shutdownDelay,
         logger,
       });
       closers.unshift(() => gateway.close());

@@ -14,6 +14,7 @@ import { KubernetesTokenReviewer } from "./auth/token-reviewer.js";
 import { ConsumerLimiter } from "./limits/consumer-limiter.js";
 import { ProviderLimiter } from "./limits/provider-limiter.js";
 import { ResponseCache } from "./cache/response-cache.js";
+import { ShutdownDrain } from "./server/shutdown-drain.js";
 
 export interface GatewayOptions {
   /** Directory (or file) of manifests; set exactly one of manifests and kubernetesSnapshot. */
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   port: number;
   watch: boolean;
   bodyLimitBytes?: number;
+  /** On close, how long to keep serving while not ready (see ShutdownDrain); 0 by default. */
+  shutdownDelayMs?: number;
   logger?: Logger;
   /** Share limits, budgets and the response cache across replicas; per-replica memory without it. */
   redisUrl?: string;
@@ -92,9 +95,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     providerLimits: new ProviderLimiter(sharedState),
     cache: new ResponseCache(sharedState),
   };
+  const drain = new ShutdownDrain();
   const app = createGatewayServer(
     { store, metrics, logger, traffic, router },
-    { bodyLimitBytes: options.bodyLimitBytes },
+    { bodyLimitBytes: options.bodyLimitBytes, drain },
   );
   const address = await app.listen({ host: options.host, port: options.port });
   logger.info({ url: address, configVersion: initial.version }, "gateway listening");
@@ -109,6 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     router,
     adminUrl,
     close: async () => {
+      await drain.drain(options.shutdownDelayMs ?? 0);
       source.close();
       router.close();
       await app.close();

@@ -10,10 +10,13 @@ import { handleCountTokens } from "./count-tokens-handler.js";
 import { listModels } from "./models-handler.js";
 import type { GatewayDeps } from "./request-context.js";
 import { presentedCredential } from "../auth/client-credential.js";
+import type { ShutdownDrain } from "./shutdown-drain.js";
 
 export interface GatewayServerOptions {
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes?: number;
+  /** While it drains: not ready, and every response closes its connection. */
+  drain?: ShutdownDrain;
 }
 
 const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -50,6 +53,13 @@ function frameworkError(
 export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
+
+  const drain = options.drain;
+  if (drain) {
+    app.addHook("onRequest", async (_request, reply) => {
+      if (drain.draining) reply.header("connection", "close");
+    });
+  }
 
   // Parse any content type as JSON: curl's default form type must not turn a valid body into a 415.
   app.removeAllContentTypeParsers();
@@ -142,6 +152,12 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
 
   app.get("/healthz", async (_request, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
+    if (drain?.draining) {
+      return send(
+        reply,
+        renderOpenAiError(new GatewayError("upstream_unavailable", "the gateway is shutting down")),
+      );
+    }
     const runtime = deps.store.current;
     if (!runtime) {
       return send(

@@ -624,6 +624,24 @@ function sampleFor(schema: Json, echo: string): unknown {
   }
 }
 
+/**
+ * Vertex pairs function responses with the calls of the model turn before them by position (its
+ * calls carry no ids), so the answer names, for parallel calls, which call each result went to.
+ */
+function pairResults(body: Json, results: Json[]): string {
+  const contents = body.contents as Json[];
+  const callTurn = contents[contents.length - 2];
+  const calls = ((callTurn?.parts as Json[] | undefined) ?? [])
+    .map((p) => field<Json>(p, "functionCall"))
+    .filter((c): c is Json => c !== undefined);
+  return results
+    .map((result, i) => {
+      const response = JSON.stringify(result.response);
+      return calls.length > 1 ? `${JSON.stringify(calls[i]?.args)} -> ${response}` : response;
+    })
+    .join("; ");
+}
+
 function planGemini(body: Json): GeminiPlan {
   const userParts = lastUserTurn(body);
   const text = textOf(userParts);
@@ -645,21 +663,15 @@ function planGemini(body: Json): GeminiPlan {
     (mode === "ANY" || /weather/i.test(text))
   ) {
     const name = allowed?.[0] ?? String(declarations[0]!.name);
-    const city = /\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(text)?.[1] ?? "Paris";
-    const args = { city };
-    return {
-      parts: [{ functionCall: { name, args } }],
-      finishReason: "STOP",
-      outputTokens: tokens(JSON.stringify(args)),
-    };
+    // "in Paris and London" asks for parallel calls, one per city, in that order.
+    const cities = (/\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(text)?.[1] ?? "Paris").split(" and ");
+    const parts = cities.map((city) => ({ functionCall: { name, args: { city } } }));
+    return { parts, finishReason: "STOP", outputTokens: tokens(JSON.stringify(parts)) };
   }
 
   const config = field<Json>(body, "generationConfig") ?? {};
   const schema = field<Json>(config, "responseSchema");
-  const echo =
-    results.length > 0
-      ? `Tool result: ${results.map((r) => JSON.stringify(r.response)).join("; ")}`
-      : `You said: ${text}`;
+  const echo = results.length > 0 ? `Tool result: ${pairResults(body, results)}` : `You said: ${text}`;
   let answer =
     field(config, "responseMimeType") === "application/json"
       ? JSON.stringify(schema ? sampleFor(schema, echo) : { answer: echo })

@@ -1,4 +1,4 @@
-import type { ChatRequest, ContentPart, ToolChoice } from "../../canonical/chat.js";
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolChoice } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import { convertToGeminiParameters, convertToGeminiSchema } from "./convert-to-gemini-schema.js";
 import type { GeminiContent, GeminiPart, GeminiRequest } from "./vertex-wire-types.js";
@@ -69,13 +69,53 @@ function pushTurn(contents: GeminiContent[], role: GeminiContent["role"], parts:
   else contents.push({ role, parts });
 }
 
+/**
+ * Vertex pairs a turn's function responses with the previous turn's calls by position (its calls
+ * carry no ids), while clients may answer parallel calls in any order: results are buffered and
+ * sent in the order of their calls.
+ */
+class PendingResults {
+  private calls: ToolCall[] = [];
+  private results = new Map<string, GeminiPart>();
+
+  expect(calls: ToolCall[]): void {
+    this.calls = calls;
+    this.results.clear();
+  }
+
+  add(message: Extract<ChatMessage, { role: "tool" }>): void {
+    const call = this.calls.find((c) => c.id === message.toolCallId);
+    if (call === undefined) {
+      throw new GatewayError(
+        "invalid_request",
+        `tool result for call id "${message.toolCallId}" does not answer a tool call of the assistant message before it`,
+        { param: "messages" },
+      );
+    }
+    this.results.set(call.id, {
+      functionResponse: { name: call.name, response: toolResponse(message.content, message.isError) },
+    });
+  }
+
+  /** Moves the buffered results, in call order, into a user turn. */
+  flush(contents: GeminiContent[]): void {
+    if (this.results.size === 0) return;
+    const parts = this.calls.flatMap((call) => {
+      const part = this.results.get(call.id);
+      return part ? [part] : [];
+    });
+    this.results.clear();
+    pushTurn(contents, "user", parts);
+  }
+}
+
 export function convertToGeminiRequest(request: ChatRequest): GeminiRequest {
   const system: Array<{ text: string }> = [];
   const contents: GeminiContent[] = [];
-  // Gemini's functionResponse is keyed by function name, which canonical tool results only carry by call id.
-  const toolNames = new Map<string, string>();
+  const pending = new PendingResults();
 
   for (const message of request.messages) {
+    if (message.role !== "tool") pending.flush(contents);
     switch (message.role) {
       case "system":
         if (message.content !== "") system.push({ text: message.content });
@@ -90,28 +130,18 @@ export function convertToGeminiRequest(request: ChatRequest): GeminiRequest {
       case "assistant": {
         const parts: GeminiPart[] = message.content === "" ? [] : [{ text: message.content }];
         for (const call of message.toolCalls) {
-          toolNames.set(call.id, call.name);
           parts.push({ functionCall: { name: call.name, args: parseArguments(call.arguments) } });
         }
+        pending.expect(message.toolCalls);
         pushTurn(contents, "model", parts);
         break;
       }
-      case "tool": {
-        const name = toolNames.get(message.toolCallId);
-        if (name === undefined) {
-          throw new GatewayError(
-            "invalid_request",
-            `tool result for call id "${message.toolCallId}" has no matching tool call in an earlier assistant message`,
-            { param: "messages" },
-          );
-        }
-        pushTurn(contents, "user", [
-          { functionResponse: { name, response: toolResponse(message.content, message.isError) } },
-        ]);
+      case "tool":
+        pending.add(message);
         break;
-      }
     }
   }
+  pending.flush(contents);
 
   const body: GeminiRequest = { contents };
   if (system.length > 0) body.systemInstruction = { parts: system };

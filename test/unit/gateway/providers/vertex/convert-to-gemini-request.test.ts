@@ -31,7 +31,7 @@ describe("convertToGeminiRequest", () => {
     expect(body).not.toHaveProperty("generationConfig");
   });
 
-  it("answers tool calls with functionResponse parts named after the call, merged into one user turn", () => {
+  it("answers tool calls with functionResponse parts named after the call, in call order, merged into one user turn", () => {
     const body = convertToGeminiRequest(
       request({
         messages: [
@@ -60,8 +60,9 @@ describe("convertToGeminiRequest", () => {
     expect(body.contents[2]).toEqual({
       role: "user",
       parts: [
-        { functionResponse: { name: "get_time", response: { error: "clock unavailable" } } },
+        // Vertex pairs responses with calls by position: answered b then a, they go in as a, b.
         { functionResponse: { name: "get_weather", response: { temperature: 3 } } },
+        { functionResponse: { name: "get_time", response: { error: "clock unavailable" } } },
         { text: "and tomorrow?" },
       ],
     });

@@ -1,0 +1,109 @@
+import { stringify } from "yaml";
+import { startAnthropicFake } from "../../fakes/anthropic-fake.js";
+import { startBedrockFake } from "../../fakes/bedrock-fake.js";
+import type { FakeServer } from "../../fakes/fake-http-server.js";
+import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
+import { createTestServiceAccount, startVertexFake, type VertexFake } from "../../fakes/vertex-fake.js";
+
+/**
+ * The upstreams that serve reasoning models, each behind its fake, and the manifests that put one
+ * route in front of each model: `gemini-2.5`, `gemini-3`, `claude` (Anthropic), `claude-vertex`,
+ * `claude-bedrock` and `o-series` (OpenAI).
+ */
+
+type Json = Record<string, unknown>;
+
+const PROJECT = "switchboard-reasoning";
+const REGION = "us-east5";
+const ANTHROPIC_KEY = "sk-ant-reasoning-Jw2Qp";
+const OPENAI_KEY = "sk-reasoning-openai-Ux4Rm";
+const AWS = { accessKeyId: "AKIAREASONING0000001", secretAccessKey: "reasoning/Secret+Key-Hb6Vy" };
+
+export interface ReasoningUpstreams {
+  vertex: VertexFake;
+  anthropic: FakeServer;
+  bedrock: FakeServer;
+  openai: OpenAiFake;
+  manifests: Record<string, string>;
+  close(): Promise<void>;
+}
+
+const GROUP_VERSION = "llm.switchboard.dev/v1alpha1";
+
+function manifests(name: string, type: string, credentials: string, fields: Json, models: Json[]): string {
+  const docs: Json[] = [
+    { apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: { value: credentials } },
+    {
+      apiVersion: GROUP_VERSION,
+      kind: "LLMProvider",
+      metadata: { name },
+      spec: {
+        type,
+        ...fields,
+        credentials: { secretRef: { name, key: "value" } },
+        models,
+        healthCheck: { probe: "none" },
+      },
+    },
+    ...models.map((model) => ({
+      apiVersion: GROUP_VERSION,
+      kind: "LLMRoute",
+      metadata: { name: String(model.name) },
+      spec: { model: model.name, targets: [{ provider: name, model: model.name }], retries: { attempts: 0 } },
+    })),
+  ];
+  return docs.map((doc) => stringify(doc)).join("---\n");
+}
+
+const pricing = { inputPer1M: 1, outputPer1M: 10 };
+
+export async function startReasoningUpstreams(): Promise<ReasoningUpstreams> {
+  const account = createTestServiceAccount(PROJECT, "http://127.0.0.1:1/token");
+  const [vertex, anthropic, bedrock, openai] = await Promise.all([
+    startVertexFake({
+      project: PROJECT,
+      region: REGION,
+      serviceAccountEmail: account.key.client_email,
+      serviceAccountPublicKey: account.publicKey,
+    }),
+    startAnthropicFake({ apiKey: ANTHROPIC_KEY }),
+    startBedrockFake({ ...AWS, region: "us-east-1" }),
+    startOpenAiFake({ apiKey: OPENAI_KEY, flavor: "openai" }),
+  ]);
+  account.key.token_uri = vertex.tokenUrl;
+  return {
+    vertex,
+    anthropic,
+    bedrock,
+    openai,
+    manifests: {
+      "vertex.yaml": manifests(
+        "vertex",
+        "vertex",
+        JSON.stringify(account.key),
+        { endpoint: vertex.url, project: PROJECT, region: REGION },
+        [
+          { name: "gemini-2.5", providerModel: "gemini-2.5-flash", pricing },
+          { name: "gemini-3", providerModel: "gemini-3-pro-preview", pricing },
+          { name: "claude-vertex", providerModel: "claude-sonnet-4-5@20250929", pricing },
+        ],
+      ),
+      "anthropic.yaml": manifests("anthropic", "anthropic", ANTHROPIC_KEY, { endpoint: anthropic.url }, [
+        { name: "claude", providerModel: "claude-sonnet-4-5", pricing },
+      ]),
+      "bedrock.yaml": manifests(
+        "bedrock",
+        "bedrock",
+        JSON.stringify(AWS),
+        { endpoint: bedrock.url, region: "us-east-1" },
+        [{ name: "claude-bedrock", providerModel: "anthropic.claude-sonnet-4-5-20250929-v1:0", pricing }],
+      ),
+      "openai.yaml": manifests("openai", "openai", OPENAI_KEY, { endpoint: openai.baseUrl }, [
+        { name: "o-series", providerModel: "o4-mini", pricing },
+      ]),
+    },
+    close: async () => {
+      await Promise.all([vertex, anthropic, bedrock, openai].map((fake) => fake.close()));
+    },
+  };
+}

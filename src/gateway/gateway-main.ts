@@ -119,6 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await app.close();
       await admin?.close();
       await sharedState.close();
+      store.close();
     },
   };
 }

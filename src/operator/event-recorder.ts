@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Logger } from "../shared/logging.js";
+import { redactedExcerpt } from "../shared/redact.js";
 import { describeKubeError } from "./kube-errors.js";
 
 export interface ObjectReference {
@@ -16,7 +17,7 @@ const MAX_MESSAGE = 1024;
 
 /**
  * Records core/v1 Events on important transitions (kubectl describe shows them). Messages come
- * from conditions and name resources, never credential values. Identical events for one object
+ * from conditions and name resources, and are redacted (before they are cut) all the same. Identical events for one object
  * within a minute are dropped, so a flapping condition cannot flood the API server.
  */
 export class EventRecorder {
@@ -61,7 +62,7 @@ export class EventRecorder {
           },
           type,
           reason,
-          message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message,
+          message: redactedExcerpt(message, MAX_MESSAGE - 1),
           source: { component: this.component },
           reportingComponent: this.component,
           reportingInstance: this.instance,

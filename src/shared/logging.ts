@@ -1,8 +1,10 @@
 import pino, { type DestinationStream, type Logger } from "pino";
+import { redactSecrets } from "./redact.js";
 
 /**
- * One JSON logger for every process. Credential-bearing fields are censored by path as a second
- * line of defence; code never logs configs or headers in the first place.
+ * One JSON logger for every process. Every line passes the shared redaction on its way out (known
+ * credential values and key-shaped tokens, wherever in the line), and credential-bearing fields are
+ * censored by path; code never logs configs or headers in the first place.
  */
 export function createLogger(
   name: string,
@@ -29,6 +31,7 @@ export function createLogger(
         censor: "[REDACTED]",
       },
       timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: { streamWrite: (line) => redactSecrets(line) },
     },
     options.destination ?? pino.destination(1),
   );

@@ -1,6 +1,6 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, type YAMLError } from "yaml";
 import type { SourcedObject } from "./compile.js";
 
 export class ManifestError extends Error {
@@ -13,11 +13,22 @@ export class ManifestError extends Error {
   }
 }
 
+/**
+ * Where and what the YAML error is, without the quoted source the parser adds: in a Secret
+ * manifest, that line is the credential.
+ */
+function describeYamlError(error: YAMLError, text: string): string {
+  // "Unresolved tag: !x" and the like quote source after a colon.
+  const what = error.message.split("\n")[0]!.replace(/:.*$/, "");
+  const before = text.slice(0, error.pos[0]).split("\n");
+  return `invalid YAML at line ${before.length}, column ${before[before.length - 1]!.length + 1}: ${what}`;
+}
+
 /** Parses every YAML document of one file; a List's items are flattened as kubectl does. */
 export function parseManifest(text: string, source: string): SourcedObject[] {
   const objects: SourcedObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new ManifestError(source, `invalid YAML: ${doc.errors[0]!.message}`);
+  for (const doc of parseAllDocuments(text, { prettyErrors: false })) {
+    if (doc.errors.length > 0) throw new ManifestError(source, describeYamlError(doc.errors[0]!, text));
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     if (typeof value !== "object" || Array.isArray(value)) {

@@ -18,6 +18,8 @@ export interface RecordedRequest {
 export type Fault =
   /** Answer with this status/body/headers instead of the normal response. */
   | { kind: "status"; status: number; body: unknown; headers?: Record<string, string> }
+  /** Answer with this status, headers and body text as they are (SSE streams, bodies that are not JSON). */
+  | { kind: "raw"; status: number; body: string; headers?: Record<string, string> }
   /** Destroy the socket before answering. */
   | { kind: "reset" }
   /** Wait before answering normally (slow first byte). */
@@ -82,6 +84,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
     if (fault?.kind === "reset") return void req.socket.destroy();
     if (fault?.kind === "hang") return;
     if (fault?.kind === "status") return sendJson(res, fault.status, fault.body, fault.headers);
+    if (fault?.kind === "raw") return void res.writeHead(fault.status, fault.headers).end(fault.body);
     if (fault?.kind === "delay") await new Promise((r) => setTimeout(r, fault.ms));
     try {
       await handler(recorded, res);

@@ -1,4 +1,6 @@
 import type { GatewayConfig } from "../../shared/schemas/gateway-config.js";
+import { credentialValues } from "../../shared/credential-values.js";
+import { registerSecrets, unregisterSecrets } from "../../shared/redact.js";
 import { buildRuntime, type GatewayRuntime } from "./gateway-runtime.js";
 
 export type ConfigListener = (runtime: GatewayRuntime) => void;
@@ -17,10 +19,16 @@ export class ConfigStore {
   apply(config: GatewayConfig): GatewayRuntime {
     if (this.runtime?.config.version === config.version) return this.runtime;
     const next = buildRuntime(config);
+    registerSecrets(this, credentialValues(config));
     this.runtime = next;
     this.lastError = undefined;
     for (const listener of this.listeners) listener(next);
     return next;
+  }
+
+  /** Forgets the config's credential values once nothing serves it any more. */
+  close(): void {
+    unregisterSecrets(this);
   }
 
   reject(reason: string): void {

@@ -1,4 +1,6 @@
+import { credentialValues } from "../../shared/credential-values.js";
 import type { Logger } from "../../shared/logging.js";
+import { registerSecrets } from "../../shared/redact.js";
 import { blockingInputs, setPublished, statusInputs, type CompileOutcome } from "../compile-outcome.js";
 import { compileByNamespace } from "../compile-by-namespace.js";
 import { referencedSecretNames } from "../compile-watched.js";
@@ -54,6 +56,8 @@ export class SnapshotController {
       (namespace, name) => this.caches.secrets.get(namespace, name),
       this.outcome.published,
     );
+    // Before anything is logged or written to status: every message is redacted with these values.
+    registerSecrets(this, credentialValues(config));
     this.metrics.refusedNamespaces.set(blockingErrors.size);
     if (blockingErrors.size > 0) {
       this.logger.warn(

@@ -1,3 +1,4 @@
+import { redactSecrets } from "../../shared/redact.js";
 import type { Condition } from "../../shared/schemas/common.js";
 
 /** What a controller decides about one condition; timestamps are filled in by mergeConditions. */
@@ -10,7 +11,7 @@ export interface DesiredCondition {
 }
 
 /**
- * Builds the condition list keyed by type, in the order desired. lastTransitionTime moves only
+ * Builds the condition list keyed by type, in the order desired; every message is redacted. lastTransitionTime moves only
  * when a condition's status changes, so a re-reconcile with the same outcome changes nothing.
  */
 export function mergeConditions(
@@ -32,7 +33,7 @@ export function mergeConditions(
       observedGeneration,
       lastTransitionTime,
       reason: d.reason,
-      message: d.message,
+      message: redactSecrets(d.message),
     };
   });
 }

@@ -1,14 +1,14 @@
 import type { Diagnostic } from "../../shared/compile.js";
+import { redactedExcerpt } from "../../shared/redact.js";
 import type { Condition } from "../../shared/schemas/common.js";
 import type { CompileOutcome } from "../compile-outcome.js";
 import { mergeConditions, unknownConditions, type DesiredCondition } from "./conditions.js";
 
 const MAX_MESSAGE = 1024;
 
-/** Joins diagnostic messages into one condition message of bounded size. */
+/** Joins diagnostic messages into one condition message of bounded size, redacted before the cut. */
 export function describeDiagnostics(diagnostics: readonly Diagnostic[]): string {
-  const text = diagnostics.map((d) => d.message).join("; ");
-  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+  return redactedExcerpt(diagnostics.map((d) => d.message).join("; "), MAX_MESSAGE - 1);
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compile } from "../../../src/shared/compile.js";
-import { listManifestFiles, loadManifests } from "../../../src/shared/manifests.js";
+import { listManifestFiles, loadManifests, parseManifest } from "../../../src/shared/manifests.js";
 import { writeAtomicVolume } from "../../support/atomic-volume.js";
 
 const DEMO = path.resolve(import.meta.dirname, "../../../config/samples/demo");
@@ -94,5 +94,24 @@ describe("loadManifests on an ordinary directory", () => {
     const file = path.join(dir, ".provider.yaml");
     await writeFile(file, demoFiles["demo-provider.yaml"]!);
     expect(ids(await loadManifests(file))).toEqual(["LLMProvider/demo-upstream"]);
+  });
+});
+
+const SECRET = "sk-live-Q9w8E7r6T5y4U3i2O1p0";
+
+describe("parseManifest", () => {
+  it.each([
+    ["a nested mapping", `apiVersion: v1\nkind: Secret\nstringData:\n  apiKey: ${SECRET}: x\n`, 4],
+    ["an unclosed quote", `apiVersion: v1\nkind: Secret\nstringData:\n  apiKey: "${SECRET}\n`, 5],
+    ["a bad indent", `apiVersion: v1\nkind: Secret\nstringData:\n  a: b\n apiKey: ${SECRET}\n`, 5],
+  ])("names the line of %s without quoting the source, which may be a credential", (_what, text, line) => {
+    let message = "";
+    try {
+      parseManifest(text, "secret.yaml");
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^secret\\.yaml: invalid YAML at line ${line}, column \\d+: \\w`));
+    expect(message).not.toContain("Q9w8E7r6");
   });
 });

@@ -1,4 +1,5 @@
 import type { ErrorClass, GatewayError } from "../../../shared/errors.js";
+import { redactSecrets } from "../../../shared/redact.js";
 import type { RenderedError } from "../chat-ingress-format.js";
 
 /**
@@ -28,7 +29,8 @@ const ANTHROPIC_ERRORS: Record<ErrorClass, { status: number; type: string }> = {
 /**
  * Anthropic's error shape plus `code`: the gateway's own error class, as on the OpenAI side, since
  * several classes share one Anthropic type (a residency refusal and a permission error are both
- * permission_error). Anthropic's SDKs keep unknown fields on the error they raise.
+ * permission_error). Anthropic's SDKs keep unknown fields on the error they raise. Every error a
+ * client sees passes here, so every message is redacted once more on its way out.
  */
 function errorBody(error: GatewayError): {
   type: "error";
@@ -36,7 +38,11 @@ function errorBody(error: GatewayError): {
 } {
   return {
     type: "error",
-    error: { type: ANTHROPIC_ERRORS[error.errorClass].type, code: error.errorClass, message: error.message },
+    error: {
+      type: ANTHROPIC_ERRORS[error.errorClass].type,
+      code: error.errorClass,
+      message: redactSecrets(error.message),
+    },
   };
 }
 

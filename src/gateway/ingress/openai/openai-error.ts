@@ -1,4 +1,5 @@
 import type { ErrorClass, GatewayError } from "../../../shared/errors.js";
+import { redactSecrets } from "../../../shared/redact.js";
 import type { RenderedError } from "../chat-ingress-format.js";
 
 /** OpenAI's `error.type` for each class, as its SDKs and clients expect. */
@@ -18,11 +19,12 @@ const OPENAI_TYPES: Record<ErrorClass, string> = {
   internal: "server_error",
 };
 
+/** Every error a client sees passes here, so every message is redacted once more on its way out. */
 export function openAiErrorPayload(error: GatewayError): Record<string, unknown> {
   return {
-    message: error.message,
+    message: redactSecrets(error.message),
     type: OPENAI_TYPES[error.errorClass],
-    param: error.param ?? null,
+    param: error.param === undefined ? null : redactSecrets(error.param),
     code: error.errorClass,
   };
 }

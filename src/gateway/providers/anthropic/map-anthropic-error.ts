@@ -1,6 +1,6 @@
 import { parseRetryAfter, type ErrorClass, type GatewayError } from "../../../shared/errors.js";
 import { errorClassForStatus } from "../status-error-class.js";
-import { upstreamGatewayError } from "../upstream-gateway-error.js";
+import { textField, unknownBodyExcerpt, upstreamGatewayError } from "../upstream-gateway-error.js";
 import type { AnthropicErrorBody, AnthropicErrorPayload } from "./anthropic-wire-types.js";
 
 /** The HTTP status Anthropic uses for each error type, for errors that arrive inside a 200 stream. */
@@ -21,7 +21,7 @@ const STATUS_BY_TYPE: Record<string, number> = {
 const CONTEXT_LENGTH = /prompt is too long|exceed(?:s)? context limit|context window/i;
 
 function classify(payload: AnthropicErrorPayload, status: number): ErrorClass {
-  if (CONTEXT_LENGTH.test(payload.message ?? "")) return "context_length_exceeded";
+  if (CONTEXT_LENGTH.test(textField(payload.message) ?? "")) return "context_length_exceeded";
   switch (payload.type) {
     case "invalid_request_error":
       return "invalid_request";
@@ -58,11 +58,12 @@ export function mapAnthropicErrorPayload(
   providerName: string,
   secrets: readonly string[] = [],
 ): GatewayError {
-  const effectiveStatus = status ?? STATUS_BY_TYPE[payload.type ?? ""] ?? 500;
+  const type = textField(payload.type);
+  const effectiveStatus = status ?? STATUS_BY_TYPE[type ?? ""] ?? 500;
   return upstreamGatewayError(
     classify(payload, effectiveStatus),
-    payload.message ?? `HTTP ${effectiveStatus}`,
-    payload.type ? `${providerName} (${payload.type})` : providerName,
+    textField(payload.message) ?? `HTTP ${effectiveStatus}`,
+    type ? `${providerName} (${type})` : providerName,
     `${providerName} rejected the gateway's credentials (HTTP ${effectiveStatus}); check the API key of its LLMProvider`,
     { provider: providerName, upstreamStatus: effectiveStatus, retryAfterSeconds },
     secrets,
@@ -81,9 +82,11 @@ export function mapAnthropicError(
   try {
     const parsed = JSON.parse(bodyText) as AnthropicErrorBody;
     payload =
-      parsed.error && typeof parsed.error === "object" ? parsed.error : { message: bodyText.slice(0, 300) };
+      parsed.error && typeof parsed.error === "object"
+        ? parsed.error
+        : { message: unknownBodyExcerpt(bodyText, secrets) };
   } catch {
-    payload = { message: bodyText.slice(0, 300) || undefined };
+    payload = { message: unknownBodyExcerpt(bodyText, secrets) };
   }
   return mapAnthropicErrorPayload(
     payload,

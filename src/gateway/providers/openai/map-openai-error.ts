@@ -1,12 +1,12 @@
 import { parseRetryAfter, type ErrorClass, type GatewayError } from "../../../shared/errors.js";
 import { errorClassForStatus } from "../status-error-class.js";
-import { upstreamGatewayError } from "../upstream-gateway-error.js";
+import { textField, unknownBodyExcerpt, upstreamGatewayError } from "../upstream-gateway-error.js";
 import type { OpenAiErrorBody, OpenAiErrorPayload } from "./openai-wire-types.js";
 
 function classify(payload: OpenAiErrorPayload, status: number): ErrorClass {
   const code = String(payload.code ?? "");
-  const type = payload.type ?? "";
-  const message = payload.message ?? "";
+  const type = textField(payload.type) ?? "";
+  const message = textField(payload.message) ?? "";
   // "maximum context length" (OpenAI, Azure, vLLM) and "exceeds the context length" (Ollama).
   if (code === "context_length_exceeded" || /context length|context window/i.test(message)) {
     return "context_length_exceeded";
@@ -35,20 +35,20 @@ export function mapOpenAiErrorPayload(
 ): GatewayError {
   return upstreamGatewayError(
     classify(payload, status),
-    payload.message ?? `HTTP ${status}`,
+    textField(payload.message) ?? `HTTP ${status}`,
     providerName,
     `${providerName} rejected the gateway's credentials (HTTP ${status}); check the credentials of its LLMProvider`,
-    { provider: providerName, upstreamStatus: status, retryAfterSeconds, param: payload.param ?? undefined },
+    { provider: providerName, upstreamStatus: status, retryAfterSeconds, param: textField(payload.param) },
     secrets,
   );
 }
 
-function errorPayload(bodyText: string): OpenAiErrorPayload {
+function errorPayload(bodyText: string, secrets: readonly string[]): OpenAiErrorPayload {
   let parsed: OpenAiErrorBody;
   try {
     parsed = JSON.parse(bodyText) as OpenAiErrorBody;
   } catch {
-    return { message: bodyText.slice(0, 300) || undefined };
+    return { message: unknownBodyExcerpt(bodyText, secrets) };
   }
   if (typeof parsed.error === "string") return { message: parsed.error };
   if (parsed.error) return parsed.error;
@@ -73,7 +73,7 @@ export function mapOpenAiError(
   secrets: readonly string[] = [],
 ): GatewayError {
   return mapOpenAiErrorPayload(
-    errorPayload(bodyText),
+    errorPayload(bodyText, secrets),
     status,
     retryAfterSeconds(headers),
     providerName,

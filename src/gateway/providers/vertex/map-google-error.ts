@@ -1,6 +1,6 @@
 import { parseRetryAfter, type ErrorClass, type GatewayError } from "../../../shared/errors.js";
 import { errorClassForStatus } from "../status-error-class.js";
-import { upstreamGatewayError } from "../upstream-gateway-error.js";
+import { textField, unknownBodyExcerpt, upstreamGatewayError } from "../upstream-gateway-error.js";
 import type { GoogleErrorBody, GoogleErrorPayload } from "./vertex-wire-types.js";
 
 const CONTEXT_LENGTH =
@@ -17,8 +17,11 @@ const CLASS_BY_STATUS: Record<string, ErrorClass> = {
 };
 
 function classify(payload: GoogleErrorPayload, httpStatus: number): ErrorClass {
-  const status = payload.status ?? "";
-  if ((status === "INVALID_ARGUMENT" || status === "") && CONTEXT_LENGTH.test(payload.message ?? "")) {
+  const status = textField(payload.status) ?? "";
+  if (
+    (status === "INVALID_ARGUMENT" || status === "") &&
+    CONTEXT_LENGTH.test(textField(payload.message) ?? "")
+  ) {
     return "context_length_exceeded";
   }
   return CLASS_BY_STATUS[status] ?? errorClassForStatus(payload.code ?? httpStatus);
@@ -27,7 +30,7 @@ function classify(payload: GoogleErrorPayload, httpStatus: number): ErrorClass {
 /** google.rpc.RetryInfo's retryDelay is a Duration string such as "30s" or "1.5s". */
 function retryDelaySeconds(payload: GoogleErrorPayload): number | undefined {
   for (const detail of payload.details ?? []) {
-    const match = /^(\d+(?:\.\d+)?)s$/.exec(detail.retryDelay ?? "");
+    const match = /^(\d+(?:\.\d+)?)s$/.exec(textField(detail.retryDelay) ?? "");
     if (match) return Math.ceil(Number(match[1]));
   }
   return undefined;
@@ -42,9 +45,9 @@ export function mapGoogleErrorPayload(
 ): GatewayError {
   return upstreamGatewayError(
     classify(payload, httpStatus),
-    payload.message ?? `HTTP ${httpStatus}`,
+    textField(payload.message) ?? `HTTP ${httpStatus}`,
     providerName,
-    `${providerName} rejected the gateway's Google credentials (${payload.status ?? `HTTP ${httpStatus}`}); check the credentials of its LLMProvider and that the service account has the Vertex AI User role`,
+    `${providerName} rejected the gateway's Google credentials (${textField(payload.status) ?? `HTTP ${httpStatus}`}); check the credentials of its LLMProvider and that the service account has the Vertex AI User role`,
     {
       provider: providerName,
       upstreamStatus: payload.code ?? httpStatus,
@@ -73,7 +76,7 @@ export function mapGoogleError(
   providerName: string,
   secrets: readonly string[] = [],
 ): GatewayError {
-  const payload = parseGoogleErrorBody(bodyText) ?? { message: bodyText.slice(0, 300) || undefined };
+  const payload = parseGoogleErrorBody(bodyText) ?? { message: unknownBodyExcerpt(bodyText, secrets) };
   return mapGoogleErrorPayload(
     payload,
     status,

@@ -55,5 +55,6 @@ describe("mapAnthropicError", () => {
     body: (status, message) => body(TYPE_BY_STATUS[status], message),
     credentialsHint:
       /rejected the gateway's credentials \(HTTP 40[13]\); check the API key of its LLMProvider/,
+    everyField: (_status, value) => JSON.stringify({ type: "error", error: { type: value, message: value } }),
   });
 });

@@ -99,5 +99,7 @@ describe("mapOpenAiError", () => {
       JSON.stringify({ error: { message, type: "invalid_request_error", code: null } }),
     credentialsHint:
       /rejected the gateway's credentials \(HTTP 40[13]\); check the credentials of its LLMProvider/,
+    everyField: (_status, value) =>
+      JSON.stringify({ error: { message: value, type: value, param: value, code: value } }),
   });
 });

@@ -51,5 +51,14 @@ describe("mapGoogleError", () => {
     body: (code, message) => body(code, STATUS_BY_CODE[code], message),
     credentialsHint:
       /check the credentials of its LLMProvider and that the service account has the Vertex AI User role/,
+    everyField: (code, value) =>
+      JSON.stringify({
+        error: {
+          code,
+          message: value,
+          status: value,
+          details: [{ "@type": value, reason: value, retryDelay: value }],
+        },
+      }),
   });
 });

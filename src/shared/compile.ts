@@ -14,6 +14,7 @@ import { llmRouteSchema, type LLMRoute } from "./schemas/llm-route.js";
 import { readSecretKey, secretSchema, type Secret } from "./schemas/secret.js";
 import { embeddingMigrationSchema } from "./schemas/embedding-migration.js";
 import { vectorSpaceKey, vectorSpaceOf } from "./vector-space.js";
+import { findUnknownFields } from "./unknown-fields.js";
 
 /** One object to compile, with where it came from (a file path, or the cluster). */
 export interface SourcedObject {
@@ -93,18 +94,22 @@ function parseAs<S extends z.ZodType>(
   diagnostics: Diagnostic[],
 ): z.infer<S> | undefined {
   const parsed = schema.safeParse(item.object);
-  if (parsed.success) return parsed.data;
+  const unknown = findUnknownFields(schema, item.object);
+  if (parsed.success && unknown.length === 0) return parsed.data;
   const meta = (item.object as { metadata?: { name?: string } }).metadata;
-  for (const issue of parsed.error.issues) {
-    const field = describeZodPath(issue.path);
+  const fail = (field: string, reason: string, message: string) =>
     diagnostics.push({
       severity: "error",
       resource: resourceId(kind, namespace, meta?.name ?? "<unnamed>"),
       source: item.source,
       field,
-      reason: "InvalidSpec",
-      message: `${field || "object"}: ${issue.message}`,
+      reason,
+      message,
     });
+  for (const { field, message } of unknown) fail(field, "UnknownField", message);
+  for (const issue of parsed.error?.issues ?? []) {
+    const field = describeZodPath(issue.path);
+    fail(field, "InvalidSpec", `${field || "object"}: ${issue.message}`);
   }
   return undefined;
 }

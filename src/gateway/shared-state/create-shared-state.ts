@@ -12,7 +12,15 @@ export async function createSharedState(options: {
   logger: Logger;
   onError?: (operation: string) => void;
 }): Promise<SharedState> {
-  if (!options.redisUrl) return new MemorySharedState();
+  if (!options.redisUrl) {
+    options.logger.info(
+      { stateBackend: "memory" },
+      "limits, budgets and the response cache are kept in this replica's memory: with several " +
+        "replicas each counts on its own, so every limit and budget is in effect multiplied by the " +
+        "number of replicas and the cache is not shared; pass --redis-url to share them",
+    );
+    return new MemorySharedState();
+  }
   const lastWarned = new Map<string, number>();
   const state = await RedisSharedState.connect({
     url: options.redisUrl,
@@ -28,8 +36,8 @@ export async function createSharedState(options: {
     },
   });
   options.logger.info(
-    { redis: describeRedisUrl(options.redisUrl) },
-    "limits, budgets and cache shared through Redis",
+    { stateBackend: "redis", redis: describeRedisUrl(options.redisUrl) },
+    "limits, budgets and the response cache are shared through Redis by every replica using it",
   );
   return state;
 }

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { objectMetaSchema } from "./common.js";
 
-/** The subset of core/v1 Secret the compiler reads. */
+/** core/v1 Secret: every field it has, so a misspelt one is caught as the API server would. */
 export const secretSchema = z.object({
   apiVersion: z.literal("v1"),
   kind: z.literal("Secret"),
   metadata: objectMetaSchema,
   type: z.string().optional(),
+  immutable: z.boolean().optional(),
   data: z.record(z.string(), z.string()).optional(),
   stringData: z.record(z.string(), z.string()).optional(),
 });

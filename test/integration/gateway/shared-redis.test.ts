@@ -258,6 +258,35 @@ describe("when Redis goes away", () => {
   });
 });
 
+describe("the state backend", () => {
+  it("is named once at start, with what it means for limits, budgets and the cache", async () => {
+    const startLines = (gw: TestGateway) =>
+      gw.logs
+        .map((line) => JSON.parse(line) as { msg: string; stateBackend?: string })
+        .filter((l) => l.stateBackend);
+    const alone = await startTestGateway({ "none.yaml": "" });
+    const shared = await startTestGateway({ "none.yaml": "" }, { gateway: { redisUrl: redis.url } });
+    try {
+      const [memory] = startLines(alone);
+      expect(startLines(alone)).toHaveLength(1);
+      expect(memory).toMatchObject({ stateBackend: "memory" });
+      expect(memory!.msg).toContain(
+        "every limit and budget is in effect multiplied by the number of replicas",
+      );
+      expect(memory!.msg).toContain("pass --redis-url to share them");
+      expect(startLines(shared)).toEqual([
+        expect.objectContaining({
+          stateBackend: "redis",
+          msg: "limits, budgets and the response cache are shared through Redis by every replica using it",
+        }),
+      ]);
+    } finally {
+      await alone.close();
+      await shared.close();
+    }
+  });
+});
+
 describe("two gateways sharing one Redis", () => {
   const KEY = "sk-shared-consumer-4b1d";
   let upstream: OpenAiFake;

@@ -175,6 +175,99 @@ describe("compile", () => {
     expect(result.diagnostics.map((d) => d.message)).toContain(message);
   });
 
+  it.each([
+    {
+      kind: "LLMProvider, limits inside models[]",
+      doc: resource("LLMProvider", "misplaced", {
+        type: "openai",
+        credentials: { none: {} },
+        models: [{ name: "m", limits: { requestsPerMinute: 5 } }],
+      }),
+      expected:
+        'error: test.yaml: LLMProvider/team-a/misplaced: spec.models[0].limits: unknown field; "limits" is a field of spec, not of spec.models[]',
+    },
+    {
+      kind: "LLMRoute, a consumer's requestPerMinute",
+      doc: resource("LLMRoute", "typo", {
+        model: "typo",
+        targets: [{ provider: "local", model: "llama" }],
+        consumers: [{ name: "team", limits: { requestPerMinute: 5 } }],
+      }),
+      expected:
+        "error: test.yaml: LLMRoute/team-a/typo: spec.consumers[0].limits.requestPerMinute: unknown field; spec.consumers[].limits takes requestsPerMinute, tokensPerMinute",
+    },
+    {
+      kind: "EmbeddingMigration, a misspelt spec field",
+      doc: {
+        apiVersion: "llm.switchboard.dev/v1alpha1",
+        kind: "EmbeddingMigration",
+        metadata: { name: "reindex", namespace: "team-a" },
+        spec: {
+          source: { route: "old-embed", dimensions: 768 },
+          target: { route: "new-embed", dimensions: 1024 },
+          store: {
+            postgres: {
+              connectionSecretRef: { name: "pg", key: "url" },
+              table: "docs",
+              idColumn: "id",
+              textColumn: "body",
+              targetColumn: "embedding_v2",
+            },
+          },
+          batchsize: 64,
+        },
+      },
+      // The rest of this spec is beside the point: only the unknown field's diagnostic is compared.
+      expected: expect.stringMatching(
+        /^error: test\.yaml: EmbeddingMigration\/team-a\/reindex: spec\.batchsize: unknown field; spec takes source, target, .*\bbatchSize\b/,
+      ),
+    },
+    {
+      kind: "Secret, stringdata",
+      doc: {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "lowercase", namespace: "team-a" },
+        stringdata: { key: "value" },
+      },
+      expected:
+        "error: test.yaml: Secret/team-a/lowercase: stringdata: unknown field; the top level takes apiVersion, kind, metadata, type, immutable, data, stringData",
+    },
+  ])("refuses an unknown field, naming it and the file ($kind)", ({ doc, expected }) => {
+    const result = compile(withDocs(doc));
+    expect(result.config).toBeUndefined();
+    const unknown = result.diagnostics.filter((d) => d.reason === "UnknownField");
+    expect(unknown.map(formatDiagnostic)).toEqual([expected]);
+  });
+
+  it("accepts what the API server adds to metadata and status", () => {
+    const result = compile(
+      withDocs(
+        resource("LLMRoute", "exported", {
+          model: "exported",
+          targets: [{ provider: "local", model: "llama" }],
+        }),
+      ).map((item, index, all) =>
+        index === all.length - 1
+          ? {
+              ...item,
+              object: {
+                ...(item.object as object),
+                metadata: {
+                  name: "exported",
+                  namespace: "team-a",
+                  managedFields: [{ manager: "kubectl" }],
+                  finalizers: ["x"],
+                },
+                status: { observedGeneration: 1, targetCount: 1 },
+              },
+            }
+          : item,
+      ),
+    );
+    expect(result.diagnostics).toEqual([]);
+  });
+
   it("keeps a provider whose Secret is missing, marked unresolved, with a warning", () => {
     const result = compile(
       objects(base.replace("name: openai-key, namespace", "name: other-key, namespace")),

@@ -421,6 +421,16 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
       }
     }
     if (diagnostics.length > errorsBefore) continue;
+    if (spec.fallback?.on !== undefined) {
+      diagnostics.push({
+        severity: "warning",
+        resource: id,
+        source,
+        field: "spec.fallback.on",
+        reason: "DeprecatedField",
+        message: `spec.fallback.on is deprecated (an unquoted on: key means true to kubectl and Helm); rename it to onErrors`,
+      });
+    }
     const retries = { ...DEFAULTS.retries, ...spec.retries };
     const consumers: CompiledConsumer[] = [];
     (spec.consumers ?? []).forEach((consumer, index) => {
@@ -475,7 +485,10 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
       strategy: spec.strategy ?? "priority",
       targets,
       fallback: {
-        on: kind === "embedding" ? [] : [...(spec.fallback?.on ?? DEFAULTS.fallbackOn)],
+        on:
+          kind === "embedding"
+            ? []
+            : [...(spec.fallback?.onErrors ?? spec.fallback?.on ?? DEFAULTS.fallbackOn)],
         maxAttempts: spec.fallback?.maxAttempts ?? targets.length,
       },
       retries: {

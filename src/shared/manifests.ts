@@ -24,10 +24,14 @@ function describeYamlError(error: YAMLError, text: string): string {
   return `invalid YAML at line ${before.length}, column ${before[before.length - 1]!.length + 1}: ${what}`;
 }
 
-/** Parses every YAML document of one file; a List's items are flattened as kubectl does. */
+/**
+ * Parses every YAML document of one file; a List's items are flattened as kubectl does. YAML 1.1,
+ * as kubectl and Helm read it (an unquoted `on:` key is the boolean true there), so a file means
+ * the same here as it does applied to a cluster.
+ */
 export function parseManifest(text: string, source: string): SourcedObject[] {
   const objects: SourcedObject[] = [];
-  for (const doc of parseAllDocuments(text, { prettyErrors: false })) {
+  for (const doc of parseAllDocuments(text, { prettyErrors: false, version: "1.1" })) {
     if (doc.errors.length > 0) throw new ManifestError(source, describeYamlError(doc.errors[0]!, text));
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;

@@ -59,7 +59,8 @@ export function crdFileName(def: CrdDefinition): string {
 export function renderCrdFiles(definitions: readonly CrdDefinition[] = CRD_DEFINITIONS): CrdFile[] {
   return definitions.map((def) => ({
     fileName: crdFileName(def),
-    content: HEADER + stringify(buildCrd(def), { lineWidth: 0 }),
+    // YAML 1.1 quoting (`"on":`), so kubectl and Helm (YAML 1.1) read what YAML 1.2 readers read.
+    content: HEADER + stringify(buildCrd(def), { lineWidth: 0, version: "1.1" }),
   }));
 }
 

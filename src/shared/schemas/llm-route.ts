@@ -23,6 +23,12 @@ export const FALLBACK_CLASSES = [
   "context_length_exceeded",
 ] as const;
 
+const fallbackClassesSchema = z.array(z.enum(FALLBACK_CLASSES)).max(4).optional();
+/** kubectl and Helm parse YAML 1.1, where an unquoted `on:` key is the boolean true. */
+const UNQUOTED_ON =
+  'kubectl and Helm read an unquoted "on:" key as true (YAML 1.1); write onErrors: [...] instead';
+const ON_AND_ON_ERRORS = "set onErrors only; on is its deprecated spelling";
+
 export const routeTargetSchema = z
   .object({
     provider: resourceNameSchema.describe("Name of an LLMProvider in the route's namespace."),
@@ -97,23 +103,41 @@ export const llmRouteSpecSchema = z
     targets: withCelRules(z.array(routeTargetSchema).min(1).max(64), [
       { rule: "self.size() > 0", message: "spec.targets must list at least one target" },
     ]).describe("Where requests may go."),
-    fallback: z
-      .object({
-        on: z
-          .array(z.enum(FALLBACK_CLASSES))
-          .max(4)
-          .optional()
-          .describe(
+    fallback: withCelRules(
+      z
+        .object({
+          onErrors: fallbackClassesSchema.describe(
             "Error classes that move a request on; rate_limit, upstream_unavailable and timeout by default.",
           ),
-        maxAttempts: z
-          .number()
-          .int()
-          .positive()
-          .max(16)
-          .optional()
-          .describe("Targets tried at most per request; all of them by default."),
-      })
+          on: fallbackClassesSchema.describe(
+            'Deprecated spelling of onErrors, kept working. YAML 1.1 readers (kubectl, Helm) take an unquoted on key for the boolean true, so it must be written "on".',
+          ),
+          true: z
+            .array(z.string().max(64))
+            .max(16)
+            .optional()
+            .describe(
+              "Not a field: what kubectl and Helm make of an unquoted on key. Rejected, with a message saying to write onErrors.",
+            ),
+          maxAttempts: z
+            .number()
+            .int()
+            .positive()
+            .max(16)
+            .optional()
+            .describe("Targets tried at most per request; all of them by default."),
+        })
+        .superRefine((fallback, ctx) => {
+          if (fallback.true !== undefined)
+            ctx.addIssue({ code: "custom", path: ["true"], message: UNQUOTED_ON });
+          if (fallback.on !== undefined && fallback.onErrors !== undefined)
+            ctx.addIssue({ code: "custom", path: ["on"], message: ON_AND_ON_ERRORS });
+        }),
+      [
+        { rule: "!has(self.__true__)", message: UNQUOTED_ON, fieldPath: ".true" },
+        { rule: "!(has(self.on) && has(self.onErrors))", message: ON_AND_ON_ERRORS, fieldPath: ".on" },
+      ],
+    )
       .optional()
       .describe("Which errors move a request to the next target."),
     retries: z

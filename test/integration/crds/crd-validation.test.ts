@@ -7,7 +7,8 @@
  * same rule, it must refuse the same manifest on the same field.
  */
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import {
@@ -16,27 +17,18 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubernetesObject,
-  type V1CustomResourceDefinition,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parse, parseAllDocuments } from "yaml";
 import { compile } from "../../../src/shared/compile.js";
 import { CRD_DEFINITIONS } from "../../../src/shared/crd/crd-definitions.js";
-import { crdFileName } from "../../../src/shared/crd/crd-files.js";
-import { listManifestFiles } from "../../../src/shared/manifests.js";
+import { listManifestFiles, parseManifest } from "../../../src/shared/manifests.js";
 import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
 import {
   ensureControlPlaneBinaries,
   startControlPlane,
   type ControlPlane,
 } from "../../support/control-plane.js";
-import {
-  applyObject,
-  clientsFor,
-  ensureNamespace,
-  REPO_ROOT,
-  type KubeClients,
-} from "../operator/operator-kit.js";
+import { clientsFor, ensureNamespace, REPO_ROOT, type KubeClients } from "../operator/operator-kit.js";
 
 const execFileAsync = promisify(execFile);
 const SQL_IDENTIFIER =
@@ -57,6 +49,15 @@ async function kubectl(...args: string[]): Promise<string> {
     env: { ...process.env, KUBECONFIG: admin.kubeconfigPath },
   });
   return stdout;
+}
+
+let tempDir: string | undefined;
+
+async function tempFile(name: string, text: string): Promise<string> {
+  tempDir ??= await mkdtemp(path.join(tmpdir(), "switchboard-crd-test-"));
+  const file = path.join(tempDir, name);
+  await writeFile(file, text);
+  return file;
 }
 
 function manifest(kind: string, name: string, spec: unknown): KubernetesObject & { spec: unknown } {
@@ -110,22 +111,15 @@ beforeAll(async () => {
   }
   crdApi = admin.kc.makeApiClient(ApiextensionsV1Api);
 
-  // Apply the committed files, as `kubectl apply --server-side -f crds/` would.
-  for (const def of CRD_DEFINITIONS) {
-    const crd = parse(
-      await readFile(path.join(REPO_ROOT, "crds", crdFileName(def)), "utf8"),
-    ) as V1CustomResourceDefinition;
-    await crdApi.patchCustomResourceDefinition(
-      { name: crd.metadata!.name!, body: crd, fieldManager: FIELD_MANAGER, force: true },
-      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
-    );
-  }
+  // Apply the committed files with kubectl, which reads them as YAML 1.1, as users and Helm do.
+  await kubectl("apply", "--server-side", "--force-conflicts", "-f", path.join(REPO_ROOT, "crds"));
   await ensureNamespace(admin, namespace);
 }, 3_600_000);
 
 afterAll(async () => {
   await admin?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
   await ownControlPlane?.stop();
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
 }, 60_000);
 
 describe("CRDs on a real API server", () => {
@@ -402,21 +396,80 @@ describe("CRDs on a real API server", () => {
     },
   );
 
-  it("accepts every sample under config/samples", async () => {
+  it("accepts every sample under config/samples through kubectl, storing what the compiler reads", async () => {
     const files = await listManifestFiles(path.join(REPO_ROOT, "config", "samples"));
     expect(files.length).toBeGreaterThan(0);
     let applied = 0;
     for (const file of files) {
-      for (const doc of parseAllDocuments(await readFile(file, "utf8"))) {
-        const object = doc.toJS() as KubernetesObject | null;
-        if (!object) continue;
-        object.metadata = { ...object.metadata, namespace };
-        if (object.apiVersion === GROUP_VERSION) await applyCustom(object);
-        else await applyObject(admin, object);
+      // The samples say namespace: default; this test's namespace keeps the shared API server tidy.
+      const text = (await readFile(file, "utf8")).replaceAll("namespace: default", `namespace: ${namespace}`);
+      await kubectl("apply", "-f", await tempFile(path.basename(file), text));
+      for (const { object } of parseManifest(text, file)) {
+        const { apiVersion, kind, metadata } = object as KubernetesObject;
+        if (apiVersion !== GROUP_VERSION) continue;
+        const stored = JSON.parse(
+          await kubectl("get", "-n", namespace, `${PLURALS.get(kind!)}/${metadata!.name}`, "-o", "json"),
+        ) as { spec: unknown };
+        expect(stored.spec, `${file}: ${kind}/${metadata!.name}`).toEqual((object as { spec: unknown }).spec);
         applied++;
       }
     }
     expect(applied).toBeGreaterThan(0);
+  });
+
+  describe("fallback error classes through kubectl (YAML 1.1)", () => {
+    const routeYaml = (name: string, fallback: string) =>
+      [
+        `apiVersion: ${GROUP_VERSION}`,
+        "kind: LLMRoute",
+        `metadata: { name: ${name}, namespace: ${namespace} }`,
+        "spec:",
+        "  model: chat",
+        "  targets: [{ provider: p, model: m }]",
+        "  fallback:",
+        `    ${fallback}`,
+      ].join("\n");
+    const applyYaml = async (yaml: string) =>
+      kubectl("apply", "-f", await tempFile("route.yaml", yaml)).then(
+        () => undefined,
+        (err: { stderr: string }) => err.stderr,
+      );
+    const storedFallback = async (name: string) =>
+      (
+        JSON.parse(await kubectl("get", "-n", namespace, `llmroutes/${name}`, "-o", "json")) as {
+          spec: { fallback: unknown };
+        }
+      ).spec.fallback;
+
+    it("stores onErrors as written", async () => {
+      expect(await applyYaml(routeYaml("on-errors", "onErrors: [rate_limit]"))).toBeUndefined();
+      expect(await storedFallback("on-errors")).toEqual({ onErrors: ["rate_limit"] });
+    });
+
+    it('stores the deprecated, quoted "on" as written', async () => {
+      expect(await applyYaml(routeYaml("quoted-on", '"on": [timeout]'))).toBeUndefined();
+      expect(await storedFallback("quoted-on")).toEqual({ on: ["timeout"] });
+    });
+
+    it("refuses an unquoted on:, which kubectl sends as true, saying what to write", async () => {
+      const refused = await applyYaml(routeYaml("unquoted-on", "on: [timeout]"));
+      expect(refused).toContain(
+        'spec.fallback.true: Invalid value: "object": kubectl and Helm read an unquoted "on:" key as true (YAML 1.1); write onErrors: [...] instead',
+      );
+    });
+
+    it("refuses both spellings at once", async () => {
+      const refused = await applyYaml(routeYaml("both", 'onErrors: [timeout]\n    "on": [timeout]'));
+      expect(refused).toContain(
+        'spec.fallback.on: Invalid value: "object": set onErrors only; on is its deprecated spelling',
+      );
+    });
+
+    it("explains onErrors and the deprecated on", async () => {
+      const explained = (await kubectl("explain", "llmroute.spec.fallback")).replace(/\s+/g, " ");
+      expect(explained).toContain("onErrors <[]string> Error classes that move a request on");
+      expect(explained).toContain("on <[]string> Deprecated spelling of onErrors");
+    });
   });
 
   it("accepts manifests using every field and stores their spec unchanged, without server defaults", async () => {

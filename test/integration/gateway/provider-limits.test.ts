@@ -62,7 +62,7 @@ beforeAll(async () => {
           { provider: "one-a-minute", model: "m" },
           { provider: "spare", model: "m" },
         ],
-        fallback: { on: ["rate_limit"] },
+        fallback: { onErrors: ["rate_limit"] },
       }),
       route("lane-chat", { targets: [{ provider: "single-lane", model: "m" }], retries: noRetries }),
     ),

@@ -109,7 +109,7 @@ beforeAll(async () => {
         thenSecondary("slow-first", "slow"),
         thenSecondary("slow-headers-first", "slowheaders"),
         thenSecondary("flaky-first", "flaky"),
-        { ...thenSecondary("strict", "primary"), fallback: { on: ["rate_limit"] } },
+        { ...thenSecondary("strict", "primary"), fallback: { onErrors: ["rate_limit"] } },
       ],
     ),
   );

@@ -86,7 +86,7 @@ const ROUTES: RouteSpec[] = [
   ...r,
   // Every route lists every provider: only the policy keeps requests where they belong.
   targets: NAMES.map((provider, i) => ({ provider, model: "chat", weight: i + 1 })),
-  fallback: { on: ["rate_limit", "upstream_unavailable", "timeout"] },
+  fallback: { onErrors: ["rate_limit", "upstream_unavailable", "timeout"] },
   retries: { attempts: 1, backoff: "1ms", maxBackoff: "20ms" },
 })) as RouteSpec[];
 

@@ -43,7 +43,7 @@ export interface RouteSpec {
   model: string;
   strategy?: "priority" | "weighted" | "round-robin" | "least-latency" | "lowest-cost";
   targets: Array<{ provider: string; model: string; weight?: number; priority?: number }>;
-  fallback?: { on?: string[]; maxAttempts?: number };
+  fallback?: { onErrors?: string[]; maxAttempts?: number };
   retries?: { attempts?: number; backoff?: string; maxBackoff?: string; respectRetryAfter?: boolean };
   policy?: { dataResidency?: { allowedBoundaries?: string[]; allowedRegions?: string[] } };
 }

@@ -15,6 +15,12 @@ module.exports = {
       to: { path: "^src/gateway" },
     },
     {
+      name: "shared-state-below-cache-and-limits",
+      severity: "error",
+      from: { path: "^src/gateway/shared-state" },
+      to: { path: "^src/gateway/(cache|limits|routing|server|ingress)" },
+    },
+    {
       name: "providers-below-routing",
       severity: "error",
       from: { path: "^src/gateway/providers" },

@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { canonicalJson } from "./canonical-json.js";
+import { sha256Hex } from "./digest.js";
 import type { z } from "zod";
 import { durationToMs, GROUP_VERSION } from "./schemas/common.js";
 import {
@@ -70,20 +71,8 @@ function resourceId(kind: string, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
 }
 
-/** Stable JSON: sorted keys, so equal configs hash equally regardless of input order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function hashConfig(config: Omit<GatewayConfig, "version">): string {
-  return createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 16);
+  return sha256Hex(canonicalJson(config)).slice(0, 16);
 }
 
 function parseAs<S extends z.ZodType>(
@@ -259,7 +248,7 @@ function compileProvider(
 function apiKeyDigest(value: string): string {
   const prefixed = /^sha256:([0-9a-f]{64})$/.exec(value);
   if (prefixed) return prefixed[1]!;
-  return createHash("sha256").update(value).digest("hex");
+  return sha256Hex(value);
 }
 
 /** What a document that is not ours looks like, in words, for the IgnoredKind warning. */

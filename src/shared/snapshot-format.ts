@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./digest.js";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { hashConfig } from "./compile.js";
 import { gatewayConfigSchema, type GatewayConfig } from "./schemas/gateway-config.js";
@@ -51,7 +51,7 @@ export function encodeSnapshot(
   partBytes = DEFAULT_PART_BYTES,
 ): EncodedSnapshot {
   const gz = gzipSync(Buffer.from(JSON.stringify(config)), { level: 9 });
-  const sha256 = createHash("sha256").update(gz).digest("hex");
+  const sha256 = sha256Hex(gz);
   const base = {
     format: SNAPSHOT_FORMAT as typeof SNAPSHOT_FORMAT,
     version: config.version,
@@ -87,7 +87,7 @@ export function decodeSnapshot(manifest: SnapshotManifest, chunks: readonly Buff
     throw new SnapshotFormatError(
       `snapshot ${manifest.version} is ${gz.length} bytes, expected ${manifest.size}`,
     );
-  const digest = createHash("sha256").update(gz).digest("hex");
+  const digest = sha256Hex(gz);
   if (digest !== manifest.sha256)
     throw new SnapshotFormatError(`snapshot ${manifest.version} fails its sha256 check`);
   const config = gatewayConfigSchema.parse(JSON.parse(gunzipSync(gz).toString("utf8")));

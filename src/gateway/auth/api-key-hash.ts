@@ -1,9 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-
-/** sha256 hex of a presented key or token: all the gateway ever keeps or compares. */
-export function sha256Hex(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
-}
+import { timingSafeEqual } from "node:crypto";
 
 /** Compares two sha256 hex digests in constant time (no early exit on the first differing byte). */
 export function digestsEqual(a: string, b: string): boolean {

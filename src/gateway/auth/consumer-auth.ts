@@ -1,6 +1,7 @@
 import { GatewayError } from "../../shared/errors.js";
 import type { CompiledConsumer, CompiledRoute, GatewayConfig } from "../../shared/schemas/gateway-config.js";
-import { digestsEqual, sha256Hex } from "./api-key-hash.js";
+import { digestsEqual } from "./api-key-hash.js";
+import { sha256Hex } from "../../shared/digest.js";
 import type { TokenReviewer } from "./token-reviewer.js";
 
 /** Who is calling, as far as the gateway could tell from the presented credential. */

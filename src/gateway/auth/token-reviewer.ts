@@ -1,6 +1,6 @@
 import { AuthenticationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { GatewayError } from "../../shared/errors.js";
-import { sha256Hex } from "./api-key-hash.js";
+import { sha256Hex } from "../../shared/digest.js";
 
 export type TokenReviewResult =
   | { authenticated: false }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { LruCache } from "../cache/lru-cache.js";
+import { LruCache } from "./lru-cache.js";
 import type {
   AdmissionCheck,
   AdmissionResult,

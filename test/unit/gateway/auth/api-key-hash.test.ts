@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { digestsEqual, sha256Hex } from "../../../../src/gateway/auth/api-key-hash.js";
+import { digestsEqual } from "../../../../src/gateway/auth/api-key-hash.js";
+import { sha256Hex } from "../../../../src/shared/digest.js";
 import { presentedCredential } from "../../../../src/gateway/auth/client-credential.js";
 
 describe("API key hashing", () => {

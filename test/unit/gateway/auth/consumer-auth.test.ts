@@ -5,7 +5,7 @@ import type {
   GatewayConfig,
 } from "../../../../src/shared/schemas/gateway-config.js";
 import { ConsumerAuthenticator } from "../../../../src/gateway/auth/consumer-auth.js";
-import { sha256Hex } from "../../../../src/gateway/auth/api-key-hash.js";
+import { sha256Hex } from "../../../../src/shared/digest.js";
 import type { TokenReviewer, TokenReviewResult } from "../../../../src/gateway/auth/token-reviewer.js";
 import { GatewayError } from "../../../../src/shared/errors.js";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { cacheKeyOf, canonicalJson } from "../../../../src/gateway/cache/cache-key.js";
+import { cacheKeyOf } from "../../../../src/gateway/cache/cache-key.js";
+import { canonicalJson } from "../../../../src/shared/canonical-json.js";
 
 describe("cache keys", () => {
   it("do not depend on key order or undefined members", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LruCache } from "../../../../src/gateway/cache/lru-cache.js";
+import { LruCache } from "../../../../src/gateway/shared-state/lru-cache.js";
 
 describe("LruCache", () => {
   it("evicts the least recently used entry beyond its entry bound", () => {

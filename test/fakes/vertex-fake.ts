@@ -642,7 +642,77 @@ function pairResults(body: Json, results: Json[]): string {
     .join("; ");
 }
 
-function planGemini(body: Json): GeminiPlan {
+const hasCall = (content: Json): boolean =>
+  (content.parts as Json[]).some((p) => field(p, "functionCall") !== undefined);
+
+/** Where the current turn starts: the last user content that is not only function responses. */
+function currentTurnStart(contents: Json[]): number {
+  for (let i = contents.length - 1; i >= 0; i--) {
+    const content = contents[i]!;
+    if (
+      content.role === "user" &&
+      (content.parts as Json[]).some((p) => field(p, "functionResponse") === undefined)
+    )
+      return i;
+  }
+  return 0;
+}
+
+/** Thinking models (2.5 and later) sign their function calls. */
+function signsCalls(model: string): boolean {
+  return !model.startsWith("gemini-2.0");
+}
+
+/** Gemini 3 refuses a current turn whose steps lost their signatures. */
+function enforcesSignatures(model: string): boolean {
+  return model.startsWith("gemini-3");
+}
+
+/** The fake's signature of a call: checkable from the call alone, opaque to the gateway. */
+function thoughtSignatureOf(call: Json): string {
+  return createHash("sha256")
+    .update(`vertex-fake-thought:${String(call.name)}:${JSON.stringify(call.args ?? {})}`)
+    .digest("base64");
+}
+
+/** What Google documents for calls Gemini did not make: skips validation. */
+const SKIP_SIGNATURE = ["skip_thought_signature_validator", "context_engineering_is_the_way_to_go"];
+
+/** thought_signature is proto `bytes`: standard or URL-safe base64, padded or not. */
+const BASE64 = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])*={0,2}$/;
+
+function validateThoughtSignatures(contents: Json[], model: string): void {
+  contents.forEach((content, i) =>
+    (content.parts as Json[]).forEach((part, j) => {
+      const signature = field(part, "thoughtSignature");
+      if (signature !== undefined && (typeof signature !== "string" || !BASE64.test(signature))) {
+        throw invalidArgument(
+          `Invalid value at 'contents[${i}].parts[${j}].thought_signature' (TYPE_BYTES), Base64 decoding failed for ${JSON.stringify(signature)}`,
+        );
+      }
+    }),
+  );
+  if (!enforcesSignatures(model)) return;
+  // Only the current turn's steps are checked, and in each step its first function call.
+  contents.slice(currentTurnStart(contents) + 1).forEach((content, offset) => {
+    if (content.role !== "model" || !hasCall(content)) return;
+    const parts = content.parts as Json[];
+    const first = parts.find((p) => field(p, "functionCall") !== undefined)!;
+    const call = field<Json>(first, "functionCall")!;
+    const signature = field<string>(first, "thoughtSignature");
+    const index = currentTurnStart(contents) + 1 + offset;
+    if (signature === undefined) {
+      throw invalidArgument(
+        `Function call \`${String(call.name)}\` in the \`${index}.\` content block is missing a \`thought_signature\`. Learn more: https://docs.cloud.google.com/vertex-ai/generative-ai/docs/thought-signatures`,
+      );
+    }
+    if (!SKIP_SIGNATURE.includes(signature) && signature !== thoughtSignatureOf(call)) {
+      throw invalidArgument(`Corrupted thought signature in the \`${index}.\` content block.`);
+    }
+  });
+}
+
+function planGemini(body: Json, model: string): GeminiPlan {
   const userParts = lastUserTurn(body);
   const text = textOf(userParts);
   if (text.includes("TRIGGER_CONTENT_FILTER")) return { parts: [], finishReason: "SAFETY", outputTokens: 0 };
@@ -656,16 +726,25 @@ function planGemini(body: Json): GeminiPlan {
   const callingConfig = field<Json>(field<Json>(body, "toolConfig") ?? {}, "functionCallingConfig") ?? {};
   const mode = String(callingConfig.mode ?? "AUTO");
   const allowed = field<string[]>(callingConfig, "allowedFunctionNames");
+  const contents = body.contents as Json[];
+  const start = currentTurnStart(contents);
+  const prompt = textOf(contents[start]!.parts as Json[]);
+  // "in Paris and London" asks for parallel calls, one per city, in that order; with "at a
+  // time" in the prompt, one call per step instead, each after the previous one's result.
+  const cities = (/\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(prompt)?.[1] ?? "Paris").split(" and ");
+  const stepsDone = contents.slice(start + 1).filter(hasCall).length;
+  const sequential = /\bat a time\b/i.test(prompt);
   if (
     declarations.length > 0 &&
     mode !== "NONE" &&
-    results.length === 0 &&
-    (mode === "ANY" || /weather/i.test(text))
+    (results.length === 0 || (sequential && stepsDone < cities.length)) &&
+    (mode === "ANY" || /weather/i.test(prompt))
   ) {
     const name = allowed?.[0] ?? String(declarations[0]!.name);
-    // "in Paris and London" asks for parallel calls, one per city, in that order.
-    const cities = (/\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(text)?.[1] ?? "Paris").split(" and ");
-    const parts = cities.map((city) => ({ functionCall: { name, args: { city } } }));
+    const parts: Json[] = (sequential ? [cities[stepsDone]!] : cities).map((city) => ({
+      functionCall: { name, args: { city } },
+    }));
+    if (signsCalls(model)) parts[0]!.thoughtSignature = thoughtSignatureOf(parts[0]!.functionCall as Json);
     return { parts, finishReason: "STOP", outputTokens: tokens(JSON.stringify(parts)) };
   }
 
@@ -731,7 +810,7 @@ function respondGenerate(
   model: string,
   stream: "none" | "sse" | "json-array",
 ): void {
-  const plan = planGemini(body);
+  const plan = planGemini(body, model);
   const prompt = promptTokens(body);
   const responseId = `fake${shortHash(JSON.stringify(body))}`;
   const meta = { modelVersion: `${model}-001`, createTime: "2025-10-01T00:00:00.000000Z", responseId };
@@ -909,6 +988,7 @@ function handleGoogleModel(
   }
   if (!isGeminiChat(model)) throw invalidArgument(`Model ${model} does not support ${method}.`);
   const request = validateGenerateContent(body);
+  validateThoughtSignatures(request.contents as Json[], model);
   const text = textOf(lastUserTurn(request));
   if (text.includes("TRIGGER_CONTEXT_LENGTH")) {
     throw invalidArgument(

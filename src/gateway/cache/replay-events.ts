@@ -5,7 +5,13 @@ export function eventsFromResponse(response: ChatResponse): ChatStreamEvent[] {
   const events: ChatStreamEvent[] = [];
   if (response.content) events.push({ type: "text-delta", text: response.content });
   response.toolCalls.forEach((call, index) => {
-    events.push({ type: "tool-call-start", index, id: call.id, name: call.name });
+    events.push({
+      type: "tool-call-start",
+      index,
+      id: call.id,
+      name: call.name,
+      ...(call.signature ? { signature: call.signature } : {}),
+    });
     if (call.arguments) events.push({ type: "tool-call-delta", index, argumentsDelta: call.arguments });
   });
   events.push({
@@ -38,7 +44,12 @@ export function responseFromEvents(
         response.content += event.text;
         break;
       case "tool-call-start":
-        response.toolCalls[event.index] = { id: event.id, name: event.name, arguments: "" };
+        response.toolCalls[event.index] = {
+          id: event.id,
+          name: event.name,
+          arguments: "",
+          ...(event.signature ? { signature: event.signature } : {}),
+        };
         break;
       case "tool-call-delta": {
         const call = response.toolCalls[event.index];

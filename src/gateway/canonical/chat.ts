@@ -7,11 +7,22 @@ export type TextPart = { type: "text"; text: string };
 export type ImagePart = { type: "image"; url?: string; mediaType?: string; data?: string };
 export type ContentPart = TextPart | ImagePart;
 
+/**
+ * Opaque reasoning state an upstream attached to its output and needs back verbatim in history
+ * (Gemini's thoughtSignature, Claude's thinking signature). Only the upstream family named by
+ * `origin` ever receives it again: any other would reject it.
+ */
+export interface ReasoningSignature {
+  origin: string;
+  value: string;
+}
+
 export interface ToolCall {
   id: string;
   name: string;
   /** JSON text of the arguments, exactly as the model produced it. */
   arguments: string;
+  signature?: ReasoningSignature;
 }
 
 export type ChatMessage =
@@ -76,7 +87,7 @@ export interface ChatResponse {
 /** Stream events in the order an adapter yields them. */
 export type ChatStreamEvent =
   | { type: "text-delta"; text: string }
-  | { type: "tool-call-start"; index: number; id: string; name: string }
+  | { type: "tool-call-start"; index: number; id: string; name: string; signature?: ReasoningSignature }
   | { type: "tool-call-delta"; index: number; argumentsDelta: string }
   | { type: "finish"; finishReason: FinishReason; rawFinishReason: string }
   | { type: "usage"; usage: Usage };

@@ -221,7 +221,16 @@ describe("vertex adapter: Gemini", () => {
     expect(response.content).toBe('Tool result: {"temperature":21}');
     expect(lastCall().body.contents).toEqual([
       { role: "user", parts: [{ text: "What is the weather in Lisbon?" }] },
-      { role: "model", parts: [{ functionCall: { name: "get_weather", args: { city: "Lisbon" } } }] },
+      {
+        role: "model",
+        // The signature Gemini put on the call goes back with it.
+        parts: [
+          {
+            functionCall: { name: "get_weather", args: { city: "Lisbon" } },
+            thoughtSignature: call.signature!.value,
+          },
+        ],
+      },
       { role: "user", parts: [{ functionResponse: { name: "get_weather", response: { temperature: 21 } } }] },
     ]);
   });

@@ -1,6 +1,7 @@
 import type { ChatMessage, ContentPart, ToolChoice } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import type { DecodedChatRequest } from "../chat-ingress-format.js";
+import { toolCallFromClientId, upstreamToolCallId } from "../tool-call-id-carrier.js";
 import {
   parseAnthropicRequest,
   type AnthropicAssistantBlock,
@@ -86,7 +87,7 @@ function convertUserTurn(blocks: AnthropicUserBlock[]): ChatMessage[] {
       case "tool_result":
         out.push({
           role: "tool",
-          toolCallId: block.tool_use_id,
+          toolCallId: upstreamToolCallId(block.tool_use_id),
           // Separate text blocks are separate pieces of output; keep them apart.
           content: (block.content ?? []).map((b) => b.text).join("\n"),
           ...(block.is_error ? { isError: true } : {}),
@@ -115,7 +116,9 @@ function convertAssistantTurn(blocks: AnthropicAssistantBlock[]): ChatMessage {
     // Anthropic splits one reply into several text blocks (around tool calls, at citations): concatenate.
     content: blocks.map((b) => (b.type === "text" ? b.text : "")).join(""),
     toolCalls: blocks.flatMap((b) =>
-      b.type === "tool_use" ? [{ id: b.id, name: b.name, arguments: JSON.stringify(b.input) }] : [],
+      b.type === "tool_use"
+        ? [{ ...toolCallFromClientId(b.id), name: b.name, arguments: JSON.stringify(b.input) }]
+        : [],
     ),
   };
 }

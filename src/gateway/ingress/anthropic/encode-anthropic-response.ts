@@ -1,5 +1,6 @@
 import type { ChatResponse } from "../../canonical/chat.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
+import { toolCallIdForClient } from "../tool-call-id-carrier.js";
 import {
   anthropicMessageId,
   switchboardExtension,
@@ -33,8 +34,9 @@ export function encodeAnthropicResponse(response: ChatResponse, meta: ResponseMe
   const invalidToolInput: Record<string, string> = {};
   for (const call of response.toolCalls) {
     const input = parseToolInput(call.arguments);
-    if (input === undefined) invalidToolInput[call.id] = call.arguments;
-    content.push({ type: "tool_use", id: call.id, name: call.name, input: input ?? {} });
+    const id = toolCallIdForClient(call);
+    if (input === undefined) invalidToolInput[id] = call.arguments;
+    content.push({ type: "tool_use", id, name: call.name, input: input ?? {} });
   }
   return {
     id: anthropicMessageId(meta.id),

@@ -1,6 +1,7 @@
 import type { ChatStreamEvent, FinishReason, Usage } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
+import { toolCallIdForClient } from "../tool-call-id-carrier.js";
 import {
   anthropicMessageId,
   switchboardExtension,
@@ -76,7 +77,12 @@ export async function* encodeAnthropicStream(
         break;
       }
       case "tool-call-start":
-        yield* startBlock("tool_use", { type: "tool_use", id: event.id, name: event.name, input: {} });
+        yield* startBlock("tool_use", {
+          type: "tool_use",
+          id: toolCallIdForClient(event),
+          name: event.name,
+          input: {},
+        });
         toolBlockIndexes.set(event.index, open!.index);
         break;
       case "tool-call-delta": {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ChatMessage, ContentPart, ResponseFormat, ToolChoice } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import type { DecodedChatRequest } from "../chat-ingress-format.js";
+import { toolCallFromClientId, upstreamToolCallId } from "../tool-call-id-carrier.js";
 import { zodIssueToGatewayError } from "../zod-issue-error.js";
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
@@ -114,13 +115,13 @@ function convertMessage(m: WireMessage): ChatMessage {
         role: "assistant",
         content: m.content == null ? "" : joinText(m.content),
         toolCalls: (m.tool_calls ?? []).map((c) => ({
-          id: c.id,
+          ...toolCallFromClientId(c.id),
           name: c.function.name,
           arguments: c.function.arguments,
         })),
       };
     case "tool":
-      return { role: "tool", toolCallId: m.tool_call_id, content: joinText(m.content) };
+      return { role: "tool", toolCallId: upstreamToolCallId(m.tool_call_id), content: joinText(m.content) };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ChatResponse, Usage } from "../../canonical/chat.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
+import { toolCallIdForClient } from "../tool-call-id-carrier.js";
 
 export function encodeOpenAiUsage(usage: Usage): Record<string, unknown> {
   return {
@@ -25,7 +26,7 @@ export function encodeOpenAiChatResponse(
   meta: ResponseMeta,
 ): Record<string, unknown> {
   const toolCalls = response.toolCalls.map((call) => ({
-    id: call.id,
+    id: toolCallIdForClient(call),
     type: "function",
     function: { name: call.name, arguments: call.arguments },
   }));

@@ -1,5 +1,6 @@
 import type { ChatStreamEvent } from "../../canonical/chat.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
+import { toolCallIdForClient } from "../tool-call-id-carrier.js";
 import { encodeOpenAiUsage, switchboardExtension } from "./encode-openai-chat-response.js";
 
 function frame(data: unknown): string {
@@ -40,7 +41,7 @@ export async function* encodeOpenAiChatStream(
             tool_calls: [
               {
                 index: event.index,
-                id: event.id,
+                id: toolCallIdForClient(event),
                 type: "function",
                 function: { name: event.name, arguments: "" },
               },

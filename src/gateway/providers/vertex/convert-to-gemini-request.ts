@@ -2,6 +2,7 @@ import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolChoice } from
 import { GatewayError } from "../../../shared/errors.js";
 import { convertToGeminiParameters, convertToGeminiSchema } from "./convert-to-gemini-schema.js";
 import type { GeminiContent, GeminiPart, GeminiRequest } from "./vertex-wire-types.js";
+import { FOREIGN_CALL_SIGNATURE, GEMINI_SIGNATURE_ORIGIN } from "./gemini-tool-call-id.js";
 
 function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
   const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
@@ -129,9 +130,19 @@ export function convertToGeminiRequest(request: ChatRequest): GeminiRequest {
         break;
       case "assistant": {
         const parts: GeminiPart[] = message.content === "" ? [] : [{ text: message.content }];
-        for (const call of message.toolCalls) {
-          parts.push({ functionCall: { name: call.name, args: parseArguments(call.arguments) } });
-        }
+        message.toolCalls.forEach((call, i) => {
+          const signature =
+            call.signature?.origin === GEMINI_SIGNATURE_ORIGIN
+              ? call.signature.value
+              : // Gemini signs the first call of a step; a step it did not make gets the stand-in.
+                i === 0
+                ? FOREIGN_CALL_SIGNATURE
+                : undefined;
+          parts.push({
+            functionCall: { name: call.name, args: parseArguments(call.arguments) },
+            ...(signature ? { thoughtSignature: signature } : {}),
+          });
+        });
         pending.expect(message.toolCalls);
         pushTurn(contents, "model", parts);
         break;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ChatResponse, ToolCall } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
-import { geminiResponseKey, geminiToolCallId } from "./gemini-tool-call-id.js";
+import { geminiCallSignature, geminiResponseKey, geminiToolCallId } from "./gemini-tool-call-id.js";
 import { mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 import { mapGeminiUsage } from "./map-gemini-usage.js";
 import type { GeminiResponse } from "./vertex-wire-types.js";
@@ -42,6 +42,7 @@ export function mapGeminiResponse(
         id: geminiToolCallId(part.functionCall.id, key, toolCalls.length),
         name: part.functionCall.name,
         arguments: JSON.stringify(part.functionCall.args ?? {}),
+        ...geminiCallSignature(part),
       });
     }
   }

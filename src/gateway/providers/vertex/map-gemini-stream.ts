@@ -1,7 +1,7 @@
 import type { EventSourceMessage } from "eventsource-parser";
 import type { ChatStreamEvent } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
-import { geminiResponseKey, geminiToolCallId } from "./gemini-tool-call-id.js";
+import { geminiCallSignature, geminiResponseKey, geminiToolCallId } from "./gemini-tool-call-id.js";
 import { mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 import { mapGeminiUsage } from "./map-gemini-usage.js";
 import { mapGoogleErrorPayload } from "./map-google-error.js";
@@ -47,6 +47,7 @@ export async function* mapGeminiStream(
           index,
           id: geminiToolCallId(part.functionCall.id, responseKey, index),
           name: part.functionCall.name,
+          ...geminiCallSignature(part),
         };
         yield {
           type: "tool-call-delta",

@@ -4,6 +4,8 @@ export interface GeminiPart {
   text?: string;
   /** Gemini 2.5+ marks thinking summaries; they are not part of the answer. */
   thought?: boolean;
+  /** Opaque reasoning state (base64); on function calls Gemini 3 requires it back in history. */
+  thoughtSignature?: string;
   inlineData?: { mimeType: string; data: string };
   fileData?: { mimeType: string; fileUri: string };
   functionCall?: { id?: string; name: string; args?: Record<string, unknown> };

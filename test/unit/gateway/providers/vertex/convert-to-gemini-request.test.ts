@@ -53,7 +53,11 @@ describe("convertToGeminiRequest", () => {
     expect(body.contents[1]).toEqual({
       role: "model",
       parts: [
-        { functionCall: { name: "get_weather", args: { city: "Oslo" } } },
+        // Calls Gemini did not sign get Google's stand-in on a step's first call.
+        {
+          functionCall: { name: "get_weather", args: { city: "Oslo" } },
+          thoughtSignature: "skip_thought_signature_validator",
+        },
         { functionCall: { name: "get_time", args: { city: "Rome" } } },
       ],
     });
@@ -78,9 +82,36 @@ describe("convertToGeminiRequest", () => {
         ],
       }),
     );
-    expect(body.contents[1]!.parts).toEqual([{ functionCall: { name: "f", args: {} } }]);
     expect(body.contents[2]!.parts).toEqual([
       { functionResponse: { name: "f", response: { output: "42" } } },
+    ]);
+  });
+
+  it("gives back Gemini's own thought signatures where Gemini put them, and no other provider's", () => {
+    const call = (id: string, origin?: string) => ({
+      id,
+      name: "f",
+      arguments: "{}",
+      ...(origin ? { signature: { origin, value: `sig-${id}` } } : {}),
+    });
+    const body = convertToGeminiRequest(
+      request({
+        messages: [
+          user("x"),
+          { role: "assistant", content: "", toolCalls: [call("a", "gemini"), call("b")] },
+          { role: "tool", toolCallId: "a", content: "1" },
+          { role: "tool", toolCallId: "b", content: "2" },
+          { role: "assistant", content: "", toolCalls: [call("c", "anthropic")] },
+          { role: "tool", toolCallId: "c", content: "3" },
+        ],
+      }),
+    );
+    expect(body.contents[1]!.parts).toEqual([
+      { functionCall: { name: "f", args: {} }, thoughtSignature: "sig-a" },
+      { functionCall: { name: "f", args: {} } },
+    ]);
+    expect(body.contents[3]!.parts).toEqual([
+      { functionCall: { name: "f", args: {} }, thoughtSignature: "skip_thought_signature_validator" },
     ]);
   });
 

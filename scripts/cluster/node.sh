@@ -370,6 +370,7 @@ down() {
   stop kube-proxy
   root=$(cat "$run/cgroup-root" 2>/dev/null || true)
   [[ -n $root ]] && kill_cgroup_tree "$root"
+  log "down: pods killed"
   stop containerd
   stop kube-scheduler
   stop kube-controller-manager
@@ -379,6 +380,7 @@ down() {
   if ip netns list | grep -qw "$netns"; then
     ip netns pids "$netns" | xargs -r kill -9 2>/dev/null || true
   fi
+  log "down: processes stopped"
   # Pod sandboxes' netns files, overlay rootfs, secret and projected volumes: innermost first.
   awk -v s="$state/" 'index($5, s) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
@@ -387,6 +389,7 @@ down() {
       [[ -d ${c%/}$root ]] && find "${c%/}$root" -depth -type d -exec rmdir {} + 2>/dev/null || true
     done
   fi
+  log "down: unmounted, cgroups removed"
   ip netns del "$netns" 2>/dev/null || true
   ip link del "$veth_host" 2>/dev/null || true
   while read -r rule; do
@@ -399,6 +402,7 @@ down() {
   if [[ -d $logs ]]; then
     rm -rf "$state.logs"
     cp -r "$logs" "$state.logs"
+    cp -rL "$state/pod-logs" "$state.logs/pods" 2>/dev/null || true
   fi
   rm -rf "$state"
   log "node down (logs kept in $state.logs)"

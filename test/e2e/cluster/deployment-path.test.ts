@@ -239,10 +239,14 @@ describe.sequential("the deployment path on a real cluster", () => {
   });
 
   it("kubectl get llmproviders shows the health the gateway pods see", async () => {
-    const columns = await waitFor("HEALTH healthy", async () => {
-      const c = await providerColumns("upstream");
-      return c.health === "healthy" ? c : undefined;
-    });
+    const columns = await waitFor(
+      "HEALTH healthy",
+      async () => {
+        const c = await providerColumns("upstream");
+        return c.health === "healthy" ? c : undefined;
+      },
+      180_000,
+    );
     expect(columns).toEqual({ health: "healthy", circuit: "closed" });
   });
 
@@ -263,9 +267,11 @@ describe.sequential("the deployment path on a real cluster", () => {
       250,
     );
     const tookMs = Date.now() - started;
+    process.stdout.write(`operator failover: new Lease holder after ${tookMs} ms\n`);
     expect(after.holder).not.toContain(leader!.metadata.name);
-    // A standby renews every 2 s; even a leader that never released is replaced after the lease runs out.
-    expect(tookMs).toBeLessThan((before.durationSeconds + 5) * 1000);
+    // A leader that releases is replaced within a retry period (2 s); one that never did, once its
+    // lease runs out. A second lease duration is slack for a loaded 2-core machine.
+    expect(tookMs).toBeLessThan(2 * before.durationSeconds * 1000);
     // The new leader compiles what changes after the handover.
     await apply(route("after-failover", "e2e-after-failover"));
     await waitFor(
@@ -346,6 +352,7 @@ describe.sequential("the deployment path on a real cluster", () => {
     );
     expect(await exited, err).toBe(0);
     const counts = JSON.parse(out) as { ok: number; failed: number; errors: Record<string, number> };
+    process.stdout.write(`gateway rollout under load: ${out}`);
     expect(counts.errors).toEqual({});
     expect(counts.failed).toBe(0);
     expect(counts.ok).toBeGreaterThan(100);

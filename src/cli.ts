@@ -7,6 +7,7 @@ import { loadManifests } from "./shared/manifests.js";
 import { createLogger, type Logger } from "./shared/logging.js";
 import { durationToMs } from "./shared/schemas/common.js";
 import { startOperator } from "./operator/operator-main.js";
+import { runWorker } from "./migration/worker-main.js";
 import { KubeConfig } from "@kubernetes/client-node";
 
 function port(value: string): number {
@@ -293,6 +294,78 @@ program
         logger.error({ reason }, "stopping: leadership lost");
         process.exit(1);
       }
+    },
+  );
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError("must be a number, 0 or more");
+  return n;
+}
+
+function httpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("must be a URL such as http://switchboard-gateway:8080");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new InvalidArgumentError("must be an http(s) URL");
+  return value;
+}
+
+program
+  .command("migrate")
+  .description(
+    "Run an EmbeddingMigration (what the operator's Job runs): re-embed the rows through the gateway, " +
+      "resumable from the checkpoint in the store, then cut over. Store URL from $SWITCHBOARD_STORE_URL, " +
+      "optional gateway key from $SWITCHBOARD_GATEWAY_API_KEY. Exit 0 done, 2 failed for good " +
+      "(status says why), other non-zero: retry",
+  )
+  .requiredOption("--migration <namespace/name>", "the EmbeddingMigration to run", namespacedName)
+  .requiredOption(
+    "--gateway-url <url>",
+    "base URL of the gateway, e.g. http://switchboard-gateway:8080",
+    httpUrl,
+  )
+  .requiredOption("--embedding-model <name>", "model name to send to the gateway's /v1/embeddings")
+  .option(
+    "--input-price-per-1m <usd>",
+    "target model's input price per 1M tokens, for the plan's cost",
+    nonNegativeNumber,
+  )
+  .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster)")
+  .action(
+    async (opts: {
+      migration: { namespace: string; name: string };
+      gatewayUrl: string;
+      embeddingModel: string;
+      inputPricePer1m?: number;
+      kubeconfig?: string;
+    }) => {
+      const logger = createLogger("migrate");
+      const stop = new AbortController();
+      for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.once(signal, () => {
+          logger.info({ signal }, "stopping after the batch in flight");
+          stop.abort();
+        });
+      }
+      const code = await runWorker({
+        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        ...opts.migration,
+        gatewayUrl: opts.gatewayUrl,
+        embeddingModel: opts.embeddingModel,
+        inputPricePer1M: opts.inputPricePer1m,
+        storeUrl: process.env.SWITCHBOARD_STORE_URL || undefined,
+        gatewayApiKey: process.env.SWITCHBOARD_GATEWAY_API_KEY || undefined,
+        logger,
+        signal: stop.signal,
+      });
+      logger.flush();
+      process.exit(code);
     },
   );
 

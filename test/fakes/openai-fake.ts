@@ -18,7 +18,8 @@ import {
  * - TRIGGER_CONTEXT_LENGTH → 400 context_length_exceeded, TRIGGER_RATE_LIMIT → 429
  *   rate_limit_exceeded with retry-after, TRIGGER_CONTENT_FILTER → finish_reason content_filter,
  *   TRIGGER_STREAM_ERROR → an error event inside the 200 stream;
- * - embeddings: unit vectors seeded by sha256 of the text, honouring `dimensions`.
+ * - embeddings: unit vectors seeded by sha256 of the text, honouring `dimensions`; an input with
+ *   TRIGGER_CONTEXT_LENGTH → 400 for the whole request, as OpenAI refuses an over-long input.
  *
  * Flavors: "openai" (Bearer key required, `usage: null` on every chunk with include_usage, the
  * masked-key 401); "vllm" (optional key with vLLM's `{"error": "Unauthorized"}`, bare top-level
@@ -384,6 +385,16 @@ export function renderEmbeddings(
       invalid: {
         message:
           "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+        param: "input",
+      },
+    };
+  }
+  if ((inputs as string[]).some((text) => text.includes(TRIGGER_CONTEXT_LENGTH))) {
+    return {
+      invalid: {
+        message:
+          "This model's maximum context length is 8192 tokens, however you requested 9000 tokens " +
+          "(9000 in your prompt; 0 for the completion). Please reduce your prompt; or completion length.",
         param: "input",
       },
     };

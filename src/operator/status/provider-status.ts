@@ -4,7 +4,7 @@ import type { z } from "zod";
 import type { llmProviderStatusSchema } from "../../shared/schemas/llm-provider.js";
 import { resourceKey, type CompileOutcome } from "../compile-outcome.js";
 import type { MergedGatewayState } from "../gateway-state/merge-gateway-states.js";
-import { mergeConditions, type DesiredCondition } from "./conditions.js";
+import { mergeConditions, type DesiredCondition } from "../../shared/conditions.js";
 import { describeDiagnostics, notYetCompiledConditions, readyFromPublication } from "./readiness.js";
 
 export type LLMProviderStatus = z.infer<typeof llmProviderStatusSchema>;

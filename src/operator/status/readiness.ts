@@ -2,7 +2,7 @@ import type { Diagnostic } from "../../shared/compile.js";
 import { redactedExcerpt } from "../../shared/redact.js";
 import type { Condition } from "../../shared/schemas/common.js";
 import type { CompileOutcome } from "../compile-outcome.js";
-import { mergeConditions, unknownConditions, type DesiredCondition } from "./conditions.js";
+import { mergeConditions, unknownConditions, type DesiredCondition } from "../../shared/conditions.js";
 
 const MAX_MESSAGE = 1024;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyCompileOutcome } from "../../../src/operator/compile-outcome.js";
-import { findCondition } from "../../../src/operator/status/conditions.js";
+import { findCondition } from "../../../src/shared/conditions.js";
 import { desiredProviderStatus } from "../../../src/operator/status/provider-status.js";
 import type { LLMProvider } from "../../../src/shared/schemas/llm-provider.js";
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findCondition } from "../../../src/operator/status/conditions.js";
+import { findCondition } from "../../../src/shared/conditions.js";
 import { desiredRouteStatus } from "../../../src/operator/status/route-status.js";
 import type { MergedGatewayState } from "../../../src/operator/gateway-state/merge-gateway-states.js";
 import type { WatchedObject } from "../../../src/operator/informers/watched-resources.js";

@@ -1,5 +1,5 @@
-import { redactSecrets } from "../../shared/redact.js";
-import type { Condition } from "../../shared/schemas/common.js";
+import { redactSecrets } from "./redact.js";
+import type { Condition } from "./schemas/common.js";
 
 /** What a controller decides about one condition; timestamps are filled in by mergeConditions. */
 export interface DesiredCondition {

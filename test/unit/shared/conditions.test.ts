@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  findCondition,
-  mergeConditions,
-  unknownConditions,
-} from "../../../src/operator/status/conditions.js";
+import { findCondition, mergeConditions, unknownConditions } from "../../../src/shared/conditions.js";
 
 describe("mergeConditions", () => {
   const t0 = new Date("2026-01-01T00:00:00.000Z");

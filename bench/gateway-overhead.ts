@@ -1,11 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
+import { startGateway, startUpstream, statusMiB, stop } from "./bench-processes.js";
 import { percentile } from "./percentile.js";
 
 /**
@@ -14,7 +13,6 @@ import { percentile } from "./percentile.js";
  * undici at a fixed concurrency, once through the gateway and once straight at the upstream.
  */
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CONCURRENCIES = [16, 64] as const;
 export const REQUESTS = 8000;
 export const WARMUP = 1000;
@@ -105,74 +103,6 @@ function machineBusySeconds(): number {
   const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
   const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS_PER_S;
-}
-
-function statusMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(match[1]) / 1024;
-}
-
-function nodeProcess(args: string[], stdout: "pipe" | number): ChildProcess {
-  return spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    // The default level, which logs one line per request, whatever the caller's shell sets.
-    env: { ...process.env, LOG_LEVEL: "info" },
-    stdio: ["ignore", stdout, "pipe"],
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-async function startUpstream(): Promise<{ child: ChildProcess; origin: string }> {
-  const child = nodeProcess(["--import", "tsx", path.join(REPO_ROOT, "bench/instant-upstream.ts")], "pipe");
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const { port } = JSON.parse(line) as { port: number };
-    lines.close();
-    return { child, origin: `http://127.0.0.1:${port}` };
-  }
-  throw new Error(`upstream exited before listening:\n${stderr}`);
-}
-
-/**
- * `switchboard gateway` as the image runs it: `npm run build`'s dist/cli.js on plain node (no
- * transpiler in the process); its JSON logs go to a file.
- */
-async function startGateway(dir: string): Promise<{ child: ChildProcess; origin: string }> {
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
-  const log = path.join(dir, "gateway.log");
-  const fd = openSync(log, "w");
-  const manifests = path.join(dir, "manifests.yaml");
-  const cli = [path.join(REPO_ROOT, "dist/cli.js"), "gateway", "--manifests", manifests];
-  // Port 0 everywhere: other work on this machine may hold 8080 and the admin port 9090.
-  const child = nodeProcess([...cli, "--port", "0", "--admin-port", "0"], fd);
-  closeSync(fd);
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const text = await readFile(log, "utf8");
-    const listening = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/.exec(text);
-    if (listening) return { child, origin: listening[1]! };
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop(child);
-      throw new Error(`gateway did not start:\n${text}\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** `count` requests from `concurrency` workers, each sending its next request once the last one ended. */

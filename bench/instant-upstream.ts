@@ -6,15 +6,21 @@ import type { AddressInfo } from "node:net";
  * its own process (`node --import tsx bench/instant-upstream.ts`), it prints `{"port": N}` when
  * listening. Answers are fixed so that the cost measured is the gateway's, not the model's;
  * unlike test/fakes it records nothing, so its memory and CPU stay flat under load.
+ * POST /v1/embeddings answers one fixed vector per input (BENCH_EMBEDDING_DIMENSIONS, default
+ * 768), base64 when asked, for the migration benchmark.
  */
 
 const WORDS = "This is a fixed answer from the instant upstream, eight words".match(/\s*\S+/g)!;
 const CONTENT = WORDS.join("");
 const USAGE = { prompt_tokens: 24, completion_tokens: WORDS.length, total_tokens: 24 + WORDS.length };
 
-async function readJson(
-  req: IncomingMessage,
-): Promise<{ model?: string; stream?: boolean; stream_options?: { include_usage?: boolean } }> {
+async function readJson(req: IncomingMessage): Promise<{
+  model?: string;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  input?: unknown;
+  encoding_format?: string;
+}> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
@@ -48,6 +54,23 @@ function streamBody(id: string, model: string, created: number, includeUsage: bo
   return events.map((data) => `data: ${data}\n\n`).join("");
 }
 
+const DIMENSIONS = Number(process.env.BENCH_EMBEDDING_DIMENSIONS ?? 768);
+const VECTOR = Array.from({ length: DIMENSIONS }, (_, i) =>
+  Math.fround(Math.sin(i + 1) / Math.sqrt(DIMENSIONS)),
+);
+const VECTOR_BASE64 = Buffer.from(new Float32Array(VECTOR).buffer).toString("base64");
+
+function embeddings(body: { model?: string; input?: unknown; encoding_format?: string }): unknown {
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  const embedding = body.encoding_format === "base64" ? VECTOR_BASE64 : VECTOR;
+  return {
+    object: "list",
+    data: inputs.map((_, index) => ({ object: "embedding", index, embedding })),
+    model: body.model ?? "bench-embed",
+    usage: { prompt_tokens: inputs.length * 8, total_tokens: inputs.length * 8 },
+  };
+}
+
 let counter = 0;
 const server = createServer((req, res) => {
   const path = req.url?.split("?")[0];
@@ -56,6 +79,12 @@ const server = createServer((req, res) => {
       object: "list",
       data: [{ id: "bench-model", object: "model", created: 0, owned_by: "bench" }],
     });
+  }
+  if (req.method === "POST" && path === "/v1/embeddings") {
+    return void readJson(req).then(
+      (body) => sendJson(res, 200, embeddings(body)),
+      () => sendJson(res, 400, { error: { message: "invalid JSON body", type: "invalid_request_error" } }),
+    );
   }
   if (req.method !== "POST" || path !== "/v1/chat/completions") {
     return sendJson(res, 404, {

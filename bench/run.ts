@@ -10,6 +10,7 @@ import {
   runGatewayOverheadBench,
   type Scenario,
 } from "./gateway-overhead.js";
+import { BATCH_SIZE, DIMENSIONS, runMigrationBench } from "./migration-throughput.js";
 
 /**
  * `npm run bench`: runs the benchmarks in bench/ and records each in docs/benchmarks.md;
@@ -134,9 +135,53 @@ the client-side "added" numbers include. The whole benchmark took ${Math.round(r
   }
 }
 
+async function migrationThroughput(): Promise<void> {
+  const r = await runMigrationBench();
+  /** The first RSS sample with at least this share of the rows done. */
+  const at = (share: number) => r.rss.find((s) => s.rows >= r.rows * share) ?? r.rss[r.rss.length - 1]!;
+  const points = [0.1, 0.25, 0.5, 0.75, 1].map(at);
+  const growth = points[points.length - 1]!.rssMiB - points[0]!.rssMiB;
+  const markdown = `## Migration worker: rows per second and memory
+
+The EmbeddingMigration worker re-embedding ${r.rows.toLocaleString("en")} rows of a Debian PostgreSQL table
+into a \`real[]\` column (${DIMENSIONS} dimensions, batches of ${BATCH_SIZE}, no rate limit), through
+\`switchboard gateway\` (built, its own process) in front of an upstream that answers every
+embeddings request at once with a fixed vector (\`bench/instant-upstream.ts\`, its own process).
+The worker (the code \`switchboard migrate\` runs, status kept in memory instead of an API server)
+runs in the benchmark's process: each batch is a SELECT after the checkpoint, one gateway call
+and one transaction writing the vectors and the checkpoint. Code: \`bench/migration-throughput.ts\`.
+
+| rows | time | rows/s |
+| --- | --- | --- |
+| ${r.rows.toLocaleString("en")} | ${r.seconds.toFixed(1)} s | **${Math.round(r.rowsPerSecond).toLocaleString("en")}** |
+
+Worker process RSS as the rows went by (flat means memory does not grow with the row count):
+
+| rows done | ${points.map((p) => p.rows.toLocaleString("en")).join(" | ")} |
+| --- | ${points.map(() => "---").join(" | ")} |
+| RSS (MiB) | ${points.map((p) => p.rssMiB.toFixed(1)).join(" | ")} |
+
+From ${points[0]!.rows.toLocaleString("en")} rows to the end RSS changed by ${growth.toFixed(1)} MiB; peak ${r.peakRssMiB.toFixed(1)} MiB.
+The 1-minute load average was ${r.loadAverage.toFixed(2)} when this run started: the worker, the
+gateway, the upstream and PostgreSQL share the machine's cores with whatever else runs on it, so
+rows/s is a lower bound of what the worker does on a quiet machine. A real embedding model's
+latency, not the worker, bounds a real migration; \`spec.requestsPerMinute\` paces it.
+
+- Command: \`${COMMAND} -- migration-throughput\` (or \`${COMMAND}\` for all)
+- Machine: ${machineInfo()}
+- Date: ${new Date().toISOString().slice(0, 10)}
+`;
+  await writeSection(DOC, "migration-throughput", markdown);
+  process.stdout.write(
+    `migration worker: ${Math.round(r.rowsPerSecond)} rows/s over ${r.rows} rows, RSS ${points[0]!.rssMiB.toFixed(1)} → ` +
+      `${points[points.length - 1]!.rssMiB.toFixed(1)} MiB\n`,
+  );
+}
+
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   "routing-decision": routingDecision,
   "gateway-overhead": gatewayOverhead,
+  "migration-throughput": migrationThroughput,
 };
 
 const selected = process.argv.slice(2);

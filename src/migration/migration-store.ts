@@ -1,7 +1,7 @@
 import type { ClientBase } from "pg";
 import type { StoreLayout } from "./store-layout.js";
 import { prepareStore } from "./store-preparation.js";
-import { vectorLiteral, type VectorColumnKind } from "./vector-column.js";
+import { flatVectorsBinary, type VectorColumnKind } from "./vector-column.js";
 
 export interface StoreRow {
   /** The id as text (`id::text`); bound back as a parameter, PostgreSQL reads it as the id's type. */
@@ -152,11 +152,13 @@ export class MigrationStore {
     try {
       if (embedded.length > 0) {
         const ids = embedded.map((row) => row.id);
+        const dimensions = embedded[0]!.vector.length;
+        // Row n's vector is elements (n-1)*d+1 .. n*d of the flat array; `id = ANY` finds the rows by index.
         await this.client.query(
-          `UPDATE ${table} t SET ${target} = data.vec::${cast}
-             FROM unnest($1::text[], $2::text[]) AS data(id, vec)
+          `UPDATE ${table} t SET ${target} = ($2::real[])[(data.n::int - 1) * $4 + 1 : data.n::int * $4]::${cast}
+             FROM unnest($1::text[]) WITH ORDINALITY AS data(id, n)
             WHERE t.${id} = ANY($3) AND t.${id}::text = data.id`,
-          [ids, embedded.map((row) => vectorLiteral(vectors, row.vector)), ids],
+          [ids, flatVectorsBinary(embedded.map((row) => row.vector)), ids, dimensions],
         );
       }
       if (failed.length > 0) {

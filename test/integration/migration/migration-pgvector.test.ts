@@ -1,0 +1,110 @@
+/**
+ * EmbeddingMigration on real pgvector (PGlite with its vector extension, served over the
+ * Postgres wire protocol): the worker creates the target column as vector(n), fills it through
+ * the gateway, and the cutover leaves readers on a vector(n) column of the new model's vectors.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { embeddingFor } from "../../fakes/openai-fake.js";
+import { startPgliteServer, type TestPglite } from "../../support/pglite-server.js";
+import {
+  columnsOf,
+  columnType,
+  createMigration,
+  getMigration,
+  migrationSpec,
+  query,
+  readyCondition,
+  runWorkerInProcess,
+  startMigrationWorld,
+  TARGET_ROUTE,
+  UPSTREAM_DIMENSIONS,
+  type MigrationWorld,
+} from "./migration-kit.js";
+
+let pglite: TestPglite;
+let world: MigrationWorld;
+
+beforeAll(async () => {
+  pglite = await startPgliteServer();
+  world = await startMigrationWorld(`migration-pgvector-${Date.now().toString(36)}`);
+}, 120_000);
+
+afterAll(async () => {
+  await world?.close();
+  await pglite?.stop();
+});
+
+/** kb.chunks with old 3-dimensional pgvector vectors [id, 0, 0]. */
+async function seed(rows: number) {
+  await query(pglite.url, "DROP SCHEMA IF EXISTS kb CASCADE");
+  await query(pglite.url, "CREATE SCHEMA kb");
+  await query(pglite.url, "CREATE TABLE kb.chunks (id bigint PRIMARY KEY, body text, embedding vector(3))");
+  await query(
+    pglite.url,
+    `INSERT INTO kb.chunks SELECT i, 'pgvector chunk ' || i, ('[' || i || ',0,0]')::vector
+       FROM generate_series(1, $1::int) AS i`,
+    [rows],
+  );
+}
+
+describe("EmbeddingMigration on pgvector", () => {
+  it("creates vector(n), fills it through the gateway and cuts over to a vector(n) column", async () => {
+    await seed(1_000);
+    await createMigration(world, "pgvector", migrationSpec({ batchSize: 100 }));
+    const worker = runWorkerInProcess(world, "pgvector", pglite.url);
+    expect(await worker.exit, worker.logs()).toBe(0);
+
+    expect(await columnsOf(pglite.url)).toEqual(["id", "body", "embedding_previous", "embedding"]);
+    expect(await columnType(pglite.url, "embedding")).toBe(`vector(${UPSTREAM_DIMENSIONS})`);
+    expect(await columnType(pglite.url, "embedding_previous")).toBe("vector(3)");
+    const rows = await query<{ id: string; body: string; embedding: string; previous: string }>(
+      pglite.url,
+      "SELECT id, body, embedding::text, embedding_previous::text AS previous FROM kb.chunks ORDER BY id",
+    );
+    expect(rows).toHaveLength(1_000);
+    const wrong = rows.filter((row) => {
+      const stored = JSON.parse(row.embedding) as number[];
+      const expected = embeddingFor(row.body, UPSTREAM_DIMENSIONS);
+      return (
+        row.previous !== `[${row.id},0,0]` ||
+        stored.length !== expected.length ||
+        stored.some((v, i) => Math.fround(v) !== expected[i])
+      );
+    });
+    expect(wrong.map((r) => r.id).slice(0, 10)).toEqual([]);
+
+    // pgvector computes on the new vectors: a row is its own nearest neighbour.
+    const probe = embeddingFor("pgvector chunk 42", UPSTREAM_DIMENSIONS);
+    const [nearest] = await query<{ id: string }>(
+      pglite.url,
+      "SELECT id FROM kb.chunks ORDER BY embedding <=> $1::vector LIMIT 1",
+      [`[${probe.join(",")}]`],
+    );
+    expect(nearest!.id).toBe("42");
+
+    const { status } = await getMigration(world, "pgvector");
+    expect(status).toMatchObject({
+      phase: "Succeeded",
+      progress: { done: 1_000, failed: 0, percent: "100%" },
+    });
+    expect(readyCondition(status)?.message).toBe(
+      `kb.chunks.embedding holds the vectors from ${TARGET_ROUTE}; the previous ones are in embedding_previous`,
+    );
+  }, 120_000);
+
+  it("refuses an existing target column of another dimension before embedding anything (exit 2)", async () => {
+    await seed(10);
+    await query(pglite.url, "ALTER TABLE kb.chunks ADD COLUMN embedding_next vector(1536)");
+    world.upstream.requests.length = 0;
+    await createMigration(world, "wrong-column", migrationSpec());
+    const worker = runWorkerInProcess(world, "wrong-column", pglite.url);
+    expect(await worker.exit).toBe(2);
+    expect(world.upstream.requests).toEqual([]);
+    const { status } = await getMigration(world, "wrong-column");
+    expect(status?.phase).toBe("Failed");
+    expect(readyCondition(status)).toMatchObject({
+      reason: "StoreSchemaInvalid",
+      message: `kb.chunks.embedding_next is vector(1536) but target.dimensions is ${UPSTREAM_DIMENSIONS}`,
+    });
+  }, 60_000);
+});

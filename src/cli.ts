@@ -239,6 +239,15 @@ program
   )
   .option("--retry-period <duration>", "time between lease attempts", durationMs, 2_000)
   .option("--workers <n>", "concurrent reconciles", positiveInt, 2)
+  .option(
+    "--migration-image <image>",
+    "image of the EmbeddingMigration Jobs (switchboard migrate); the operator's own (the chart sets it)",
+  )
+  .option(
+    "--migration-gateway-url <url>",
+    "gateway URL the migration workers embed through, e.g. http://switchboard-gateway.switchboard-system:8080",
+  )
+  .option("--migration-image-pull-policy <policy>", "imagePullPolicy of the migration Jobs")
   .action(
     async (opts: {
       snapshotSecret: { namespace: string; name: string };
@@ -257,6 +266,9 @@ program
       renewDeadline: number;
       retryPeriod: number;
       workers: number;
+      migrationImage?: string;
+      migrationGatewayUrl?: string;
+      migrationImagePullPolicy?: string;
     }) => {
       const namespaces = (opts.namespaces ?? "")
         .split(",")
@@ -264,6 +276,9 @@ program
         .filter(Boolean);
       if (Boolean(opts.allNamespaces) === namespaces.length > 0) {
         throw new Error("set exactly one of --namespaces a,b and --all-namespaces");
+      }
+      if (Boolean(opts.migrationImage) !== Boolean(opts.migrationGatewayUrl)) {
+        throw new Error("set both --migration-image and --migration-gateway-url, or neither");
       }
       const logger = createLogger("operator");
       const operator = await startOperator({
@@ -274,6 +289,13 @@ program
         gatewayAdminPort: opts.gatewayAdminPort,
         stateIntervalMs: opts.stateInterval,
         workers: opts.workers,
+        migrationJobs: opts.migrationImage
+          ? {
+              image: opts.migrationImage,
+              gatewayUrl: opts.migrationGatewayUrl!,
+              imagePullPolicy: opts.migrationImagePullPolicy,
+            }
+          : undefined,
         metrics: { host: opts.metricsHost, port: opts.metricsPort },
         leaderElection: opts.leaderElection
           ? {

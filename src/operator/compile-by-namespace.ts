@@ -2,6 +2,7 @@ import { hashConfig, type Diagnostic } from "../shared/compile.js";
 import type { CompiledProvider, CompiledRoute, GatewayConfig } from "../shared/schemas/gateway-config.js";
 import { compileWatched } from "./compile-watched.js";
 import type { WatchedObject } from "./informers/watched-resources.js";
+import { applyMigrations } from "./migration/migration-routes.js";
 import { ACKNOWLEDGE_VECTOR_SPACE_CHANGE, guardVectorSpaces } from "./vector-space-guard.js";
 
 interface NamespacePart {
@@ -96,16 +97,19 @@ function findConflict(
  * independent except for model names, which are global; a conflict across namespaces refuses the
  * namespace that claimed the name last. With every namespace valid the result equals one
  * compile of everything, version included. An embedding route whose vector space would change
- * silently is refused on its own (vector-space-guard.ts): its served form stays.
+ * silently is refused on its own (vector-space-guard.ts): its served form stays, unless an
+ * EmbeddingMigration's cutover made the change (migration-routes.ts).
  */
 export function compileByNamespace(
   providers: readonly WatchedObject[],
   routes: readonly WatchedObject[],
   getSecret: (namespace: string, name: string) => WatchedObject | undefined,
   published: GatewayConfig | undefined,
+  migrations: readonly WatchedObject[] = [],
 ): NamespacedCompile {
   const providersByNamespace = groupByNamespace(providers);
   const routesByNamespace = groupByNamespace(routes);
+  const migrationsByNamespace = groupByNamespace(migrations);
   const namespaces = [...new Set([...providersByNamespace.keys(), ...routesByNamespace.keys()])].sort();
 
   const parts = new Map<string, NamespacePart>();
@@ -122,15 +126,19 @@ export function compileByNamespace(
     for (const [key, generation] of compiled.compiledGenerations) compiledGenerations.set(key, generation);
     for (const [key, list] of compiled.diagnostics) diagnostics.set(key, list);
     const config = compiled.result.config;
+    const migrated =
+      config &&
+      applyMigrations(namespace, config.providers, config.routes, migrationsByNamespace.get(namespace) ?? []);
     const guarded =
       config &&
+      migrated &&
       guardVectorSpaces({
         namespace,
         providers: config.providers,
-        routes: config.routes,
+        routes: migrated.routes,
         published,
         acknowledgements: acknowledgements(routesByNamespace.get(namespace) ?? []),
-        cutOver: new Set(),
+        cutOver: migrated.cutOver,
       });
     for (const d of guarded?.diagnostics ?? [])
       diagnostics.set(d.resource, [...(diagnostics.get(d.resource) ?? []), d]);

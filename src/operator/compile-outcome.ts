@@ -35,7 +35,11 @@ export function emptyCompileOutcome(): CompileOutcome {
   };
 }
 
-export function resourceKey(kind: "LLMProvider" | "LLMRoute", namespace: string, name: string): string {
+export function resourceKey(
+  kind: "LLMProvider" | "LLMRoute" | "EmbeddingMigration",
+  namespace: string,
+  name: string,
+): string {
   return `${kind}/${namespace}/${name}`;
 }
 

@@ -2,10 +2,12 @@ import { createServer, type Server } from "node:http";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import {
+  BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   DiscoveryV1Api,
+  RbacAuthorizationV1Api,
   type KubeConfig,
 } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../shared/logging.js";
@@ -24,6 +26,8 @@ import {
 } from "./informers/watched-resources.js";
 import { describeKubeError } from "./kube-errors.js";
 import { LeaderElector } from "./leader-election.js";
+import { MigrationController } from "./migration/migration-controller.js";
+import type { MigrationJobSettings } from "./migration/migration-job.js";
 import { OperatorMetrics } from "./operator-metrics.js";
 import { SnapshotPublisher, type SnapshotRef } from "./snapshot/snapshot-publisher.js";
 import { StatusWriter } from "./status/status-writer.js";
@@ -54,6 +58,8 @@ export interface OperatorOptions {
   leaderElection?: LeaderElectionSettings;
   identity?: string;
   logger?: Logger;
+  /** How to run EmbeddingMigration workers; without it migrations wait in Pending with a condition. */
+  migrationJobs?: MigrationJobSettings;
   /** Largest compressed chunk per Secret; lowered in tests to exercise multi-part snapshots. */
   snapshotPartBytes?: number;
 }
@@ -71,9 +77,9 @@ export interface RunningOperator {
 const SNAPSHOT_KEY = "snapshot";
 
 /**
- * The operator: waits for leadership, then watches LLMProviders, LLMRoutes and Secrets, compiles
- * them into the gateway config snapshot, and writes conditions and the gateways' merged health
- * back into status.
+ * The operator: waits for leadership, then watches LLMProviders, LLMRoutes, EmbeddingMigrations
+ * and Secrets, compiles them into the gateway config snapshot, writes conditions and the gateways'
+ * merged health back into status, and runs each EmbeddingMigration as a Job.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const logger = options.logger ?? createLogger("operator");
@@ -193,8 +199,14 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
       if (snapshots.isReferenced(object)) enqueue(SNAPSHOT_KEY);
       return;
     }
+    if (kind === "Job") {
+      const owner = object.metadata?.ownerReferences?.find((o) => o.kind === "EmbeddingMigration");
+      if (owner) enqueue(resourceKey("EmbeddingMigration", namespace, owner.name));
+      return;
+    }
     const key = resourceKey(kind, namespace, name);
     if (event === "delete") {
+      if (kind === "EmbeddingMigration") migrations.forget(object.metadata?.uid);
       seenInputs.delete(key);
       enqueue(SNAPSHOT_KEY);
       return;
@@ -226,6 +238,18 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
     writer,
     events,
   );
+  const migrations = new MigrationController(
+    resources,
+    {
+      batch: kc.makeApiClient(BatchV1Api),
+      core,
+      rbac: kc.makeApiClient(RbacAuthorizationV1Api),
+      custom: kc.makeApiClient(CustomObjectsApi),
+    },
+    deps.migrationJobs,
+    () => outcome.published,
+    events,
+  );
   const routeController = new StatusController(
     { kind: "LLMRoute", plural: "llmroutes", desired: desiredRouteStatus },
     resources.routes,
@@ -244,7 +268,8 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
     }
     const [kind, namespace, name] = key.split("/") as [string, string, string];
     if (kind === "LLMProvider") await providerController.reconcile(namespace, name);
-    else await routeController.reconcile(namespace, name);
+    else if (kind === "LLMRoute") await routeController.reconcile(namespace, name);
+    else await migrations.reconcile(namespace, name);
   };
 
   let stopping = false;
@@ -325,11 +350,16 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
   };
 }
 
-/** What of an object the compile reads besides its spec: its generation, and an acknowledgement. */
+/**
+ * What of an object the compile reads besides its spec: its generation, a route's acknowledgement,
+ * a migration's phase (a running one adds its worker's route, a cut-over one switches spec.route).
+ */
 function compileInputs(object: WatchedObject): string {
+  const status = object.status as { phase?: string; cutoverAt?: string } | undefined;
   return JSON.stringify([
     object.metadata?.generation ?? null,
     object.metadata?.annotations?.[ACKNOWLEDGE_VECTOR_SPACE_CHANGE] ?? null,
+    object.kind === "EmbeddingMigration" ? [status?.phase ?? null, status?.cutoverAt ?? null] : null,
   ]);
 }
 

@@ -39,4 +39,15 @@ Call with (list $ "suffix").
 - apiGroups: ["", "events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# EmbeddingMigrations run as Jobs under a ServiceAccount and Role made for each (owned by it, so the
+# garbage collector deletes them with it); the Role only grants what the operator holds above.
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "watch", "create"]
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
+  verbs: ["create"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["create"]
 {{- end -}}

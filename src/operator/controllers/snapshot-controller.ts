@@ -10,14 +10,19 @@ import type { OperatorMetrics } from "../operator-metrics.js";
 import type { SnapshotPublisher, SnapshotRef } from "../snapshot/snapshot-publisher.js";
 
 /**
- * Compiles every watched LLMProvider and LLMRoute, with the Secrets they reference, into one
- * GatewayConfig and publishes it. An invalid resource refuses its namespace's compile: that
+ * Compiles every watched LLMProvider and LLMRoute, with the Secrets they reference and what
+ * EmbeddingMigrations do to routes, into one GatewayConfig and publishes it. An invalid resource refuses its namespace's compile: that
  * namespace keeps its part of the last good snapshot, the others go live, and the diagnostics
  * become conditions on the offending resources.
  */
 export class SnapshotController {
   constructor(
-    private readonly caches: { providers: KindCache; routes: KindCache; secrets: KindCache },
+    private readonly caches: {
+      providers: KindCache;
+      routes: KindCache;
+      migrations: KindCache;
+      secrets: KindCache;
+    },
     private readonly publisher: SnapshotPublisher,
     private readonly snapshotRef: SnapshotRef,
     private readonly outcome: CompileOutcome,
@@ -55,6 +60,7 @@ export class SnapshotController {
       this.caches.routes.list(),
       (namespace, name) => this.caches.secrets.get(namespace, name),
       this.outcome.published,
+      this.caches.migrations.list(),
     );
     // Before anything is logged or written to status: every message is redacted with these values.
     registerSecrets(this, credentialValues(config));

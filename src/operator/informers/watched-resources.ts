@@ -1,4 +1,5 @@
 import {
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -12,7 +13,7 @@ import { ResilientInformer, type InformerEvent } from "./resilient-informer.js";
 /** Which namespaces the operator watches: every one, or a list. */
 export type WatchScope = { allNamespaces: true } | { allNamespaces: false; namespaces: string[] };
 
-export type WatchedKind = "LLMProvider" | "LLMRoute" | "Secret";
+export type WatchedKind = "LLMProvider" | "LLMRoute" | "EmbeddingMigration" | "Secret" | "Job";
 
 /** The fields of a watched object the controllers read. */
 export interface WatchedObject extends KubernetesObject {
@@ -49,15 +50,26 @@ export class KindCache {
 export interface WatchedResources {
   providers: KindCache;
   routes: KindCache;
+  migrations: KindCache;
   secrets: KindCache;
+  /** Only the Jobs the operator made (MIGRATION_JOB_SELECTOR). */
+  jobs: KindCache;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-const PLURALS = { LLMProvider: "llmproviders", LLMRoute: "llmroutes" } as const;
+const PLURALS = {
+  LLMProvider: "llmproviders",
+  LLMRoute: "llmroutes",
+  EmbeddingMigration: "embeddingmigrations",
+} as const;
+
+/** The label selecting the Jobs the operator runs EmbeddingMigrations in. */
+export const MIGRATION_JOB_LABEL = "llm.switchboard.dev/embedding-migration";
 
 /**
- * Informers for LLMProviders, LLMRoutes and Secrets in the watched namespaces. Objects from lists
+ * Informers for LLMProviders, LLMRoutes, EmbeddingMigrations, Secrets and the operator's migration
+ * Jobs in the watched namespaces. Objects from lists
  * lack apiVersion/kind (only watch events carry them), so both are set on every cached object.
  */
 export function watchResources(
@@ -69,10 +81,12 @@ export function watchResources(
 ): WatchedResources {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
+  const batch = kubeConfig.makeApiClient(BatchV1Api);
   const namespaces = scope.allNamespaces ? [""] : scope.namespaces;
 
   const stamp = (kind: WatchedKind, object: WatchedObject): WatchedObject => {
-    object.apiVersion = kind === "Secret" ? "v1" : `${API_GROUP}/${API_VERSION}`;
+    object.apiVersion =
+      kind === "Secret" ? "v1" : kind === "Job" ? "batch/v1" : `${API_GROUP}/${API_VERSION}`;
     object.kind = kind;
     return object;
   };
@@ -82,7 +96,20 @@ export function watchResources(
     for (const namespace of namespaces) {
       let path: string;
       let list: () => Promise<KubernetesListObject<WatchedObject>>;
-      if (kind === "Secret") {
+      let labelSelector: string | undefined;
+      if (kind === "Job") {
+        labelSelector = MIGRATION_JOB_LABEL;
+        path = `/apis/batch/v1/${namespace ? `namespaces/${namespace}/` : ""}jobs`;
+        list = async () => {
+          const result = (
+            namespace
+              ? await batch.listNamespacedJob({ namespace, labelSelector })
+              : await batch.listJobForAllNamespaces({ labelSelector })
+          ) as KubernetesListObject<WatchedObject>;
+          result.items.forEach((item) => stamp(kind, item));
+          return result;
+        };
+      } else if (kind === "Secret") {
         path = namespace ? `/api/v1/namespaces/${namespace}/secrets` : "/api/v1/secrets";
         list = async () => {
           const result = (
@@ -119,6 +146,7 @@ export function watchResources(
           kubeConfig,
           path,
           list,
+          labelSelector,
           logger,
           onEvent: (event, object) => onEvent(kind, event, stamp(kind, object)),
           onRestart: () => onRestart?.(name),
@@ -130,12 +158,16 @@ export function watchResources(
 
   const providers = build("LLMProvider");
   const routes = build("LLMRoute");
+  const migrations = build("EmbeddingMigration");
   const secrets = build("Secret");
-  const all = [providers, routes, secrets];
+  const jobs = build("Job");
+  const all = [providers, routes, migrations, secrets, jobs];
   return {
     providers,
     routes,
+    migrations,
     secrets,
+    jobs,
     start: async () => {
       await Promise.all(all.map((cache) => cache.start()));
     },

@@ -167,7 +167,7 @@ export async function applyObject(clients: KubeClients, object: KubernetesObject
   );
 }
 
-function customManifest(kind: "LLMProvider" | "LLMRoute") {
+function customManifest(kind: "LLMProvider" | "LLMRoute" | "EmbeddingMigration") {
   return (
     namespace: string,
     name: string,
@@ -182,6 +182,7 @@ function customManifest(kind: "LLMProvider" | "LLMRoute") {
 
 export const providerManifest = customManifest("LLMProvider");
 export const routeManifest = customManifest("LLMRoute");
+export const migrationManifest = customManifest("EmbeddingMigration");
 
 export function secretManifest(
   namespace: string,
@@ -209,7 +210,7 @@ export interface CustomResource extends KubernetesObject {
 
 export async function getCustom(
   clients: KubeClients,
-  plural: "llmproviders" | "llmroutes",
+  plural: "llmproviders" | "llmroutes" | "embeddingmigrations",
   namespace: string,
   name: string,
 ): Promise<CustomResource | undefined> {
@@ -314,6 +315,7 @@ export async function startTestOperator(
     namespace: string | string[];
     snapshot: OperatorOptions["snapshot"];
     lease: Omit<LeaderElectionSettings, "namespace">;
+    migrationJobs?: OperatorOptions["migrationJobs"];
   },
 ): Promise<TestOperator> {
   const logs: string[] = [];
@@ -330,6 +332,7 @@ export async function startTestOperator(
     snapshot: options.snapshot,
     metrics: { host: "127.0.0.1", port: 0 },
     leaderElection: { namespace: RELEASE_NAMESPACE, ...options.lease },
+    migrationJobs: options.migrationJobs,
     kubeConfig: kc,
     logger: createLogger("operator", { level: "debug", destination: sink }),
   });
@@ -385,6 +388,21 @@ export async function kubectl(admin: KubeClients, args: readonly string[], input
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   if (code !== 0) throw new Error(`kubectl ${args.join(" ")} exited with ${code}: ${stderr.trim()}`);
   return stdout;
+}
+
+/** `type/reason` of each Event about the named object, read with kubectl. */
+export async function eventsAbout(admin: KubeClients, namespace: string, name: string): Promise<string[]> {
+  const out = await kubectl(admin, [
+    "get",
+    "events",
+    "-n",
+    namespace,
+    "--field-selector",
+    `involvedObject.name=${name}`,
+    "-o",
+    'jsonpath={range .items[*]}{.type}/{.reason}{"\\n"}{end}',
+  ]);
+  return out.split("\n").filter(Boolean);
 }
 
 export function uniqueName(prefix: string): string {

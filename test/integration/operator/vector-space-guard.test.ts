@@ -10,6 +10,7 @@ import { ACKNOWLEDGE_VECTOR_SPACE_CHANGE } from "../../../src/operator/vector-sp
 import {
   applyObject,
   condition,
+  eventsAbout,
   getCustom,
   kubectl,
   prepareCluster,
@@ -97,17 +98,7 @@ describe("vector-space guard", () => {
     expect(ready.message).toContain(`EmbeddingMigration with spec.route: "embed-${namespace}"`);
     expect(await servedModel()).toBe("small");
 
-    const events = await kubectl(admin, [
-      "get",
-      "events",
-      "-n",
-      namespace,
-      "--field-selector",
-      "involvedObject.name=embed,reason=VectorSpaceChangeRefused",
-      "-o",
-      "jsonpath={.items[*].type}",
-    ]);
-    expect(events).toContain("Warning");
+    expect(await eventsAbout(admin, namespace, "embed")).toContain("Warning/VectorSpaceChangeRefused");
   });
 
   it("lets the change through once the route acknowledges exactly the new space", async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the integration and e2e suites need on a fresh Debian machine: Redis and
-# PostgreSQL from Debian, and the real kube-apiserver/etcd/kubectl built from Go modules
-# (cached under ~/.cache/switchboard, so reruns take seconds).
+# PostgreSQL from Debian, the real kube-apiserver/etcd/kubectl/helm and promtool built from Go
+# modules (cached under ~/.cache/switchboard, so reruns take seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,3 +19,6 @@ fi
 if [ -x test/controlplane/build.sh ] && [ -z "${KUBECONFIG:-}" ]; then
   bash test/controlplane/build.sh
 fi
+
+# The chart's alert rules are checked with promtool (test/integration/charts/monitoring.test.ts).
+bash test/tools/build-promtool.sh >/dev/null

@@ -18,6 +18,7 @@ import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { runBuildScript } from "./build-script.js";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -96,21 +97,7 @@ export async function ensureControlPlaneBinaries(
 ): Promise<string> {
   const fromEnv = process.env.SWITCHBOARD_CONTROLPLANE_BIN_DIR;
   if (fromEnv) return fromEnv;
-  const child = spawn("bash", [BUILD_SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderrTail = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    stderrTail = (stderrTail + d).slice(-8000);
-    log.write(d);
-  });
-  const [code] = (await once(child, "close")) as [number | null];
-  if (code !== 0) {
-    throw new Error(`test/controlplane/build.sh exited with ${code}:\n${stderrTail}`);
-  }
-  const binDir = stdout.trim().split("\n").pop()?.trim();
-  if (!binDir) throw new Error("test/controlplane/build.sh printed no bin dir");
-  return binDir;
+  return runBuildScript(BUILD_SCRIPT, log);
 }
 
 /** Builds or finds the binaries, starts etcd and kube-apiserver, writes kubeconfigs. */

@@ -6,17 +6,23 @@
  * they do (kubectl auth can-i): where the operator watches and no further, and without two
  * same-named releases in different namespaces sharing a cluster-scoped object.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { ensureControlPlaneBinaries } from "../../support/control-plane.js";
+import {
+  CHART,
+  find,
+  helmRunner,
+  mustRun,
+  parseObjects,
+  run,
+  type K8sObject,
+  type RunResult,
+} from "./chart-kit.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
-const CHART = path.join(repoRoot, "charts/switchboard");
 const RELEASE = "sb";
 const NAMESPACE = "switchboard-system";
 const operatorSa = (namespace: string) => `system:serviceaccount:${namespace}:${RELEASE}-operator`;
@@ -54,16 +60,22 @@ const VALUE_SETS: Record<string, string[]> = {
     "--set",
     "gateway.redisUrlSecret.key=url",
   ],
+  // The ServiceMonitor and PrometheusRule need the Prometheus Operator's CRDs: monitoring.test.ts.
+  "Azure Workload Identity, pull secrets, network peers and the dashboard": [
+    "--set",
+    "serviceAccount.azureWorkloadIdentity=true",
+    "--set",
+    "serviceAccount.gatewayAnnotations.azure\\.workload\\.identity/client-id=00000000-0000-0000-0000-000000000000",
+    "--set",
+    "imagePullSecrets[0].name=regcred",
+    "--set-string",
+    "networkPolicy.gatewayFrom[0].namespaceSelector.matchLabels.llm-access=true",
+    "--set",
+    "metrics.grafanaDashboard.enabled=true",
+    "--set",
+    "gateway.podDisruptionBudget.maxUnavailable=25%",
+  ],
 };
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  spec?: Record<string, unknown>;
-  roleRef?: { kind: string; name: string };
-  subjects?: Array<{ kind: string; name: string; namespace?: string }>;
-}
 
 interface Container {
   name: string;
@@ -77,58 +89,12 @@ let helmHome: string;
 const appliedRbac: string[] = [];
 const rendered = new Map<string, { yaml: string; objects: K8sObject[] }>();
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(
-  cmd: string,
-  args: readonly string[],
-  input = "",
-  env: NodeJS.ProcessEnv = {},
-): Promise<RunResult> {
-  const child = spawn(cmd, [...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: "pipe" });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  child.stdin.end(input);
-  const [code] = (await once(child, "close")) as [number | null];
-  return { code, stdout, stderr };
-}
-
-async function mustRun(
-  cmd: string,
-  args: readonly string[],
-  input = "",
-  env: NodeJS.ProcessEnv = {},
-): Promise<string> {
-  const r = await run(cmd, args, input, env);
-  if (r.code !== 0) {
-    throw new Error(`${path.basename(cmd)} ${args.join(" ")} exited with ${r.code}:\n${r.stderr}${r.stdout}`);
-  }
-  return r.stdout;
-}
-
 function helm(...args: string[]): Promise<RunResult> {
-  // A private helm home: nothing read from or written to the user's ~/.config/helm.
-  return run(path.join(binDir, "helm"), args, "", {
-    HELM_CACHE_HOME: path.join(helmHome, "cache"),
-    HELM_CONFIG_HOME: path.join(helmHome, "config"),
-    HELM_DATA_HOME: path.join(helmHome, "data"),
-  });
+  return helmRunner(binDir, helmHome)(...args);
 }
 
 function kubectl(args: readonly string[], input = ""): Promise<string> {
   return mustRun(path.join(binDir, "kubectl"), args, input, { KUBECONFIG: kubeconfigPath });
-}
-
-function parseObjects(yaml: string): K8sObject[] {
-  return parseAllDocuments(yaml)
-    .map((doc) => doc.toJS() as K8sObject | null)
-    .filter((o): o is K8sObject => o !== null);
 }
 
 function toYaml(objects: readonly K8sObject[]): string {
@@ -181,12 +147,6 @@ async function applyRbac(objects: readonly K8sObject[]): Promise<void> {
 
 async function getObject(kind: string, name: string): Promise<K8sObject> {
   return JSON.parse(await kubectl(["get", kind, name, "-o", "json"])) as K8sObject;
-}
-
-function find(objects: readonly K8sObject[], kind: string, name: string): K8sObject {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} in the rendered chart`);
-  return found;
 }
 
 function containers(deployment: K8sObject): Container[] {
@@ -353,7 +313,7 @@ describe.each(Object.keys(VALUE_SETS))("helm template with %s", (label) => {
         },
       ]);
     });
-  } else {
+  } else if (label === "watchNamespaces, redisUrl and autoscaling") {
     it("has the operator watch the listed namespaces, the gateway use Redis, and the HPA own the gateway's replica count", () => {
       const operatorArgs = containers(find(objects(), "Deployment", `${RELEASE}-operator`))[0]!.args;
       expect(operatorArgs).toContain(`--namespaces=${WATCHED.join(",")}`);

@@ -1,23 +1,5 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { LuaFactory } from "wasmoon";
 import { describe, expect, it } from "vitest";
-
-/** Runs the chart's Argo CD Lua health checks in a real Lua VM, the way Argo CD does (`obj` global). */
-const DIR = path.resolve(import.meta.dirname, "../../../charts/switchboard/argocd");
-
-async function health(kind: string, obj: unknown): Promise<{ status: string; message: string }> {
-  const lua = await new LuaFactory().createEngine();
-  try {
-    lua.global.set("obj", obj);
-    return (await lua.doString(readFileSync(path.join(DIR, `health-${kind}.lua`), "utf8"))) as {
-      status: string;
-      message: string;
-    };
-  } finally {
-    lua.global.close();
-  }
-}
+import { argoHealth as health } from "../../support/argocd-health.js";
 
 const ready = (status: string, extra: Record<string, unknown> = {}) => ({
   metadata: { name: "p", generation: 2 },

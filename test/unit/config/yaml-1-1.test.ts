@@ -28,6 +28,7 @@ const files = [
   ...yamlFiles(path.join(ROOT, "charts/switchboard/crds")),
   path.join(ROOT, "charts/switchboard/values.yaml"),
   path.join(ROOT, "charts/switchboard/Chart.yaml"),
+  ...yamlFiles(path.join(ROOT, "charts/switchboard/monitoring")),
   ...yamlFiles(path.join(ROOT, "config/samples")),
 ].map((file) => path.relative(ROOT, file));
 

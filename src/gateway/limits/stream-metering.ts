@@ -3,14 +3,14 @@ import { costUsd, type Pricing } from "../usage/cost.js";
 import { estimateTokensFromChars } from "../usage/estimate-tokens.js";
 import type { ConsumerAdmission } from "./consumer-limiter.js";
 
-/** Output tokens charged per round trip to the limit state: small enough to cut close to the limit. */
-const CHARGE_EVERY_TOKENS = 16;
+/** Output tokens between two reports of use: small enough to cut close to the limit. */
+const REPORT_EVERY_TOKENS = 16;
 
 /**
- * Charges a stream to its consumer's tokens per minute and budget while it flows: the prompt's
- * cost with the first event, then output in small batches. A charge that crosses a limit throws,
- * which cuts the stream with an error event. Counts are estimates; settle() corrects them with the
- * upstream's usage at the end.
+ * Reports a stream's use to its consumer's admission while it flows: the prompt with the first
+ * event, then output in small batches. Within what the admission holds this costs nothing; a
+ * stream that needs more than the limits can give is cut (the report throws, which ends the stream
+ * with an error event). Counts are estimates; settle() corrects them with the upstream's usage.
  */
 export async function* meterStream(
   events: AsyncIterable<ChatStreamEvent>,
@@ -19,24 +19,18 @@ export async function* meterStream(
   inputTokens: number,
 ): AsyncGenerator<ChatStreamEvent> {
   let outputChars = 0;
-  let chargedTokens = 0;
-  let first = true;
+  let reportedTokens = -1;
+  const report = (outputTokens: number) => {
+    reportedTokens = outputTokens;
+    return admission.use(inputTokens + outputTokens, costUsd({ inputTokens, outputTokens }, pricing) ?? 0);
+  };
   for await (const event of events) {
-    if (first) {
-      first = false;
-      await admission.chargeCost(costUsd({ inputTokens }, pricing) ?? 0);
-    }
     if (event.type === "text-delta") outputChars += event.text.length;
     else if (event.type === "tool-call-delta") outputChars += event.argumentsDelta.length;
     else if (event.type === "tool-call-start") outputChars += event.name.length;
-    const due = estimateTokensFromChars(outputChars) - chargedTokens;
-    if (due >= CHARGE_EVERY_TOKENS) {
-      chargedTokens += due;
-      await Promise.all([
-        admission.chargeTokens(due),
-        admission.chargeCost(costUsd({ inputTokens: 0, outputTokens: due }, pricing) ?? 0),
-      ]);
-    }
+    const outputTokens = estimateTokensFromChars(outputChars);
+    if (reportedTokens < 0 || outputTokens - reportedTokens >= REPORT_EVERY_TOKENS)
+      await report(outputTokens);
     yield event;
   }
 }

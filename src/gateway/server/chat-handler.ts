@@ -13,6 +13,7 @@ import { LimitExceededError } from "../limits/limit-exceeded-error.js";
 import { countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
 import { collectInto, timedUpstream } from "./stream-taps.js";
 import { meterStream } from "../limits/stream-metering.js";
+import { outputAllowance, reserveFor } from "../limits/request-reservation.js";
 import { primeStream } from "./first-event.js";
 import { SseWriter } from "./sse-writer.js";
 import { routingHeaders } from "./routing-headers.js";
@@ -21,6 +22,7 @@ import {
   currentRuntime,
   newRequestId,
   resolveRoute,
+  routeModels,
   type GatewayDeps,
 } from "./request-context.js";
 
@@ -62,7 +64,11 @@ export async function handleChat(
     outcome.consumer = consumer?.name;
     const promptTokens = estimatePromptTokens(decoded.request);
     const needs = chatNeeds(decoded.request);
-    if (consumer) admission = await deps.traffic.consumerLimits.admit(route, consumer, promptTokens);
+    const maxTokens = decoded.request.maxTokens;
+    if (consumer) {
+      const reservation = reserveFor(routeModels(runtime, route), promptTokens, maxTokens);
+      admission = await deps.traffic.consumerLimits.admit(route, consumer, reservation);
+    }
     const meta: ResponseMeta = {
       id: newRequestId("chatcmpl"),
       created: Math.floor(Date.now() / 1000),
@@ -74,8 +80,9 @@ export async function handleChat(
       ...decoded.request,
       model: candidate.model.upstreamModel,
     });
-    // Provider tokens per minute are reserved for the prompt and the most the answer may use.
-    const reservedTokens = promptTokens + (decoded.request.maxTokens ?? 0);
+    // Provider tokens per minute hold the prompt and the most the answer may use on that model.
+    const reservedTokens = (candidate: Candidate) =>
+      promptTokens + outputAllowance(candidate.model, promptTokens, maxTokens);
     const markUpstreamStart = () => {
       outcome.upstreamStartedAt ??= performance.now();
     };
@@ -121,7 +128,7 @@ export async function handleChat(
         needs,
         clientSignal,
         (candidate, ctx) =>
-          callWithinLimits(deps.traffic.providerLimits, candidate, reservedTokens, () => {
+          callWithinLimits(deps.traffic.providerLimits, candidate, reservedTokens(candidate), () => {
             markUpstreamStart();
             return candidate.adapter.chat(requestFor(candidate), ctx);
           }).catch((err: unknown) => countProviderRefusal(deps, route.id, err)),
@@ -154,7 +161,7 @@ export async function handleChat(
       needs,
       clientSignal,
       (candidate, ctx) =>
-        callWithinLimits(deps.traffic.providerLimits, candidate, reservedTokens, async () => {
+        callWithinLimits(deps.traffic.providerLimits, candidate, reservedTokens(candidate), async () => {
           markUpstreamStart();
           return primeStream(
             () => candidate.adapter.chatStream(requestFor(candidate), ctx),
@@ -178,7 +185,7 @@ export async function handleChat(
       let events = ensureStreamUsage(upstream, requestFor(done.candidate), (usage) => {
         outcome.usage = usage;
       });
-      // Charged as it flows, so crossing the consumer's tokens per minute or budget cuts the stream.
+      // Metered as it flows, so a stream needing more than its consumer's limits can give is cut.
       if (admission) events = meterStream(events, admission, pricing, promptTokens);
       if (collected) events = collectInto(events, collected);
       try {

@@ -10,10 +10,17 @@ import { estimateTextTokens } from "../usage/estimate-tokens.js";
 import { costUsd } from "../usage/cost.js";
 import type { ConsumerAdmission } from "../limits/consumer-limiter.js";
 import { callWithinLimits } from "../limits/limited-call.js";
+import { reserveFor } from "../limits/request-reservation.js";
 import type { JsonReply } from "./chat-handler.js";
 import { routingHeaders } from "./routing-headers.js";
 import { countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
-import { admitCaller, currentRuntime, resolveRoute, type GatewayDeps } from "./request-context.js";
+import {
+  admitCaller,
+  currentRuntime,
+  resolveRoute,
+  routeModels,
+  type GatewayDeps,
+} from "./request-context.js";
 
 export async function handleEmbeddings(
   deps: GatewayDeps,
@@ -39,7 +46,10 @@ export async function handleEmbeddings(
     const consumer = await admitCaller(deps, runtime, route, decoded.model, headers, false);
     outcome.consumer = consumer?.name;
     const estimatedTokens = decoded.input.reduce((n, text) => n + estimateTextTokens(text), 0);
-    if (consumer) admission = await deps.traffic.consumerLimits.admit(route, consumer, estimatedTokens);
+    if (consumer) {
+      const reservation = reserveFor(routeModels(runtime, route), estimatedTokens);
+      admission = await deps.traffic.consumerLimits.admit(route, consumer, reservation);
+    }
 
     const cacheTtlMs = route.cache?.ttlMs;
     const cacheKey = cacheTtlMs

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { GatewayRuntime } from "../config/gateway-runtime.js";
 import type { ConfigStore } from "../config/config-store.js";
-import type { CompiledConsumer, CompiledRoute } from "../../shared/schemas/gateway-config.js";
+import type { CompiledConsumer, CompiledModel, CompiledRoute } from "../../shared/schemas/gateway-config.js";
 import { GatewayError } from "../../shared/errors.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { Logger } from "../../shared/logging.js";
@@ -81,4 +81,9 @@ export function resolveRoute(
     );
   }
   return route;
+}
+
+/** The models a route's requests may reach, fallbacks included: what a reservation must cover. */
+export function routeModels(runtime: GatewayRuntime, route: CompiledRoute): CompiledModel[] {
+  return route.targets.flatMap((t) => runtime.models.get(`${t.providerId}/${t.model}`) ?? []);
 }

@@ -1,13 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { LruCache } from "./lru-cache.js";
-import type {
-  AdmissionCheck,
-  AdmissionResult,
-  BucketResult,
-  BucketSpec,
-  SharedState,
-  TakeMode,
+import {
+  BUDGET_EPSILON,
+  heldKey,
+  type AdmissionCheck,
+  type AdmissionResult,
+  type BucketResult,
+  type BucketSpec,
+  type SharedState,
+  type TakeMode,
 } from "./shared-state.js";
+import { budgetFits } from "./budget-hold.js";
 import { takeFromBucket, type BucketState } from "./token-bucket.js";
 
 export interface MemorySharedStateOptions {
@@ -47,11 +50,15 @@ export class MemorySharedState implements SharedState {
   async admit(checks: readonly AdmissionCheck[]): Promise<AdmissionResult> {
     const now = this.now();
     const taken: Array<[string, BucketState]> = [];
+    const holds: Array<Extract<AdmissionCheck, { kind: "budget" }>> = [];
     for (const [index, check] of checks.entries()) {
-      if (check.kind === "ceiling") {
-        const counter = this.counters.get(check.key);
-        const total = counter && counter.expiresAt > now ? counter.value : 0;
-        if (total >= check.limit) return { allowed: false, refusedBy: index, retryAfterMs: 0, value: total };
+      if (check.kind === "budget") {
+        const spent = this.counter(check.key, now);
+        const held = this.counter(heldKey(check.key), now);
+        if (!budgetFits(spent, held, check.limit, check.amount)) {
+          return { allowed: false, refusedBy: index, retryAfterMs: 0, value: spent, held: Math.max(0, held) };
+        }
+        holds.push(check);
         continue;
       }
       const { state, result } = takeFromBucket(
@@ -62,11 +69,20 @@ export class MemorySharedState implements SharedState {
         now,
       );
       if (!result.allowed) {
-        return { allowed: false, refusedBy: index, retryAfterMs: result.retryAfterMs, value: result.level };
+        return {
+          allowed: false,
+          refusedBy: index,
+          retryAfterMs: result.retryAfterMs,
+          value: result.level,
+          held: 0,
+        };
       }
       taken.push([check.key, state]);
     }
     for (const [key, state] of taken) this.buckets.set(key, state);
+    for (const hold of holds) {
+      if (hold.amount > 0) this.addToCounter(heldKey(hold.key), hold.amount, hold.ttlMs, now);
+    }
     return { allowed: true };
   }
 
@@ -85,8 +101,23 @@ export class MemorySharedState implements SharedState {
     this.leases.get(key)?.delete(leaseId);
   }
 
-  async addToCounter(key: string, amount: number, ttlMs: number): Promise<number> {
+  async settleBudget(key: string, release: number, spend: number, ttlMs: number): Promise<number> {
     const now = this.now();
+    if (release !== 0) {
+      const held = this.addToCounter(heldKey(key), -release, ttlMs, now);
+      // Never below zero: a hold taken while Redis was away was never recorded.
+      if (held < BUDGET_EPSILON) this.counters.delete(heldKey(key));
+    }
+    return spend !== 0 ? this.addToCounter(key, spend, ttlMs, now) : this.counter(key, now);
+  }
+
+  private counter(key: string, now: number): number {
+    const counter = this.counters.get(key);
+    return counter && counter.expiresAt > now ? counter.value : 0;
+  }
+
+  /** Adds to a counter that expires `ttlMs` after its first write; returns the total. */
+  private addToCounter(key: string, amount: number, ttlMs: number, now: number): number {
     if (this.counters.size > SWEEP_THRESHOLD) {
       for (const [k, c] of this.counters) if (c.expiresAt <= now) this.counters.delete(k);
     }

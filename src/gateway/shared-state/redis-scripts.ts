@@ -1,3 +1,5 @@
+import { BUDGET_EPSILON } from "./shared-state.js";
+
 /**
  * Lua run atomically inside Redis, so replicas never race between reading and writing a limit.
  * The clock is Redis's own TIME: replicas with skewed clocks still agree on refill.
@@ -57,36 +59,89 @@ return {allowed, string.format('%.17g', level), retry}
 `;
 
 /**
- * SharedState.admit: one check per key. ARGV holds four values per check:
- * 'bucket', capacity, refillPerMs, amount; or 'ceiling', limit, '', ''. Takes from every bucket
- * only once all checks pass. Returns the 1-based index of the first check that refused (0 when
- * none did), its retry ms and its bucket level or counter total.
+ * The budget, step for step as budgetFits in budget-hold.ts and MemorySharedState (keep them in
+ * step; the same test compares them). A budget is two counters: spent, and held by requests in flight.
  */
-export const ADMIT_LUA = `${NOW_MS}${BUCKET}
+const BUDGET = `
+local EPSILON = ${BUDGET_EPSILON}
+
+local function counter(key)
+  return tonumber(redis.call('GET', key) or '0')
+end
+
+local function budget_fits(spent, held, limit, amount)
+  return spent < limit and spent + math.max(0, held) + amount <= limit + EPSILON
+end
+
+local function add_to_counter(key, amount, ttl)
+  local total = tonumber(redis.call('INCRBYFLOAT', key, string.format('%.17g', amount)))
+  if redis.call('PTTL', key) < 0 then
+    redis.call('PEXPIRE', key, ttl)
+  end
+  return total
+end
+`;
+
+/**
+ * SharedState.admit. ARGV holds four values per check: 'bucket', capacity, refillPerMs, amount
+ * (one key: the bucket); or 'budget', limit, amount, ttlMs (two keys: spent and held). Takes from
+ * every bucket and holds on every budget only once all checks pass. Returns the 1-based index of
+ * the first check that refused (0 when none did), its retry ms, its bucket level or budget spend,
+ * and the budget's hold.
+ */
+export const ADMIT_LUA = `${NOW_MS}${BUCKET}${BUDGET}
 local takes = {}
-for i, key in ipairs(KEYS) do
+local holds = {}
+local k = 1
+for i = 1, #ARGV / 4 do
   local base = (i - 1) * 4
   if ARGV[base + 1] == 'bucket' then
+    local key = KEYS[k]
+    k = k + 1
     local capacity = tonumber(ARGV[base + 2])
     local rate = tonumber(ARGV[base + 3])
     local amount = tonumber(ARGV[base + 4])
     local level = bucket_level(key, capacity, rate)
     local fits, retry = bucket_fits(level, capacity, rate, amount)
     if not fits then
-      return {i, retry, string.format('%.17g', level)}
+      return {i, retry, string.format('%.17g', level), '0'}
     end
     takes[#takes + 1] = {key, math.min(capacity, level - amount), capacity, rate}
   else
-    local total = tonumber(redis.call('GET', key) or '0')
-    if total >= tonumber(ARGV[base + 2]) then
-      return {i, 0, string.format('%.17g', total)}
+    local spent_key, held_key = KEYS[k], KEYS[k + 1]
+    k = k + 2
+    local amount = tonumber(ARGV[base + 3])
+    local spent, held = counter(spent_key), counter(held_key)
+    if not budget_fits(spent, held, tonumber(ARGV[base + 2]), amount) then
+      return {i, 0, string.format('%.17g', spent), string.format('%.17g', math.max(0, held))}
+    end
+    if amount > 0 then
+      holds[#holds + 1] = {held_key, amount, tonumber(ARGV[base + 4])}
     end
   end
 end
 for _, take in ipairs(takes) do
   bucket_store(take[1], take[2], take[3], take[4])
 end
-return {0, 0, '0'}
+for _, hold in ipairs(holds) do
+  add_to_counter(hold[1], hold[2], hold[3])
+end
+return {0, 0, '0', '0'}
+`;
+
+/** KEYS spent, held; ARGV release, spend, ttlMs: gives back a hold and adds the spend, atomically; returns the spend. */
+export const SETTLE_BUDGET_LUA = `${BUDGET}
+local release, spend, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if release ~= 0 then
+  -- Never below zero: a hold taken while Redis was away was never recorded.
+  if add_to_counter(KEYS[2], -release, ttl) < EPSILON then
+    redis.call('DEL', KEYS[2])
+  end
+end
+if spend ~= 0 then
+  add_to_counter(KEYS[1], spend, ttl)
+end
+return string.format('%.17g', counter(KEYS[1]))
 `;
 
 /** KEYS[1] sorted set of lease ids scored by expiry; ARGV max, ttlMs, leaseId. Returns 1 when taken. */
@@ -98,13 +153,4 @@ end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 1000)
 return 1
-`;
-
-/** KEYS[1] counter; ARGV amount, ttlMs. The expiry is set by the first write only. */
-export const ADD_TO_COUNTER_LUA = `
-local total = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return total
 `;

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import type {
-  AdmissionCheck,
-  AdmissionResult,
-  BucketResult,
-  BucketSpec,
-  SharedState,
-  TakeMode,
+import {
+  heldKey,
+  type AdmissionCheck,
+  type AdmissionResult,
+  type BucketResult,
+  type BucketSpec,
+  type SharedState,
+  type TakeMode,
 } from "./shared-state.js";
-import { ACQUIRE_LEASE_LUA, ADD_TO_COUNTER_LUA, ADMIT_LUA, TAKE_TOKENS_LUA } from "./redis-scripts.js";
+import { ACQUIRE_LEASE_LUA, ADMIT_LUA, SETTLE_BUDGET_LUA, TAKE_TOKENS_LUA } from "./redis-scripts.js";
 
 interface ScriptedRedis extends Redis {
   sbTakeTokens(
@@ -19,9 +20,15 @@ interface ScriptedRedis extends Redis {
     mode: TakeMode,
   ): Promise<[number, string, number]>;
   /** Variadic: the number of keys, the keys, then the arguments (ADMIT_LUA). */
-  sbAdmit(...keysThenArgs: Array<string | number>): Promise<[number, number, string]>;
+  sbAdmit(...keysThenArgs: Array<string | number>): Promise<[number, number, string, string]>;
   sbAcquireLease(key: string, max: number, ttlMs: number, leaseId: string): Promise<number>;
-  sbAddToCounter(key: string, amount: number, ttlMs: number): Promise<string>;
+  sbSettleBudget(
+    spentKey: string,
+    heldKey: string,
+    release: number,
+    spend: number,
+    ttlMs: number,
+  ): Promise<string>;
 }
 
 export interface RedisSharedStateOptions {
@@ -73,7 +80,7 @@ export class RedisSharedState implements SharedState {
     redis.defineCommand("sbTakeTokens", { numberOfKeys: 1, lua: TAKE_TOKENS_LUA });
     redis.defineCommand("sbAdmit", { lua: ADMIT_LUA });
     redis.defineCommand("sbAcquireLease", { numberOfKeys: 1, lua: ACQUIRE_LEASE_LUA });
-    redis.defineCommand("sbAddToCounter", { numberOfKeys: 1, lua: ADD_TO_COUNTER_LUA });
+    redis.defineCommand("sbSettleBudget", { numberOfKeys: 2, lua: SETTLE_BUDGET_LUA });
     // ioredis reports connection trouble as events; without a listener they become crashes.
     redis.on("error", (err: unknown) => options.onError?.("connection", err));
     try {
@@ -117,19 +124,26 @@ export class RedisSharedState implements SharedState {
     return this.guarded(
       "admit",
       async (): Promise<AdmissionResult> => {
+        const keys = checks.flatMap((check) =>
+          check.kind === "bucket"
+            ? [this.prefix + check.key]
+            : [this.prefix + check.key, this.prefix + heldKey(check.key)],
+        );
         const args = checks.flatMap((check) =>
           check.kind === "bucket"
             ? ["bucket", check.spec.capacity, check.spec.refillPerMs, check.amount]
-            : ["ceiling", check.limit, "", ""],
+            : ["budget", check.limit, check.amount, Math.max(1, Math.round(check.ttlMs))],
         );
-        const [refused, retryAfterMs, value] = await this.redis.sbAdmit(
-          checks.length,
-          ...checks.map((check) => this.prefix + check.key),
-          ...args,
-        );
+        const [refused, retryAfterMs, value, held] = await this.redis.sbAdmit(keys.length, ...keys, ...args);
         return refused === 0
           ? { allowed: true }
-          : { allowed: false, refusedBy: refused - 1, retryAfterMs, value: Number(value) };
+          : {
+              allowed: false,
+              refusedBy: refused - 1,
+              retryAfterMs,
+              value: Number(value),
+              held: Number(held),
+            };
       },
       { allowed: true },
     );
@@ -155,10 +169,19 @@ export class RedisSharedState implements SharedState {
     );
   }
 
-  addToCounter(key: string, amount: number, ttlMs: number): Promise<number> {
+  settleBudget(key: string, release: number, spend: number, ttlMs: number): Promise<number> {
     return this.guarded(
-      "addToCounter",
-      async () => Number(await this.redis.sbAddToCounter(this.prefix + key, amount, ttlMs)),
+      "settleBudget",
+      async () =>
+        Number(
+          await this.redis.sbSettleBudget(
+            this.prefix + key,
+            this.prefix + heldKey(key),
+            release,
+            spend,
+            Math.max(1, Math.round(ttlMs)),
+          ),
+        ),
       0,
     );
   }

@@ -29,8 +29,12 @@ export interface BucketResult {
 /** One limit a request must pass to be admitted. */
 export type AdmissionCheck =
   | { kind: "bucket"; key: string; spec: BucketSpec; amount: number }
-  /** A counter of addToCounter that refuses once its total reaches `limit`; admitting adds nothing. */
-  | { kind: "ceiling"; key: string; limit: number };
+  /**
+   * A spend budget: what was spent (at `key`) plus what requests in flight hold (at `key:held`).
+   * Refuses once the spend reaches `limit`, or when holding `amount` more would pass it; otherwise
+   * holds `amount` until settleBudget gives it back. Both counters expire `ttlMs` after their first write.
+   */
+  | { kind: "budget"; key: string; limit: number; amount: number; ttlMs: number };
 
 export type AdmissionResult =
   | { allowed: true }
@@ -38,11 +42,21 @@ export type AdmissionResult =
       allowed: false;
       /** Index of the first check, in the order given, that refused. */
       refusedBy: number;
-      /** How long until the refusing bucket's amount fits; 0 for a counter (its caller knows when it resets). */
+      /** How long until the refusing bucket's amount fits; 0 for a budget (its caller knows when it resets). */
       retryAfterMs: number;
-      /** The refusing bucket's level, or the counter's total. */
+      /** The refusing bucket's level, or the budget's spend. */
       value: number;
+      /** For a budget: what requests in flight hold of it; 0 for a bucket. */
+      held: number;
     };
+
+/** The key of what requests in flight hold of the budget at `key`. */
+export function heldKey(key: string): string {
+  return `${key}:held`;
+}
+
+/** Holds and spends smaller than this are rounding left over from adding and taking back floats. */
+export const BUDGET_EPSILON = 1e-9;
 
 export interface SharedState {
   readonly backend: "memory" | "redis";
@@ -55,8 +69,11 @@ export interface SharedState {
   /** Takes one of `max` slots for at most `ttlMs` (a crashed holder's slot frees itself). */
   acquireLease(key: string, max: number, ttlMs: number): Promise<string | undefined>;
   releaseLease(key: string, leaseId: string): Promise<void>;
-  /** Adds `amount` (0 to read) to a counter that expires `ttlMs` after its first write; returns the total. */
-  addToCounter(key: string, amount: number, ttlMs: number): Promise<number>;
+  /**
+   * Settles a request against a budget admitted with a `budget` check, atomically: gives back
+   * `release` of what it held and adds `spend` to what was spent. Returns what was spent.
+   */
+  settleBudget(key: string, release: number, spend: number, ttlMs: number): Promise<number>;
   cacheGet(key: string): Promise<string | undefined>;
   cacheSet(key: string, value: string, ttlMs: number): Promise<void>;
   close(): Promise<void>;

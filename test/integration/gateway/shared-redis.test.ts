@@ -6,6 +6,7 @@ import { LimitExceededError } from "../../../src/gateway/limits/limit-exceeded-e
 import { MemorySharedState } from "../../../src/gateway/shared-state/memory-shared-state.js";
 import { RedisSharedState } from "../../../src/gateway/shared-state/redis-shared-state.js";
 import type { SharedState } from "../../../src/gateway/shared-state/shared-state.js";
+import type { Reservation } from "../../../src/gateway/limits/request-reservation.js";
 import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import { freePort } from "../../support/free-port.js";
 import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
@@ -14,6 +15,11 @@ import { monitorRedisCommands, type RedisCommandMonitor } from "./redis-command-
 import { chatBody, docs, provider, route, secret } from "./traffic-manifests.js";
 
 /** Limits, budgets and the cache shared by gateway replicas through a real redis-server. */
+
+/** What a request holds: `tokens` of prompt and no answer, at no cost. */
+function held(tokens: number): Reservation {
+  return { promptTokens: tokens, outputTokens: 0, usd: 0 };
+}
 
 let redis: TestRedis;
 
@@ -66,32 +72,36 @@ describe("RedisSharedState behaves like the in-memory state", () => {
     expect(fromRedis.map((r) => r.allowed)).toEqual([true, true, false, true, false, true, true, false]);
   });
 
-  it("admits all or nothing with the same decisions as the in-memory state", async () => {
+  it("admits all or nothing, and settles budgets, with the same decisions as the in-memory state", async () => {
     // Three requests and five tokens per hour: nothing refills during the test.
     const requests = { capacity: 3, refillPerMs: 3 / 3_600_000 };
     const tokens = { capacity: 5, refillPerMs: 5 / 3_600_000 };
     const checks = (amount: number, limit: number) => [
       { kind: "bucket" as const, key: "admit-rpm", spec: requests, amount: 1 },
       { kind: "bucket" as const, key: "admit-tpm", spec: tokens, amount },
-      { kind: "ceiling" as const, key: "admit-spend", limit },
+      { kind: "budget" as const, key: "admit-spend", limit, amount: 0.25, ttlMs: 60_000 },
     ];
     const run = async (s: SharedState) => {
-      await s.addToCounter("admit-spend", 0.25, 60_000);
+      await s.settleBudget("admit-spend", 0, 0.25, 60_000);
       const out = [];
       for (const [amount, limit] of [
         [2, 1],
         [2, 1],
         [2, 1],
         [1, 0.25],
+        [1, 0.75],
         [1, 1],
-        [0, 1],
         [0, 1],
       ] as const) {
         const r = await s.admit(checks(amount, limit));
         out.push(
-          r.allowed ? "admitted" : `refused by ${r.refusedBy} at ${Math.round(r.value * 1000) / 1000}`,
+          r.allowed
+            ? "admitted"
+            : `refused by ${r.refusedBy} at ${Math.round(r.value * 1000) / 1000} (${r.held} held)`,
         );
       }
+      out.push(`spent ${await s.settleBudget("admit-spend", 0.75, 0.5, 60_000)}`);
+      out.push((await s.admit(checks(0, 1))).allowed ? "admitted" : "refused");
       return out;
     };
     const fromRedis = await run(state);
@@ -99,11 +109,13 @@ describe("RedisSharedState behaves like the in-memory state", () => {
     expect(fromRedis).toEqual([
       "admitted",
       "admitted",
-      "refused by 1 at 1",
-      "refused by 2 at 0.25",
+      "refused by 1 at 1 (0 held)",
+      "refused by 2 at 0.25 (0.5 held)",
+      "refused by 2 at 0.25 (0.5 held)",
       "admitted",
-      "refused by 0 at 0",
-      "refused by 0 at 0",
+      "refused by 0 at 0 (0 held)",
+      "spent 0.75",
+      "refused",
     ]);
   });
 
@@ -127,11 +139,15 @@ describe("RedisSharedState behaves like the in-memory state", () => {
     expect(await state.acquireLease("lease", 2, 300)).toBeDefined();
   });
 
-  it("adds fractional amounts to expiring counters", async () => {
-    expect(await state.addToCounter("spend", 0.125, 300)).toBe(0.125);
-    expect(await state.addToCounter("spend", 0.25, 300)).toBe(0.375);
+  it("keeps budget spend and holds in counters that expire", async () => {
+    await state.admit([{ kind: "budget", key: "spend", limit: 1, amount: 0.5, ttlMs: 300 }]);
+    expect(await state.settleBudget("spend", 0.125, 0.125, 300)).toBe(0.125);
+    expect(await state.settleBudget("spend", 0, 0.25, 300)).toBe(0.375);
     await new Promise((r) => setTimeout(r, 350));
-    expect(await state.addToCounter("spend", 0, 300)).toBe(0);
+    expect(await state.settleBudget("spend", 0, 0, 300)).toBe(0);
+    expect(await state.admit([{ kind: "budget", key: "spend", limit: 1, amount: 1, ttlMs: 300 }])).toEqual({
+      allowed: true,
+    });
   });
 
   it("stores cache entries with a ttl", async () => {
@@ -176,11 +192,13 @@ describe("admitting a consumer with requests/min, tokens/min and a budget", () =
     const limiter = new ConsumerLimiter(state);
     const consumer = capped({ requestsPerMinute: 2, tokensPerMinute: 1_000 });
     for (let i = 0; i < 2; i++) {
-      expect(await monitor.commandsDuring(() => limiter.admit(chatRoute, consumer, 100))).toHaveLength(1);
+      expect(await monitor.commandsDuring(() => limiter.admit(chatRoute, consumer, held(100)))).toHaveLength(
+        1,
+      );
     }
     let refused: Promise<unknown> = Promise.resolve();
     expect(
-      await monitor.commandsDuring(() => (refused = limiter.admit(chatRoute, consumer, 100))),
+      await monitor.commandsDuring(() => (refused = limiter.admit(chatRoute, consumer, held(100)))),
     ).toHaveLength(1);
     const err = await refusal(refused);
     expect(err.message).toContain(
@@ -192,15 +210,15 @@ describe("admitting a consumer with requests/min, tokens/min and a budget", () =
   it("takes nothing from the other limits when one refuses", async () => {
     const limiter = new ConsumerLimiter(state);
     const consumer = capped({ requestsPerMinute: 3, tokensPerMinute: 100 });
-    const first = await limiter.admit(chatRoute, consumer, 60);
-    const err = await refusal(limiter.admit(chatRoute, consumer, 60));
+    const first = await limiter.admit(chatRoute, consumer, held(60));
+    const err = await refusal(limiter.admit(chatRoute, consumer, held(60)));
     expect(err.message).toContain("over its limit of 100 tokens per minute");
     expect(err.retryAfterSeconds).toBe(12);
     await first.settle(0, 0);
     // Had the refused request used one of the three requests, the third admission would fail.
-    await limiter.admit(chatRoute, consumer, 60);
-    await limiter.admit(chatRoute, consumer, 40);
-    expect((await refusal(limiter.admit(chatRoute, consumer, 0))).message).toContain(
+    await limiter.admit(chatRoute, consumer, held(60));
+    await limiter.admit(chatRoute, consumer, held(40));
+    expect((await refusal(limiter.admit(chatRoute, consumer, held(0)))).message).toContain(
       "over its limit of 3 requests per minute",
     );
   });
@@ -208,10 +226,10 @@ describe("admitting a consumer with requests/min, tokens/min and a budget", () =
   it("refuses a spent budget in one round trip, naming the budget, without using a request", async () => {
     const limiter = new ConsumerLimiter(state);
     const consumer = capped({ requestsPerMinute: 2, tokensPerMinute: 1_000 }, 0.01);
-    await (await limiter.admit(chatRoute, consumer, 10)).settle(10, 0.011);
+    await (await limiter.admit(chatRoute, consumer, held(10))).settle(10, 0.011);
     let refused: Promise<unknown> = Promise.resolve();
     expect(
-      await monitor.commandsDuring(() => (refused = limiter.admit(chatRoute, consumer, 10))),
+      await monitor.commandsDuring(() => (refused = limiter.admit(chatRoute, consumer, held(10)))),
     ).toHaveLength(1);
     const err = await refusal(refused);
     expect(err.scope).toBe("budget");
@@ -222,7 +240,7 @@ describe("admitting a consumer with requests/min, tokens/min and a budget", () =
     expect(err.retryAfterSeconds).toBeGreaterThan((end.getTime() - Date.now()) / 1000 - 5);
     // The refusal left the minute's second request unused.
     const relaxed = { ...consumer, budget: { usd: 1, period: "day" as const } };
-    await limiter.admit(chatRoute, relaxed, 10);
+    await limiter.admit(chatRoute, relaxed, held(10));
   });
 });
 

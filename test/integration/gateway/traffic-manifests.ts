@@ -15,6 +15,7 @@ export interface ModelSpec {
   kind?: "chat" | "embedding";
   pricing?: { inputPer1M: number; outputPer1M: number };
   contextWindow?: number;
+  maxOutputTokens?: number;
   dimensions?: number;
 }
 

@@ -10,35 +10,35 @@ async function* words(n: number): AsyncGenerator<ChatStreamEvent> {
 }
 
 function admission(tokenLimit = Infinity) {
-  const charged = { tokens: 0, usd: 0 };
+  const reports: Array<[number, number]> = [];
   const a: ConsumerAdmission = {
     consumer: { name: "c", limits: {} },
-    chargeTokens: async (n) => {
-      charged.tokens += n;
-      if (charged.tokens > tokenLimit) throw new GatewayError("rate_limit", "over");
-    },
-    chargeCost: async (usd) => {
-      charged.usd += usd;
+    use: async (tokens, usd) => {
+      reports.push([tokens, usd]);
+      if (tokens > tokenLimit) throw new GatewayError("rate_limit", "over");
     },
     settle: async () => {},
   };
-  return { a, charged };
+  return { a, reports };
 }
 
 describe("meterStream", () => {
-  it("charges the prompt's cost first and output in batches while the stream flows", async () => {
-    const { a, charged } = admission();
+  it("reports the prompt with the first event, then its total use every 16 output tokens", async () => {
+    const { a, reports } = admission();
     const seen: ChatStreamEvent[] = [];
     for await (const e of meterStream(words(20), a, { inputPer1M: 1_000_000, outputPer1M: 2_000_000 }, 5)) {
       seen.push(e);
     }
     expect(seen).toHaveLength(21);
-    // 40 output tokens estimated: charged in batches of at least 16.
-    expect(charged.tokens).toBe(32);
-    expect(charged.usd).toBe(5 + 32 * 2);
+    // 40 output tokens estimated, reported as totals (prompt included) at $1 and $2 a token.
+    expect(reports).toEqual([
+      [5 + 2, 5 + 4],
+      [5 + 18, 5 + 36],
+      [5 + 34, 5 + 68],
+    ]);
   });
 
-  it("stops the stream at the event whose charge crosses the limit", async () => {
+  it("stops the stream at the event whose report needs more than the limits give", async () => {
     const { a } = admission(20);
     const seen: ChatStreamEvent[] = [];
     await expect(

@@ -27,26 +27,33 @@ describe("MemorySharedState", () => {
     expect(await state.acquireLease("k", 1, 1_000)).toBeDefined();
   });
 
-  it("adds to counters that restart from zero after their ttl", async () => {
+  it("holds budgets for requests in flight and settles them into spend that restarts after its ttl", async () => {
     const c = clock();
     const state = new MemorySharedState({ now: c.fn });
-    expect(await state.addToCounter("spend", 0.25, 10_000)).toBe(0.25);
-    expect(await state.addToCounter("spend", 0.5, 10_000)).toBe(0.75);
-    expect(await state.addToCounter("spend", 0, 10_000)).toBe(0.75);
+    const hold = (amount: number) =>
+      state.admit([{ kind: "budget", key: "spend", limit: 1, amount, ttlMs: 10_000 }]);
+    expect(await hold(0.5)).toEqual({ allowed: true });
+    expect(await hold(0.5)).toEqual({ allowed: true });
+    expect(await hold(0.25)).toEqual({ allowed: false, refusedBy: 0, retryAfterMs: 0, value: 0, held: 1 });
+    expect(await state.settleBudget("spend", 0.5, 0.125, 10_000)).toBe(0.125);
+    expect(await hold(0.25)).toEqual({ allowed: true });
+    // A release of more than is held (a hold Redis never recorded) leaves nothing held, not less.
+    expect(await state.settleBudget("spend", 5, 0, 10_000)).toBe(0.125);
+    expect(await hold(0.875)).toEqual({ allowed: true });
     c.now = 10_000;
-    expect(await state.addToCounter("spend", 0, 10_000)).toBe(0);
+    expect(await state.settleBudget("spend", 0, 0, 10_000)).toBe(0);
   });
 
   it("admits all or nothing: a refusal names the first check that failed and takes from no bucket", async () => {
     const c = clock();
     const state = new MemorySharedState({ now: c.fn });
     const spec = { capacity: 10, refillPerMs: 10 / 60_000 };
-    await state.addToCounter("spend", 0.5, 60_000);
+    await state.settleBudget("spend", 0, 0.5, 60_000);
     const checks = (tokens: number, limit: number) =>
       [
         { kind: "bucket", key: "requests", spec, amount: 1 },
         { kind: "bucket", key: "tokens", spec, amount: tokens },
-        { kind: "ceiling", key: "spend", limit },
+        { kind: "budget", key: "spend", limit, amount: 0.25, ttlMs: 60_000 },
       ] as const;
     expect(await state.admit(checks(4, 1))).toEqual({ allowed: true });
     expect(await state.admit(checks(8, 1))).toEqual({
@@ -54,14 +61,16 @@ describe("MemorySharedState", () => {
       refusedBy: 1,
       retryAfterMs: 12_000,
       value: 6,
+      held: 0,
     });
     expect(await state.admit(checks(1, 0.5))).toEqual({
       allowed: false,
       refusedBy: 2,
       retryAfterMs: 0,
       value: 0.5,
+      held: 0.25,
     });
-    // Only the admitted request was taken: 9 requests and 6 tokens are left.
+    // Only the admitted request was taken: 9 requests and 6 tokens are left, $0.25 held.
     expect((await state.takeTokens("requests", spec, 0, "try")).level).toBe(9);
     expect((await state.takeTokens("tokens", spec, 0, "try")).level).toBe(6);
     c.now = 60_000;

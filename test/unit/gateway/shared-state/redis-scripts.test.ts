@@ -1,12 +1,17 @@
 import { LuaFactory, type LuaEngine } from "wasmoon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemorySharedState } from "../../../../src/gateway/shared-state/memory-shared-state.js";
-import { ADMIT_LUA, TAKE_TOKENS_LUA } from "../../../../src/gateway/shared-state/redis-scripts.js";
-import type {
-  AdmissionCheck,
-  AdmissionResult,
-  BucketSpec,
-  TakeMode,
+import {
+  ADMIT_LUA,
+  SETTLE_BUDGET_LUA,
+  TAKE_TOKENS_LUA,
+} from "../../../../src/gateway/shared-state/redis-scripts.js";
+import {
+  heldKey,
+  type AdmissionCheck,
+  type AdmissionResult,
+  type BucketSpec,
+  type TakeMode,
 } from "../../../../src/gateway/shared-state/shared-state.js";
 import { takeFromBucket, type BucketState } from "../../../../src/gateway/shared-state/token-bucket.js";
 
@@ -19,6 +24,7 @@ class FakeRedis {
   now = 0;
   private readonly hashes = new Map<string, Map<string, string>>();
   readonly strings = new Map<string, string>();
+  private readonly expiring = new Set<string>();
 
   call(command: string, key: string, ...args: string[]): unknown {
     switch (command) {
@@ -33,9 +39,21 @@ class FakeRedis {
         return 0;
       }
       case "PEXPIRE":
+        this.expiring.add(key);
         return 1;
+      case "PTTL":
+        return this.expiring.has(key) ? 1 : this.strings.has(key) || this.hashes.has(key) ? -1 : -2;
       case "GET":
         return this.strings.get(key) ?? false;
+      case "INCRBYFLOAT": {
+        // Redis formats the sum with 17 significant digits, as '%.17g' does; so does the script.
+        const total = Number(this.strings.get(key) ?? "0") + Number(args[0]);
+        this.strings.set(key, String(Number(total.toPrecision(17))));
+        return this.strings.get(key);
+      }
+      case "DEL":
+        this.expiring.delete(key);
+        return this.strings.delete(key) || this.hashes.delete(key) ? 1 : 0;
       default:
         throw new Error(`FakeRedis does not know ${command}`);
     }
@@ -73,13 +91,13 @@ function luaTake(key: string, spec: BucketSpec, amount: number, mode: TakeMode) 
 }
 
 function luaAdmit(checks: AdmissionCheck[]): AdmissionResult {
-  const [refused, retryAfterMs, value] = runScript(
+  const [refused, retryAfterMs, value, held] = runScript(
     ADMIT_LUA,
-    checks.map((c) => c.key),
+    checks.flatMap((c) => (c.kind === "bucket" ? [c.key] : [c.key, heldKey(c.key)])),
     checks.flatMap((c) =>
       c.kind === "bucket"
         ? ["bucket", c.spec.capacity, c.spec.refillPerMs, c.amount]
-        : ["ceiling", c.limit, "", ""],
+        : ["budget", c.limit, c.amount, c.ttlMs],
     ),
   );
   return refused === 0
@@ -89,7 +107,12 @@ function luaAdmit(checks: AdmissionCheck[]): AdmissionResult {
         refusedBy: (refused as number) - 1,
         retryAfterMs: retryAfterMs as number,
         value: Number(value),
+        held: Number(held),
       };
+}
+
+function luaSettleBudget(key: string, release: number, spend: number, ttlMs: number): number {
+  return Number(runScript(SETTLE_BUDGET_LUA, [key, heldKey(key)], [release, spend, ttlMs]));
 }
 
 /** Deterministic pseudo-random numbers, so a failure replays. */
@@ -128,30 +151,45 @@ describe("TAKE_TOKENS_LUA", () => {
 });
 
 describe("ADMIT_LUA", () => {
-  it("admits and refuses exactly as MemorySharedState.admit: first refusal named, nothing taken when refused", async () => {
+  it("admits, refuses and settles exactly as MemorySharedState: first refusal named, nothing taken or held when refused", async () => {
     const next = random(11);
     const clock = { now: 1_700_000_000_000 };
     const memory = new MemorySharedState({ now: () => clock.now });
     const rpm = perMinute(5);
     const tpm = perMinute(300);
-    let spent = 0;
+    const ttlMs = 1e12;
+    const inFlight: number[] = [];
     const outcomes = new Set<string>();
     for (let step = 0; step < 400; step++) {
-      clock.now += Math.floor(next() * 8_000);
+      clock.now += Math.floor(next() * 4_000);
       redis.now = clock.now;
-      if (next() < 0.1) {
-        const cost = Math.round(next() * 200) / 1000;
-        spent = await memory.addToCounter("spend", cost, 1e12);
-        redis.strings.set("spend", String(spent));
+      // Requests in flight settle now and then: their hold given back, what they cost spent.
+      while (inFlight.length > 0 && next() < 0.4) {
+        const release = inFlight.shift()!;
+        const spend = next() < 0.2 ? 0 : Math.round(next() * release * 1.2 * 1000) / 1000;
+        const expected = await memory.settleBudget("spend", release, spend, ttlMs);
+        expect(luaSettleBudget("spend", release, spend, ttlMs), `settle at step ${step}`).toBeCloseTo(
+          expected,
+          12,
+        );
       }
+      const cost = Math.round(next() * 300) / 1000;
       const checks: AdmissionCheck[] = [
         { kind: "bucket", key: "rpm", spec: rpm, amount: 1 },
         { kind: "bucket", key: "tpm", spec: tpm, amount: Math.ceil(next() * 200) },
-        { kind: "ceiling", key: "spend", limit: 2 },
+        { kind: "budget", key: "spend", limit: 2, amount: cost, ttlMs },
       ];
       const expected = await memory.admit(checks);
       outcomes.add(expected.allowed ? "admitted" : `refused by ${expected.refusedBy}`);
-      expect(luaAdmit(checks), `step ${step}`).toEqual(expected);
+      const fromLua = luaAdmit(checks);
+      expect(fromLua.allowed, `step ${step}`).toBe(expected.allowed);
+      if (!fromLua.allowed && !expected.allowed) {
+        expect(fromLua.refusedBy).toBe(expected.refusedBy);
+        expect(fromLua.retryAfterMs).toBe(expected.retryAfterMs);
+        expect(fromLua.value).toBeCloseTo(expected.value, 12);
+        expect(fromLua.held).toBeCloseTo(expected.held, 12);
+      }
+      if (expected.allowed) inFlight.push(cost);
       // The buckets were left alike too, whether the step took from them or not.
       for (const [key, spec] of [["rpm", rpm] as const, ["tpm", tpm] as const]) {
         expect(luaTake(key, spec, 0, "try")).toEqual(await memory.takeTokens(key, spec, 0, "try"));
@@ -161,19 +199,21 @@ describe("ADMIT_LUA", () => {
     expect([...outcomes].sort()).toEqual(["admitted", "refused by 0", "refused by 1", "refused by 2"]);
   });
 
-  it("refuses a counter at its limit with its total, and admits when no key has been written yet", async () => {
+  it("refuses a spent budget with its spend, and admits when no key has been written yet", async () => {
     redis.strings.set("full", "0.011");
-    expect(luaAdmit([{ kind: "ceiling", key: "full", limit: 0.01 }])).toEqual({
+    expect(luaAdmit([{ kind: "budget", key: "full", limit: 0.01, amount: 0, ttlMs: 1000 }])).toEqual({
       allowed: false,
       refusedBy: 0,
       retryAfterMs: 0,
       value: 0.011,
+      held: 0,
     });
     expect(
       luaAdmit([
         { kind: "bucket", key: "fresh-bucket", spec: perMinute(1), amount: 1 },
-        { kind: "ceiling", key: "fresh-counter", limit: 0.01 },
+        { kind: "budget", key: "fresh-counter", limit: 0.01, amount: 0.01, ttlMs: 1000 },
       ]),
     ).toEqual({ allowed: true });
+    expect(redis.strings.get(heldKey("fresh-counter"))).toBe("0.01");
   });
 });

@@ -157,18 +157,12 @@ describe.each([
     expect(results.filter((r) => r.status === 429)).toHaveLength(BURST - ok.length);
   });
 
-  it("keeps a consumer's tokens within its tokens per minute", async () => {
-    const results = await burst("consumer-tpm", BURST, {}, TWENTY_WORDS);
-    const ok = await answered("consumer-tpm", results);
-    const tokens = sum(ok, (l) => (l.inputTokens ?? 0) + (l.outputTokens ?? 0));
-    expect(ok.length).toBeGreaterThan(0);
-    expect(tokens).toBeLessThanOrEqual(TOKENS_PER_MINUTE + ok.length * PROMPT_ESTIMATE_SHORTFALL);
-    expect(results.filter((r) => r.status === 429)).toHaveLength(BURST - ok.length);
-  });
-
-  it("keeps a provider model's tokens within its tokens per minute", async () => {
-    const results = await burst("provider-tpm", BURST, {}, TWENTY_WORDS);
-    const ok = await answered("provider-tpm", results);
+  it.each([
+    { whose: "a consumer's", model: "consumer-tpm" },
+    { whose: "a provider model's", model: "provider-tpm" },
+  ])("keeps $whose tokens within its tokens per minute", async ({ model }) => {
+    const results = await burst(model, BURST, {}, TWENTY_WORDS);
+    const ok = await answered(model, results);
     const tokens = sum(ok, (l) => (l.inputTokens ?? 0) + (l.outputTokens ?? 0));
     expect(ok.length).toBeGreaterThan(0);
     expect(tokens).toBeLessThanOrEqual(TOKENS_PER_MINUTE + ok.length * PROMPT_ESTIMATE_SHORTFALL);

@@ -17,7 +17,7 @@ import type { GatewayConfig } from "../../shared/schemas/gateway-config.js";
 import type { EventRecorder, ObjectReference } from "../event-recorder.js";
 import type { KindCache } from "../informers/watched-resources.js";
 import { isApiError } from "../kube-errors.js";
-import { mergeConditions, type DesiredCondition } from "../status/conditions.js";
+import { mergeConditions, type DesiredCondition } from "../../shared/conditions.js";
 import { migrationJob, migrationJobName, type MigrationJobSettings } from "./migration-job.js";
 import { asMigration, migrationModelName } from "./migration-routes.js";
 import { workerRbac } from "./worker-rbac.js";

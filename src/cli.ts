@@ -371,7 +371,7 @@ program
       const stop = new AbortController();
       for (const signal of ["SIGINT", "SIGTERM"] as const) {
         process.once(signal, () => {
-          logger.info({ signal }, "stopping after the batch in flight");
+          logger.info({ signal }, "stopping; the batch in flight is not committed and is redone on resume");
           stop.abort();
         });
       }

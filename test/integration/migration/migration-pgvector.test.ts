@@ -92,6 +92,53 @@ describe("EmbeddingMigration on pgvector", () => {
     );
   }, 120_000);
 
+  it("retries batches the upstream fails transiently and loses none", async () => {
+    await seed(300);
+    world.upstream.requests.length = 0;
+    const unavailable = { error: { message: "The server is overloaded", type: "server_error", code: null } };
+    world.upstream.faults.push(
+      { kind: "status", status: 503, body: unavailable },
+      { kind: "status", status: 429, body: unavailable, headers: { "retry-after": "1" } },
+    );
+    await createMigration(world, "transient", migrationSpec({ batchSize: 100 }));
+    const worker = runWorkerInProcess(world, "transient", pglite.url);
+    expect(await worker.exit, worker.logs()).toBe(0);
+    expect(worker.logs()).toContain("retrying a batch");
+    // Three batches, two of them refused once each before they went through.
+    expect(world.upstream.requests.filter((r) => r.url.endsWith("/embeddings"))).toHaveLength(5);
+    const [counts] = await query<{ filled: string }>(
+      pglite.url,
+      "SELECT count(embedding) AS filled FROM kb.chunks",
+    );
+    expect(counts!.filled).toBe("300");
+  }, 60_000);
+
+  it("migrates only the rows the where filter selects, binding its values", async () => {
+    await seed(100);
+    const where = [
+      { column: "id", op: "gt" as const, value: "40" },
+      { column: "body", op: "ne" as const, value: "pgvector chunk 50'; DROP TABLE kb.chunks; --" },
+      {
+        column: "body",
+        op: "in" as const,
+        values: ["pgvector chunk 41", "pgvector chunk 42", "pgvector chunk 99"],
+      },
+    ];
+    const spec = migrationSpec();
+    spec.store.postgres.where = where;
+    await createMigration(world, "filtered", spec);
+    const worker = runWorkerInProcess(world, "filtered", pglite.url);
+    expect(await worker.exit, worker.logs()).toBe(0);
+    const migrated = await query<{ id: string }>(
+      pglite.url,
+      "SELECT id FROM kb.chunks WHERE embedding IS NOT NULL ORDER BY id",
+    );
+    expect(migrated.map((r) => r.id)).toEqual(["41", "42", "99"]);
+    const { status } = await getMigration(world, "filtered");
+    expect(status?.plan?.rows).toBe(3);
+    expect(status?.progress).toEqual({ total: 3, done: 3, failed: 0, percent: "100%" });
+  }, 60_000);
+
   it("refuses an existing target column of another dimension before embedding anything (exit 2)", async () => {
     await seed(10);
     await query(pglite.url, "ALTER TABLE kb.chunks ADD COLUMN embedding_next vector(1536)");

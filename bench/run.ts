@@ -161,7 +161,8 @@ Worker process RSS as the rows went by (flat means memory does not grow with the
 | --- | ${points.map(() => "---").join(" | ")} |
 | RSS (MiB) | ${points.map((p) => p.rssMiB.toFixed(1)).join(" | ")} |
 
-From ${points[0]!.rows.toLocaleString("en")} rows to the end RSS changed by ${growth.toFixed(1)} MiB; peak ${r.peakRssMiB.toFixed(1)} MiB.
+RSS at the end is ${(points[points.length - 1]!.rssMiB / points[0]!.rssMiB).toFixed(2)}× the RSS at ${points[0]!.rows.toLocaleString("en")} rows (${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MiB) for ${(r.rows / points[0]!.rows).toFixed(1)}× the rows;
+peak ${r.peakRssMiB.toFixed(1)} MiB.
 The 1-minute load average was ${r.loadAverage.toFixed(2)} when this run started: the worker, the
 gateway, the upstream and PostgreSQL share the machine's cores with whatever else runs on it, so
 rows/s is a lower bound of what the worker does on a quiet machine. A real embedding model's

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { embeddingFor } from "../../fakes/openai-fake.js";
 import { startPgliteServer, type TestPglite } from "../../support/pglite-server.js";
+import { waitFor } from "../operator/operator-kit.js";
 import {
   columnsOf,
   columnType,
@@ -137,6 +138,31 @@ describe("EmbeddingMigration on pgvector", () => {
     const { status } = await getMigration(world, "filtered");
     expect(status?.plan?.rows).toBe(3);
     expect(status?.progress).toEqual({ total: 3, done: 3, failed: 0, percent: "100%" });
+  }, 60_000);
+
+  it("stops when the resource is deleted, leaving what applications read as it was (exit 0)", async () => {
+    await seed(300);
+    await createMigration(world, "deleted", migrationSpec({ batchSize: 10, requestsPerMinute: 600 }));
+    const worker = runWorkerInProcess(world, "deleted", pglite.url);
+    await waitFor(
+      async () => ((await getMigration(world, "deleted")).status?.progress?.done ?? 0) >= 30,
+      30_000,
+    );
+    await world.admin.custom.deleteNamespacedCustomObject({
+      group: "llm.switchboard.dev",
+      version: "v1alpha1",
+      namespace: world.namespace,
+      plural: "embeddingmigrations",
+      name: "deleted",
+    });
+    expect(await worker.exit).toBe(0);
+    expect(await columnsOf(pglite.url)).toEqual(["id", "body", "embedding", "embedding_next"]);
+    const [counts] = await query<{ old: string; filled: string }>(
+      pglite.url,
+      "SELECT count(*) FILTER (WHERE embedding::text = '[' || id || ',0,0]') AS old, count(embedding_next) AS filled FROM kb.chunks",
+    );
+    expect(counts!.old).toBe("300");
+    expect(Number(counts!.filled)).toBeLessThan(300);
   }, 60_000);
 
   it("refuses an existing target column of another dimension before embedding anything (exit 2)", async () => {

@@ -85,6 +85,7 @@ export function desiredRouteStatus(
   return {
     observedGeneration: generation,
     conditions: mergeConditions(current?.conditions, [ready, resolvedRefs], generation, now),
+    strategy: route.spec?.strategy ?? "priority",
     targetCount: Math.max(0, specTargets.length - refErrors.length),
     targets,
   };

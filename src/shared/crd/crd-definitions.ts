@@ -64,8 +64,8 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
       {
         name: "Strategy",
         type: "string",
-        jsonPath: ".spec.strategy",
-        description: "How targets are ordered.",
+        jsonPath: ".status.strategy",
+        description: "How targets are ordered: spec.strategy or its default.",
       },
       { name: "Targets", type: "integer", jsonPath: ".status.targetCount", description: "Resolved targets." },
       ready,

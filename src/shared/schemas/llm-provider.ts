@@ -24,50 +24,68 @@ export const RESIDENCY_BOUNDARIES = ["provider-cloud", "customer-cloud", "on-pre
 const MAX_MODELS = 256;
 const MAX_MODEL_NAME_LENGTH = 200;
 
-export const providerModelSchema = z
-  .object({
-    name: z
-      .string()
-      .min(1)
-      .max(MAX_MODEL_NAME_LENGTH)
-      .describe("The model name routes refer to; unique within the provider."),
-    providerModel: z
-      .string()
-      .min(1)
-      .max(512)
-      .optional()
-      .describe("Upstream model id, Azure deployment name or Bedrock model id; defaults to name."),
-    kind: z.enum(["chat", "embedding"]).optional().describe("chat (default) or embedding."),
-    contextWindow: z.number().int().positive().optional().describe("Maximum prompt plus output tokens."),
-    maxOutputTokens: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe("Maximum tokens the model may generate."),
-    dimensions: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe("Embedding vector length (embedding models)."),
-    supportsTools: z
-      .boolean()
-      .optional()
-      .describe("Whether the model accepts tools; defaults to true for chat."),
-    pricing: z
-      .object({
-        inputPer1M: z.number().nonnegative().describe("USD per million input tokens."),
-        outputPer1M: z
-          .number()
-          .nonnegative()
-          .optional()
-          .describe("USD per million output tokens; 0 when unset."),
-      })
-      .optional()
-      .describe("Prices used for cost accounting and lowest-cost routing."),
-  })
-  .describe("A model this provider serves.");
+const OUTPUT_WITHIN_WINDOW = "maxOutputTokens must not exceed contextWindow";
+const HTTP_ENDPOINT = "spec.endpoint must be an http:// or https:// URL";
+
+export const providerModelSchema = withCelRules(
+  z
+    .object({
+      name: z
+        .string()
+        .min(1)
+        .max(MAX_MODEL_NAME_LENGTH)
+        .describe("The model name routes refer to; unique within the provider."),
+      providerModel: z
+        .string()
+        .min(1)
+        .max(512)
+        .optional()
+        .describe("Upstream model id, Azure deployment name or Bedrock model id; defaults to name."),
+      kind: z.enum(["chat", "embedding"]).optional().describe("chat (default) or embedding."),
+      contextWindow: z.number().int().positive().optional().describe("Maximum prompt plus output tokens."),
+      maxOutputTokens: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe("Maximum tokens the model may generate."),
+      dimensions: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe("Embedding vector length (embedding models)."),
+      supportsTools: z
+        .boolean()
+        .optional()
+        .describe("Whether the model accepts tools; defaults to true for chat."),
+      pricing: z
+        .object({
+          inputPer1M: z.number().nonnegative().describe("USD per million input tokens."),
+          outputPer1M: z
+            .number()
+            .nonnegative()
+            .optional()
+            .describe("USD per million output tokens; 0 when unset."),
+        })
+        .optional()
+        .describe("Prices used for cost accounting and lowest-cost routing."),
+    })
+    .refine(
+      (m) =>
+        m.maxOutputTokens === undefined ||
+        m.contextWindow === undefined ||
+        m.maxOutputTokens <= m.contextWindow,
+      { message: OUTPUT_WITHIN_WINDOW, path: ["maxOutputTokens"] },
+    ),
+  [
+    {
+      rule: "!has(self.maxOutputTokens) || !has(self.contextWindow) || self.maxOutputTokens <= self.contextWindow",
+      message: OUTPUT_WITHIN_WINDOW,
+      fieldPath: ".maxOutputTokens",
+    },
+  ],
+).describe("A model this provider serves.");
 
 export const credentialsSchema = withCelRules(
   z.object({
@@ -116,10 +134,14 @@ const modelsSchema = withCelRules(z.array(providerModelSchema).min(1).max(MAX_MO
 export const llmProviderSpecSchema = withCelRules(
   z.object({
     type: z.enum(PROVIDER_TYPES).describe("Which upstream API this provider speaks."),
-    endpoint: z
-      .string()
-      .url()
-      .max(2048)
+    endpoint: withCelRules(
+      z
+        .string()
+        .url()
+        .max(2048)
+        .refine((url) => /^https?:\/\//.test(url), HTTP_ENDPOINT),
+      [{ rule: "self.matches('^https?://')", message: HTTP_ENDPOINT }],
+    )
       .optional()
       .describe(
         "Base URL as the provider's SDK takes it (openai and openai-compatible include the API path, " +

@@ -246,7 +246,7 @@ describe("CRDs on a real API server", () => {
       ...cel("spec.region", "Required value", "spec.region is required when spec.type is bedrock"),
     },
     {
-      rule: "route weights are not negative",
+      rule: "route weights are not negative (one message, not a schema rule and a CEL rule)",
       kind: "LLMRoute",
       name: "negative-weight",
       spec: {
@@ -255,19 +255,79 @@ describe("CRDs on a real API server", () => {
         targets: [{ provider: "openai", model: "gpt", weight: -1 }],
       },
       invalid:
-        "[spec.targets[0].weight: Invalid value: -1: spec.targets[0].weight in body should be greater than or equal to 0, " +
-        'spec.targets[0].weight: Invalid value: "integer": spec.targets[].weight must be 0 or more]',
+        "spec.targets[0].weight: Invalid value: -1: spec.targets[0].weight in body should be greater than or equal to 0",
       compiler: { field: "spec.targets[0].weight" },
     },
     {
-      rule: "routes have targets",
+      rule: "routes have targets (one message)",
       kind: "LLMRoute",
       name: "no-targets",
       spec: { model: "chat", targets: [] },
-      invalid:
-        "[spec.targets: Invalid value: 0: spec.targets in body should have at least 1 items, " +
-        'spec.targets: Invalid value: "array": spec.targets must list at least one target]',
+      invalid: "spec.targets: Invalid value: 0: spec.targets in body should have at least 1 items",
       compiler: { field: "spec.targets" },
+    },
+    {
+      rule: "weights need the weighted strategy (priority by default)",
+      kind: "LLMRoute",
+      name: "weights-on-priority",
+      spec: {
+        model: "chat",
+        targets: [
+          { provider: "openai", model: "gpt", weight: 3 },
+          { provider: "openai", model: "mini", weight: 1 },
+        ],
+      },
+      ...sameRule(
+        "spec.targets",
+        'Invalid value: "object"',
+        "spec.targets[].weight is used only by the weighted strategy; set spec.strategy: weighted or remove the weights",
+      ),
+    },
+    {
+      rule: "a consumer names an API-key Secret or a ServiceAccount",
+      kind: "LLMRoute",
+      name: "consumer-without-identity",
+      spec: {
+        model: "chat",
+        targets: [{ provider: "openai", model: "gpt" }],
+        consumers: [{ name: "web", limits: { requestsPerMinute: 60 } }],
+      },
+      ...sameRule(
+        "spec.consumers[0]",
+        'Invalid value: "object"',
+        "a consumer needs apiKeySecretRef or serviceAccount; without either it can never authenticate",
+      ),
+    },
+    {
+      rule: "maxOutputTokens fits in contextWindow",
+      kind: "LLMProvider",
+      name: "output-beyond-window",
+      spec: {
+        type: "openai",
+        credentials: secretRef,
+        models: [{ name: "gpt", contextWindow: 8192, maxOutputTokens: 16384 }],
+      },
+      ...sameRule(
+        "spec.models[0].maxOutputTokens",
+        'Invalid value: "object"',
+        "maxOutputTokens must not exceed contextWindow",
+      ),
+    },
+    {
+      rule: "an endpoint is http or https",
+      kind: "LLMProvider",
+      name: "ftp-endpoint",
+      spec: {
+        type: "openai-compatible",
+        endpoint: "ftp://models.local/v1",
+        credentials: { none: {} },
+        models,
+      },
+      ...sameRule(
+        "spec.endpoint",
+        'Invalid value: "string"',
+        "spec.endpoint must be an http:// or https:// URL",
+      ),
     },
     {
       rule: "a migration side names a route or a provider, not both",
@@ -500,7 +560,7 @@ describe("CRDs on a real API server", () => {
           conditions: [condition],
         },
       ],
-      [route!, { observedGeneration: 1, targetCount: 2, conditions: [condition] }],
+      [route!, { observedGeneration: 1, strategy: "weighted", targetCount: 2, conditions: [condition] }],
       [
         migration!,
         { phase: "Running", progress: { total: 200, done: 84, failed: 1, percent: "42%" }, eta: "12m" },

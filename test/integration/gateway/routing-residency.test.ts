@@ -85,7 +85,11 @@ const ROUTES: RouteSpec[] = [
 ].map((r) => ({
   ...r,
   // Every route lists every provider: only the policy keeps requests where they belong.
-  targets: NAMES.map((provider, i) => ({ provider, model: "chat", weight: i + 1 })),
+  targets: NAMES.map((provider, i) => ({
+    provider,
+    model: "chat",
+    ...(r.strategy === "weighted" ? { weight: i + 1 } : {}),
+  })),
   fallback: { onErrors: ["rate_limit", "upstream_unavailable", "timeout"] },
   retries: { attempts: 1, backoff: "1ms", maxBackoff: "20ms" },
 })) as RouteSpec[];

@@ -9,7 +9,11 @@ let x: OpenAiFake;
 let y: OpenAiFake;
 let gateway: TestGateway;
 
-const both = (xWeight = 1, yWeight = 1) => [
+const both = () => [
+  { provider: "x", model: "chat" },
+  { provider: "y", model: "chat" },
+];
+const weighted = (xWeight: number, yWeight: number) => [
   { provider: "x", model: "chat", weight: xWeight },
   { provider: "y", model: "chat", weight: yWeight },
 ];
@@ -53,7 +57,7 @@ beforeAll(async () => {
       ],
       [
         { name: "rr", model: "rr", strategy: "round-robin", targets: both() },
-        { name: "weighted", model: "weighted", strategy: "weighted", targets: both(1, 3) },
+        { name: "weighted", model: "weighted", strategy: "weighted", targets: weighted(1, 3) },
         { name: "fastest", model: "fastest", strategy: "least-latency", targets: both() },
         { name: "cheapest", model: "cheapest", strategy: "lowest-cost", targets: both() },
         { name: "embed", model: "embed", targets: [{ provider: "x", model: "embed" }] },

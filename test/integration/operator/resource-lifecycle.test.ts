@@ -139,6 +139,8 @@ describe("resource lifecycle under the chart's RBAC", () => {
     const r = await waitForCondition(() => route("chat"), "Ready", "True");
     expect(condition(r, "ResolvedRefs")).toMatchObject({ status: "True", reason: "AllRefsResolved" });
     expect(r.status).toMatchObject({
+      // kubectl get's STRATEGY column shows the default when spec.strategy is unset.
+      strategy: "priority",
       targetCount: 1,
       targets: [{ provider: "openai", model: "gpt", health: "unknown" }],
     });

@@ -137,7 +137,7 @@ describe("generated CRDs", () => {
     ]);
     expect(columns("LLMRoute")).toEqual([
       "Model string .spec.model",
-      "Strategy string .spec.strategy",
+      "Strategy string .status.strategy",
       "Targets integer .status.targetCount",
       ready,
       age,
@@ -221,12 +221,23 @@ describe("generated CRDs", () => {
       "spec.models must not list the same model name twice",
     ]);
     const route = schemaOf(crds.get("LLMRoute")!);
-    expect(celMessages(at(route, "spec.targets"))).toEqual(["spec.targets must list at least one target"]);
+    // A bound the schema states is not stated again in CEL: one message per problem.
+    expect(celMessages(at(route, "spec.targets"))).toEqual([]);
     expect(at(route, "spec.targets")).toMatchObject({ minItems: 1, maxItems: 64 });
-    expect(celMessages(at(route, "spec.targets.[].weight"))).toEqual([
-      "spec.targets[].weight must be 0 or more",
-    ]);
+    expect(celMessages(at(route, "spec.targets.[].weight"))).toEqual([]);
     expect(at(route, "spec.targets.[].weight")).toMatchObject({ type: "integer", minimum: 0 });
+    expect(celMessages(at(route, "spec"))).toEqual([
+      "spec.targets[].weight is used only by the weighted strategy; set spec.strategy: weighted or remove the weights",
+    ]);
+    expect(celMessages(at(route, "spec.consumers.[]"))).toEqual([
+      "a consumer needs apiKeySecretRef or serviceAccount; without either it can never authenticate",
+    ]);
+    expect(celMessages(at(provider, "spec.endpoint"))).toEqual([
+      "spec.endpoint must be an http:// or https:// URL",
+    ]);
+    expect(celMessages(at(provider, "spec.models.[]"))).toEqual([
+      "maxOutputTokens must not exceed contextWindow",
+    ]);
     const migration = schemaOf(crds.get("EmbeddingMigration")!);
     for (const side of ["spec.source", "spec.target"]) {
       expect(celMessages(at(migration, side))).toEqual([

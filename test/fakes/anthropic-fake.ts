@@ -64,7 +64,16 @@ interface PlannedToolUse {
   name: string;
   input: Json;
 }
-type PlannedBlock = PlannedText | PlannedToolUse;
+interface PlannedThinking {
+  type: "thinking";
+  thinking: string;
+  signature: string;
+}
+interface PlannedRedactedThinking {
+  type: "redacted_thinking";
+  data: string;
+}
+type PlannedBlock = PlannedText | PlannedToolUse | PlannedThinking | PlannedRedactedThinking;
 
 interface Plan {
   blocks: PlannedBlock[];
@@ -139,6 +148,13 @@ function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The fake's thinking signature: checkable from the thinking text, opaque to the gateway. */
+function thinkingSignatureOf(thinking: string): string {
+  return createHash("sha256").update(`anthropic-fake-thinking:${thinking}`).digest("base64");
+}
+
+const REDACTED_PREFIX = "RkFLRS1SRURBQ1RFRA";
+
 function blocksOf(content: unknown): Json[] {
   return typeof content === "string" ? [{ type: "text", text: content }] : (content as Json[]);
 }
@@ -180,6 +196,20 @@ function validateBlock(block: unknown, path: string, role: string): void {
       if (typeof block.id !== "string" || typeof block.name !== "string")
         throw invalid(`${path}.id: Field required`);
       if (!isObject(block.input)) throw invalid(`${path}.input: Input should be a valid dictionary`);
+      return;
+    case "thinking":
+      if (role !== "assistant")
+        throw invalid(`${path}: thinking blocks are only allowed in assistant messages`);
+      if (typeof block.thinking !== "string") throw invalid(`${path}.thinking.thinking: Field required`);
+      if (typeof block.signature !== "string") throw invalid(`${path}.thinking.signature: Field required`);
+      if (block.signature !== thinkingSignatureOf(block.thinking))
+        throw invalid(`${path}: Invalid \`signature\` in \`thinking\` block`);
+      return;
+    case "redacted_thinking":
+      if (role !== "assistant")
+        throw invalid(`${path}: redacted_thinking blocks are only allowed in assistant messages`);
+      if (typeof block.data !== "string" || !block.data.startsWith(REDACTED_PREFIX))
+        throw invalid(`${path}: Invalid \`data\` in \`redacted_thinking\` block`);
       return;
     case "tool_result":
       if (role !== "user") throw invalid(`${path}: tool_result blocks are only allowed in user messages`);
@@ -241,6 +271,51 @@ interface ValidRequest {
   stopSequences: string[];
   stream: boolean;
   jsonSchema?: Json;
+  thinking: boolean;
+}
+
+/** The thinking parameter as the API checks it; true when the model is to think. */
+function validateThinking(body: Json, maxTokens: number): boolean {
+  const thinking = body.thinking;
+  if (thinking === undefined) return false;
+  if (!isObject(thinking) || !["enabled", "adaptive", "disabled"].includes(String(thinking.type))) {
+    throw invalid(
+      "thinking: Input tag does not match any of the expected tags: 'enabled', 'adaptive', 'disabled'",
+    );
+  }
+  if (thinking.type === "disabled") return false;
+  if (thinking.type === "enabled") {
+    const budget = thinking.budget_tokens;
+    if (!Number.isInteger(budget)) throw invalid("thinking.enabled.budget_tokens: Field required");
+    if ((budget as number) < 1024)
+      throw invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024");
+    if (maxTokens <= (budget as number)) {
+      throw invalid(
+        "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size",
+      );
+    }
+  }
+  if (body.temperature !== undefined && body.temperature !== 1)
+    throw invalid(
+      "`temperature` may only be set to 1 when thinking is enabled or in interleaved thinking mode.",
+    );
+  return true;
+}
+
+/**
+ * With thinking on, the assistant turn a tool loop continues from must start with its thinking,
+ * passed back unchanged.
+ */
+function validateThinkingToolLoop(messages: Json[]): void {
+  const last = messages.at(-1)!;
+  if (last.role !== "user" || !blocksOf(last.content).some((b) => b.type === "tool_result")) return;
+  const i = messages.length - 2;
+  const first = blocksOf(messages[i]?.content)[0];
+  if (first && first.type !== "thinking" && first.type !== "redacted_thinking") {
+    throw invalid(
+      `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first.type)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`,
+    );
+  }
 }
 
 function validate(body: unknown, options: AnthropicMessagesOptions): ValidRequest {
@@ -362,7 +437,10 @@ function validate(body: unknown, options: AnthropicMessagesOptions): ValidReques
       jsonSchema = format.schema;
     }
   }
+  const thinking = validateThinking(body, body.max_tokens as number);
+  if (thinking) validateThinkingToolLoop(messages as Json[]);
   return {
+    thinking,
     model,
     maxTokens: body.max_tokens as number,
     messages: messages as Json[],
@@ -421,7 +499,22 @@ function sampleFor(schema: Json, echo: string): unknown {
   }
 }
 
+/** Thinking first when it is on: readable and signed, plus a redacted block when asked for. */
+function withThinking(request: ValidRequest, plan: Plan, text: string): Plan {
+  if (!request.thinking || plan.stopReason === "refusal") return plan;
+  const thinking = `Thinking about: ${text || "the tool results"}`;
+  const blocks: PlannedBlock[] = [{ type: "thinking", thinking, signature: thinkingSignatureOf(thinking) }];
+  if (text.includes("TRIGGER_REDACTED_THINKING"))
+    blocks.push({ type: "redacted_thinking", data: `${REDACTED_PREFIX}${shortHash(text)}` });
+  return { ...plan, blocks: [...blocks, ...plan.blocks] };
+}
+
 function planAnswer(request: ValidRequest, idSeed: string): Plan {
+  const text = textOf(lastUserBlocks(request.messages));
+  return withThinking(request, planVisibleAnswer(request, idSeed), text);
+}
+
+function planVisibleAnswer(request: ValidRequest, idSeed: string): Plan {
   const blocks = lastUserBlocks(request.messages);
   const text = textOf(blocks);
   if (text.includes("TRIGGER_CONTENT_FILTER"))
@@ -514,16 +607,26 @@ function inputUsage(body: Json, cache: Set<string> | undefined): InputUsage {
 }
 
 function outputTokens(plan: Plan): number {
-  return plan.blocks.reduce(
-    (sum, b) => sum + tokens(b.type === "text" ? b.text : JSON.stringify(b.input)),
-    0,
-  );
+  return plan.blocks.reduce((sum, b) => sum + tokens(outputText(b)), 0);
+}
+
+function outputText(block: PlannedBlock): string {
+  switch (block.type) {
+    case "text":
+      return block.text;
+    case "thinking":
+      return block.thinking;
+    case "redacted_thinking":
+      return block.data;
+    case "tool_use":
+      return JSON.stringify(block.input);
+  }
 }
 
 function toContentBlock(block: PlannedBlock): Json {
-  return block.type === "text"
-    ? { type: "text", text: block.text }
-    : { type: "tool_use", id: block.id, name: block.name, input: block.input };
+  return block.type === "tool_use"
+    ? { type: "tool_use", id: block.id, name: block.name, input: block.input }
+    : { ...block };
 }
 
 /** Splits text into word-sized chunks so streams carry several deltas. */
@@ -575,10 +678,33 @@ function streamAnswer(
     const start =
       block.type === "text"
         ? { type: "text", text: "" }
-        : { type: "tool_use", id: block.id, name: block.name, input: {} };
+        : block.type === "thinking"
+          ? { type: "thinking", thinking: "", signature: "" }
+          : block.type === "redacted_thinking"
+            ? block
+            : { type: "tool_use", id: block.id, name: block.name, input: {} };
     writeSse(res, { type: "content_block_start", index, content_block: start }, "content_block_start");
     if (index === 0) writeSse(res, { type: "ping" }, "ping");
-    if (block.type === "text") {
+    if (block.type === "thinking") {
+      for (const chunk of textChunks(block.thinking)) {
+        writeSse(
+          res,
+          { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: chunk } },
+          "content_block_delta",
+        );
+      }
+      writeSse(
+        res,
+        {
+          type: "content_block_delta",
+          index,
+          delta: { type: "signature_delta", signature: block.signature },
+        },
+        "content_block_delta",
+      );
+    } else if (block.type === "redacted_thinking") {
+      // Arrives whole in its content_block_start.
+    } else if (block.type === "text") {
       for (const chunk of textChunks(block.text)) {
         writeSse(
           res,

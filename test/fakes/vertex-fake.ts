@@ -582,6 +582,8 @@ function validateFunctionTurns(contents: Json[]): void {
 // ---------------------------------------------------------------- Gemini answers
 
 interface GeminiPlan {
+  /** A thought summary, when the request asked for them. */
+  thought?: string;
   parts: Json[];
   finishReason: string;
   outputTokens: number;
@@ -712,7 +714,23 @@ function validateThoughtSignatures(contents: Json[], model: string): void {
   });
 }
 
+/** Thinking as the request configures it: a thought summary first when includeThoughts is set. */
+function withThoughts(body: Json, model: string, plan: GeminiPlan): GeminiPlan {
+  const thinking = field<Json>(field<Json>(body, "generationConfig") ?? {}, "thinkingConfig");
+  if (!thinking) return plan;
+  if (field(thinking, "thinkingLevel") !== undefined && !model.startsWith("gemini-3"))
+    throw invalidArgument("Thinking level is not supported for this model.");
+  if (field(thinking, "thinkingBudget") === 0 && (model.startsWith("gemini-3") || model === "gemini-2.5-pro"))
+    throw invalidArgument("Budget 0 is invalid. This model only works in thinking mode.");
+  if (!field(thinking, "includeThoughts") || plan.finishReason === "SAFETY") return plan;
+  return { ...plan, thought: `**Thinking** about ${textOf(lastUserTurn(body)) || "the function results"}` };
+}
+
 function planGemini(body: Json, model: string): GeminiPlan {
+  return withThoughts(body, model, planVisibleGemini(body, model));
+}
+
+function planVisibleGemini(body: Json, model: string): GeminiPlan {
   const userParts = lastUserTurn(body);
   const text = textOf(userParts);
   if (text.includes("TRIGGER_CONTENT_FILTER")) return { parts: [], finishReason: "SAFETY", outputTokens: 0 };
@@ -814,23 +832,33 @@ function respondGenerate(
   const prompt = promptTokens(body);
   const responseId = `fake${shortHash(JSON.stringify(body))}`;
   const meta = { modelVersion: `${model}-001`, createTime: "2025-10-01T00:00:00.000000Z", responseId };
+  const thoughts = plan.thought === undefined ? undefined : tokens(plan.thought);
   const usage = (output: number | undefined): Json => ({
     promptTokenCount: prompt,
     ...(output !== undefined ? { candidatesTokenCount: output } : {}),
-    totalTokenCount: prompt + (output ?? 0),
+    ...(thoughts !== undefined ? { thoughtsTokenCount: thoughts } : {}),
+    totalTokenCount: prompt + (output ?? 0) + (thoughts ?? 0),
     trafficType: "ON_DEMAND",
   });
   const final = plan.finishReason === "SAFETY" ? undefined : plan.outputTokens;
 
   if (stream === "none") {
+    const parts =
+      plan.thought === undefined ? plan.parts : [{ text: plan.thought, thought: true }, ...plan.parts];
     return sendJson(res, 200, {
-      candidates: [candidate(plan.parts, plan.finishReason)],
+      candidates: [candidate(parts, plan.finishReason)],
       usageMetadata: usage(final),
       ...meta,
     });
   }
 
   const events: Json[] = [];
+  if (plan.thought !== undefined)
+    events.push({
+      candidates: [candidate([{ text: plan.thought, thought: true }], undefined)],
+      usageMetadata: { trafficType: "ON_DEMAND" },
+      ...meta,
+    });
   const text = plan.parts[0]?.text;
   if (typeof text === "string") {
     const chunks = textChunks(text);

@@ -1,8 +1,9 @@
 import type { ChatResponse, ChatStreamEvent } from "../canonical/chat.js";
+import { ReasoningAssembler, reasoningEvents } from "../canonical/reasoning-events.js";
 
 /** A whole response as the stream events that would have produced it, for replaying to a streaming client. */
 export function eventsFromResponse(response: ChatResponse): ChatStreamEvent[] {
-  const events: ChatStreamEvent[] = [];
+  const events: ChatStreamEvent[] = reasoningEvents(response.reasoning);
   if (response.content) events.push({ type: "text-delta", text: response.content });
   response.toolCalls.forEach((call, index) => {
     events.push({
@@ -38,7 +39,9 @@ export function responseFromEvents(
     rawFinishReason: "",
   };
   let finished = false;
+  const reasoning = new ReasoningAssembler();
   for (const event of events) {
+    if (reasoning.add(event)) continue;
     switch (event.type) {
       case "text-delta":
         response.content += event.text;
@@ -66,5 +69,6 @@ export function responseFromEvents(
         break;
     }
   }
+  if (reasoning.parts.length > 0) response.reasoning = reasoning.parts;
   return finished ? response : undefined;
 }

@@ -25,10 +25,24 @@ export interface ToolCall {
   signature?: ReasoningSignature;
 }
 
+/**
+ * What a model thought before it answered: readable text (a summary on some models) with the
+ * signature that vouches for it, or reasoning the upstream only hands out encrypted.
+ */
+export type ReasoningPart =
+  | { type: "thinking"; text: string; signature?: ReasoningSignature }
+  | { type: "redacted"; data: ReasoningSignature };
+
 export type ChatMessage =
   | { role: "system"; content: string }
   | { role: "user"; content: ContentPart[] }
-  | { role: "assistant"; content: string; toolCalls: ToolCall[] }
+  | {
+      role: "assistant";
+      content: string;
+      toolCalls: ToolCall[];
+      /** Comes before the turn's text and tool calls, as every upstream orders it. */
+      reasoning?: ReasoningPart[];
+    }
   | { role: "tool"; toolCallId: string; content: string; isError?: boolean };
 
 export interface ToolDefinition {
@@ -45,6 +59,18 @@ export type ResponseFormat =
   | { type: "json_object" }
   | { type: "json_schema"; name: string; schema: Record<string, unknown>; strict?: boolean };
 
+export type ReasoningEffort = "minimal" | "low" | "medium" | "high";
+
+/**
+ * Whether and how hard the model thinks. Neither budget nor effort: on, the model decides how
+ * much (Anthropic's adaptive thinking).
+ */
+export interface ReasoningRequest {
+  enabled: boolean;
+  budgetTokens?: number;
+  effort?: ReasoningEffort;
+}
+
 export interface ChatRequest {
   /** The upstream model id (already resolved by routing). */
   model: string;
@@ -57,6 +83,7 @@ export interface ChatRequest {
   topP?: number;
   stop?: string[];
   responseFormat?: ResponseFormat;
+  reasoning?: ReasoningRequest;
   /** Opaque end-user id some upstreams accept for abuse monitoring. */
   user?: string;
 }
@@ -69,6 +96,8 @@ export interface Usage {
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Of outputTokens, how many were thinking, where the upstream says. */
+  reasoningTokens?: number;
   /** True when the upstream did not report usage and the gateway estimated it. */
   estimated: boolean;
 }
@@ -78,6 +107,7 @@ export interface ChatResponse {
   model: string;
   content: string;
   toolCalls: ToolCall[];
+  reasoning?: ReasoningPart[];
   finishReason: FinishReason;
   /** The upstream's own finish/stop reason, kept for clients that need it. */
   rawFinishReason: string;
@@ -87,6 +117,11 @@ export interface ChatResponse {
 /** Stream events in the order an adapter yields them. */
 export type ChatStreamEvent =
   | { type: "text-delta"; text: string }
+  /** Thinking text; a part runs until its signature, or until other content begins. */
+  | { type: "reasoning-delta"; text: string }
+  /** Ends the current thinking part (or stands alone for thinking whose text is withheld). */
+  | { type: "reasoning-signature"; signature: ReasoningSignature }
+  | { type: "reasoning-redacted"; data: ReasoningSignature }
   | { type: "tool-call-start"; index: number; id: string; name: string; signature?: ReasoningSignature }
   | { type: "tool-call-delta"; index: number; argumentsDelta: string }
   | { type: "finish"; finishReason: FinishReason; rawFinishReason: string }

@@ -1,9 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
-import { WEATHER_TOOL } from "./ingress-drivers.js";
-import { startReasoningUpstreams, type ReasoningUpstreams } from "./reasoning-upstreams.js";
+import { describe, expect, it } from "vitest";
+import { ANTHROPIC_WEATHER_TOOLS, OPENAI_WEATHER_TOOLS, useReasoningGateway } from "./reasoning-upstreams.js";
 
 /**
  * Gemini signs its function calls (thoughtSignature) and Gemini 3 refuses history whose calls lost
@@ -11,34 +9,11 @@ import { startReasoningUpstreams, type ReasoningUpstreams } from "./reasoning-up
  * in them: a conversation with two tool rounds, as each SDK's own loop writes it.
  */
 
-let upstreams: ReasoningUpstreams;
-let gateway: TestGateway;
-let openai: OpenAI;
-let anthropic: Anthropic;
-
-beforeAll(async () => {
-  upstreams = await startReasoningUpstreams();
-  gateway = await startTestGateway(upstreams.manifests);
-  openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "client", maxRetries: 0 });
-  anthropic = new Anthropic({ baseURL: gateway.url, apiKey: "client", maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await upstreams?.close();
-});
+const clients = useReasoningGateway();
 
 // The Vertex fake answers this with one call per step: Paris, then London, then the answer.
 const PROMPT = "What is the weather in Paris and London? One city at a time.";
 const FORECAST: Record<string, string> = { Paris: "sunny in Paris", London: "rain in London" };
-const OPENAI_TOOLS = [{ type: "function" as const, function: WEATHER_TOOL }];
-const ANTHROPIC_TOOLS: Anthropic.Tool[] = [
-  {
-    name: WEATHER_TOOL.name,
-    description: WEATHER_TOOL.description,
-    input_schema: { ...WEATHER_TOOL.parameters, type: "object" },
-  },
-];
 
 const cityOf = (args: unknown): string =>
   (typeof args === "string" ? (JSON.parse(args) as { city: string }) : (args as { city: string })).city;
@@ -47,7 +22,7 @@ type Json = Record<string, unknown>;
 
 /** The function-call parts of the last request Vertex received, with their signatures. */
 function callsVertexSaw(): Array<{ city: string; signed: string | undefined }> {
-  const body = upstreams.vertex.requests.at(-1)!.json as { contents: Array<{ parts: Json[] }> };
+  const body = clients.upstreams.vertex.requests.at(-1)!.json as { contents: Array<{ parts: Json[] }> };
   return body.contents.flatMap((c) =>
     c.parts.flatMap((p) =>
       p.functionCall
@@ -70,10 +45,10 @@ describe.each(["gemini-3", "gemini-2.5"])("%s: two tool rounds keep every though
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: PROMPT }];
     const ask = () =>
       stream
-        ? openai.chat.completions
-            .stream({ model, messages, tools: OPENAI_TOOLS, stream: true })
+        ? clients.openai.chat.completions
+            .stream({ model, messages, tools: OPENAI_WEATHER_TOOLS, stream: true })
             .finalChatCompletion()
-        : openai.chat.completions.create({ model, messages, tools: OPENAI_TOOLS });
+        : clients.openai.chat.completions.create({ model, messages, tools: OPENAI_WEATHER_TOOLS });
     for (const city of ["Paris", "London"]) {
       const reply = (await ask()).choices[0]!;
       expect(reply.finish_reason).toBe("tool_calls");
@@ -90,8 +65,10 @@ describe.each(["gemini-3", "gemini-2.5"])("%s: two tool rounds keep every though
   it.each([false, true])("anthropic SDK (streamed: %s)", async (stream) => {
     const messages: Anthropic.MessageParam[] = [{ role: "user", content: PROMPT }];
     const ask = () => {
-      const request = { model, max_tokens: 1024, messages, tools: ANTHROPIC_TOOLS };
-      return stream ? anthropic.messages.stream(request).finalMessage() : anthropic.messages.create(request);
+      const request = { model, max_tokens: 1024, messages, tools: ANTHROPIC_WEATHER_TOOLS };
+      return stream
+        ? clients.anthropic.messages.stream(request).finalMessage()
+        : clients.anthropic.messages.create(request);
     };
     for (const city of ["Paris", "London"]) {
       const reply = await ask();
@@ -112,9 +89,9 @@ describe.each(["gemini-3", "gemini-2.5"])("%s: two tool rounds keep every though
 
 describe("gemini-3: history Gemini did not write", () => {
   it("answers tool calls made by another model, which carry no signature", async () => {
-    const reply = await openai.chat.completions.create({
+    const reply = await clients.openai.chat.completions.create({
       model: "gemini-3",
-      tools: OPENAI_TOOLS,
+      tools: OPENAI_WEATHER_TOOLS,
       messages: [
         { role: "user", content: "What is the weather in Oslo?" },
         {

@@ -1,4 +1,9 @@
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { afterAll, beforeAll } from "vitest";
 import { stringify } from "yaml";
+import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
+import { WEATHER_TOOL } from "./ingress-drivers.js";
 import { startAnthropicFake } from "../../fakes/anthropic-fake.js";
 import { startBedrockFake } from "../../fakes/bedrock-fake.js";
 import type { FakeServer } from "../../fakes/fake-http-server.js";
@@ -52,7 +57,7 @@ function manifests(name: string, type: string, credentials: string, fields: Json
       spec: { model: model.name, targets: [{ provider: name, model: model.name }], retries: { attempts: 0 } },
     })),
   ];
-  return docs.map((doc) => stringify(doc)).join("---\n");
+  return docs.map((doc) => stringify(doc, { version: "1.1" })).join("---\n");
 }
 
 const pricing = { inputPer1M: 1, outputPer1M: 10 };
@@ -106,4 +111,36 @@ export async function startReasoningUpstreams(): Promise<ReasoningUpstreams> {
       await Promise.all([vertex, anthropic, bedrock, openai].map((fake) => fake.close()));
     },
   };
+}
+
+export const OPENAI_WEATHER_TOOLS = [{ type: "function" as const, function: WEATHER_TOOL }];
+export const ANTHROPIC_WEATHER_TOOLS: Anthropic.Tool[] = [
+  {
+    name: WEATHER_TOOL.name,
+    description: WEATHER_TOOL.description,
+    input_schema: { ...WEATHER_TOOL.parameters, type: "object" },
+  },
+];
+
+export interface ReasoningClients {
+  upstreams: ReasoningUpstreams;
+  gateway: TestGateway;
+  openai: OpenAI;
+  anthropic: Anthropic;
+}
+
+/** Starts the upstreams and a gateway in front of them for a suite, with both SDKs pointed at it. */
+export function useReasoningGateway(): ReasoningClients {
+  const clients = {} as ReasoningClients;
+  beforeAll(async () => {
+    clients.upstreams = await startReasoningUpstreams();
+    clients.gateway = await startTestGateway(clients.upstreams.manifests);
+    clients.openai = new OpenAI({ baseURL: `${clients.gateway.url}/v1`, apiKey: "client", maxRetries: 0 });
+    clients.anthropic = new Anthropic({ baseURL: clients.gateway.url, apiKey: "client", maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await clients.gateway?.close();
+    await clients.upstreams?.close();
+  });
+  return clients;
 }

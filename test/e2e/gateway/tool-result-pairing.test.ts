@@ -1,9 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
-import { WEATHER_TOOL } from "./ingress-drivers.js";
-import { startReasoningUpstreams, type ReasoningUpstreams } from "./reasoning-upstreams.js";
+import { describe, expect, it } from "vitest";
+import { ANTHROPIC_WEATHER_TOOLS, OPENAI_WEATHER_TOOLS, useReasoningGateway } from "./reasoning-upstreams.js";
 
 /**
  * Parallel tool calls answered in another order than the model made them (which both client APIs
@@ -11,33 +9,10 @@ import { startReasoningUpstreams, type ReasoningUpstreams } from "./reasoning-up
  * responses with calls by position, so the gateway has to order them by call.
  */
 
-let upstreams: ReasoningUpstreams;
-let gateway: TestGateway;
-let openai: OpenAI;
-let anthropic: Anthropic;
-
-beforeAll(async () => {
-  upstreams = await startReasoningUpstreams();
-  gateway = await startTestGateway(upstreams.manifests);
-  openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "client", maxRetries: 0 });
-  anthropic = new Anthropic({ baseURL: gateway.url, apiKey: "client", maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await upstreams?.close();
-});
+const clients = useReasoningGateway();
 
 const PROMPT = "What is the weather in Paris and London?";
 const FORECAST: Record<string, string> = { Paris: "sunny in Paris", London: "rain in London" };
-const OPENAI_TOOLS = [{ type: "function" as const, function: WEATHER_TOOL }];
-const ANTHROPIC_TOOLS: Anthropic.Tool[] = [
-  {
-    name: WEATHER_TOOL.name,
-    description: WEATHER_TOOL.description,
-    input_schema: { ...WEATHER_TOOL.parameters, type: "object" },
-  },
-];
 
 const cityOf = (args: string | unknown): string =>
   (typeof args === "string" ? (JSON.parse(args) as { city: string }) : (args as { city: string })).city;
@@ -52,10 +27,10 @@ describe.each(["gemini-2.5", "gemini-3"])("%s: parallel tool results answered ou
   it.each([false, true])("openai SDK (streamed: %s)", async (stream) => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: PROMPT }];
     const first = stream
-      ? await openai.chat.completions
-          .stream({ model, messages, tools: OPENAI_TOOLS, stream: true })
+      ? await clients.openai.chat.completions
+          .stream({ model, messages, tools: OPENAI_WEATHER_TOOLS, stream: true })
           .finalChatCompletion()
-      : await openai.chat.completions.create({ model, messages, tools: OPENAI_TOOLS });
+      : await clients.openai.chat.completions.create({ model, messages, tools: OPENAI_WEATHER_TOOLS });
     const assistant = first.choices[0]!.message;
     const calls = (assistant.tool_calls ?? []).filter((c) => c.type === "function");
     expect(calls.map((c) => cityOf(c.function.arguments))).toEqual(["Paris", "London"]);
@@ -67,16 +42,20 @@ describe.each(["gemini-2.5", "gemini-3"])("%s: parallel tool results answered ou
         tool_call_id: call.id,
         content: FORECAST[cityOf(call.function.arguments)]!,
       });
-    const second = await openai.chat.completions.create({ model, messages, tools: OPENAI_TOOLS });
+    const second = await clients.openai.chat.completions.create({
+      model,
+      messages,
+      tools: OPENAI_WEATHER_TOOLS,
+    });
     expectPairedByCall(second.choices[0]!.message.content ?? "");
   });
 
   it.each([false, true])("anthropic SDK (streamed: %s)", async (stream) => {
     const messages: Anthropic.MessageParam[] = [{ role: "user", content: PROMPT }];
-    const request = { model, max_tokens: 1024, messages, tools: ANTHROPIC_TOOLS };
+    const request = { model, max_tokens: 1024, messages, tools: ANTHROPIC_WEATHER_TOOLS };
     const first = stream
-      ? await anthropic.messages.stream(request).finalMessage()
-      : await anthropic.messages.create(request);
+      ? await clients.anthropic.messages.stream(request).finalMessage()
+      : await clients.anthropic.messages.create(request);
     const uses = first.content.filter((b) => b.type === "tool_use");
     expect(uses.map((b) => cityOf(b.input))).toEqual(["Paris", "London"]);
 
@@ -89,7 +68,7 @@ describe.each(["gemini-2.5", "gemini-3"])("%s: parallel tool results answered ou
         content: FORECAST[cityOf(b.input)]!,
       })),
     });
-    const second = await anthropic.messages.create({ ...request, messages });
+    const second = await clients.anthropic.messages.create({ ...request, messages });
     expectPairedByCall(second.content.map((b) => (b.type === "text" ? b.text : "")).join(""));
   });
 });

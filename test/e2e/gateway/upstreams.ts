@@ -401,5 +401,5 @@ function renderManifests(upstream: Upstream, isolatedRoutes: string[]): string {
     declare(`${upstream.key}-badkey`, upstream.badCredentials);
     docs.push(route(`badkey-${upstream.key}`, `${upstream.key}-badkey`, "chat"));
   }
-  return docs.map((doc) => stringify(doc)).join("---\n");
+  return docs.map((doc) => stringify(doc, { version: "1.1" })).join("---\n");
 }

@@ -2,6 +2,9 @@ import type { FinishReason, Usage } from "../../canonical/chat.js";
 
 /** Message-level fields that the response and the stream encoders both emit. */
 
+/** Signed thinking blocks come from Claude, on whichever platform served it. */
+export const CLAUDE_THINKING_ORIGIN = "anthropic";
+
 export type AnthropicStopReason =
   "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal" | "model_context_window_exceeded";
 

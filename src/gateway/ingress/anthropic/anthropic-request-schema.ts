@@ -3,7 +3,7 @@ import { GatewayError } from "../../../shared/errors.js";
 
 /**
  * Zod schema of the `POST /v1/messages` body the gateway accepts: the Anthropic Messages API
- * minus what the canonical model cannot carry (documents, thinking, server tools), which is
+ * minus what the canonical model cannot carry (documents, server tools), which is
  * rejected with a message saying so rather than silently dropped. Unknown top-level fields are
  * ignored, as the OpenAI ingress does.
  */
@@ -57,6 +57,17 @@ const toolUseBlock = z.object({
   input: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
 });
 
+const thinkingBlock = z.object({
+  type: z.literal("thinking"),
+  thinking: z.string(),
+  signature: z.string(),
+});
+
+const redactedThinkingBlock = z.object({
+  type: z.literal("redacted_thinking"),
+  data: z.string().min(1, "must not be empty"),
+});
+
 const toolResultBlock = z.object({
   type: z.literal("tool_result"),
   tool_use_id: z.string().min(1, "must not be empty"),
@@ -69,7 +80,30 @@ const userBlock = blockUnion(
   "user messages",
   "text, image or tool_result",
 );
-const assistantBlock = blockUnion([textBlock, toolUseBlock], "assistant messages", "text or tool_use");
+const assistantBlock = blockUnion(
+  [textBlock, toolUseBlock, thinkingBlock, redactedThinkingBlock],
+  "assistant messages",
+  "text, tool_use, thinking or redacted_thinking",
+);
+
+const thinking = z.discriminatedUnion(
+  "type",
+  [
+    z.object({
+      type: z.literal("enabled"),
+      budget_tokens: z.number().int("must be a whole number").min(1024, "must be at least 1024"),
+      display: z.enum(["summarized", "omitted"]).nullish(),
+    }),
+    z.object({ type: z.literal("adaptive"), display: z.enum(["summarized", "omitted"]).nullish() }),
+    z.object({ type: z.literal("disabled") }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union"
+        ? 'must be "enabled" (with budget_tokens), "adaptive" or "disabled"'
+        : undefined,
+  },
+);
 
 const message = z.discriminatedUnion(
   "role",
@@ -129,12 +163,14 @@ const anthropicRequestSchema = z.object({
   // Accepted so Anthropic clients that send it keep working; the canonical model has no top_k and no upstream receives it.
   top_k: z.number().int("must be a whole number").min(0, "must not be negative").optional(),
   stream: z.boolean().optional(),
+  thinking: thinking.optional(),
   metadata: z.object({ user_id: z.string().nullish() }).optional(),
 });
 
 export type AnthropicRequest = z.infer<typeof anthropicRequestSchema>;
 export type AnthropicUserBlock = z.infer<typeof userBlock>;
 export type AnthropicAssistantBlock = z.infer<typeof assistantBlock>;
+export type AnthropicThinkingConfig = z.infer<typeof thinking>;
 
 /** Default wording for issues the schema does not word itself. */
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {

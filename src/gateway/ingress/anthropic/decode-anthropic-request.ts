@@ -1,10 +1,19 @@
-import type { ChatMessage, ContentPart, ToolChoice } from "../../canonical/chat.js";
+import type {
+  ChatMessage,
+  ContentPart,
+  ReasoningPart,
+  ReasoningRequest,
+  ToolCall,
+  ToolChoice,
+} from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import type { DecodedChatRequest } from "../chat-ingress-format.js";
+import { CLAUDE_THINKING_ORIGIN } from "./anthropic-message-fields.js";
 import { toolCallFromClientId, upstreamToolCallId } from "../tool-call-id-carrier.js";
 import {
   parseAnthropicRequest,
   type AnthropicAssistantBlock,
+  type AnthropicThinkingConfig,
   type AnthropicRequest,
   type AnthropicUserBlock,
 } from "./anthropic-request-schema.js";
@@ -110,17 +119,49 @@ function convertUserTurn(blocks: AnthropicUserBlock[]): ChatMessage[] {
   return out;
 }
 
+/** Thinking a client echoes was Claude's when it is signed; unsigned thinking came from another model. */
+function reasoningOf(blocks: AnthropicAssistantBlock[]): ReasoningPart[] {
+  return blocks.flatMap((b): ReasoningPart[] => {
+    if (b.type === "redacted_thinking")
+      return [{ type: "redacted", data: { origin: CLAUDE_THINKING_ORIGIN, value: b.data } }];
+    if (b.type !== "thinking") return [];
+    return [
+      {
+        type: "thinking",
+        text: b.thinking,
+        ...(b.signature ? { signature: { origin: CLAUDE_THINKING_ORIGIN, value: b.signature } } : {}),
+      },
+    ];
+  });
+}
+
+/** Anthropic clients carry thinking in thinking blocks; ids carry only a call's own signature. */
+function carriedSignature(clientId: string): Pick<ToolCall, "id" | "signature"> {
+  const { id, signature } = toolCallFromClientId(clientId);
+  return signature ? { id, signature } : { id };
+}
+
 function convertAssistantTurn(blocks: AnthropicAssistantBlock[]): ChatMessage {
+  const reasoning = reasoningOf(blocks);
   return {
     role: "assistant",
+    ...(reasoning.length > 0 ? { reasoning } : {}),
     // Anthropic splits one reply into several text blocks (around tool calls, at citations): concatenate.
     content: blocks.map((b) => (b.type === "text" ? b.text : "")).join(""),
     toolCalls: blocks.flatMap((b) =>
       b.type === "tool_use"
-        ? [{ ...toolCallFromClientId(b.id), name: b.name, arguments: JSON.stringify(b.input) }]
+        ? [{ ...carriedSignature(b.id), name: b.name, arguments: JSON.stringify(b.input) }]
         : [],
     ),
   };
+}
+
+function convertThinking(thinking: AnthropicThinkingConfig | undefined): ReasoningRequest | undefined {
+  if (!thinking) return undefined;
+  if (thinking.type === "disabled") return { enabled: false };
+  return thinking.type === "enabled"
+    ? { enabled: true, budgetTokens: thinking.budget_tokens }
+    : { enabled: true };
 }
 
 function convertToolChoice(body: AnthropicRequest): { toolChoice?: ToolChoice; parallelToolCalls?: boolean } {
@@ -172,6 +213,7 @@ export function decodeAnthropicRequest(body: unknown): DecodedChatRequest {
       temperature: b.temperature,
       topP: b.top_p,
       stop: b.stop_sequences?.length ? b.stop_sequences : undefined,
+      reasoning: convertThinking(b.thinking),
       user: b.metadata?.user_id ?? undefined,
     },
   };

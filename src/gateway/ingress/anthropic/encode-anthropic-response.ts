@@ -1,7 +1,8 @@
-import type { ChatResponse } from "../../canonical/chat.js";
+import type { ChatResponse, ReasoningPart, ReasoningSignature } from "../../canonical/chat.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
 import { toolCallIdForClient } from "../tool-call-id-carrier.js";
 import {
+  CLAUDE_THINKING_ORIGIN,
   anthropicMessageId,
   switchboardExtension,
   toAnthropicStopReason,
@@ -22,6 +23,19 @@ function parseToolInput(args: string): Record<string, unknown> | undefined {
 }
 
 /**
+ * Thinking as an Anthropic client sees it. Only Claude's signatures mean anything to Claude; thinking
+ * from other models goes out unsigned, which is how the gateway knows it again when echoed.
+ */
+export function thinkingBlockFor(part: ReasoningPart): Record<string, unknown> {
+  if (part.type === "redacted") return { type: "redacted_thinking", data: part.data.value };
+  return { type: "thinking", thinking: part.text, signature: claudeSignature(part.signature) };
+}
+
+export function claudeSignature(signature: ReasoningSignature | undefined): string {
+  return signature?.origin === CLAUDE_THINKING_ORIGIN ? signature.value : "";
+}
+
+/**
  * Canonical response → Anthropic `message`. Arguments that are not a JSON object (weak
  * upstream models produce such) become `input: {}` so SDK clients still get a well-formed
  * tool_use, which they answer with an error tool_result the model can correct; the raw text is
@@ -29,7 +43,7 @@ function parseToolInput(args: string): Record<string, unknown> | undefined {
  * canonical model does not carry which sequence matched.
  */
 export function encodeAnthropicResponse(response: ChatResponse, meta: ResponseMeta): Record<string, unknown> {
-  const content: Record<string, unknown>[] = [];
+  const content: Record<string, unknown>[] = (response.reasoning ?? []).map(thinkingBlockFor);
   if (response.content !== "") content.push({ type: "text", text: response.content });
   const invalidToolInput: Record<string, string> = {};
   for (const call of response.toolCalls) {

@@ -1,6 +1,7 @@
 import type { ChatStreamEvent, FinishReason, Usage } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
+import { claudeSignature, thinkingBlockFor } from "./encode-anthropic-response.js";
 import { toolCallIdForClient } from "../tool-call-id-carrier.js";
 import {
   anthropicMessageId,
@@ -53,12 +54,15 @@ export async function* encodeAnthropicStream(
   });
 
   let nextIndex = 0;
-  let open: { index: number; kind: "text" | "tool_use" } | undefined;
+  let open: { index: number; kind: "text" | "tool_use" | "thinking" | "closed" } | undefined;
   const toolBlockIndexes = new Map<number, number>();
   let finish: { finishReason: FinishReason; rawFinishReason: string } | undefined;
   let usage: Usage | undefined;
 
-  const startBlock = (kind: "text" | "tool_use", contentBlock: Record<string, unknown>): string[] => {
+  const startBlock = (
+    kind: "text" | "tool_use" | "thinking" | "closed",
+    contentBlock: Record<string, unknown>,
+  ): string[] => {
     const frames = open ? [frame("content_block_stop", { index: open.index })] : [];
     open = { index: nextIndex++, kind };
     frames.push(frame("content_block_start", { index: open.index, content_block: contentBlock }));
@@ -76,6 +80,28 @@ export async function* encodeAnthropicStream(
         });
         break;
       }
+      case "reasoning-delta":
+        if (event.text === "") break;
+        if (open?.kind !== "thinking")
+          yield* startBlock("thinking", { type: "thinking", thinking: "", signature: "" });
+        yield frame("content_block_delta", {
+          index: open!.index,
+          delta: { type: "thinking_delta", thinking: event.text },
+        });
+        break;
+      case "reasoning-signature":
+        if (open?.kind !== "thinking")
+          yield* startBlock("thinking", { type: "thinking", thinking: "", signature: "" });
+        yield frame("content_block_delta", {
+          index: open!.index,
+          delta: { type: "signature_delta", signature: claudeSignature(event.signature) },
+        });
+        // A signature ends its block: more thinking is a block of its own.
+        open!.kind = "closed";
+        break;
+      case "reasoning-redacted":
+        yield* startBlock("closed", thinkingBlockFor({ type: "redacted", data: event.data }));
+        break;
       case "tool-call-start":
         yield* startBlock("tool_use", {
           type: "tool_use",

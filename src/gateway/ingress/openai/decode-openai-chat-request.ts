@@ -1,5 +1,11 @@
 import { z } from "zod";
-import type { ChatMessage, ContentPart, ResponseFormat, ToolChoice } from "../../canonical/chat.js";
+import type {
+  ChatMessage,
+  ContentPart,
+  ReasoningRequest,
+  ResponseFormat,
+  ToolChoice,
+} from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import type { DecodedChatRequest } from "../chat-ingress-format.js";
 import { toolCallFromClientId, upstreamToolCallId } from "../tool-call-id-carrier.js";
@@ -82,6 +88,7 @@ const chatRequestSchema = z.object({
     ])
     .optional(),
   user: z.string().optional(),
+  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
 });
 
 type WireMessage = z.infer<typeof message>;
@@ -110,19 +117,33 @@ function convertMessage(m: WireMessage): ChatMessage {
                 p.type === "text" ? { type: "text", text: p.text } : parseDataUrl(p.image_url.url),
               ),
       };
-    case "assistant":
+    case "assistant": {
+      const calls = (m.tool_calls ?? []).map((c) => ({ ...toolCallFromClientId(c.id), call: c }));
+      // The turn's signed reasoning rides in its first call's id.
+      const reasoning = calls[0]?.reasoning ?? [];
       return {
         role: "assistant",
         content: m.content == null ? "" : joinText(m.content),
-        toolCalls: (m.tool_calls ?? []).map((c) => ({
-          ...toolCallFromClientId(c.id),
-          name: c.function.name,
-          arguments: c.function.arguments,
+        toolCalls: calls.map(({ id, signature, call }) => ({
+          id,
+          ...(signature ? { signature } : {}),
+          name: call.function.name,
+          arguments: call.function.arguments,
         })),
+        ...(reasoning.length > 0 ? { reasoning } : {}),
       };
+    }
     case "tool":
       return { role: "tool", toolCallId: upstreamToolCallId(m.tool_call_id), content: joinText(m.content) };
   }
+}
+
+function convertReasoningEffort(
+  effort: z.infer<typeof chatRequestSchema>["reasoning_effort"],
+): ReasoningRequest | undefined {
+  if (effort == null) return undefined;
+  if (effort === "none") return { enabled: false };
+  return { enabled: true, effort: effort === "xhigh" ? "high" : effort };
 }
 
 function convertResponseFormat(
@@ -191,6 +212,7 @@ export function decodeOpenAiChatRequest(body: unknown): DecodedChatRequest {
       topP: b.top_p ?? undefined,
       stop: b.stop == null ? undefined : typeof b.stop === "string" ? [b.stop] : b.stop,
       responseFormat: convertResponseFormat(b.response_format),
+      reasoning: convertReasoningEffort(b.reasoning_effort),
       user: b.user,
     },
   };

@@ -1,6 +1,14 @@
-import type { ChatResponse, Usage } from "../../canonical/chat.js";
+import type { ChatResponse, ReasoningPart, Usage } from "../../canonical/chat.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
 import { toolCallIdForClient } from "../tool-call-id-carrier.js";
+
+/**
+ * Reasoning goes to chat-completions clients in `reasoning_content`, the field vLLM, DeepSeek and
+ * the clients that read them (LangChain among them) use; never mixed into `content`.
+ */
+export function reasoningText(parts: readonly ReasoningPart[] | undefined): string {
+  return (parts ?? []).map((part) => (part.type === "thinking" ? part.text : "")).join("");
+}
 
 export function encodeOpenAiUsage(usage: Usage): Record<string, unknown> {
   return {
@@ -9,6 +17,9 @@ export function encodeOpenAiUsage(usage: Usage): Record<string, unknown> {
     total_tokens: usage.inputTokens + usage.outputTokens,
     ...(usage.cacheReadTokens !== undefined
       ? { prompt_tokens_details: { cached_tokens: usage.cacheReadTokens } }
+      : {}),
+    ...(usage.reasoningTokens !== undefined
+      ? { completion_tokens_details: { reasoning_tokens: usage.reasoningTokens } }
       : {}),
   };
 }
@@ -25,8 +36,8 @@ export function encodeOpenAiChatResponse(
   response: ChatResponse,
   meta: ResponseMeta,
 ): Record<string, unknown> {
-  const toolCalls = response.toolCalls.map((call) => ({
-    id: toolCallIdForClient(call),
+  const toolCalls = response.toolCalls.map((call, i) => ({
+    id: toolCallIdForClient(call, i === 0 ? response.reasoning : []),
     type: "function",
     function: { name: call.name, arguments: call.arguments },
   }));
@@ -42,6 +53,9 @@ export function encodeOpenAiChatResponse(
           role: "assistant",
           content: response.content === "" && toolCalls.length > 0 ? null : response.content,
           refusal: null,
+          ...(reasoningText(response.reasoning)
+            ? { reasoning_content: reasoningText(response.reasoning) }
+            : {}),
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         },
         logprobs: null,

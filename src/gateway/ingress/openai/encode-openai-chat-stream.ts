@@ -1,6 +1,7 @@
 import type { ChatStreamEvent } from "../../canonical/chat.js";
 import type { ResponseMeta } from "../chat-ingress-format.js";
 import { toolCallIdForClient } from "../tool-call-id-carrier.js";
+import { ReasoningAssembler } from "../../canonical/reasoning-events.js";
 import { encodeOpenAiUsage, switchboardExtension } from "./encode-openai-chat-response.js";
 
 function frame(data: unknown): string {
@@ -30,7 +31,15 @@ export async function* encodeOpenAiChatStream(
     return { role: "assistant", ...delta };
   };
   let finish: { finishReason: string; rawFinishReason: string } | undefined;
+  // Signed reasoning reaches the client inside the turn's first tool call id.
+  const reasoning = new ReasoningAssembler();
+  let firstCall = true;
   for await (const event of events) {
+    if (reasoning.add(event)) {
+      if (event.type === "reasoning-delta" && event.text)
+        yield chunk(withRole({ reasoning_content: event.text }));
+      continue;
+    }
     switch (event.type) {
       case "text-delta":
         if (event.text) yield chunk(withRole({ content: event.text }));
@@ -41,13 +50,14 @@ export async function* encodeOpenAiChatStream(
             tool_calls: [
               {
                 index: event.index,
-                id: toolCallIdForClient(event),
+                id: toolCallIdForClient(event, firstCall ? reasoning.parts : []),
                 type: "function",
                 function: { name: event.name, arguments: "" },
               },
             ],
           }),
         );
+        firstCall = false;
         break;
       case "tool-call-delta":
         yield chunk(

@@ -7,7 +7,9 @@ export type AnthropicContentBlockParam =
   | { type: "text"; text: string }
   | { type: "image"; source: AnthropicImageSource }
   | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
-  | { type: "tool_result"; tool_use_id: string; content?: string; is_error?: boolean };
+  | { type: "tool_result"; tool_use_id: string; content?: string; is_error?: boolean }
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "redacted_thinking"; data: string };
 
 export interface AnthropicMessageParam {
   role: "user" | "assistant";
@@ -59,6 +61,8 @@ export type AnthropicStreamEvent =
       delta:
         | { type: "text_delta"; text: string }
         | { type: "input_json_delta"; partial_json: string }
+        | { type: "thinking_delta"; thinking: string }
+        | { type: "signature_delta"; signature: string }
         | { type: string };
     }
   | { type: "content_block_stop"; index: number }

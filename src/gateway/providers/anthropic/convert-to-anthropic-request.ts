@@ -11,6 +11,7 @@ import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js
 import { GatewayError } from "../../../shared/errors.js";
 import { historyToolNames, historyToolPlaceholder } from "../history-tools.js";
 import { JSON_OBJECT_INSTRUCTION, jsonSchemaInstruction } from "../json-output-instructions.js";
+import { anthropicThinking, anthropicThinkingBlocks } from "./anthropic-reasoning.js";
 import type {
   AnthropicContentBlockParam,
   AnthropicImageSource,
@@ -99,7 +100,8 @@ function parseToolInput(call: ToolCall): Record<string, unknown> {
 function convertAssistant(
   message: Extract<ChatMessage, { role: "assistant" }>,
 ): AnthropicContentBlockParam[] {
-  const blocks: AnthropicContentBlockParam[] = [];
+  // Claude needs its thinking blocks first, unchanged, to continue a tool loop with thinking on.
+  const blocks: AnthropicContentBlockParam[] = anthropicThinkingBlocks(message.reasoning);
   if (message.content.trim() !== "") blocks.push({ type: "text", text: message.content });
   for (const call of message.toolCalls) {
     blocks.push({ type: "tool_use", id: call.id, name: call.name, input: parseToolInput(call) });
@@ -205,6 +207,8 @@ export function convertToAnthropicRequest(
   if (options.includeModel) body.model = request.model;
   if (options.anthropicVersion !== undefined) body.anthropic_version = options.anthropicVersion;
   body.max_tokens = request.maxTokens ?? options.defaultMaxTokens;
+  const thinking = anthropicThinking(request.reasoning, body.max_tokens as number);
+  if (thinking) body.thinking = thinking;
   if (systemParts.length > 0) body.system = systemParts.join("\n\n");
   body.messages = turns;
   if (request.tools?.length) {

@@ -1,4 +1,5 @@
-import type { ChatResponse, ToolCall } from "../../canonical/chat.js";
+import type { ChatResponse, ReasoningPart, ToolCall } from "../../canonical/chat.js";
+import { reasoningPartOf } from "./anthropic-reasoning.js";
 import { GatewayError } from "../../../shared/errors.js";
 import { mapAnthropicFinishReason } from "./map-anthropic-finish-reason.js";
 import { mapAnthropicUsage } from "./map-anthropic-usage.js";
@@ -12,8 +13,11 @@ export function mapAnthropicResponse(body: AnthropicMessage, providerName: strin
   }
   let content = "";
   const toolCalls: ToolCall[] = [];
+  const reasoning: ReasoningPart[] = [];
   for (const block of body.content) {
-    if (block.type === "text") content += (block as { text: string }).text;
+    const part = reasoningPartOf(block);
+    if (part) reasoning.push(part);
+    else if (block.type === "text") content += (block as { text: string }).text;
     else if (block.type === "tool_use") {
       const call = block as { id: string; name: string; input: unknown };
       toolCalls.push({ id: call.id, name: call.name, arguments: JSON.stringify(call.input ?? {}) });
@@ -25,6 +29,7 @@ export function mapAnthropicResponse(body: AnthropicMessage, providerName: strin
     model: body.model,
     content,
     toolCalls,
+    ...(reasoning.length > 0 ? { reasoning } : {}),
     finishReason: mapAnthropicFinishReason(raw, toolCalls.length > 0),
     rawFinishReason: raw,
     usage: mapAnthropicUsage(body.usage),

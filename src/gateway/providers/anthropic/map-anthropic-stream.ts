@@ -5,6 +5,7 @@ import { mapAnthropicErrorPayload } from "./map-anthropic-error.js";
 import { mapAnthropicFinishReason } from "./map-anthropic-finish-reason.js";
 import { mapAnthropicUsage } from "./map-anthropic-usage.js";
 import type { AnthropicStreamEvent, AnthropicUsage } from "./anthropic-wire-types.js";
+import { CLAUDE_SIGNATURE_ORIGIN, reasoningPartOf } from "./anthropic-reasoning.js";
 
 interface ToolBlock {
   index: number;
@@ -72,6 +73,9 @@ export async function* mapAnthropicStream(
           yield { type: "tool-call-start", index, id: call.id, name: call.name };
         } else if (block.type === "text" && (block as { text?: string }).text) {
           yield { type: "text-delta", text: (block as { text: string }).text };
+        } else if (block.type === "redacted_thinking") {
+          const part = reasoningPartOf(block);
+          if (part?.type === "redacted") yield { type: "reasoning-redacted", data: part.data };
         }
         break;
       }
@@ -80,6 +84,13 @@ export async function* mapAnthropicStream(
         if (delta.type === "text_delta") {
           const text = (delta as { text: string }).text;
           if (text) yield { type: "text-delta", text };
+        } else if (delta.type === "thinking_delta") {
+          const text = (delta as { thinking: string }).thinking;
+          if (text) yield { type: "reasoning-delta", text };
+        } else if (delta.type === "signature_delta") {
+          const value = (delta as { signature: string }).signature;
+          if (value)
+            yield { type: "reasoning-signature", signature: { origin: CLAUDE_SIGNATURE_ORIGIN, value } };
         } else if (delta.type === "input_json_delta") {
           const tool = toolBlocks.get(event.index);
           const fragment = (delta as { partial_json: string }).partial_json;
@@ -109,7 +120,7 @@ export async function* mapAnthropicStream(
         }
         break;
       default:
-        // message_stop, and block/delta types outside the canonical model (thinking, citations).
+        // message_stop, and block/delta types outside the canonical model (citations).
         break;
     }
   }

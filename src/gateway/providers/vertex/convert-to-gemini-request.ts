@@ -1,4 +1,11 @@
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolChoice } from "../../canonical/chat.js";
+import type {
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  ReasoningEffort,
+  ToolCall,
+  ToolChoice,
+} from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
 import { convertToGeminiParameters, convertToGeminiSchema } from "./convert-to-gemini-schema.js";
 import type { GeminiContent, GeminiPart, GeminiRequest } from "./vertex-wire-types.js";
@@ -110,6 +117,30 @@ class PendingResults {
   }
 }
 
+/** Thinking budgets (2.5) for an effort level. */
+const EFFORT_BUDGET: Record<ReasoningEffort, number> = { minimal: 512, low: 2048, medium: 8192, high: 24576 };
+
+/**
+ * Gemini 3 thinks by level, 2.5 by token budget (0 turns it off where the model allows). Thought
+ * summaries are asked for whenever the client asked for reasoning, so it gets to see them.
+ */
+function geminiThinkingConfig(
+  request: ChatRequest,
+): NonNullable<GeminiRequest["generationConfig"]>["thinkingConfig"] {
+  const reasoning = request.reasoning;
+  if (!reasoning) return undefined;
+  if (!reasoning.enabled) return { thinkingBudget: 0 };
+  if (reasoning.budgetTokens !== undefined)
+    return { includeThoughts: true, thinkingBudget: reasoning.budgetTokens };
+  if (reasoning.effort === undefined) return { includeThoughts: true };
+  if (request.model.startsWith("gemini-3"))
+    return {
+      includeThoughts: true,
+      thinkingLevel: reasoning.effort === "medium" || reasoning.effort === "high" ? "HIGH" : "LOW",
+    };
+  return { includeThoughts: true, thinkingBudget: EFFORT_BUDGET[reasoning.effort] };
+}
+
 export function convertToGeminiRequest(request: ChatRequest): GeminiRequest {
   const system: Array<{ text: string }> = [];
   const contents: GeminiContent[] = [];
@@ -182,6 +213,8 @@ export function convertToGeminiRequest(request: ChatRequest): GeminiRequest {
     config.responseMimeType = "application/json";
     if (format.type === "json_schema") config.responseSchema = convertToGeminiSchema(format.schema);
   }
+  const thinking = geminiThinkingConfig(request);
+  if (thinking) config.thinkingConfig = thinking;
   if (Object.keys(config).length > 0) body.generationConfig = config;
   return body;
 }

@@ -35,7 +35,10 @@ export function mapGeminiResponse(
   const key = geminiResponseKey(body.responseId);
   let content = "";
   const toolCalls: ToolCall[] = [];
+  // Thought summaries carry no signature Gemini needs back: they are reasoning to show, not to return.
+  let thoughts = "";
   for (const part of candidate.content?.parts ?? []) {
+    if (part.text !== undefined && part.thought) thoughts += part.text;
     if (part.text !== undefined && !part.thought) content += part.text;
     if (part.functionCall) {
       toolCalls.push({
@@ -51,6 +54,7 @@ export function mapGeminiResponse(
     ...base,
     content,
     toolCalls,
+    ...(thoughts ? { reasoning: [{ type: "thinking" as const, text: thoughts }] } : {}),
     finishReason: mapGeminiFinishReason(raw, toolCalls.length > 0),
     rawFinishReason: raw,
   };

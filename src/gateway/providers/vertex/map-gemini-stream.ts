@@ -39,7 +39,7 @@ export async function* mapGeminiStream(
 
     const candidate = chunk.candidates?.[0];
     for (const part of candidate?.content?.parts ?? []) {
-      if (part.text && !part.thought) yield { type: "text-delta", text: part.text };
+      if (part.text) yield { type: part.thought ? "reasoning-delta" : "text-delta", text: part.text };
       if (part.functionCall) {
         const index = toolCalls++;
         yield {

@@ -13,6 +13,7 @@ export function mapGeminiUsage(usage: GeminiUsageMetadata | undefined): Usage | 
     inputTokens: usage.promptTokenCount ?? 0,
     outputTokens: (usage.candidatesTokenCount ?? 0) + (usage.thoughtsTokenCount ?? 0),
     ...(cached ? { cacheReadTokens: cached } : {}),
+    ...(usage.thoughtsTokenCount !== undefined ? { reasoningTokens: usage.thoughtsTokenCount } : {}),
     estimated: false,
   };
 }

@@ -37,6 +37,11 @@ export interface GeminiRequest {
     stopSequences?: string[];
     responseMimeType?: string;
     responseSchema?: Record<string, unknown>;
+    thinkingConfig?: {
+      includeThoughts?: boolean;
+      thinkingBudget?: number;
+      thinkingLevel?: "LOW" | "HIGH";
+    };
   };
 }
 

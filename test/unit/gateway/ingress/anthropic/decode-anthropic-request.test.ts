@@ -275,20 +275,17 @@ describe("decodeAnthropicRequest", () => {
           { role: "assistant", content: [{ type: "tool_result", tool_use_id: "toolu_1" }] },
         ],
       },
-      'messages.1.content.0.type: "tool_result" blocks are not supported in assistant messages; use text or tool_use',
+      'messages.1.content.0.type: "tool_result" blocks are not supported in assistant messages; use text, tool_use, thinking or redacted_thinking',
       "messages.1.content.0.type",
     ],
     [
-      "a thinking block in an assistant message",
+      "a thinking block in a user message",
       {
         ...base,
-        messages: [
-          { role: "user", content: "Hi" },
-          { role: "assistant", content: [{ type: "thinking", thinking: "hmm", signature: "s" }] },
-        ],
+        messages: [{ role: "user", content: [{ type: "thinking", thinking: "hmm", signature: "s" }] }],
       },
-      'messages.1.content.0.type: "thinking" blocks are not supported in assistant messages; use text or tool_use',
-      "messages.1.content.0.type",
+      'messages.0.content.0.type: "thinking" blocks are not supported in user messages; use text, image or tool_result',
+      "messages.0.content.0.type",
     ],
     [
       "a tool_use whose input is not an object",

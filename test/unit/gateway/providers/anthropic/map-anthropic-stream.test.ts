@@ -99,6 +99,8 @@ describe("mapAnthropicStream", () => {
       ...end("tool_use", { output_tokens: 4 }),
     ]);
     expect(events.slice(0, -1)).toEqual([
+      // Thinking is reasoning, apart from the tool calls.
+      { type: "reasoning-delta", text: "hmm" },
       { type: "tool-call-start", index: 0, id: "t1", name: "f" },
       { type: "tool-call-delta", index: 0, argumentsDelta: '{"a":' },
       { type: "tool-call-delta", index: 0, argumentsDelta: "1}" },

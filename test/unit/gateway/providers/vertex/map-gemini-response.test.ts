@@ -8,7 +8,7 @@ import { GatewayError } from "../../../../../src/shared/errors.js";
 const NAME = "vertex provider ai/vertex";
 
 describe("mapGeminiResponse", () => {
-  it("joins answer text, skips thought summaries and keeps usage", () => {
+  it("joins answer text, keeps thought summaries apart as reasoning, and keeps usage", () => {
     const response = mapGeminiResponse(
       {
         responseId: "resp-1",
@@ -37,9 +37,10 @@ describe("mapGeminiResponse", () => {
       model: "gemini-2.5-flash-001",
       content: "Hello world",
       toolCalls: [],
+      reasoning: [{ type: "thinking", text: "thinking..." }],
       finishReason: "stop",
       rawFinishReason: "STOP",
-      usage: { inputTokens: 12, outputTokens: 23, cacheReadTokens: 8, estimated: false },
+      usage: { inputTokens: 12, outputTokens: 23, cacheReadTokens: 8, reasoningTokens: 20, estimated: false },
     });
   });
 

@@ -10,7 +10,11 @@ import {
   type GatewayConfig,
   type ResolvedCredentials,
 } from "./schemas/gateway-config.js";
-import { llmProviderSchema, type LLMProvider } from "./schemas/llm-provider.js";
+import {
+  llmProviderSchema,
+  TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND,
+  type LLMProvider,
+} from "./schemas/llm-provider.js";
 import { llmRouteSchema, type LLMRoute } from "./schemas/llm-route.js";
 import { readSecretKey, secretSchema, type Secret } from "./schemas/secret.js";
 import { embeddingMigrationSchema } from "./schemas/embedding-migration.js";
@@ -168,6 +172,9 @@ function checkProviderRules(provider: LLMProvider): Array<{ field: string; messa
   if (spec.type === "bedrock" && !spec.region) {
     problems.push({ field: "spec.region", message: "spec.region is required when spec.type is bedrock" });
   }
+  if (spec.limits?.tokensPerMinute !== undefined && spec.models.some((m) => !hasOutputBound(m))) {
+    problems.push({ field: "spec.limits.tokensPerMinute", message: TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND });
+  }
   const seen = new Set<string>();
   spec.models.forEach((model, index) => {
     if (seen.has(model.name)) {
@@ -189,6 +196,13 @@ function endpointPathWarning(provider: LLMProvider): string | undefined {
   return (
     `spec.endpoint ${endpoint} has no path, so requests go to ${endpoint.replace(/\/+$/, "")}/chat/completions; ` +
     `OpenAI-compatible servers (vLLM, Ollama) serve the API under /v1: write ${endpoint.replace(/\/+$/, "")}/v1`
+  );
+}
+
+/** Whether the most a chat answer may use is known (embeddings answer with no tokens). */
+function hasOutputBound(model: { kind?: string; maxOutputTokens?: number; contextWindow?: number }): boolean {
+  return (
+    model.kind === "embedding" || model.maxOutputTokens !== undefined || model.contextWindow !== undefined
   );
 }
 
@@ -449,6 +463,30 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
         limits: { ...consumer.limits },
         budget: consumer.budget,
       });
+      const targetModels = targets.map((t) => ({
+        id: `${t.providerId}/${t.model}`,
+        model: compiledProviders.get(t.providerId)!.models.find((m) => m.name === t.model)!,
+      }));
+      // Tokens per minute hold every target's worst case, a budget every priced target's.
+      for (const [field, what, counts] of [
+        ["limits.tokensPerMinute", "a tokens-per-minute limit", () => true],
+        ["budget", "a budget", (m: CompiledModel) => m.pricing !== undefined],
+      ] as const) {
+        const limited = field === "budget" ? consumer.budget : consumer.limits?.tokensPerMinute;
+        const unbounded = targetModels.filter(({ model }) => counts(model) && !hasOutputBound(model));
+        if (limited === undefined || unbounded.length === 0) continue;
+        diagnostics.push({
+          severity: "error",
+          resource: id,
+          source,
+          field: `spec.consumers[${index}].${field}`,
+          reason: "UnboundedOutput",
+          message:
+            `consumer "${consumer.name}" has ${what}, but ${unbounded.map((t) => t.id).join(", ")} ` +
+            "sets neither maxOutputTokens nor contextWindow in spec.models, so the most a request may use " +
+            "is unknown before it is sent; set one of them",
+        });
+      }
       const unpriced = targets.filter(
         (t) => !compiledProviders.get(t.providerId)!.models.find((m) => m.name === t.model)!.pricing,
       );

@@ -18,6 +18,14 @@ export const PROVIDER_TYPES = [
 ] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
+/**
+ * A request holds the most it may use against tokens per minute before it is sent; without an
+ * output bound that is unknown, and bursts could pass the limit.
+ */
+export const TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND =
+  "spec.limits.tokensPerMinute needs maxOutputTokens or contextWindow on every chat model in spec.models, " +
+  "so the gateway knows the most a request may use before sending it";
+
 export const RESIDENCY_BOUNDARIES = ["provider-cloud", "customer-cloud", "on-premises"] as const;
 
 /** Bounds the CEL cost estimate of the model-name uniqueness rule (n² name comparisons); 512 models would exceed it. */
@@ -243,6 +251,13 @@ export const llmProviderSpecSchema = withCelRules(
     {
       rule: "self.type != 'vertex' || (has(self.project) && has(self.region))",
       message: "spec.project and spec.region are required when spec.type is vertex",
+    },
+    {
+      rule:
+        "!has(self.limits) || !has(self.limits.tokensPerMinute) || self.models.all(m, " +
+        "(has(m.kind) && m.kind == 'embedding') || has(m.maxOutputTokens) || has(m.contextWindow))",
+      message: TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND,
+      fieldPath: ".limits.tokensPerMinute",
     },
     {
       rule: "self.type != 'bedrock' || has(self.region)",

@@ -23,6 +23,7 @@ import { compile } from "../../../src/shared/compile.js";
 import { CRD_DEFINITIONS } from "../../../src/shared/crd/crd-definitions.js";
 import { listManifestFiles, parseManifest } from "../../../src/shared/manifests.js";
 import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
+import { TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND } from "../../../src/shared/schemas/llm-provider.js";
 import {
   ensureControlPlaneBinaries,
   startControlPlane,
@@ -237,6 +238,22 @@ describe("CRDs on a real API server", () => {
       name: "vertex-no-region",
       spec: { type: "vertex", project: "acme-ml", credentials: { workloadIdentity: {} }, models },
       ...cel("spec", 'Invalid value: "object"', VERTEX_LOCATION, "spec.project"),
+    },
+    {
+      rule: "tokensPerMinute needs an output bound on every chat model",
+      kind: "LLMProvider",
+      name: "tpm-unbounded",
+      spec: {
+        type: "openai",
+        credentials: secretRef,
+        limits: { tokensPerMinute: 1_000 },
+        models: [
+          { name: "gpt", maxOutputTokens: 100 },
+          { name: "embed", kind: "embedding" },
+          { name: "mini" },
+        ],
+      },
+      ...cel("spec.limits.tokensPerMinute", 'Invalid value: "object"', TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND),
     },
     {
       rule: "bedrock needs a region",

@@ -44,9 +44,19 @@ beforeAll(async () => {
         "fake",
         upstream.baseUrl,
         [
-          { name: "cheap", providerModel: "gpt-4o-mini", pricing: { inputPer1M: 0.15, outputPer1M: 0.6 } },
+          {
+            name: "cheap",
+            providerModel: "gpt-4o-mini",
+            pricing: { inputPer1M: 0.15, outputPer1M: 0.6 },
+            maxOutputTokens: 1_000,
+          },
           // $1 per output token, so budgets are crossed within a few words.
-          { name: "pricey", providerModel: "gpt-4o", pricing: { inputPer1M: 0, outputPer1M: 1_000_000 } },
+          {
+            name: "pricey",
+            providerModel: "gpt-4o",
+            pricing: { inputPer1M: 0, outputPer1M: 1_000_000 },
+            maxOutputTokens: 64,
+          },
         ],
         { apiKeySecret: "upstream-key" },
       ),
@@ -167,8 +177,8 @@ describe("per-consumer limits and budgets", () => {
   });
 
   it("refuses with 429 naming the budget once the period's spend is used", async () => {
-    // "You said: one two three" is 4 output tokens at $1 each, well within $40.
-    const first = await chat("budget-chat", KEY_A, manyWords(60));
+    // At most 40 output tokens at $1 each: the whole $40 may go to this one request, and does.
+    const first = await chat("budget-chat", KEY_A, manyWords(60), { max_tokens: 40 });
     expect(first.status).toBe(200);
     const res = await chat("budget-chat", KEY_A, "again");
     expect(res.status).toBe(429);

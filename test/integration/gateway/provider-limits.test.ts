@@ -52,7 +52,9 @@ beforeAll(async () => {
     "all.yaml": docs(
       provider("rpm-limited", main.baseUrl, [{ name: "m" }], { limits: { requestsPerMinute: 2 } }),
       provider("one-a-minute", main.baseUrl, [{ name: "m" }], { limits: { requestsPerMinute: 1 } }),
-      provider("tpm-limited", main.baseUrl, [{ name: "m" }], { limits: { tokensPerMinute: 300 } }),
+      provider("tpm-limited", main.baseUrl, [{ name: "m", maxOutputTokens: 40 }], {
+        limits: { tokensPerMinute: 300 },
+      }),
       provider("spare", spare.baseUrl, [{ name: "m" }]),
       provider("single-lane", `${slow.url}/v1`, [{ name: "m" }], { limits: { maxConcurrency: 1 } }),
       route("rpm-chat", { targets: [{ provider: "rpm-limited", model: "m" }], retries: noRetries }),
@@ -92,7 +94,7 @@ describe("provider limits", () => {
   });
 
   it("refuses a request whose estimated tokens exceed what is left of tokensPerMinute", async () => {
-    // ~250 estimated prompt tokens: the first fits in 300, the second does not.
+    // ~250 estimated prompt tokens and up to 40 for the answer: the first fits in 300, the second does not.
     const prompt = "x".repeat(1_000);
     expect((await chat("tpm-chat", prompt)).status).toBe(200);
     const limited = await chat("tpm-chat", prompt);

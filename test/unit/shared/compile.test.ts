@@ -268,6 +268,40 @@ describe("compile", () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it("refuses token limits and budgets over a model whose answers have no known bound", () => {
+    const result = compile(
+      withDocs(
+        resource("LLMProvider", "limited", {
+          type: "openai-compatible",
+          endpoint: "http://vllm.local/v1",
+          credentials: { none: {} },
+          limits: { tokensPerMinute: 10_000 },
+          models: [{ name: "bounded", maxOutputTokens: 512 }, { name: "unbounded" }],
+        }),
+        resource("LLMRoute", "capped", {
+          model: "capped",
+          targets: [
+            { provider: "local", model: "llama" },
+            { provider: "openai", model: "gpt-4o-mini" },
+          ],
+          consumers: [
+            { name: "tpm", limits: { tokensPerMinute: 1_000 } },
+            { name: "spend", budget: { usd: 5, period: "day" } },
+          ],
+        }),
+      ),
+    );
+    expect(result.config).toBeUndefined();
+    expect(result.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic)).toEqual([
+      "error: test.yaml: LLMProvider/team-a/limited: spec.limits.tokensPerMinute needs maxOutputTokens or contextWindow on every chat model in spec.models, so the gateway knows the most a request may use before sending it",
+      'error: test.yaml: LLMRoute/team-a/capped: consumer "tpm" has a tokens-per-minute limit, but team-a/local/llama sets neither maxOutputTokens nor contextWindow in spec.models, so the most a request may use is unknown before it is sent; set one of them',
+    ]);
+    // The budget only counts priced targets, and gpt-4o-mini has a context window: a warning, not an error.
+    expect(result.diagnostics.find((d) => d.field === "spec.consumers[1].budget")?.reason).toBe(
+      "BudgetWithoutPricing",
+    );
+  });
+
   it("keeps a provider whose Secret is missing, marked unresolved, with a warning", () => {
     const result = compile(
       objects(base.replace("name: openai-key, namespace", "name: other-key, namespace")),

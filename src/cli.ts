@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { startGateway } from "./gateway/gateway-main.js";
 import { createDemoUpstream } from "./demo/demo-upstream.js";
 import { compile, formatDiagnostic } from "./shared/compile.js";
@@ -58,6 +58,13 @@ function durationMs(value: string): number {
   if (!/^\d+(ms|s|m|h)$/.test(value))
     throw new InvalidArgumentError("must be a duration like 500ms, 10s or 1m");
   return durationToMs(value);
+}
+
+/** A duration flag whose help shows its default as written (10s), not in milliseconds. */
+function durationOption(flags: string, description: string, defaultDuration: string): Option {
+  return new Option(flags, description)
+    .argParser(durationMs)
+    .default(durationMs(defaultDuration), defaultDuration);
 }
 
 function positiveInt(value: string): number {
@@ -221,7 +228,9 @@ program
     "port of /admin/state (default: the Service port named admin or http)",
     port,
   )
-  .option("--state-interval <duration>", "how often to read the gateways' /admin/state", durationMs, 10_000)
+  .addOption(
+    durationOption("--state-interval <duration>", "how often to read the gateways' /admin/state", "10s"),
+  )
   .option("--metrics-host <host>", "address of the metrics server (/metrics, /healthz, /readyz)", "127.0.0.1")
   .option("--metrics-port <port>", "port of the metrics server", port, 8090)
   .option("--no-leader-election", "run without a Lease (only ever one replica)")
@@ -230,14 +239,17 @@ program
     "namespace of the Lease (default: the snapshot Secret's)",
   )
   .option("--leader-election-id <name>", "name of the Lease", "switchboard-operator")
-  .option("--lease-duration <duration>", "how long a standby waits for a silent leader", durationMs, 15_000)
-  .option(
-    "--renew-deadline <duration>",
-    "how long the leader retries renewing before stepping down",
-    durationMs,
-    10_000,
+  .addOption(
+    durationOption("--lease-duration <duration>", "how long a standby waits for a silent leader", "15s"),
   )
-  .option("--retry-period <duration>", "time between lease attempts", durationMs, 2_000)
+  .addOption(
+    durationOption(
+      "--renew-deadline <duration>",
+      "how long the leader retries renewing before stepping down",
+      "10s",
+    ),
+  )
+  .addOption(durationOption("--retry-period <duration>", "time between lease attempts", "2s"))
   .option("--workers <n>", "concurrent reconciles", positiveInt, 2)
   .option(
     "--migration-image <image>",

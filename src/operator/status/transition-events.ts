@@ -3,7 +3,7 @@ import type { EventRecorder, ObjectReference } from "../event-recorder.js";
 
 /**
  * Emits one Event per condition whose status changed to True or False: Warning when it went
- * False, Normal when it recovered. A False condition whose reason changes (Unhealthy →
+ * False, Normal when it recovered from False. A False condition whose reason changes (Unhealthy →
  * CircuitOpen) is news too. Moves to or from Unknown are bookkeeping, not news.
  */
 export function recordTransitions(
@@ -18,7 +18,8 @@ export function recordTransitions(
     if (condition.status === "Unknown") continue;
     const sameStatus = old?.status === condition.status;
     if (sameStatus && (condition.status === "True" || old.reason === condition.reason)) continue;
-    if (!old && condition.status === "True") continue;
+    // Normal Events tell of recovery only: a condition that starts Unknown and becomes True is not news.
+    if (condition.status === "True" && old?.status !== "False") continue;
     const type = condition.status === "False" ? "Warning" : "Normal";
     void events.record(
       ref,

@@ -44,5 +44,7 @@ describe("recordTransitions", () => {
     expect(eventsFor([healthy("True", "Healthy")], [healthy("True", "Probed", "other reason")])).toEqual([]);
     expect(eventsFor([healthy("False", "Unhealthy")], [healthy("Unknown", "Reconciling")])).toEqual([]);
     expect(eventsFor(undefined, [healthy("True", "Healthy")])).toEqual([]);
+    // A new object's conditions start Unknown; becoming True at creation is not a recovery.
+    expect(eventsFor([healthy("Unknown", "Reconciling")], [healthy("True", "Healthy")])).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startGateway } from "./gateway/gateway-main.js";
+import { DEFAULT_REQUEST_LIMITS } from "./gateway/server/request-limits.js";
 import { createDemoUpstream } from "./demo/demo-upstream.js";
 import { compile, formatDiagnostic } from "./shared/compile.js";
 import { loadManifests } from "./shared/manifests.js";
@@ -119,6 +120,42 @@ program
     0,
   )
   .option(
+    "--max-body-size <bytes>",
+    "largest request body accepted",
+    positiveInt,
+    DEFAULT_REQUEST_LIMITS.bodyBytes,
+  )
+  .option(
+    "--max-json-depth <n>",
+    "deepest JSON nesting accepted in a body",
+    positiveInt,
+    DEFAULT_REQUEST_LIMITS.jsonDepth,
+  )
+  .option(
+    "--max-json-values <n>",
+    "most JSON values accepted in a body",
+    positiveInt,
+    DEFAULT_REQUEST_LIMITS.jsonValues,
+  )
+  .option(
+    "--headers-timeout <duration>",
+    "a client must send its request headers within this",
+    durationMs,
+    DEFAULT_REQUEST_LIMITS.headersTimeoutMs,
+  )
+  .option(
+    "--request-timeout <duration>",
+    "a client must send its whole request (headers and body) within this; answers may take longer",
+    durationMs,
+    DEFAULT_REQUEST_LIMITS.requestTimeoutMs,
+  )
+  .option(
+    "--keep-alive-timeout <duration>",
+    "close an idle keep-alive connection after this",
+    durationMs,
+    DEFAULT_REQUEST_LIMITS.keepAliveTimeoutMs,
+  )
+  .option(
     "--demo-upstream [port]",
     "also start the local demo OpenAI-compatible upstream (default port 8081)",
   )
@@ -135,6 +172,12 @@ program
       adminHost: string;
       adminPort: number;
       shutdownDelay: number;
+      maxBodySize: number;
+      maxJsonDepth: number;
+      maxJsonValues: number;
+      headersTimeout: number;
+      requestTimeout: number;
+      keepAliveTimeout: number;
       demoUpstream?: string | boolean;
     }) => {
       if (Boolean(opts.manifests) === Boolean(opts.kubernetesSnapshot)) {
@@ -163,6 +206,14 @@ program
         adminHost: opts.adminHost,
         adminPort: opts.adminPort,
         shutdownDelayMs: opts.shutdownDelay,
+        limits: {
+          bodyBytes: opts.maxBodySize,
+          jsonDepth: opts.maxJsonDepth,
+          jsonValues: opts.maxJsonValues,
+          headersTimeoutMs: opts.headersTimeout,
+          requestTimeoutMs: opts.requestTimeout,
+          keepAliveTimeoutMs: opts.keepAliveTimeout,
+        },
         logger,
       });
       closers.unshift(() => gateway.close());

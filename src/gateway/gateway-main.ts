@@ -15,6 +15,7 @@ import { ConsumerLimiter } from "./limits/consumer-limiter.js";
 import { ProviderLimiter } from "./limits/provider-limiter.js";
 import { ResponseCache } from "./cache/response-cache.js";
 import { ShutdownDrain } from "./server/shutdown-drain.js";
+import type { RequestLimits } from "./server/request-limits.js";
 
 export interface GatewayOptions {
   /** Directory (or file) of manifests; set exactly one of manifests and kubernetesSnapshot. */
@@ -24,7 +25,8 @@ export interface GatewayOptions {
   host: string;
   port: number;
   watch: boolean;
-  bodyLimitBytes?: number;
+  /** Body size, JSON shape and slow-client limits (src/gateway/server/request-limits.ts). */
+  limits?: Partial<RequestLimits>;
   /** On close, how long to keep serving while not ready (see ShutdownDrain); 0 by default. */
   shutdownDelayMs?: number;
   logger?: Logger;
@@ -98,7 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const drain = new ShutdownDrain();
   const app = createGatewayServer(
     { store, metrics, logger, traffic, router },
-    { bodyLimitBytes: options.bodyLimitBytes, drain },
+    { limits: options.limits, drain },
   );
   const address = await app.listen({ host: options.host, port: options.port });
   logger.info({ url: address, configVersion: initial.version }, "gateway listening");

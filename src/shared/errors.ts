@@ -10,6 +10,8 @@ export const ERROR_CLASSES = [
   "model_not_found",
   "not_found",
   "request_too_large",
+  /** The client sent its request too slowly (headers or body); nothing was called. */
+  "request_timeout",
   "rate_limit",
   "context_length_exceeded",
   "content_filter",
@@ -28,6 +30,7 @@ const HTTP_STATUS: Record<ErrorClass, number> = {
   model_not_found: 404,
   not_found: 404,
   request_too_large: 413,
+  request_timeout: 408,
   rate_limit: 429,
   context_length_exceeded: 400,
   content_filter: 400,

@@ -24,6 +24,7 @@ const KIND_BY_CLASS: Record<ErrorClass, OutcomeKind> = {
   rate_limit: "throttled",
   invalid_request: "neutral",
   request_too_large: "neutral",
+  request_timeout: "neutral",
   context_length_exceeded: "neutral",
   content_filter: "neutral",
   policy_violation: "neutral",

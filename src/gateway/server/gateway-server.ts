@@ -11,15 +11,15 @@ import { listModels } from "./models-handler.js";
 import type { GatewayDeps } from "./request-context.js";
 import { presentedCredential } from "../auth/client-credential.js";
 import type { ShutdownDrain } from "./shutdown-drain.js";
+import { checkJsonShape, DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./request-limits.js";
+import { answerClientError } from "./client-error-answer.js";
 
 export interface GatewayServerOptions {
-  /** Largest request body accepted, in bytes. */
-  bodyLimitBytes?: number;
+  /** Body size, JSON shape and slow-client limits; defaults for those not set. */
+  limits?: Partial<RequestLimits>;
   /** While it drains: not ready, and every response closes its connection. */
   drain?: ShutdownDrain;
 }
-
-const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
 
 function send(reply: FastifyReply, rendered: RenderedError | JsonReply): FastifyReply {
   return reply.code(rendered.status).headers(rendered.headers).type("application/json").send(rendered.body);
@@ -44,6 +44,8 @@ function frameworkError(
       return new GatewayError("invalid_request", "the request body is empty; send a JSON object");
     case "FST_ERR_CTP_INVALID_JSON_BODY":
       return new GatewayError("invalid_request", `the request body is not valid JSON: ${err.message}`);
+    case "FST_ERR_BAD_URL":
+      return new GatewayError("invalid_request", "the request URL is not valid (a malformed %-escape?)");
     default:
       if (err.statusCode && err.statusCode < 500) return new GatewayError("invalid_request", err.message);
       return new GatewayError("internal", "the gateway failed to handle the request");
@@ -51,8 +53,23 @@ function frameworkError(
 }
 
 export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOptions = {}): FastifyInstance {
-  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
+  const limits: RequestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
+  const bodyLimit = limits.bodyBytes;
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks the header and request deadlines on this interval (30 s by default), so a
+    // slow client would otherwise hold its connection up to that much longer.
+    http: { connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) },
+    // Malformed URLs and HTTP the parser refuses get the gateway's error body, not fastify's.
+    frameworkErrors: (err, request, reply) =>
+      send(reply, formatForUrl(request.url).renderError(frameworkError(err, bodyLimit))),
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, limits),
+  });
+  app.server.headersTimeout = limits.headersTimeoutMs;
 
   const drain = options.drain;
   if (drain) {
@@ -70,6 +87,11 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
         Object.assign(new Error("empty body"), { code: "FST_ERR_CTP_EMPTY_JSON_BODY", statusCode: 400 }),
       );
     try {
+      checkJsonShape(text, limits);
+    } catch (err) {
+      return done(err as GatewayError);
+    }
+    try {
       done(null, JSON.parse(text));
     } catch (err) {
       done(
@@ -82,7 +104,7 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
   });
 
   app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, request, reply) => {
-    const error = frameworkError(err, bodyLimit);
+    const error = isGatewayError(err) ? err : frameworkError(err, bodyLimit);
     if (error.errorClass === "internal") deps.logger.error({ err }, "unhandled server error");
     return send(reply, formatForUrl(request.url).renderError(error));
   });

@@ -17,6 +17,7 @@ const ANTHROPIC_ERRORS: Record<ErrorClass, { status: number; type: string }> = {
   model_not_found: { status: 404, type: "not_found_error" },
   not_found: { status: 404, type: "not_found_error" },
   request_too_large: { status: 413, type: "request_too_large" },
+  request_timeout: { status: 408, type: "invalid_request_error" },
   rate_limit: { status: 429, type: "rate_limit_error" },
   context_length_exceeded: { status: 400, type: "invalid_request_error" },
   content_filter: { status: 400, type: "invalid_request_error" },

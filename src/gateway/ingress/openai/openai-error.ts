@@ -10,6 +10,7 @@ const OPENAI_TYPES: Record<ErrorClass, string> = {
   model_not_found: "invalid_request_error",
   not_found: "invalid_request_error",
   request_too_large: "invalid_request_error",
+  request_timeout: "invalid_request_error",
   rate_limit: "rate_limit_error",
   context_length_exceeded: "invalid_request_error",
   content_filter: "invalid_request_error",

@@ -117,7 +117,8 @@ stop() { # <name>: TERM, then KILL after 10 s
   local f="$run/$1.pid" pid
   [[ -f $f ]] || return 0
   pid=$(cat "$f")
-  if kill "$pid" 2>/dev/null; then
+  # Only the process `up` started: after a reboot or a killed session the pid may be another's.
+  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$1" && kill "$pid" 2>/dev/null; then
     for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -9 "$pid" 2>/dev/null || true
   fi
@@ -328,7 +329,7 @@ EOF
 }
 
 up() {
-  if [[ -e $state ]]; then
+  if [[ -e $state ]] || ip netns list | grep -qw "$netns" || ip link show "$veth_host" >/dev/null 2>&1; then
     log "$state exists: tearing down what is left of an earlier node first"
     down
   fi

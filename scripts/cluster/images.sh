@@ -31,6 +31,7 @@ stop_docker() {
   [[ -f $docker_pid ]] || return 0
   local pid
   pid=$(cat "$docker_pid")
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q dockerd || { rm -f "$docker_pid"; return 0; }
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
   rm -f "$docker_pid"

@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRequest, ToolChoice } from "../../canonical/chat.js";
+import type { ChatMessage, ChatRequest, ReasoningEffort, ToolChoice } from "../../canonical/chat.js";
 
 export interface OpenAiRequestOptions {
   stream: boolean;
@@ -56,6 +56,18 @@ function convertToolChoice(choice: ToolChoice): unknown {
   return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
 }
 
+/**
+ * OpenAI reasoning models take an effort, not a budget: a budget reads as the effort whose
+ * thinking it would hold. Off, or on without either, sends nothing: older reasoning models refuse
+ * `none`, and their default is to think.
+ */
+function reasoningEffort(reasoning: ChatRequest["reasoning"]): ReasoningEffort | undefined {
+  if (!reasoning?.enabled) return undefined;
+  if (reasoning.effort) return reasoning.effort;
+  if (reasoning.budgetTokens === undefined) return undefined;
+  return reasoning.budgetTokens <= 2048 ? "low" : reasoning.budgetTokens <= 8192 ? "medium" : "high";
+}
+
 export function convertToOpenAiRequest(
   request: ChatRequest,
   options: OpenAiRequestOptions,
@@ -78,6 +90,8 @@ export function convertToOpenAiRequest(
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop?.length) body.stop = request.stop;
   if (request.user !== undefined) body.user = request.user;
+  const effort = reasoningEffort(request.reasoning);
+  if (effort) body.reasoning_effort = effort;
   if (request.responseFormat) {
     const format = request.responseFormat;
     body.response_format =

@@ -13,6 +13,18 @@ const options: OpenAiRequestOptions = {
 };
 
 describe("convertToOpenAiRequest", () => {
+  it("asks reasoning models for an effort: as given, or the one a thinking budget amounts to", () => {
+    const effortOf = (reasoning: ChatRequest["reasoning"]) =>
+      convertToOpenAiRequest({ model: "o4-mini", messages: [], reasoning }, options).reasoning_effort;
+    expect(effortOf({ enabled: true, effort: "minimal" })).toBe("minimal");
+    expect(effortOf({ enabled: true, budgetTokens: 1024 })).toBe("low");
+    expect(effortOf({ enabled: true, budgetTokens: 8192 })).toBe("medium");
+    expect(effortOf({ enabled: true, budgetTokens: 30000 })).toBe("high");
+    expect(effortOf({ enabled: true })).toBeUndefined();
+    expect(effortOf({ enabled: false })).toBeUndefined();
+    expect(effortOf(undefined)).toBeUndefined();
+  });
+
   it("maps every message role, joining text-only user content into a string", () => {
     const request: ChatRequest = {
       model: "gpt-4o",

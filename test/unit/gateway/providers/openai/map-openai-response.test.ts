@@ -20,7 +20,12 @@ describe("mapOpenAiResponse", () => {
             finish_reason: "tool_calls",
           },
         ],
-        usage: { prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } },
+        usage: {
+          prompt_tokens: 10,
+          completion_tokens: 2,
+          prompt_tokens_details: { cached_tokens: 4 },
+          completion_tokens_details: { reasoning_tokens: 1 },
+        },
       },
       "p",
     );
@@ -31,7 +36,7 @@ describe("mapOpenAiResponse", () => {
       toolCalls: [{ id: "call_1", name: "f", arguments: '{"a":1}' }],
       finishReason: "tool_calls",
       rawFinishReason: "tool_calls",
-      usage: { inputTokens: 10, outputTokens: 2, cacheReadTokens: 4, estimated: false },
+      usage: { inputTokens: 10, outputTokens: 2, cacheReadTokens: 4, reasoningTokens: 1, estimated: false },
     });
   });
 

@@ -63,7 +63,9 @@ beforeAll(async () => {
   const cluster = await prepareCluster([teamA, teamB]);
   admin = cluster.admin;
   for (const namespace of [teamA, teamB]) {
-    await applyObject(admin, secretManifest(namespace, "key", { apiKey: `sk-${namespace}` }));
+    // Keys share no 8-character run with resource names: fragments of a key are redacted everywhere.
+    const apiKey = `sk-${namespace === teamA ? "Kq7Rw2" : "Vb9Tz4"}-0123456789abcdef`;
+    await applyObject(admin, secretManifest(namespace, "key", { apiKey }));
     await applyObject(admin, keyedProvider(namespace, "p", ["gpt", "mini"]));
     await applyObject(admin, chatRoute(namespace, "gpt"));
   }

@@ -28,8 +28,8 @@ import {
   type TestOperator,
 } from "./operator-kit.js";
 
-const FIRST_KEY = "sk-lifecycle-FIRST-0123456789abcdef";
-const ROTATED_KEY = "sk-lifecycle-ROTATED-0123456789abcdef";
+const FIRST_KEY = "sk-Q7vfirst-0123456789abcdef";
+const ROTATED_KEY = "sk-Z3wrotated-0123456789abcdef";
 
 let admin: KubeClients;
 let operator: TestOperator;

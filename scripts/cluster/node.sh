@@ -356,9 +356,10 @@ kill_cgroup_tree() {
   for _ in $(seq 1 20); do
     again=
     while read -r dir; do
+      # A container's cgroup may vanish as its shim cleans up: read what is still there.
       while read -r pid; do
         [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null && again=1
-      done <"$dir/cgroup.procs"
+      done < <(cat "$dir/cgroup.procs" 2>/dev/null)
     done < <(find "/sys/fs/cgroup/pids$root" -type d 2>/dev/null)
     [[ -z $again ]] && return 0
     sleep 0.5

@@ -27,7 +27,8 @@ t0=$SECONDS
 bash scripts/cluster/prereqs.sh
 cleanup() {
   local rc=$?
-  bash scripts/cluster/node.sh down || true
+  # A second pass picks up whatever a first one could not (it is idempotent).
+  bash scripts/cluster/node.sh down || bash scripts/cluster/node.sh down || true
   bash scripts/cluster/images.sh stop-docker || true
   log "test:cluster finished in $((SECONDS - t0))s (exit $rc)"
 }

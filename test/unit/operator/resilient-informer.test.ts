@@ -109,6 +109,8 @@ describe("ResilientInformer", () => {
     // "one" is unchanged (same resourceVersion) in the relist, so it fires no update.
     expect(events).toEqual(["add one", "add two", "delete two", "add three"]);
     expect(restarts).toBe(1);
+    // The watch after the relist starts once the relist's events are out: wait for it.
+    await expect.poll(() => api.requests.length, { timeout: 5000 }).toBeGreaterThanOrEqual(6);
     expect(api.requests).toEqual([
       "list",
       "watch rv=10",

@@ -285,8 +285,8 @@ describe("compile", () => {
             { provider: "openai", model: "gpt-4o-mini" },
           ],
           consumers: [
-            { name: "tpm", limits: { tokensPerMinute: 1_000 } },
-            { name: "spend", budget: { usd: 5, period: "day" } },
+            { name: "tpm", serviceAccount: { name: "a" }, limits: { tokensPerMinute: 1_000 } },
+            { name: "spend", serviceAccount: { name: "b" }, budget: { usd: 5, period: "day" } },
           ],
         }),
       ),

@@ -283,7 +283,7 @@ spec:
   credentials: { none: {} }
   dataResidency: { boundary: on-premises }
   models:
-    - { name: demo-chat, pricing: { inputPer1M: 1000, outputPer1M: 2000 } }
+    - { name: demo-chat, maxOutputTokens: 256, pricing: { inputPer1M: 1000, outputPer1M: 2000 } }
     - { name: demo-embed, kind: embedding, dimensions: 256, pricing: { inputPer1M: 100, outputPer1M: 0 } }
 ---
 apiVersion: llm.switchboard.dev/v1alpha1
@@ -296,7 +296,7 @@ spec:
   dataResidency: { boundary: on-premises }
   healthCheck: { probe: none }
   circuitBreaker: { failureThreshold: 2, openSeconds: 600 }
-  models: [{ name: demo-chat, pricing: { inputPer1M: 1000, outputPer1M: 2000 } }]
+  models: [{ name: demo-chat, maxOutputTokens: 256, pricing: { inputPer1M: 1000, outputPer1M: 2000 } }]
 ---
 apiVersion: llm.switchboard.dev/v1alpha1
 kind: LLMRoute

@@ -97,3 +97,31 @@ export function decodeSnapshot(manifest: SnapshotManifest, chunks: readonly Buff
   }
   return config;
 }
+
+/** The slice of a Secret the snapshot needs; structural so shared/ stays free of the Kubernetes client. */
+export interface SnapshotSecret {
+  data?: Record<string, string>;
+}
+
+export interface SnapshotSecretReader {
+  readNamespacedSecret(args: { namespace: string; name: string }): Promise<SnapshotSecret>;
+}
+
+/** Reads the head Secret's parts, then verifies and decodes the snapshot; the gateway and the operator both read it. */
+export async function readSnapshot(
+  head: SnapshotSecret,
+  namespace: string,
+  secrets: SnapshotSecretReader,
+): Promise<GatewayConfig> {
+  const manifest = parseManifest(head.data);
+  const chunks: Buffer[] = [];
+  if (manifest.parts.length === 0) {
+    chunks.push(Buffer.from(head.data?.[INLINE_KEY] ?? "", "base64"));
+  } else {
+    for (const name of manifest.parts) {
+      const part = await secrets.readNamespacedSecret({ namespace, name });
+      chunks.push(Buffer.from(part.data?.[CHUNK_KEY] ?? "", "base64"));
+    }
+  }
+  return decodeSnapshot(manifest, chunks);
+}

@@ -1,14 +1,7 @@
 import { CoreV1Api, Watch, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
 import type { Logger } from "../../shared/logging.js";
-import type { GatewayConfig } from "../../shared/schemas/gateway-config.js";
-import {
-  CHUNK_KEY,
-  decodeSnapshot,
-  INLINE_KEY,
-  LABEL_VERSION,
-  parseManifest,
-} from "../../shared/snapshot-format.js";
+import { LABEL_VERSION, readSnapshot } from "../../shared/snapshot-format.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { ConfigStore } from "./config-store.js";
 
@@ -21,27 +14,6 @@ export interface SnapshotLoadResult {
   applied: boolean;
   version?: string;
   error?: string;
-}
-
-type SecretReader = Pick<CoreV1Api, "readNamespacedSecret">;
-
-/** Reads the head Secret and its parts, then verifies and decodes the snapshot (shared format). */
-export async function readSnapshot(
-  head: V1Secret,
-  namespace: string,
-  secrets: SecretReader,
-): Promise<GatewayConfig> {
-  const manifest = parseManifest(head.data);
-  const chunks: Buffer[] = [];
-  if (manifest.parts.length === 0) {
-    chunks.push(Buffer.from(head.data?.[INLINE_KEY] ?? "", "base64"));
-  } else {
-    for (const name of manifest.parts) {
-      const part = await secrets.readNamespacedSecret({ namespace, name });
-      chunks.push(Buffer.from(part.data?.[CHUNK_KEY] ?? "", "base64"));
-    }
-  }
-  return decodeSnapshot(manifest, chunks);
 }
 
 /**

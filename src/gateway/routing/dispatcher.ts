@@ -13,8 +13,6 @@ import type { RequestNeeds } from "./request-needs.js";
 import { describePolicy } from "./residency-policy.js";
 import type { RoutePlanner } from "./route-planner.js";
 
-export type { Candidate } from "./candidate.js";
-
 export interface AttemptRecord {
   providerId: string;
   model: string;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { ChatRequest, ChatStreamEvent } from "../canonical/chat.js";
 import { GatewayError, isGatewayError } from "../../shared/errors.js";
 import type { ChatIngressFormat, ResponseMeta } from "../ingress/chat-ingress-format.js";
-import type { Candidate } from "../routing/dispatcher.js";
+import type { Candidate } from "../routing/candidate.js";
 import { chatNeeds } from "../routing/request-needs.js";
 import { ensureStreamUsage, estimatePromptTokens, withEstimatedUsage } from "../usage/estimate-tokens.js";
 import { costUsd } from "../usage/cost.js";

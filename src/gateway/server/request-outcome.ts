@@ -1,6 +1,7 @@
 import type { Usage } from "../canonical/chat.js";
 import type { GatewayError } from "../../shared/errors.js";
-import type { AttemptRecord, Candidate } from "../routing/dispatcher.js";
+import type { AttemptRecord } from "../routing/dispatcher.js";
+import type { Candidate } from "../routing/candidate.js";
 import { LimitExceededError } from "../limits/limit-exceeded-error.js";
 import type { GatewayDeps } from "./request-context.js";
 

@@ -1,4 +1,5 @@
-import type { AttemptRecord, Candidate } from "../routing/dispatcher.js";
+import type { AttemptRecord } from "../routing/dispatcher.js";
+import type { Candidate } from "../routing/candidate.js";
 
 /**
  * Response headers that say where a request went. Values are namespace-qualified resource names;

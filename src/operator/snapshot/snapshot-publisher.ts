@@ -11,7 +11,6 @@ import { describeKubeError, isApiError } from "../kube-errors.js";
 import {
   CHUNK_KEY,
   DEFAULT_PART_BYTES,
-  decodeSnapshot,
   encodeSnapshot,
   INLINE_KEY,
   LABEL_MANAGED_BY,
@@ -20,7 +19,7 @@ import {
   LABEL_VERSION,
   MANAGED_BY,
   MANIFEST_KEY,
-  parseManifest,
+  readSnapshot,
   SNAPSHOT_SECRET_TYPE,
   type EncodedSnapshot,
 } from "../../shared/snapshot-format.js";
@@ -64,17 +63,7 @@ export class SnapshotPublisher {
     const head = await this.readHead();
     if (!head) return undefined;
     try {
-      const manifest = parseManifest(head.data);
-      const chunks: Buffer[] = [];
-      if (manifest.parts.length === 0) {
-        chunks.push(Buffer.from(head.data?.[INLINE_KEY] ?? "", "base64"));
-      } else {
-        for (const name of manifest.parts) {
-          const part = await this.core.readNamespacedSecret({ namespace: this.ref.namespace, name });
-          chunks.push(Buffer.from(part.data?.[CHUNK_KEY] ?? "", "base64"));
-        }
-      }
-      const config = decodeSnapshot(manifest, chunks);
+      const config = await readSnapshot(head, this.ref.namespace, this.core);
       this.publishedVersion = config.version;
       return config;
     } catch (err) {

@@ -50,6 +50,14 @@ export type ObjectMeta = z.infer<typeof objectMetaSchema>;
 /** Timestamps written by the operator; the CRD checks the format, the compiler does not need to. */
 export const timestampSchema = z.string().max(64).meta({ format: "date-time" });
 
+/** status.observedGeneration, shared by every kind so kstatus and Argo CD read it the same way. */
+export const observedGenerationSchema = z
+  .number()
+  .int()
+  .min(0)
+  .optional()
+  .describe("The metadata.generation the operator last acted on.");
+
 /** Same shape and limits as metav1.Condition, so kstatus, Argo CD and Flux read it. */
 export const conditionSchema = z
   .object({

@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   customResourceSchema,
   conditionsSchema,
+  observedGenerationSchema,
   resourceNameSchema,
   secretKeyRefSchema,
   timestampSchema,
@@ -203,7 +204,7 @@ export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
 
 export const embeddingMigrationStatusSchema = z
   .object({
-    observedGeneration: z.number().int().min(0).optional().describe("The metadata.generation last acted on."),
+    observedGeneration: observedGenerationSchema,
     phase: z
       .enum(MIGRATION_PHASES)
       .optional()

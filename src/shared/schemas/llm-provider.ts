@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   customResourceSchema,
   conditionsSchema,
+  observedGenerationSchema,
   durationSchema,
   secretKeyRefSchema,
   timestampSchema,
@@ -270,12 +271,7 @@ export const llmProviderSpecSchema = withCelRules(
 
 export const llmProviderStatusSchema = z
   .object({
-    observedGeneration: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe("The metadata.generation the operator last acted on."),
+    observedGeneration: observedGenerationSchema,
     conditions: conditionsSchema.optional(),
     health: z
       .enum(["healthy", "degraded", "unhealthy", "unknown"])

@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   customResourceSchema,
   conditionsSchema,
+  observedGenerationSchema,
   durationSchema,
   resourceNameSchema,
   secretKeyRefSchema,
@@ -212,12 +213,7 @@ export const llmRouteSpecSchema = withCelRules(
 
 export const llmRouteStatusSchema = z
   .object({
-    observedGeneration: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe("The metadata.generation the operator last acted on."),
+    observedGeneration: observedGenerationSchema,
     conditions: conditionsSchema.optional(),
     strategy: z
       .enum(ROUTE_STRATEGIES)

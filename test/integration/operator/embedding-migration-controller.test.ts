@@ -9,7 +9,7 @@
 import { BatchV1Api, PatchStrategy, setHeaderOptions, type V1Job } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
+import { readSnapshot } from "../../../src/shared/snapshot-format.js";
 import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
 import {
   applyObject,

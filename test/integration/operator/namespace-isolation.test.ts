@@ -4,7 +4,7 @@
  * across namespaces goes to the namespace that served it first.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
+import { readSnapshot } from "../../../src/shared/snapshot-format.js";
 import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
 import {
   applyObject,

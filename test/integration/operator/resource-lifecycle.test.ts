@@ -6,7 +6,7 @@
  */
 import { AuthorizationV1Api, Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
+import { readSnapshot } from "../../../src/shared/snapshot-format.js";
 import type { GatewayConfig } from "../../../src/shared/schemas/gateway-config.js";
 import {
   applyObject,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
+import { readSnapshot } from "../../../src/shared/snapshot-format.js";
 import { ACKNOWLEDGE_VECTOR_SPACE_CHANGE } from "../../../src/operator/vector-space-guard.js";
 import {
   applyObject,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { V1Secret } from "@kubernetes/client-node";
-import { readSnapshot } from "../../../src/gateway/config/kubernetes-config-source.js";
+import { readSnapshot } from "../../../src/shared/snapshot-format.js";
 import { encodeSnapshot, INLINE_KEY, MANIFEST_KEY, CHUNK_KEY } from "../../../src/shared/snapshot-format.js";
 import { configWithRoutes } from "../../support/routes-config.js";
 

@@ -9,6 +9,8 @@ export interface DecodedChatRequest {
   /** Whether the client wants usage reported in the stream (OpenAI's stream_options.include_usage). */
   includeUsage: boolean;
   request: Omit<ChatRequest, "model">;
+  /** Request fields the format repeats in its answer (the Responses API echoes its parameters). */
+  echo?: Record<string, unknown>;
 }
 
 export interface ResponseMeta {
@@ -20,6 +22,7 @@ export interface ResponseMeta {
   includeUsage: boolean;
   /** The gateway's estimate of the prompt's tokens, for formats that announce them up front. */
   promptTokensEstimate?: number;
+  echo?: Record<string, unknown>;
 }
 
 export interface RenderedError {
@@ -39,6 +42,6 @@ export interface ChatIngressFormat {
   /** Yields complete SSE frames (`event:`/`data:` lines ending in a blank line). */
   encodeStream(events: AsyncIterable<ChatStreamEvent>, meta: ResponseMeta): AsyncIterable<string>;
   renderError(error: GatewayError): RenderedError;
-  /** The SSE frame that ends a stream broken after its first byte. */
-  renderStreamError(error: GatewayError): string;
+  /** The SSE frames that end a stream broken after its first byte (`meta` as given to encodeStream). */
+  renderStreamError(error: GatewayError, meta: ResponseMeta): string;
 }

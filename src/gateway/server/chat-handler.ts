@@ -75,6 +75,7 @@ export async function handleChat(
       model: decoded.model,
       includeUsage: decoded.includeUsage,
       promptTokensEstimate: promptTokens,
+      echo: decoded.echo,
     };
     const requestFor = (candidate: Candidate): ChatRequest => ({
       ...decoded.request,
@@ -201,7 +202,7 @@ export async function handleChat(
         outcome.error = error;
         // A consumer's limit cutting the stream says nothing about the upstream's health.
         if (!(error instanceof LimitExceededError)) done.recordStreamFailure(error);
-        if (!clientSignal.aborted) await writer.write(format.renderStreamError(error));
+        if (!clientSignal.aborted) await writer.write(format.renderStreamError(error, meta));
       } finally {
         writer.end();
       }

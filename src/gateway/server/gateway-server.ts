@@ -4,6 +4,7 @@ import type { ChatIngressFormat, RenderedError } from "../ingress/chat-ingress-f
 import { openAiChatFormat } from "../ingress/openai/openai-chat-format.js";
 import { renderOpenAiError } from "../ingress/openai/openai-error.js";
 import { anthropicMessagesFormat } from "../ingress/anthropic/anthropic-messages-format.js";
+import { responsesFormat } from "../ingress/responses/responses-format.js";
 import { handleChat, type JsonReply } from "./chat-handler.js";
 import { handleEmbeddings } from "./embeddings-handler.js";
 import { handleCountTokens } from "./count-tokens-handler.js";
@@ -149,6 +150,7 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
 
   app.post("/v1/chat/completions", chatRoute(openAiChatFormat, "chat.completions"));
   app.post("/v1/messages", chatRoute(anthropicMessagesFormat, "messages"));
+  app.post("/v1/responses", chatRoute(responsesFormat, "responses"));
   app.post("/v1/messages/count_tokens", async (request, reply) =>
     send(reply, await handleCountTokens(deps, request.body, clientSignal(reply), request.headers)),
   );

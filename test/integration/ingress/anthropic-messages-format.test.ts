@@ -66,7 +66,7 @@ async function respond(body: unknown, res: ServerResponse): Promise<void> {
     for await (const frame of format.encodeStream(replay(answer.events, answer.failWith), meta))
       res.write(frame);
   } catch (err) {
-    res.write(format.renderStreamError(err as GatewayError));
+    res.write(format.renderStreamError(err as GatewayError, meta));
   }
   res.end();
 }

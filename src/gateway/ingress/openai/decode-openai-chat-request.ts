@@ -138,7 +138,8 @@ function convertMessage(m: WireMessage): ChatMessage {
   }
 }
 
-function convertReasoningEffort(
+/** OpenAI's reasoning effort, as chat completions and the Responses API both name it. */
+export function convertReasoningEffort(
   effort: z.infer<typeof chatRequestSchema>["reasoning_effort"],
 ): ReasoningRequest | undefined {
   if (effort == null) return undefined;

@@ -62,7 +62,7 @@ export interface ErrorSeen {
   everything: string;
 }
 
-export type IngressName = "openai" | "anthropic";
+export type IngressName = "openai" | "anthropic" | "responses";
 
 export interface IngressDriver {
   name: IngressName;
@@ -70,22 +70,41 @@ export interface IngressDriver {
   /** The finish reasons as this API names them. */
   finish: { stop: string; toolCalls: string; contentFilter: string; length: string };
   chat(call: ChatCall): Promise<Answer>;
-  /** A chat request without `messages`, as a client with a bug would send it. */
+  /** The request field holding the conversation (`messages`, or the Responses API's `input`). */
+  conversationField: string;
+  /** A chat request without its conversation field, as a client with a bug would send it. */
   chatWithoutMessages(model: string): Promise<unknown>;
   describe(err: unknown): ErrorSeen;
 }
 
 /** Where each API lives and how it names finish reasons. */
-const INGRESS_APIS: Record<IngressName, Pick<IngressDriver, "name" | "path" | "finish">> = {
+const INGRESS_APIS: Record<
+  IngressName,
+  Pick<IngressDriver, "name" | "path" | "finish" | "conversationField">
+> = {
   openai: {
     name: "openai",
     path: "/v1/chat/completions",
+    conversationField: "messages",
     finish: { stop: "stop", toolCalls: "tool_calls", contentFilter: "content_filter", length: "length" },
   },
   anthropic: {
     name: "anthropic",
     path: "/v1/messages",
+    conversationField: "messages",
     finish: { stop: "end_turn", toolCalls: "tool_use", contentFilter: "refusal", length: "max_tokens" },
+  },
+  // A Response has a status, and a reason only when incomplete; a tool call completes it.
+  responses: {
+    name: "responses",
+    path: "/v1/responses",
+    conversationField: "input",
+    finish: {
+      stop: "completed",
+      toolCalls: "completed",
+      contentFilter: "content_filter",
+      length: "max_output_tokens",
+    },
   },
 };
 
@@ -393,5 +412,147 @@ export function anthropicDriver(baseUrl: string): IngressDriver {
         max_tokens: 16,
       } as unknown as Anthropic.MessageCreateParamsNonStreaming),
     describe: (err) => describeApiError(err, { code: (e) => e.type, message: (e) => e.apiMessage }),
+  };
+}
+
+// ------------------------------------------------------------------------------------ Responses
+
+function responsesInput(call: ChatCall): OpenAI.Responses.ResponseInputItem[] {
+  return conversation<OpenAI.Responses.ResponseInputItem>(call, ({ call: tool, assistantText, output }) => [
+    ...(assistantText ? [{ role: "assistant" as const, content: assistantText }] : []),
+    { type: "function_call", call_id: tool.id, name: tool.name, arguments: JSON.stringify(tool.arguments) },
+    { type: "function_call_output", call_id: tool.id, output },
+  ]);
+}
+
+function responsesFormat(mode: ChatCall["responseFormat"]): OpenAI.Responses.ResponseTextConfig | undefined {
+  if (mode === "json_object") return { format: { type: "json_object" } };
+  if (mode !== "json_schema") return undefined;
+  const schema = { type: "object", properties: { reply: { type: "string" } }, required: ["reply"] };
+  return { format: { type: "json_schema", name: "reply", schema } };
+}
+
+type StreamEvent = OpenAI.Responses.ResponseStreamEvent;
+
+/**
+ * Checks the Responses event grammar: sequence numbers 0, 1, 2…; response.created then
+ * response.in_progress; every item added before its deltas and done after them, at the index it
+ * was added; text inside an added content part; exactly one terminal event, last, whose output
+ * is the items done.
+ */
+function responsesFramingProblems(events: StreamEvent[]): string[] {
+  const problems: string[] = [];
+  events.forEach((e, i) => {
+    if (e.sequence_number !== i)
+      problems.push(`event ${i} (${e.type}) has sequence_number ${e.sequence_number}`);
+  });
+  if (events[0]?.type !== "response.created") problems.push("stream does not open with response.created");
+  if (events[1]?.type !== "response.in_progress") problems.push("response.in_progress is not second");
+  const open = new Map<number, string>();
+  const done: unknown[] = [];
+  const parts = new Set<string>();
+  for (const e of events) {
+    switch (e.type) {
+      case "response.output_item.added":
+        if (e.output_index !== open.size + done.length)
+          problems.push(`item added at ${e.output_index} out of order`);
+        open.set(e.output_index, e.item.id!);
+        break;
+      case "response.content_part.added":
+        parts.add(`${e.item_id}/${e.content_index}`);
+        break;
+      case "response.output_text.delta":
+        if (!parts.has(`${e.item_id}/${e.content_index}`)) problems.push(`text delta outside a content part`);
+        if (open.get(e.output_index) !== e.item_id)
+          problems.push(`text delta for item ${e.item_id} not open`);
+        break;
+      case "response.function_call_arguments.delta":
+        if (open.get(e.output_index) !== e.item_id)
+          problems.push(`arguments delta for item ${e.item_id} not open`);
+        break;
+      case "response.output_item.done":
+        if (open.get(e.output_index) !== e.item.id) problems.push(`item ${e.item.id} done but not open`);
+        open.delete(e.output_index);
+        done[e.output_index] = e.item;
+        break;
+    }
+  }
+  if (open.size > 0) problems.push(`items never done: ${[...open.values()].join(", ")}`);
+  const terminal = events.filter((e) => e.type === "response.completed" || e.type === "response.incomplete");
+  if (terminal.length !== 1 || events.at(-1) !== terminal[0])
+    problems.push("not exactly one terminal event, last");
+  else if (
+    JSON.stringify((terminal[0] as { response: OpenAI.Responses.Response }).response.output) !==
+    JSON.stringify(done)
+  )
+    problems.push("the terminal response's output differs from the items done");
+  return problems;
+}
+
+function answerFromResponse(
+  response: OpenAI.Responses.Response,
+  fragments: (itemId: string) => number,
+): Answer {
+  const extension = extensionOf(response);
+  return {
+    text: response.output_text,
+    toolCalls: response.output.flatMap((item) =>
+      item.type === "function_call"
+        ? [
+            {
+              id: item.call_id,
+              name: item.name,
+              arguments: parseArguments(item.arguments),
+              fragments: fragments(item.id!),
+            },
+          ]
+        : [],
+    ),
+    finishReason:
+      response.status === "incomplete"
+        ? (response.incomplete_details?.reason ?? null)
+        : (response.status ?? null),
+    rawFinishReason: extension.raw_finish_reason,
+    usage: response.usage && { input: response.usage.input_tokens, output: response.usage.output_tokens },
+    usageEstimated: extension.usage_estimated,
+    framingProblems: [],
+  };
+}
+
+export function responsesDriver(baseUrl: string): IngressDriver {
+  const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: "e2e-client", maxRetries: 0 });
+  const params = (call: ChatCall) => ({
+    model: call.model,
+    input: responsesInput(call),
+    ...(call.tools ? { tools: [{ type: "function" as const, strict: false, ...WEATHER_TOOL }] } : {}),
+    ...(call.responseFormat ? { text: responsesFormat(call.responseFormat) } : {}),
+    ...(call.maxTokens ? { max_output_tokens: call.maxTokens } : {}),
+  });
+
+  return {
+    ...INGRESS_APIS.responses,
+    async chat(call) {
+      if (!call.stream)
+        return answerFromResponse(await client.responses.create({ ...params(call), stream: false }), () => 1);
+      const stream = client.responses.stream(params(call));
+      const events: StreamEvent[] = [];
+      try {
+        for await (const event of stream) events.push(event);
+      } catch (err) {
+        const text = events.map((e) => (e.type === "response.output_text.delta" ? e.delta : "")).join("");
+        return { text, toolCalls: [], finishReason: null, streamError: err, framingProblems: [] };
+      }
+      const fragments = (itemId: string) =>
+        events.filter(
+          (e) => e.type === "response.function_call_arguments.delta" && e.item_id === itemId && e.delta,
+        ).length;
+      return {
+        ...answerFromResponse(await stream.finalResponse(), fragments),
+        framingProblems: responsesFramingProblems(events),
+      };
+    },
+    chatWithoutMessages: (model) =>
+      client.responses.create({ model } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    describe: (err) => describeApiError(err, { code: (e) => e.code, message: (e) => e.error?.message }),
   };
 }

@@ -4,6 +4,7 @@ import { startTestGateway, type TestGateway } from "../../support/gateway-harnes
 import {
   anthropicDriver,
   openAiDriver,
+  responsesDriver,
   type Answer,
   type ErrorSeen,
   type IngressDriver,
@@ -30,7 +31,7 @@ import {
  */
 
 const table = readProvidersTable();
-const INGRESSES: IngressName[] = ["openai", "anthropic"];
+const INGRESSES: IngressName[] = ["openai", "anthropic", "responses"];
 const STREAM_MODES = [false, true];
 /** A rate limit cools its target down for Retry-After seconds: each ingress and mode gets its own target. */
 const rateLimitRoute = (ingress: IngressName, stream: boolean) =>
@@ -47,6 +48,7 @@ beforeAll(async () => {
   openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "e2e-client", maxRetries: 0 });
   drivers.openai = openAiDriver(gateway.url);
   drivers.anthropic = anthropicDriver(gateway.url);
+  drivers.responses = responsesDriver(gateway.url);
 });
 
 afterAll(async () => {
@@ -83,6 +85,8 @@ function errorShape(
   return {
     openai: { status, sdkClass, code: openaiCode },
     anthropic: { status, sdkClass, code: anthropicType, ...anthropic },
+    // The same SDK and error bodies as chat completions.
+    responses: { status, sdkClass, code: openaiCode },
   };
 }
 
@@ -431,6 +435,12 @@ for (const ingress of INGRESSES) {
       const row = table.get(spec.row);
       if (!row) continue;
       describe(spec.row, () => {
+        // Every chat scenario runs through the Responses API for each row that claims it.
+        const responses = row["Responses API"];
+        if (ingress === "responses" && verdict(responses) !== "yes") {
+          uncheckable(spec.row, "Responses API", responses);
+          return;
+        }
         for (const scenario of CHAT_SCENARIOS) {
           if (scenario.applies && !scenario.applies(spec)) continue;
           const cell = scenario.column ? row[scenario.column] : "yes";
@@ -472,9 +482,9 @@ for (const ingress of INGRESSES) {
         const huge = "x".repeat(9 * 1024 * 1024);
         await failure(d(), d().chat({ model: "chat-openai", prompt: huge, stream: false }), "too_large");
       });
-      it("answers a request without messages with 400 naming the field", async () => {
+      it("answers a request without its conversation with 400 naming the field", async () => {
         const seen = await failure(d(), d().chatWithoutMessages("chat-openai"), "invalid_request");
-        expect(seen.message).toMatch(/\bmessages\b.*required/);
+        expect(seen.message).toMatch(new RegExp(`\\b${d().conversationField}\\b.*required`));
       });
     });
   });
@@ -482,14 +492,14 @@ for (const ingress of INGRESSES) {
 
 // ------------------------------------------------------------------------------- JSON mode
 
-describe("openai SDK: JSON mode", () => {
+describe.each(["openai", "responses"] as const)("%s SDK: JSON mode", (ingress) => {
   for (const spec of UPSTREAMS) {
     const cell = table.get(spec.row)?.["JSON mode"] ?? "";
     for (const claim of jsonModes(cell)) {
       const how = claim.instruction ? "as a system instruction" : "natively";
       it(`${spec.row}: asks for ${claim.mode} ${how}`, async () => {
         const u = upstreams.get(spec.key);
-        const answer = await drivers.openai.chat({
+        const answer = await drivers[ingress].chat({
           model: `chat-${u.key}`,
           prompt: "Reply in JSON, please",
           stream: false,
@@ -508,6 +518,37 @@ describe("openai SDK: JSON mode", () => {
       });
     }
   }
+});
+
+// ------------------------------------------------------------------------------- Responses API: what needs server-side state
+
+describe("responses SDK: stateless only", () => {
+  const client = () => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "e2e-client", maxRetries: 0 });
+  it.each([
+    ["previous_response_id", { previous_response_id: "resp_123" }],
+    ["store", { store: true }],
+    ["background", { background: true }],
+  ])("answers %s with 400 naming it and saying what to send instead", async (param, extra) => {
+    const seen = await failure(
+      drivers.responses,
+      client().responses.create({ model: "chat-openai", input: "hi", ...extra }),
+      "invalid_request",
+    );
+    expect(seen.param).toBe(param);
+    expect(seen.message).toContain("send the whole conversation in input");
+  });
+  it("answers a built-in tool with 400 saying only function tools are supported", async () => {
+    const seen = await failure(
+      drivers.responses,
+      client().responses.create({
+        model: "chat-openai",
+        input: "hi",
+        tools: [{ type: "web_search_preview" }],
+      }),
+      "invalid_request",
+    );
+    expect(seen.message).toContain("only function tools");
+  });
 });
 
 // ------------------------------------------------------------------------------- embeddings

@@ -10,6 +10,7 @@ import path from "node:path";
 export const COLUMNS = [
   "Provider",
   "Chat",
+  "Responses API",
   "Streaming",
   "Tools",
   "Streamed tool-call deltas",

@@ -2,7 +2,6 @@ import type { z } from "zod";
 import type {
   ChatMessage,
   ContentPart,
-  ReasoningPart,
   ResponseFormat,
   ToolChoice,
   ToolDefinition,

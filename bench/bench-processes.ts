@@ -53,7 +53,9 @@ export async function startUpstream(): Promise<{ child: ChildProcess; origin: st
  * `switchboard gateway` as the image runs it: `npm run build`'s dist/cli.js on plain node (no
  * transpiler in the process); its JSON logs go to a file.
  */
-export async function startGateway(dir: string): Promise<{ child: ChildProcess; origin: string }> {
+export async function startGateway(
+  dir: string,
+): Promise<{ child: ChildProcess; origin: string; adminOrigin: string }> {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
   const log = path.join(dir, "gateway.log");
   const fd = openSync(log, "w");
@@ -68,7 +70,8 @@ export async function startGateway(dir: string): Promise<{ child: ChildProcess; 
   for (;;) {
     const text = await readFile(log, "utf8");
     const listening = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/.exec(text);
-    if (listening) return { child, origin: listening[1]! };
+    const admin = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"admin listener/.exec(text);
+    if (listening && admin) return { child, origin: listening[1]!, adminOrigin: admin[1]! };
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop(child);
       throw new Error(`gateway did not start:\n${text}\n${stderr}`);

@@ -183,7 +183,7 @@ async function warmPool(origin: string, stream: boolean, concurrency: number, co
   return pool;
 }
 
-/** Cumulative bucket counts of the overhead histogram by upper bound, summed over its labels. */
+/** Cumulative bucket counts of the overhead histogram by upper bound, summed over its labels (admin listener). */
 async function overheadBuckets(origin: string): Promise<Map<number, number>> {
   const res = await fetch(`${origin}/metrics`);
   const text = await res.text();
@@ -221,7 +221,7 @@ export async function runGatewayOverheadBench(): Promise<GatewayOverheadResult> 
   const loadAverage = loadavg()[0]!;
   const dir = await mkdtemp(path.join(tmpdir(), "switchboard-bench-"));
   const upstream = await startUpstream();
-  let gateway: { child: ChildProcess; origin: string } | undefined;
+  let gateway: { child: ChildProcess; origin: string; adminOrigin: string } | undefined;
   try {
     const upstreamPid = upstream.child.pid!;
     await writeFile(path.join(dir, "manifests.yaml"), MANIFESTS(Number(new URL(upstream.origin).port)));
@@ -238,9 +238,9 @@ export async function runGatewayOverheadBench(): Promise<GatewayOverheadResult> 
         const direct = await measure(directPool, stream, concurrency, { upstream: upstreamPid });
         await directPool.close();
         const gatewayPool = await warmPool(gateway.origin, stream, concurrency);
-        const before = await overheadBuckets(gateway.origin);
+        const before = await overheadBuckets(gateway.adminOrigin);
         const viaGateway = await measure(gatewayPool, stream, concurrency, pids);
-        const after = await overheadBuckets(gateway.origin);
+        const after = await overheadBuckets(gateway.adminOrigin);
         await gatewayPool.close();
         scenarios.push({
           stream,

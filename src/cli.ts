@@ -110,8 +110,17 @@ program
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--port <port>", "port to listen on", port, 8080)
   .option("--no-watch", "do not reload when the manifests change")
-  .option("--admin-host <host>", "address of the admin listener (GET /admin/state)", "127.0.0.1")
+  .option(
+    "--admin-host <host>",
+    "address of the admin listener (GET /admin/state, GET /metrics)",
+    "127.0.0.1",
+  )
   .option("--admin-port <port>", "port of the admin listener, kept apart from the public port", port, 9090)
+  .option(
+    "--public-metrics",
+    "also serve GET /metrics on the public port, next to the client API (off: anyone who may call " +
+      "a model could read every route, consumer and cost figure)",
+  )
   .option(
     "--shutdown-delay <duration>",
     "on SIGTERM, keep serving this long while reporting not ready and closing keep-alive " +
@@ -171,6 +180,7 @@ program
       tokenReview: boolean;
       adminHost: string;
       adminPort: number;
+      publicMetrics?: boolean;
       shutdownDelay: number;
       maxBodySize: number;
       maxJsonDepth: number;
@@ -205,6 +215,7 @@ program
         tokenReview: kubeConfig && opts.tokenReview ? { kubeConfig } : undefined,
         adminHost: opts.adminHost,
         adminPort: opts.adminPort,
+        publicMetrics: opts.publicMetrics,
         shutdownDelayMs: opts.shutdownDelay,
         limits: {
           bodyBytes: opts.maxBodySize,

@@ -34,8 +34,10 @@ export interface GatewayOptions {
   redisUrl?: string;
   /** Verify ServiceAccount-token consumers with TokenReview through this cluster. */
   tokenReview?: { kubeConfig: KubeConfig; audiences?: string[] };
-  /** Port of the admin listener (GET /admin/state); none without it. 0 picks a free port. */
+  /** Port of the admin listener (GET /admin/state, GET /metrics); none without it. 0 picks a free port. */
   adminPort?: number;
+  /** Also serve GET /metrics on the public port, next to the client API (the old behaviour). */
+  publicMetrics?: boolean;
   /** Address of the admin listener; 127.0.0.1 by default. */
   adminHost?: string;
 }
@@ -100,13 +102,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const drain = new ShutdownDrain();
   const app = createGatewayServer(
     { store, metrics, logger, traffic, router },
-    { limits: options.limits, drain },
+    { limits: options.limits, drain, publicMetrics: options.publicMetrics },
   );
   const address = await app.listen({ host: options.host, port: options.port });
   logger.info({ url: address, configVersion: initial.version }, "gateway listening");
-  const admin = options.adminPort === undefined ? undefined : createAdminServer({ store, router });
+  if (options.publicMetrics)
+    logger.warn(
+      { url: address },
+      "GET /metrics is also served on the public port: anyone who may call a model can read every route, consumer and cost figure",
+    );
+  const admin = options.adminPort === undefined ? undefined : createAdminServer({ store, router, metrics });
   const adminUrl = await admin?.listen({ host: options.adminHost ?? "127.0.0.1", port: options.adminPort });
-  if (adminUrl) logger.info({ url: adminUrl }, "admin listener (GET /admin/state)");
+  if (adminUrl) logger.info({ url: adminUrl }, "admin listener (GET /admin/state, GET /metrics)");
   return {
     url: address,
     store,

@@ -35,6 +35,8 @@ export async function startTestGateway(
     manifests: dir,
     host: "127.0.0.1",
     port: 0,
+    // The admin listener serves /admin/state and /metrics.
+    adminPort: 0,
     watch: options.watch ?? false,
     logger,
     ...options.gateway,

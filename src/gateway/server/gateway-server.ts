@@ -20,6 +20,11 @@ export interface GatewayServerOptions {
   limits?: Partial<RequestLimits>;
   /** While it drains: not ready, and every response closes its connection. */
   drain?: ShutdownDrain;
+  /**
+   * Also serve `GET /metrics` here, next to the client API (the admin listener always does).
+   * Off by default: anyone who may call a model could read every route, consumer and cost figure.
+   */
+  publicMetrics?: boolean;
 }
 
 function send(reply: FastifyReply, rendered: RenderedError | JsonReply): FastifyReply {
@@ -196,8 +201,10 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
     }
     return reply.send({ status: "ready", configVersion: runtime.config.version });
   });
-  app.get("/metrics", async (_request, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
+  if (options.publicMetrics) {
+    app.get("/metrics", async (_request, reply) =>
+      reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+    );
+  }
   return app;
 }

@@ -20,7 +20,7 @@ const shown: Array<{ what: string; text: string }> = [];
 
 beforeAll(async () => {
   upstreams = await startUpstreams();
-  gateway = await startTestGateway(upstreams.manifests, { watch: true, gateway: { adminPort: 0 } });
+  gateway = await startTestGateway(upstreams.manifests, { watch: true });
 });
 
 afterAll(async () => {
@@ -269,7 +269,7 @@ describe("no credential reaches any output", () => {
 
   it("shows none in the log, /metrics or /admin/state either", async () => {
     shown.push({ what: "the gateway log", text: gateway.logs.join("\n") });
-    shown.push({ what: "/metrics", text: await (await fetch(`${gateway.url}/metrics`)).text() });
+    shown.push({ what: "/metrics", text: await (await fetch(`${gateway.adminUrl!}/metrics`)).text() });
     shown.push({
       what: "/admin/state",
       text: await (await fetch(`${gateway.adminUrl!}/admin/state`)).text(),

@@ -161,6 +161,8 @@ describe("values.schema.json and the templates' checks", () => {
       "serviceAccount.azureWorkloadIdentity=true",
       "--set",
       "gateway.autoscaling.enabled=true",
+      "--set",
+      "gateway.publicMetrics=true",
       "--set-json",
       'operator.watchNamespaces=["team-a"]',
       "--set",
@@ -222,28 +224,36 @@ describe("network policies", () => {
     return policy.spec!.ingress as IngressRule[];
   };
 
-  it("open the gateway's API port to anyone, its admin port to the release's operator pods only", async () => {
+  it("open the gateway's API and admin ports and the operator's metrics port to anyone by default", async () => {
     const objects = await render();
-    const [api, admin] = rules(objects, "gateway");
-    expect(api).toEqual({ ports: [{ port: "http" }] });
-    expect(admin!.ports).toEqual([{ port: "admin" }]);
-    expect(admin!.from).toHaveLength(1);
-    const peer = admin!.from![0]!.podSelector!.matchLabels;
-    expect(selects(peer, podLabels(objects, "operator"))).toBe(true);
-    expect(selects(peer, podLabels(objects, "gateway"))).toBe(false);
+    expect(rules(objects, "gateway")).toEqual([
+      { ports: [{ port: "http" }] },
+      { ports: [{ port: "admin" }] },
+    ]);
     expect(rules(objects, "operator")).toEqual([{ ports: [{ port: "metrics" }] }]);
   });
 
-  it("limit the API and metrics ports to the peers given, and go when disabled", async () => {
-    const peer = { namespaceSelector: { matchLabels: { "llm-access": "true" } } };
+  it("limit the API port to gatewayFrom, the metrics and admin ports to metricsFrom and the operator, and go when disabled", async () => {
+    const callers = { namespaceSelector: { matchLabels: { "llm-access": "true" } } };
+    const prometheus = {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+    };
     const objects = await render(
       "--set-json",
-      `networkPolicy.gatewayFrom=[${JSON.stringify(peer)}]`,
+      `networkPolicy.gatewayFrom=[${JSON.stringify(callers)}]`,
       "--set-json",
-      `networkPolicy.metricsFrom=[${JSON.stringify(peer)}]`,
+      `networkPolicy.metricsFrom=[${JSON.stringify(prometheus)}]`,
     );
-    expect(rules(objects, "gateway")[0]).toEqual({ ports: [{ port: "http" }], from: [peer] });
-    expect(rules(objects, "operator")[0]).toEqual({ ports: [{ port: "metrics" }], from: [peer] });
+    const [api, admin] = rules(objects, "gateway");
+    expect(api).toEqual({ ports: [{ port: "http" }], from: [callers] });
+    // The admin port serves /metrics and /admin/state: Prometheus and the release's operator only.
+    expect(admin!.ports).toEqual([{ port: "admin" }]);
+    expect(admin!.from).toHaveLength(2);
+    const operatorPeer = admin!.from![0]!.podSelector!.matchLabels;
+    expect(selects(operatorPeer, podLabels(objects, "operator"))).toBe(true);
+    expect(selects(operatorPeer, podLabels(objects, "gateway"))).toBe(false);
+    expect(admin!.from![1]).toEqual(prometheus);
+    expect(rules(objects, "operator")[0]).toEqual({ ports: [{ port: "metrics" }], from: [prometheus] });
     const off = await render("--set", "networkPolicy.enabled=false");
     expect(off.filter((o) => o.kind === "NetworkPolicy")).toEqual([]);
   });
@@ -277,6 +287,22 @@ describe("the ServiceMonitor", () => {
       return service!.metadata.name;
     });
     expect(scraped.sort()).toEqual([`${RELEASE}-gateway`, `${RELEASE}-operator`]);
+    // The gateway's metrics are on its admin port, not next to the client API.
+    expect(spec.endpoints.map((endpoint) => endpoint.port).sort()).toEqual(["admin", "metrics"]);
+  });
+});
+
+describe("gateway.publicMetrics", () => {
+  const gatewayArgs = (objects: readonly K8sObject[]) =>
+    (
+      find(objects, "Deployment", `${RELEASE}-gateway`).spec!.template as {
+        spec: { containers: Array<{ args: string[] }> };
+      }
+    ).spec.containers[0]!.args;
+
+  it("serves /metrics on the API port only when set", async () => {
+    expect(gatewayArgs(await render())).not.toContain("--public-metrics");
+    expect(gatewayArgs(await render("--set", "gateway.publicMetrics=true"))).toContain("--public-metrics");
   });
 });
 

@@ -2,7 +2,8 @@
  * The chart's alerts (charts/switchboard/monitoring/alerts.yaml) and Grafana dashboard
  * (monitoring/dashboard.json): promtool (built from the pinned Prometheus module) checks the rules
  * and runs their unit tests (alerts.promtool.yaml); every dashboard query is valid PromQL; every
- * metric and label they use is one a real gateway exports at /metrics once it has served traffic
+ * metric and label they use is one a real gateway exports at /metrics (on its admin port, which
+ * the ServiceMonitor scrapes) once it has served traffic
  * (routed, retried, failed over, streamed, embedded, limited, billed against a budget); and the
  * chart ships both files unchanged.
  */
@@ -174,7 +175,7 @@ describe("the metrics the alerts and dashboard use", () => {
     expect((await chat({})).status).toBe(200);
     expect((await chat({})).status).toBe(429);
 
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
     for (const line of text.split("\n")) {
       const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? /.exec(line);
       if (!sample) continue;

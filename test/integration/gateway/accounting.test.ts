@@ -108,7 +108,7 @@ describe("accounting", () => {
         chatBody("one two three four five six", { model: "priced", stream: true }),
       )
     ).text();
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl!}/metrics`)).text();
     const costs = [
       ...metrics.matchAll(
         /^switchboard_cost_usd_total\{route="default\/priced",provider="default\/openai",model="gpt",consumer="none"\} (\S+)$/gm,

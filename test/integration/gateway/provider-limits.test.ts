@@ -135,7 +135,7 @@ describe("provider limits", () => {
   });
 
   it("counts refusals in switchboard_rate_limited_total", async () => {
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl!}/metrics`)).text();
     expect(metrics).toMatch(
       /switchboard_rate_limited_total\{scope="provider",route="default\/rpm-chat",provider="default\/rpm-limited"\} 1/,
     );

@@ -175,7 +175,7 @@ describe("response cache", () => {
   });
 
   it("counts hits and misses per route in Prometheus", async () => {
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl!}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_cache_requests_total\{route="default\/cached",result="hit"\} [1-9]/);
     expect(metrics).toMatch(
       /switchboard_cache_requests_total\{route="default\/cached",result="miss"\} [1-9]/,

@@ -64,7 +64,7 @@ beforeAll(async () => {
     },
     { name: "only-a", model: "only-a", targets: [{ provider: "a", model: "chat" }] },
   ];
-  gateway = await startTestGateway(manifests(providers, routes), { gateway: { adminPort: 0 } });
+  gateway = await startTestGateway(manifests(providers, routes));
 });
 
 afterAll(async () => {
@@ -118,7 +118,7 @@ describe("circuit breaker per provider model", () => {
     expect(closed.health).toBe("degraded"); // 2 of its last 3 outcomes failed
     expect(Date.parse(closed.circuitSince!)).toBeGreaterThanOrEqual(openedAt + 1000);
 
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl!}/metrics`)).text();
     expect(metrics).toContain('switchboard_circuit_state{provider="default/a",model="chat"} 0');
     expect(metrics).toMatch(
       /switchboard_circuit_transitions_total\{provider="default\/a",model="chat",state="open"\} 1/,

@@ -8,20 +8,15 @@
 # when the four binaries are already there it does nothing. Progress goes to
 # stderr; the last stdout line is the bin dir.
 #
-# Environment:
+# Environment (see go-build.sh, shared with the other Go tool builds):
 #   SWITCHBOARD_CACHE_DIR  cache root (default: ${XDG_CACHE_HOME:-~/.cache}/switchboard)
-#   GOMODCACHE, GOCACHE    respected when set; otherwise default to
-#                          <cache root>/go/mod and <cache root>/go/build so
-#                          that a rebuild after a version bump is incremental.
-#   CONTROLPLANE_FORCE=1   rebuild even if the binaries exist.
+#   GOMODCACHE, GOCACHE    respected when set; otherwise <cache root>/go/mod and
+#                          <cache root>/go/build, so a rebuild after a version bump is incremental.
+#   GO_BUILD_FORCE=1       rebuild even if the binaries exist.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
-module_version() { # <go.mod> <module path>
-  awk -v m="$2" '{ if ($1 == "require") { $1 = ""; $0 = $0 } }
-    $1 == m && $2 ~ /^v/ { print $2; exit }' "$1"
-}
+source "$here/go-build.sh"
 
 k8s_version=$(module_version "$here/kube/go.mod" k8s.io/kubernetes)
 etcd_version=$(module_version "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)
@@ -34,79 +29,34 @@ if [[ -z $k8s_version || -z $etcd_version || -z $helm_version || -z $helm_client
   exit 1
 fi
 
-cache_root=${SWITCHBOARD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/switchboard}
-key="${k8s_version#v}-etcd${etcd_version#v}-helm${helm_version#v}"
-out_dir="$cache_root/controlplane/$key"
-bin_dir="$out_dir/bin"
+bin_dir="$go_cache_root/controlplane/${k8s_version#v}-etcd${etcd_version#v}-helm${helm_version#v}/bin"
 
 have_all() {
   [[ -x $bin_dir/kube-apiserver && -x $bin_dir/kubectl && -x $bin_dir/etcd && -x $bin_dir/helm ]]
 }
 
-if [[ ${CONTROLPLANE_FORCE:-} != 1 ]] && have_all; then
-  echo "$bin_dir"
-  exit 0
-fi
+build() { # <stage dir>
+  local stage=$1 start=$SECONDS
+  # Same stamping as helm's Makefile, so `helm version` reports the release and
+  # `helm template`/`helm lint` assume the Kubernetes minor of its k8s.io libraries
+  # (client-go v0.X.Y -> 1.X) instead of the 1.20 compiled into the source.
+  local helm_k8s_minor pkg
+  helm_k8s_minor=$(echo "$helm_client_go" | cut -d. -f2)
+  local helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
+  helm_ldflags+=" -X helm.sh/helm/v3/internal/version.metadata="
+  helm_ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    helm_ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$helm_k8s_minor"
+  done
 
-mkdir -p "$cache_root/controlplane"
-# Serialise concurrent builds (two test runs starting at once).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$cache_root/controlplane/.build.lock"
-  flock 9
-  if [[ ${CONTROLPLANE_FORCE:-} != 1 ]] && have_all; then
-    echo "$bin_dir"
-    exit 0
-  fi
-fi
+  echo "build.sh: building etcd $etcd_version" >&2
+  (cd "$here/etcd" && go build -ldflags "-s -w" -o "$stage/etcd" .)
+  echo "build.sh: etcd built after $((SECONDS - start))s; building kube-apiserver and kubectl $k8s_version" >&2
+  (cd "$here/kube" && go build -ldflags "$(k8s_ldflags "$k8s_version")" -o "$stage/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
+  echo "build.sh: kube-apiserver and kubectl built after $((SECONDS - start))s; building helm $helm_version" >&2
+  (cd "$here/helm" && go build -ldflags "$helm_ldflags" -o "$stage/helm" helm.sh/helm/v3/cmd/helm)
+}
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "build.sh: 'go' is not on PATH; install Go >= 1.26 (see docs/development.md)" >&2
-  exit 1
-fi
-
-export GOMODCACHE=${GOMODCACHE:-$cache_root/go/mod}
-export GOCACHE=${GOCACHE:-$cache_root/go/build}
-export GOFLAGS="-trimpath -buildvcs=false -mod=readonly"
-export CGO_ENABLED=0
-export GOWORK=off
-
-# Same version stamping as the kubernetes release build (hack/lib/version.sh),
-# so `kubectl version` and /version report the real release.
-k8s_minor=$(echo "$k8s_version" | cut -d. -f2)
-k8s_ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  k8s_ldflags+=" -X $pkg.gitVersion=$k8s_version"
-  k8s_ldflags+=" -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
-  k8s_ldflags+=" -X $pkg.gitTreeState=clean"
-done
-
-# Same stamping as helm's Makefile, so `helm version` reports the release and
-# `helm template`/`helm lint` assume the Kubernetes minor of its k8s.io libraries
-# (client-go v0.X.Y -> 1.X) instead of the 1.20 compiled into the source.
-helm_k8s_minor=$(echo "$helm_client_go" | cut -d. -f2)
-helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
-helm_ldflags+=" -X helm.sh/helm/v3/internal/version.metadata="
-helm_ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
-for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
-  helm_ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$helm_k8s_minor"
-done
-
-stage="$out_dir/bin.tmp.$$"
-trap 'rm -rf "$stage"' EXIT
-rm -rf "$stage"
-mkdir -p "$stage"
-
-start=$SECONDS
-echo "build.sh: building etcd $etcd_version (GOCACHE=$GOCACHE)" >&2
-(cd "$here/etcd" && go build -ldflags "-s -w" -o "$stage/etcd" .)
-echo "build.sh: etcd built after $((SECONDS - start))s; building kube-apiserver and kubectl $k8s_version" >&2
-(cd "$here/kube" && go build -ldflags "$k8s_ldflags" -o "$stage/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
-echo "build.sh: kube-apiserver and kubectl built after $((SECONDS - start))s; building helm $helm_version" >&2
-(cd "$here/helm" && go build -ldflags "$helm_ldflags" -o "$stage/helm" helm.sh/helm/v3/cmd/helm)
-echo "build.sh: all built after $((SECONDS - start))s" >&2
-
-rm -rf "$bin_dir"
-mv "$stage" "$bin_dir"
-trap - EXIT
+go_build_cached controlplane "$bin_dir" have_all build
 echo "$bin_dir"

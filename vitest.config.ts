@@ -25,6 +25,9 @@ export default defineConfig({
                 ...shared,
                 name: "cluster",
                 include: ["test/e2e/cluster/**/*.test.ts"],
+                // One node, one chart release: the files take turns.
+                poolOptions: { forks: { singleFork: true } },
+                globalSetup: ["test/e2e/cluster/release-teardown.ts"],
                 testTimeout: 300_000,
               },
             },

@@ -4,7 +4,9 @@
 #   - a node:20-bookworm-slim stand-in (that base plus this machine's Node 20, npm
 #     and CA bundle), unless a real node:20-bookworm-slim is already there;
 #   - the project image from the repo's Dockerfile ($SWITCHBOARD_IMAGE, default switchboard:local);
-#   - the pause image, from the pause binary node-binaries.sh compiled.
+#   - the pause image, from the pause binary node-binaries.sh compiled;
+#   - with `images.sh store`, the cluster suite's PostgreSQL (pgvector) image ($SWITCHBOARD_STORE_IMAGE):
+#     the project image plus PGlite from the repo's node_modules (test/e2e/cluster/store).
 # Starts dockerd (no bridge, no iptables rules) if none answers; `images.sh stop-docker`
 # stops the one it started.
 set -euo pipefail
@@ -94,6 +96,21 @@ build_pause() {
   rm -rf "$ctx"
 }
 
+build_store() {
+  log "docker build $store_image (PGlite with pgvector) from test/e2e/cluster/store"
+  local ctx pkg
+  ctx=$(mktemp -d)
+  mkdir "$ctx/electric-sql"
+  for pkg in pglite pglite-socket pglite-pgvector; do
+    [[ -d $repo/node_modules/@electric-sql/$pkg ]] ||
+      { echo "images.sh: node_modules/@electric-sql/$pkg is missing; run npm ci first" >&2; exit 1; }
+    cp -r "$repo/node_modules/@electric-sql/$pkg" "$ctx/electric-sql/$pkg"
+  done
+  cp "$repo/test/e2e/cluster/store/Dockerfile" "$repo/test/e2e/cluster/store/pglite-server.mjs" "$ctx/"
+  docker build -q --build-arg PROJECT_IMAGE="$project_image" -t "$store_image" "$ctx" >/dev/null
+  rm -rf "$ctx"
+}
+
 case "${1:-build}" in
   build)
     start_docker
@@ -102,6 +119,10 @@ case "${1:-build}" in
     build_project
     build_pause
     ;;
+  store)
+    start_docker
+    build_store
+    ;;
   stop-docker) stop_docker ;;
-  *) echo "usage: images.sh [build|stop-docker]" >&2; exit 2 ;;
+  *) echo "usage: images.sh [build|store|stop-docker]" >&2; exit 2 ;;
 esac

@@ -23,6 +23,8 @@ api_service_ip=10.231.64.1 # first address of service_cidr: the `kubernetes` Ser
 # The image the chart runs and the pause image the sandbox uses.
 project_image=${SWITCHBOARD_IMAGE:-switchboard:local}
 pause_image=registry.k8s.io/pause:3.10
+# The cluster suite's PostgreSQL with pgvector (images.sh store); loaded into the node when built.
+store_image=${SWITCHBOARD_STORE_IMAGE:-switchboard-e2e-store:local}
 
 log() { echo "[cluster $(date -u +%H:%M:%S)] $*" >&2; }
 

@@ -220,8 +220,10 @@ EOF
 }
 
 load_images() {
-  log "loading $project_image and $pause_image into the node"
-  docker save "$project_image" "$pause_image" | ctr --address "$sock" -n k8s.io images import - >/dev/null
+  local images=("$project_image" "$pause_image")
+  docker image inspect "$store_image" >/dev/null 2>&1 && images+=("$store_image")
+  log "loading ${images[*]} into the node"
+  docker save "${images[@]}" | ctr --address "$sock" -n k8s.io images import - >/dev/null
 }
 
 control_plane_up() {

@@ -2,10 +2,11 @@
 # npm run test:cluster: the e2e suite test/e2e/cluster on a real cluster.
 #
 # With KUBECONFIG set, the suite runs against that cluster as it is (kind, say); the
-# image named by SWITCHBOARD_IMAGE (default switchboard:local) must already be on its
-# nodes. Without it, this builds everything and runs a single node here:
-# packages, dockerd, images, node binaries, node.sh up, the suite, and node.sh down
-# whatever happened. Extra arguments go to vitest.
+# images named by SWITCHBOARD_IMAGE (default switchboard:local) and SWITCHBOARD_STORE_IMAGE
+# (default switchboard-e2e-store:local, `images.sh store`) must already be on its nodes.
+# Without it, this builds everything and runs a single node here: packages, dockerd,
+# images, node binaries, node.sh up, the suite, and node.sh down whatever happened.
+# Extra arguments go to vitest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$repo"
@@ -14,6 +15,7 @@ run_suite() { # <kubeconfig> [vitest args]
   local kc=$1
   shift
   SWITCHBOARD_CLUSTER_KUBECONFIG=$kc KUBECONFIG=$kc SWITCHBOARD_IMAGE=$project_image \
+    SWITCHBOARD_STORE_IMAGE=$store_image \
     npx vitest run --project cluster --reporter=default --reporter=json \
     --outputFile.json=.vitest-cluster-results.json "$@"
 }
@@ -34,6 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bash scripts/cluster/images.sh build
+bash scripts/cluster/images.sh store
 log "images ready after $((SECONDS - t0))s"
 bash scripts/cluster/node.sh up
 log "node ready after $((SECONDS - t0))s"

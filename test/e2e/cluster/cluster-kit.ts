@@ -17,6 +17,8 @@ const execFileAsync = promisify(execFile);
 export const KUBECONFIG = process.env.SWITCHBOARD_CLUSTER_KUBECONFIG ?? "";
 /** The project image as the cluster knows it; pulled never. */
 export const IMAGE = process.env.SWITCHBOARD_IMAGE || "switchboard:local";
+/** PostgreSQL with pgvector (PGlite) for the migration test (scripts/cluster/images.sh store). */
+export const STORE_IMAGE = process.env.SWITCHBOARD_STORE_IMAGE || "switchboard-e2e-store:local";
 export const CHART = path.join(REPO_ROOT, "charts", "switchboard");
 export const RELEASE = "switchboard";
 export const RELEASE_NAMESPACE = "switchboard-system";
@@ -69,6 +71,30 @@ export async function helm(args: string[]): Promise<string> {
   return stdout;
 }
 
+/**
+ * `helm upgrade --install` of the chart with the built image (pulled never), waiting for every pod.
+ * Values set by an earlier call are kept (--reuse-values), so the suite's files share one release.
+ */
+export async function installRelease(...sets: string[]): Promise<void> {
+  const image = [IMAGE.slice(0, IMAGE.lastIndexOf(":")), IMAGE.slice(IMAGE.lastIndexOf(":") + 1)];
+  await helm([
+    "upgrade",
+    "--install",
+    RELEASE,
+    CHART,
+    "-n",
+    RELEASE_NAMESPACE,
+    "--create-namespace",
+    "--reuse-values",
+    ...[`image.repository=${image[0]}`, `image.tag=${image[1]}`, "image.pullPolicy=Never", ...sets].flatMap(
+      (value) => ["--set", value],
+    ),
+    "--wait",
+    "--timeout",
+    "5m",
+  ]);
+}
+
 export async function apply(...objects: object[]): Promise<void> {
   await kubectl(["apply", "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
 }
@@ -106,32 +132,23 @@ export async function nodeInPod(namespace: string, pod: string, script: string):
   return kubectl(["exec", "-n", namespace, pod, "--", "node", "--input-type=module", "-e", script]);
 }
 
-/** Same, as a running child process. */
+/** kubectl as a running child process (a watch, a long exec). */
+export async function spawnKubectl(args: string[]): Promise<ChildProcess> {
+  return spawn(await bin("kubectl"), ["--kubeconfig", KUBECONFIG, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** nodeInPod, as a running child process. */
 export async function spawnNodeInPod(namespace: string, pod: string, script: string): Promise<ChildProcess> {
-  return spawn(
-    await bin("kubectl"),
-    [
-      "--kubeconfig",
-      KUBECONFIG,
-      "exec",
-      "-n",
-      namespace,
-      pod,
-      "--",
-      "node",
-      "--input-type=module",
-      "-e",
-      script,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  return spawnKubectl(["exec", "-n", namespace, pod, "--", "node", "--input-type=module", "-e", script]);
 }
 
 /** A Deployment of the project image with the chart's securityContext. */
 export function imageDeployment(
   namespace: string,
   name: string,
-  container: { args?: string[]; command?: string[]; port?: number; writableTmp?: boolean },
+  container: { args?: string[]; command?: string[]; port?: number; writableTmp?: boolean; image?: string },
   serviceAccountName?: string,
 ): object {
   return {
@@ -150,7 +167,7 @@ export function imageDeployment(
           containers: [
             {
               name,
-              image: IMAGE,
+              image: container.image ?? IMAGE,
               imagePullPolicy: "Never",
               command: container.command,
               args: container.args,

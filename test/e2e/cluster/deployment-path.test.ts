@@ -8,13 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   apply,
-  CHART,
   clusterIp,
   CONTAINER_SECURITY,
   getJson,
-  helm,
   IMAGE,
   imageDeployment,
+  installRelease,
   isReady,
   kubectl,
   nodeInPod,
@@ -33,11 +32,6 @@ const GROUP = "llm.switchboard.dev";
 const model = "e2e-chat";
 let gatewayUrl: string;
 let clientPod: string;
-
-const [imageRepository, imageTag] = [
-  IMAGE.slice(0, IMAGE.lastIndexOf(":")),
-  IMAGE.slice(IMAGE.lastIndexOf(":") + 1),
-];
 
 function chatScript(
   url: string,
@@ -127,29 +121,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kubectl(["delete", "namespace", ns, "--wait=false"]).catch(() => undefined);
-  await helm(["uninstall", RELEASE, "-n", RELEASE_NAMESPACE]).catch(() => undefined);
 });
 
 describe.sequential("the deployment path on a real cluster", () => {
   it("helm install brings up CRDs, operator and gateways Ready with the chart's securityContext", async () => {
-    await helm([
-      "upgrade",
-      "--install",
-      RELEASE,
-      CHART,
-      "-n",
-      RELEASE_NAMESPACE,
-      "--create-namespace",
-      "--set",
-      `image.repository=${imageRepository}`,
-      "--set",
-      `image.tag=${imageTag}`,
-      "--set",
-      "image.pullPolicy=Never",
-      "--wait",
-      "--timeout",
-      "5m",
-    ]);
+    await installRelease();
     for (const plural of ["llmproviders", "llmroutes", "embeddingmigrations"]) {
       const crd = await getJson<{ status: { conditions: Array<{ type: string; status: string }> } }>([
         "get",
@@ -168,9 +144,11 @@ describe.sequential("the deployment path on a real cluster", () => {
       "-l",
       `app.kubernetes.io/instance=${RELEASE}`,
     ]);
-    const components = pods.items.map((p) => p.metadata.labels?.["app.kubernetes.io/component"]).sort();
+    // Pods of an earlier rollout (another file's `helm upgrade`) may still be terminating.
+    const current = pods.items.filter((p) => !p.metadata.deletionTimestamp);
+    const components = current.map((p) => p.metadata.labels?.["app.kubernetes.io/component"]).sort();
     expect(components).toEqual(["gateway", "gateway", "operator", "operator"]);
-    for (const pod of pods.items) {
+    for (const pod of current) {
       expect(isReady(pod), `${pod.metadata.name} Ready`).toBe(true);
       expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
       expect(pod.spec.containers[0]!.securityContext).toMatchObject({
@@ -179,9 +157,7 @@ describe.sequential("the deployment path on a real cluster", () => {
       });
     }
     // What the process really gets: the image's non-root user and a root filesystem it cannot write.
-    const gatewayPod = pods.items.find(
-      (p) => p.metadata.labels?.["app.kubernetes.io/component"] === "gateway",
-    )!;
+    const gatewayPod = current.find((p) => p.metadata.labels?.["app.kubernetes.io/component"] === "gateway")!;
     const seen = await nodeInPod(
       RELEASE_NAMESPACE,
       gatewayPod.metadata.name,

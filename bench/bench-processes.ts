@@ -15,11 +15,15 @@ export function statusMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   return Number(match[1]) / 1024;
 }
 
-export function nodeProcess(args: string[], stdout: "pipe" | number): ChildProcess {
+export function nodeProcess(
+  args: string[],
+  stdout: "pipe" | number,
+  env: Record<string, string> = {},
+): ChildProcess {
   return spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     // The default level, which logs one line per request, whatever the caller's shell sets.
-    env: { ...process.env, LOG_LEVEL: "info" },
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", stdout, "pipe"],
   });
 }
@@ -36,8 +40,15 @@ export function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startUpstream(): Promise<{ child: ChildProcess; origin: string }> {
-  const child = nodeProcess(["--import", "tsx", path.join(REPO_ROOT, "bench/instant-upstream.ts")], "pipe");
+/** A process the benchmark started, and where it listens. */
+export interface Peer {
+  child: ChildProcess;
+  origin: string;
+}
+
+/** A TypeScript script of bench/ as its own process, printing `{"port": N}` once listening. */
+export async function startScript(script: string, env: Record<string, string> = {}): Promise<Peer> {
+  const child = nodeProcess(["--import", "tsx", path.join(REPO_ROOT, "bench", script)], "pipe", env);
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: child.stdout! });
@@ -46,23 +57,41 @@ export async function startUpstream(): Promise<{ child: ChildProcess; origin: st
     lines.close();
     return { child, origin: `http://127.0.0.1:${port}` };
   }
-  throw new Error(`upstream exited before listening:\n${stderr}`);
+  throw new Error(`${script} exited before listening:\n${stderr}`);
 }
+
+export function startUpstream(): Promise<Peer> {
+  return startScript("instant-upstream.ts");
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+export const CLOCK_TICKS_PER_S = 100;
+
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+let built = false;
 
 /**
  * `switchboard gateway` as the image runs it: `npm run build`'s dist/cli.js on plain node (no
- * transpiler in the process); its JSON logs go to a file.
+ * transpiler in the process), built once per benchmark run; its JSON logs go to a file in `dir`.
  */
 export async function startGateway(
   dir: string,
-): Promise<{ child: ChildProcess; origin: string; adminOrigin: string }> {
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
+  args: string[] = [],
+): Promise<Peer & { adminOrigin: string }> {
+  if (!built) execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
+  built = true;
   const log = path.join(dir, "gateway.log");
   const fd = openSync(log, "w");
   const manifests = path.join(dir, "manifests.yaml");
   const cli = [path.join(REPO_ROOT, "dist/cli.js"), "gateway", "--manifests", manifests];
   // Port 0 everywhere: other work on this machine may hold 8080 and the admin port 9090.
-  const child = nodeProcess([...cli, "--port", "0", "--admin-port", "0"], fd);
+  const child = nodeProcess([...cli, "--port", "0", "--admin-port", "0", ...args], fd);
   closeSync(fd);
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));

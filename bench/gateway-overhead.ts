@@ -4,7 +4,14 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
-import { startGateway, startUpstream, statusMiB, stop } from "./bench-processes.js";
+import {
+  CLOCK_TICKS_PER_S,
+  cpuSeconds,
+  startGateway,
+  startUpstream,
+  statusMiB,
+  stop,
+} from "./bench-processes.js";
 import { percentile } from "./percentile.js";
 
 /**
@@ -20,8 +27,6 @@ export const WARMUP = 1000;
 const GATEWAY_WARMUP = 3000;
 const MODEL = "bench-chat";
 const PATH = "/v1/chat/completions";
-/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
-const CLOCK_TICKS_PER_S = 100;
 
 const MANIFESTS = (upstreamPort: number) => `apiVersion: llm.switchboard.dev/v1alpha1
 kind: LLMProvider
@@ -89,13 +94,6 @@ export interface GatewayOverheadResult {
   wallS: number;
   /** The machine's 1-minute load average when the benchmark started: other work competes for the cores. */
   loadAverage: number;
-}
-
-/** User + system CPU seconds a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
 /** Busy CPU seconds of the whole machine so far, all cores and all processes. */

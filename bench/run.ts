@@ -11,10 +11,15 @@ import {
   type Scenario,
 } from "./gateway-overhead.js";
 import { BATCH_SIZE, DIMENSIONS, runMigrationBench } from "./migration-throughput.js";
+import { writeFile } from "node:fs/promises";
+import { runPeersBench } from "./peers.js";
+import { peersMarkdown, saturated } from "./peers-doc.js";
+import { latencyPlot } from "./latency-plot.js";
 
 /**
  * `npm run bench`: runs the benchmarks in bench/ and records each in docs/benchmarks.md;
- * `npm run bench -- <name>...` runs only the named ones.
+ * `npm run bench -- <name>...` runs only the named ones; `--full` runs the peers benchmark
+ * longer (10 s per measurement, 1,000 streams) than its default of a few minutes.
  */
 
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "docs", "benchmarks.md");
@@ -179,13 +184,36 @@ latency, not the worker, bounds a real migration; \`spec.requestsPerMinute\` pac
   );
 }
 
+const PLOT = "peers-latency.svg";
+
+async function peers(): Promise<void> {
+  const full = process.argv.includes("--full");
+  const r = await runPeersBench(full);
+  const series = r.contenders.map((c) => ({
+    name: c.name,
+    points: c.rates.map((p) => ({ ...p, saturated: saturated(p) })),
+  }));
+  await writeFile(
+    path.join(path.dirname(DOC), PLOT),
+    latencyPlot("Non-streaming chat: p99 latency against offered load, one run", series),
+  );
+  await writeSection(DOC, "peers", peersMarkdown(r, `${COMMAND} -- peers`, machineInfo(), PLOT));
+  const bare = r.contenders.find((c) => c.name === "bare Node proxy")!.closed!.requestsPerS;
+  for (const c of r.contenders) {
+    process.stdout.write(
+      `peers, ${c.name}: ${Math.round(c.closed!.requestsPerS)} req/s closed-loop (${Math.round((100 * c.closed!.requestsPerS) / bare)}% of the bare proxy)\n`,
+    );
+  }
+}
+
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   "routing-decision": routingDecision,
   "gateway-overhead": gatewayOverhead,
   "migration-throughput": migrationThroughput,
+  peers,
 };
 
-const selected = process.argv.slice(2);
+const selected = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 const unknown = selected.filter((name) => !(name in BENCHMARKS));
 if (unknown.length > 0) {
   throw new Error(`unknown benchmark ${unknown.join(", ")}; known: ${Object.keys(BENCHMARKS).join(", ")}`);

@@ -59,6 +59,7 @@ function fleet(random: () => number): GatewayConfig {
       dataResidency: { boundary: pick(BOUNDARIES), region: pick(REGIONS) },
       limits: {},
       timeouts: { connectMs: 10_000, firstTokenMs: 60_000, idleMs: 60_000, totalMs: 600_000 },
+      connectionPool: { maxConnections: 1024, maxQueued: 256, queueTimeoutMs: 5000 },
       healthCheck: { intervalMs: 30_000, timeoutMs: 5000, probe: "none" },
       circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
     });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { upstreamPoolStats } from "./providers/upstream-pool.js";
 
 /** Gateway metrics, named after the OpenTelemetry GenAI semantic conventions where they apply. */
 export class GatewayMetrics {
@@ -166,6 +167,61 @@ export class GatewayMetrics {
     help: "Targets passed over without an attempt, by reason: open (circuit open), busy (half-open trials in flight), throttled (upstream Retry-After).",
     labelNames: ["route", "provider", "model", "reason"] as const,
     registers: [this.registry],
+  });
+
+  // Upstream connection pools (src/gateway/providers/upstream-pool.ts), read at scrape time.
+
+  readonly poolConnections = new Gauge({
+    name: "switchboard_upstream_pool_connections",
+    help: "Upstream connections in use per provider (one per request or stream in flight).",
+    labelNames: ["provider"] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.poolConnections.reset();
+      for (const pool of upstreamPoolStats())
+        this.poolConnections.set({ provider: pool.providerId }, pool.inUse);
+    },
+  });
+
+  readonly poolMaxConnections = new Gauge({
+    name: "switchboard_upstream_pool_max_connections",
+    help: "The cap on upstream connections per provider (spec.connectionPool.maxConnections).",
+    labelNames: ["provider"] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.poolMaxConnections.reset();
+      for (const pool of upstreamPoolStats())
+        this.poolMaxConnections.set({ provider: pool.providerId }, pool.maxConnections);
+    },
+  });
+
+  readonly poolWaiting = new Gauge({
+    name: "switchboard_upstream_pool_waiting",
+    help: "Requests waiting for a free upstream connection per provider (at most spec.connectionPool.maxQueued).",
+    labelNames: ["provider"] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.poolWaiting.reset();
+      for (const pool of upstreamPoolStats())
+        this.poolWaiting.set({ provider: pool.providerId }, pool.waiting);
+    },
+  });
+
+  readonly poolRefused = new Counter({
+    name: "switchboard_upstream_pool_refused_total",
+    help: "Requests refused with 503 because the provider's connection pool was full, by reason: queue_full (maxQueued waiting already) or queue_timeout (no connection within queueTimeout).",
+    labelNames: ["provider", "reason"] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.poolRefused.reset();
+      for (const pool of upstreamPoolStats()) {
+        this.poolRefused.inc({ provider: pool.providerId, reason: "queue_full" }, pool.refusedQueueFull);
+        this.poolRefused.inc(
+          { provider: pool.providerId, reason: "queue_timeout" },
+          pool.refusedQueueTimeout,
+        );
+      }
+    },
   });
 
   constructor() {

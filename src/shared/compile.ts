@@ -56,6 +56,8 @@ export interface CompileOptions {
 
 const DEFAULTS = {
   timeouts: { connect: "10s", firstToken: "60s", idle: "60s", total: "600s" },
+  // Sized for LLM streams, which hold a connection for their whole length (docs/limits.md).
+  connectionPool: { maxConnections: 1024, maxQueued: 256, queueTimeout: "5s" },
   healthCheck: { interval: "30s", timeout: "5s", probe: "models" as const },
   circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
   retries: { attempts: 1, backoff: "200ms", maxBackoff: "5s", respectRetryAfter: true },
@@ -230,6 +232,7 @@ function compileProvider(
   const { spec } = provider;
   const timeouts = { ...DEFAULTS.timeouts, ...spec.timeouts };
   const health = { ...DEFAULTS.healthCheck, ...spec.healthCheck };
+  const pool = { ...DEFAULTS.connectionPool, ...spec.connectionPool };
   return {
     id: `${namespace}/${provider.metadata.name}`,
     name: provider.metadata.name,
@@ -249,6 +252,11 @@ function compileProvider(
       firstTokenMs: durationToMs(timeouts.firstToken),
       idleMs: durationToMs(timeouts.idle),
       totalMs: durationToMs(timeouts.total),
+    },
+    connectionPool: {
+      maxConnections: pool.maxConnections,
+      maxQueued: pool.maxQueued,
+      queueTimeoutMs: durationToMs(pool.queueTimeout),
     },
     healthCheck: {
       intervalMs: durationToMs(health.interval),

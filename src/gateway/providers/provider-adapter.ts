@@ -10,6 +10,8 @@ export interface CallContext {
   timeouts: CompiledProvider["timeouts"];
   /** Ask the upstream for usage in streams (always on; adapters strip it where unsupported). */
   includeUsage?: boolean;
+  /** A health probe: it bypasses the provider's connection pool and its queue. */
+  probe?: boolean;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from "undici";
 import { GatewayError } from "../../shared/errors.js";
+import type { CompiledProvider } from "../../shared/schemas/gateway-config.js";
 import type { CallContext } from "./provider-adapter.js";
+import { upstreamPoolFor, type PoolSlot } from "./upstream-pool.js";
 
 /**
  * The one HTTP client every adapter uses: undici with keep-alive pools and the attempt's
@@ -8,13 +10,14 @@ import type { CallContext } from "./provider-adapter.js";
  * mapped into the taxonomy so adapters only map the provider's own error bodies.
  */
 
-const agents = new Map<number, Agent>();
+/** Health probes bypass the providers' pools: a pool full of streams says nothing about liveness. */
+const probeAgents = new Map<number, Agent>();
 
-function agentFor(connectMs: number): Agent {
-  let agent = agents.get(connectMs);
+function probeAgentFor(connectMs: number): Agent {
+  let agent = probeAgents.get(connectMs);
   if (!agent) {
-    agent = new Agent({ connect: { timeout: connectMs }, keepAliveTimeout: 30_000, connections: 256 });
-    agents.set(connectMs, agent);
+    agent = new Agent({ connect: { timeout: connectMs }, keepAliveTimeout: 30_000, connections: 16 });
+    probeAgents.set(connectMs, agent);
   }
   return agent;
 }
@@ -26,6 +29,8 @@ export interface UpstreamRequest {
   body?: string;
   /** Name for errors: `openai`, `anthropic`... never a URL with credentials. */
   providerName: string;
+  /** Whose connection pool the request goes through (spec.connectionPool). */
+  provider: CompiledProvider;
 }
 
 export interface UpstreamResponse {
@@ -76,18 +81,26 @@ export function mapTransportError(err: unknown, providerName: string, signal: Ab
 }
 
 export async function sendUpstream(req: UpstreamRequest, ctx: CallContext): Promise<UpstreamResponse> {
+  const { firstTokenMs } = ctx.timeouts;
+  let slot: PoolSlot | undefined;
   try {
+    const pool = ctx.probe ? undefined : upstreamPoolFor(req.provider);
+    slot = await pool?.acquire(ctx.signal, firstTokenMs);
     const res = await request(req.url, {
       method: req.method ?? "POST",
       headers: req.headers,
       body: req.body,
       signal: ctx.signal,
-      dispatcher: agentFor(ctx.timeouts.connectMs),
-      headersTimeout: ctx.timeouts.firstTokenMs,
+      dispatcher: pool?.agent ?? probeAgentFor(ctx.timeouts.connectMs),
+      // Waiting for a connection counts against the time to the first token.
+      headersTimeout: Math.max(1, firstTokenMs - (slot?.waitedMs ?? 0)),
       bodyTimeout: ctx.timeouts.idleMs,
     });
+    // The connection is busy until the body is read to its end, fails or is destroyed.
+    if (slot) res.body.once("close", slot.release);
     return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
   } catch (err) {
+    slot?.release();
     throw mapTransportError(err, req.providerName, ctx.signal);
   }
 }

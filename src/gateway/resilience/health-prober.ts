@@ -46,6 +46,7 @@ function probeContext(provider: CompiledProvider): { ctx: CallContext; done(): v
         idleMs: cap(provider.timeouts.idleMs),
         totalMs: timeoutMs,
       },
+      probe: true,
     },
     done: () => clearTimeout(timer),
   };

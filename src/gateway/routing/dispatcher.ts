@@ -3,6 +3,7 @@ import type { CompiledProvider, CompiledRoute } from "../../shared/schemas/gatew
 import type { GatewayRuntime } from "../config/gateway-runtime.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { CallContext } from "../providers/provider-adapter.js";
+import { PoolExhaustedError } from "../providers/pool-exhausted-error.js";
 import { LimitExceededError } from "../limits/limit-exceeded-error.js";
 import type { Admission } from "../resilience/circuit-breaker.js";
 import { outcomeKind, type OutcomeKind } from "../resilience/outcome-kind.js";
@@ -51,10 +52,11 @@ type Refusal = Extract<Admission, { admitted: false }>;
 
 /**
  * What a failed attempt says about its target. Nothing when the client went away or the
- * gateway's own limits refused the call before any upstream was contacted.
+ * gateway's own limits or connection pool refused the call before any upstream was contacted.
  */
 function kindOf(error: GatewayError, clientSignal: AbortSignal): OutcomeKind {
-  if (clientSignal.aborted || error instanceof LimitExceededError) return "neutral";
+  if (clientSignal.aborted || error instanceof LimitExceededError || error instanceof PoolExhaustedError)
+    return "neutral";
   return outcomeKind(error.errorClass);
 }
 

@@ -61,6 +61,11 @@ export const compiledProviderSchema = z.object({
     idleMs: z.number(),
     totalMs: z.number(),
   }),
+  connectionPool: z.object({
+    maxConnections: z.number(),
+    maxQueued: z.number(),
+    queueTimeoutMs: z.number(),
+  }),
   healthCheck: z.object({
     intervalMs: z.number(),
     timeoutMs: z.number(),

@@ -198,6 +198,37 @@ export const llmProviderSpecSchema = withCelRules(
       })
       .optional()
       .describe("Deadlines for one upstream attempt."),
+    connectionPool: z
+      .object({
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(65_535)
+          .optional()
+          .describe(
+            "Connections the gateway opens to this provider at most; each stream holds one for its whole " +
+              "length. 1024 by default.",
+          ),
+        maxQueued: z
+          .number()
+          .int()
+          .min(0)
+          .max(65_535)
+          .optional()
+          .describe(
+            "Requests that may wait for a free connection when all are in use; past that they are " +
+              "refused at once with 503 (529 overloaded_error in the Anthropic format). 256 by default.",
+          ),
+        queueTimeout: durationSchema
+          .optional()
+          .describe(
+            "Longest wait for a free connection before the request is refused with 503; the wait also " +
+              "counts against timeouts.firstToken. 5s by default.",
+          ),
+      })
+      .optional()
+      .describe("The gateway's connection pool to this provider, and the bounded queue in front of it."),
     healthCheck: z
       .object({
         interval: durationSchema.optional().describe("Time between probes; 30s by default."),

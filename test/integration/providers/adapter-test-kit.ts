@@ -34,6 +34,7 @@ export function testProvider(
     namespace,
     limits: {},
     timeouts: TEST_TIMEOUTS,
+    connectionPool: { maxConnections: 1024, maxQueued: 256, queueTimeoutMs: 5000 },
     healthCheck: { intervalMs: 30_000, timeoutMs: 5_000, probe: "models" },
     circuitBreaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
     ...spec,

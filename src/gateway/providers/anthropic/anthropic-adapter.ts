@@ -45,6 +45,7 @@ export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdap
         },
         body: JSON.stringify(body),
         providerName,
+        provider,
       },
       ctx,
     );
@@ -97,7 +98,7 @@ export function createAnthropicAdapter(provider: CompiledProvider): ProviderAdap
 
     async probe(ctx: CallContext): Promise<void> {
       const res = await sendUpstream(
-        { url: `${base}/v1/models?limit=1`, method: "GET", headers: headers(), providerName },
+        { url: `${base}/v1/models?limit=1`, method: "GET", headers: headers(), providerName, provider },
         ctx,
       );
       const text = await readText(res, providerName, ctx.signal);

@@ -6,8 +6,6 @@ import { GatewayError } from "../../../shared/errors.js";
 import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js";
 import type { BedrockAuth } from "./bedrock-credentials.js";
 
-const MAX_SOCKETS = 256;
-
 function clientConfig(provider: CompiledProvider, auth: BedrockAuth): BedrockRuntimeClientConfig {
   if (!provider.region) {
     throw new GatewayError(
@@ -31,8 +29,8 @@ function clientConfig(provider: CompiledProvider, auth: BedrockAuth): BedrockRun
       requestTimeout: firstTokenMs,
       throwOnRequestTimeout: true,
       socketTimeout: idleMs,
-      httpAgent: { maxSockets: MAX_SOCKETS },
-      httpsAgent: { maxSockets: MAX_SOCKETS },
+      httpAgent: { maxSockets: provider.connectionPool.maxConnections },
+      httpsAgent: { maxSockets: provider.connectionPool.maxConnections },
     }),
     // An explicit scheme, so AWS_BEARER_TOKEN_BEDROCK or AWS_AUTH_SCHEME_PREFERENCE in the
     // gateway's environment cannot silently change how a provider authenticates.
@@ -67,9 +65,9 @@ const clients = new Map<string, CachedClient>();
 
 /** Hash of everything the client is built from, so a changed snapshot gets a new client. */
 function fingerprint(provider: CompiledProvider): string {
-  const { region, endpoint, credentials, timeouts } = provider;
+  const { region, endpoint, credentials, timeouts, connectionPool } = provider;
   return createHash("sha256")
-    .update(JSON.stringify({ region, endpoint, credentials, timeouts }))
+    .update(JSON.stringify({ region, endpoint, credentials, timeouts, connectionPool }))
     .digest("hex");
 }
 

@@ -69,6 +69,7 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
         },
         body: JSON.stringify(body),
         providerName,
+        provider: options.provider,
       },
       ctx,
     );
@@ -146,6 +147,7 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
           method: "GET",
           headers: await options.authHeaders(ctx.signal),
           providerName,
+          provider: options.provider,
         },
         ctx,
       );

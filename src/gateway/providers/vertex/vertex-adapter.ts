@@ -79,6 +79,7 @@ export function createVertexAdapter(provider: CompiledProvider): ProviderAdapter
         },
         body: JSON.stringify(body),
         providerName,
+        provider,
       },
       ctx,
     );

@@ -28,6 +28,7 @@ export function provider(name: string, overrides: Partial<CompiledProvider> = {}
     models: [model()],
     limits: {},
     timeouts: { connectMs: 1000, firstTokenMs: 1000, idleMs: 1000, totalMs: 5000 },
+    connectionPool: { maxConnections: 1024, maxQueued: 256, queueTimeoutMs: 5000 },
     healthCheck: { intervalMs: 30_000, timeoutMs: 1000, probe: "none" },
     circuitBreaker: { failureThreshold: 3, windowSeconds: 60, openSeconds: 30, halfOpenRequests: 1 },
     ...overrides,

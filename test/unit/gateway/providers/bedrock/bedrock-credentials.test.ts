@@ -19,6 +19,7 @@ function provider(credentials: ResolvedCredentials): CompiledProvider {
     models: [],
     limits: {},
     timeouts: { connectMs: 1000, firstTokenMs: 1000, idleMs: 1000, totalMs: 1000 },
+    connectionPool: { maxConnections: 1024, maxQueued: 256, queueTimeoutMs: 5000 },
     healthCheck: { intervalMs: 1000, timeoutMs: 1000, probe: "none" },
     circuitBreaker: { failureThreshold: 1, windowSeconds: 1, openSeconds: 1, halfOpenRequests: 1 },
   };

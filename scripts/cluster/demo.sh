@@ -32,12 +32,18 @@ kc rollout status deployment/demo-upstream --timeout=120s >/dev/null
 # The samples point at 127.0.0.1:8081 (the gateway's own --demo-upstream); in the cluster the
 # upstream is a Service, named by its ClusterIP since the node runs no cluster DNS.
 upstream_ip=$(kc get service demo-upstream -o jsonpath='{.spec.clusterIP}')
-sed "s|http://127.0.0.1:8081/v1|http://$upstream_ip:8081/v1|" config/samples/demo/*.yaml | kc apply -f - >/dev/null
+# One document per file: files piped together without a separator would merge into one.
+for f in config/samples/demo/*.yaml; do
+  sed "s|http://127.0.0.1:8081/v1|http://$upstream_ip:8081/v1|" "$f"
+  echo ---
+done | kc apply -f - >/dev/null
 log "waiting for the gateways to report the demo provider healthy"
-for _ in $(seq 1 60); do
-  [[ $(kc get llmprovider demo-upstream -o jsonpath='{.status.health}') == healthy ]] && break
+healthy=
+for _ in $(seq 1 90); do
+  [[ $(kc get llmprovider demo-upstream -o jsonpath='{.status.health}' 2>/dev/null) == healthy ]] && healthy=1 && break
   sleep 2
 done
+[[ -n $healthy ]] || log "the demo provider is not healthy after 3 min: kubectl describe llmprovider demo-upstream says why"
 kc get llmproviders,llmroutes
 cat <<EOF
 

@@ -121,7 +121,7 @@ export function compileByNamespace(
       providersByNamespace.get(namespace) ?? [],
       routesByNamespace.get(namespace) ?? [],
       getSecret,
-      { unversioned: true },
+      { unversioned: true, dropUnresolvedTargets: true },
     );
     for (const [key, generation] of compiled.compiledGenerations) compiledGenerations.set(key, generation);
     for (const [key, list] of compiled.diagnostics) diagnostics.set(key, list);

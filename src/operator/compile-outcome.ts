@@ -1,4 +1,5 @@
 import { hashConfig, type Diagnostic } from "../shared/compile.js";
+import { residencyAllows } from "../shared/residency-policy.js";
 import type { CompiledProvider, CompiledRoute, GatewayConfig } from "../shared/schemas/gateway-config.js";
 
 /**
@@ -62,6 +63,21 @@ export function setPublished(outcome: CompileOutcome, config: GatewayConfig): vo
 }
 
 /**
+ * `provider/model` → whether the published route's data-residency policy admits that target, as
+ * the gateways decide it (targets the published route lacks are absent).
+ */
+export function publishedTargetAllowance(outcome: CompileOutcome, routeId: string): Map<string, boolean> {
+  const route = outcome.publishedRoutes.get(routeId);
+  const allowance = new Map<string, boolean>();
+  for (const target of route?.targets ?? []) {
+    const provider = outcome.publishedProviders.get(target.providerId);
+    const name = target.providerId.slice(target.providerId.indexOf("/") + 1);
+    if (provider) allowance.set(`${name}/${target.model}`, residencyAllows(route!, provider));
+  }
+  return allowance;
+}
+
+/**
  * Everything from the compile outcome that one resource's status is derived from, as a string:
  * after a compile only resources whose string changed need their status re-derived.
  */
@@ -74,7 +90,9 @@ export function statusInputs(outcome: CompileOutcome, key: string): string {
     outcome.compiledGenerations.get(key) ?? null,
     (outcome.diagnostics.get(key) ?? []).map((d) => [d.severity, d.reason, d.message]),
     published ? (published.generation ?? null) : "absent",
-    kind === "LLMProvider" ? (outcome.introducedIn.get(id) ?? null) : null,
+    kind === "LLMProvider"
+      ? (outcome.introducedIn.get(id) ?? null)
+      : [...publishedTargetAllowance(outcome, id)],
   ]);
 }
 

@@ -20,6 +20,12 @@ import { readSecretKey, secretSchema, type Secret } from "./schemas/secret.js";
 import { embeddingMigrationSchema } from "./schemas/embedding-migration.js";
 import { vectorSpaceKey, vectorSpaceOf } from "./vector-space.js";
 import { findUnknownFields } from "./unknown-fields.js";
+import {
+  describePolicy,
+  describeResidency,
+  RESIDENCY_EXCLUDES_ALL_TARGETS,
+  residencyAllows,
+} from "./residency-policy.js";
 
 /** One object to compile, with where it came from (a file path, or the cluster). */
 export interface SourcedObject {
@@ -52,6 +58,12 @@ export interface CompileOptions {
   defaultNamespace?: string;
   /** Leave `version` empty: a caller that merges several compiles hashes the merged config once. */
   unversioned?: boolean;
+  /**
+   * The operator's mode: a target whose LLMProvider or model does not exist is left out of its
+   * route (a warning the route's Ready reports) instead of refusing the compile, so deleting a
+   * provider takes effect at once. Local manifests keep refusing: a file edit is one atomic change.
+   */
+  dropUnresolvedTargets?: boolean;
 }
 
 const DEFAULTS = {
@@ -369,9 +381,15 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
   const modelOwners = new Map<string, string>();
   for (const { resource, source, namespace } of routes) {
     const id = resourceId("LLMRoute", namespace, resource.metadata.name);
-    const errorsBefore = diagnostics.length;
-    const fail = (field: string, reason: string, message: string) =>
+    let failed = false;
+    const fail = (field: string, reason: string, message: string) => {
+      failed = true;
       diagnostics.push({ severity: "error", resource: id, source, field, reason, message });
+    };
+    const unresolved = (field: string, reason: string, message: string) =>
+      options.dropUnresolvedTargets
+        ? diagnostics.push({ severity: "warning", resource: id, source, field, reason, message })
+        : fail(field, reason, message);
     const { spec } = resource;
     for (const [index, name] of [spec.model, ...(spec.aliases ?? [])].entries()) {
       const owner = modelOwners.get(name);
@@ -385,7 +403,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
     spec.targets.forEach((target, index) => {
       const provider = compiledProviders.get(`${namespace}/${target.provider}`);
       if (!provider) {
-        fail(
+        unresolved(
           `spec.targets[${index}].provider`,
           "ProviderNotFound",
           `LLMProvider "${target.provider}" not found in namespace "${namespace}" (or it is invalid)`,
@@ -394,7 +412,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
       }
       const model = provider.models.find((m) => m.name === target.model);
       if (!model) {
-        fail(
+        unresolved(
           `spec.targets[${index}].model`,
           "ModelNotFound",
           `LLMProvider "${target.provider}" has no model "${target.model}"; it serves ${provider.models.map((m) => `"${m.name}"`).join(", ")}`,
@@ -431,7 +449,29 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
         );
       }
     }
-    if (diagnostics.length > errorsBefore) continue;
+    if (failed) continue;
+    const policy = { dataResidency: spec.policy?.dataResidency };
+    const excluded = targets.filter(
+      (t) => !residencyAllows({ policy }, compiledProviders.get(t.providerId)!),
+    );
+    if (targets.length > 0 && excluded.length === targets.length) {
+      diagnostics.push({
+        severity: "warning",
+        resource: id,
+        source,
+        field: "spec.policy.dataResidency",
+        reason: RESIDENCY_EXCLUDES_ALL_TARGETS,
+        message:
+          `spec.policy.dataResidency (${describePolicy({ policy })}) admits none of the targets: ` +
+          excluded
+            .map(
+              (t) =>
+                `${t.providerId}/${t.model} (${describeResidency(compiledProviders.get(t.providerId)!)})`,
+            )
+            .join(", ") +
+          "; every call is refused with 403. Widen the policy, or declare spec.dataResidency on a provider that meets it",
+      });
+    }
     if (spec.fallback?.on !== undefined) {
       diagnostics.push({
         severity: "warning",

@@ -11,7 +11,7 @@ import type { TargetStates } from "../resilience/target-states.js";
 import { backoffDelayMs, sleep } from "./backoff.js";
 import type { Candidate } from "./candidate.js";
 import type { RequestNeeds } from "./request-needs.js";
-import { describePolicy } from "./residency-policy.js";
+import { describePolicy } from "../../shared/residency-policy.js";
 import type { RoutePlanner } from "./route-planner.js";
 
 export interface AttemptRecord {

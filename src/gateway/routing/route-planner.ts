@@ -5,7 +5,7 @@ import { targetKey } from "../resilience/target-states.js";
 import type { Candidate } from "./candidate.js";
 import { filterByCapability } from "./capability-filter.js";
 import type { RequestNeeds } from "./request-needs.js";
-import { describePolicy, residencyAllows } from "./residency-policy.js";
+import { describePolicy, residencyAllows } from "../../shared/residency-policy.js";
 import { leastLatencyStrategy } from "./strategies/least-latency-strategy.js";
 import { lowestCostStrategy } from "./strategies/lowest-cost-strategy.js";
 import { priorityStrategy } from "./strategies/priority-strategy.js";

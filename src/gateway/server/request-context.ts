@@ -71,6 +71,14 @@ export function resolveRoute(
       { param: "model" },
     );
   }
+  // The operator leaves out targets whose LLMProvider or model was deleted; with none left, the
+  // route's kind is unknown, so this is said before the endpoint is checked.
+  if (route.targets.length === 0) {
+    throw new GatewayError(
+      "upstream_unavailable",
+      `model "${model}" has no target: every LLMProvider model its route ${route.id} names is missing; the request was not sent anywhere`,
+    );
+  }
   if (route.kind !== kind) {
     throw new GatewayError(
       "invalid_request",

@@ -1,7 +1,8 @@
 import type { Diagnostic } from "../../shared/compile.js";
 import type { z } from "zod";
 import type { LLMRoute, llmRouteStatusSchema } from "../../shared/schemas/llm-route.js";
-import { resourceKey, type CompileOutcome } from "../compile-outcome.js";
+import { RESIDENCY_EXCLUDES_ALL_TARGETS } from "../../shared/residency-policy.js";
+import { publishedTargetAllowance, resourceKey, type CompileOutcome } from "../compile-outcome.js";
 import type { MergedGatewayState } from "../gateway-state/merge-gateway-states.js";
 import { mergeConditions, type DesiredCondition } from "../../shared/conditions.js";
 import { describeDiagnostics, notYetCompiledConditions, readyFromPublication } from "./readiness.js";
@@ -28,10 +29,13 @@ export function desiredRouteStatus(
     return conditions && { ...current, conditions };
   }
 
-  const errors = (outcome.diagnostics.get(key) ?? []).filter((d) => d.severity === "error");
+  const diagnostics = outcome.diagnostics.get(key) ?? [];
+  const errors = diagnostics.filter((d) => d.severity === "error");
   // The spec comes straight from the cluster and may be the invalid one being reported.
   const specTargets = Array.isArray(route.spec?.targets) ? route.spec.targets : [];
-  const refErrors = errors.filter((d) => REF_REASONS.has(d.reason));
+  // The operator compiles these as warnings: the target is left out, the rest of the route serves.
+  const refErrors = diagnostics.filter((d) => REF_REASONS.has(d.reason));
+  const resolvedCount = Math.max(0, specTargets.length - refErrors.length);
   let resolvedRefs: DesiredCondition;
   if (refErrors.length > 0) {
     resolvedRefs = {
@@ -66,19 +70,51 @@ export function desiredRouteStatus(
   }
   const routeId = `${namespace}/${route.metadata.name}`;
   const published = outcome.publishedRoutes.get(routeId);
-  const ready: DesiredCondition =
-    errors.length > 0
-      ? { type: "Ready", status: "False", reason: errors[0]!.reason, message: describeDiagnostics(errors) }
-      : readyFromPublication(outcome, namespace, published?.generation, generation, published !== undefined);
+  const unusable = [...refErrors, ...diagnostics.filter((d) => d.reason === RESIDENCY_EXCLUDES_ALL_TARGETS)];
+  let ready: DesiredCondition;
+  if (errors.length > 0) {
+    ready = {
+      type: "Ready",
+      status: "False",
+      reason: errors[0]!.reason,
+      message: describeDiagnostics(errors),
+    };
+  } else if (unusable.length > 0) {
+    const consequence =
+      refErrors.length === 0
+        ? undefined
+        : resolvedCount > 0
+          ? `the route sends only to its ${resolvedCount} resolved target${resolvedCount === 1 ? "" : "s"}`
+          : "the route has no target left: every call is answered 503 until a target resolves";
+    ready = {
+      type: "Ready",
+      status: "False",
+      reason: unusable[0]!.reason,
+      message: describeDiagnostics(
+        consequence ? [...unusable, { ...unusable[0]!, message: consequence }] : unusable,
+      ),
+    };
+  } else {
+    ready = readyFromPublication(
+      outcome,
+      namespace,
+      published?.generation,
+      generation,
+      published !== undefined,
+    );
+  }
 
+  const allowance = publishedTargetAllowance(outcome, routeId);
   const targets = specTargets.map((target) => {
     const providerState = state?.providers.get(`${namespace}/${target.provider}`);
     const modelState = providerState?.models.get(target.model);
+    const allowed = allowance.get(`${target.provider}/${target.model}`);
     return {
       provider: target.provider,
       model: target.model,
       health: modelState?.health ?? "unknown",
       ...(modelState ? { circuit: modelState.circuit } : {}),
+      ...(allowed === undefined ? {} : { allowed }),
     };
   });
 
@@ -86,7 +122,7 @@ export function desiredRouteStatus(
     observedGeneration: generation,
     conditions: mergeConditions(current?.conditions, [ready, resolvedRefs], generation, now),
     strategy: route.spec?.strategy ?? "priority",
-    targetCount: Math.max(0, specTargets.length - refErrors.length),
+    targetCount: resolvedCount,
     targets,
   };
 }

@@ -16,7 +16,9 @@ import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import {
   applyObject,
   condition,
+  eventsAbout,
   getCustom,
+  kubectl,
   prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
@@ -31,7 +33,8 @@ import {
 } from "../../integration/operator/operator-kit.js";
 import type { KubernetesObject } from "@kubernetes/client-node";
 
-const API_KEY = "sk-e2e-operator-0123456789abcdef";
+// Shares no 8-character run with the names below: fragments of a key are redacted everywhere.
+const API_KEY = "sk-Xq4Lm9Tz-0123456789abcdef";
 const namespace = uniqueName("e2e-operator");
 const snapshotName = uniqueName("gateway-config");
 const serviceName = uniqueName("gateway");
@@ -66,11 +69,14 @@ function routeTo(provider: string) {
   });
 }
 
-async function chat(text = "hello"): Promise<{ status: number; provider: string | null; body: string }> {
+async function chat(
+  text = "hello",
+  routeModel = model,
+): Promise<{ status: number; provider: string | null; body: string }> {
   const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: text }] }),
+    body: JSON.stringify({ model: routeModel, messages: [{ role: "user", content: text }] }),
   });
   return { status: res.status, provider: res.headers.get("x-switchboard-provider"), body: await res.text() };
 }
@@ -238,7 +244,7 @@ describe("operator and gateway processes on a real API server", () => {
     expect(down.status!.consecutiveFailures).toBeGreaterThanOrEqual(2);
     const route = await getCustom(admin, "llmroutes", namespace, "chat");
     expect(route!.status!.targets).toEqual([
-      { provider: "primary", model: "gpt-4o-mini", health: "unhealthy", circuit: "open" },
+      { provider: "primary", model: "gpt-4o-mini", health: "unhealthy", circuit: "open", allowed: true },
     ]);
     // The Event follows the status write.
     await waitFor(async () => {
@@ -296,6 +302,82 @@ describe("operator and gateway processes on a real API server", () => {
     expect(await conditionsOf("llmroutes", "chat")).toBe(before.route);
     expect((await chat()).status).toBe(200);
   }, 90_000);
+
+  it("takes a deleted provider out of service at once, and the namespace keeps publishing", async () => {
+    const [pairModel, aloneModel] = [`pair-${namespace}`, `alone-${namespace}`];
+    const target = (provider: string) => ({ provider, model: "gpt-4o-mini" });
+    await applyObject(admin, providerManifest(namespace, "doomed", providerSpec()));
+    await applyObject(
+      admin,
+      routeManifest(namespace, "pair", {
+        model: pairModel,
+        targets: [target("doomed"), target("primary")],
+        fallback: { maxAttempts: 1 },
+      }),
+    );
+    await applyObject(
+      admin,
+      routeManifest(namespace, "alone", { model: aloneModel, targets: [target("doomed")] }),
+    );
+    await waitFor(async () => (await chat("before", pairModel)).provider === `${namespace}/doomed`);
+    await waitFor(async () => (await chat("before", aloneModel)).provider === `${namespace}/doomed`);
+
+    try {
+      await kubectl(admin, ["delete", "llmprovider", "doomed", "-n", namespace]);
+      // The route stops sending there: the next requests go to its other target.
+      await waitFor(async () => (await chat("after", pairModel)).provider === `${namespace}/primary`, 10_000);
+      await kubectl(admin, [
+        "wait",
+        "--for=condition=Ready=false",
+        "llmroute/pair",
+        "llmroute/alone",
+        "-n",
+        namespace,
+        "--timeout=30s",
+      ]);
+      const pair = await getCustom(admin, "llmroutes", namespace, "pair");
+      expect(condition(pair, "Ready")).toMatchObject({
+        reason: "ProviderNotFound",
+        message: `LLMProvider "doomed" not found in namespace "${namespace}" (or it is invalid); the route sends only to its 1 resolved target`,
+      });
+      expect(pair!.status!.targetCount).toBe(1);
+      await waitFor(async () =>
+        (await eventsAbout(admin, namespace, "pair")).includes("Warning/ProviderNotFound"),
+      );
+
+      // The last target gone: the route stays and answers 503, saying why.
+      const alone = await getCustom(admin, "llmroutes", namespace, "alone");
+      expect(condition(alone, "Ready")!.message).toContain("the route has no target left");
+      const orphaned = await waitFor(async () => {
+        const res = await chat("orphaned", aloneModel);
+        return res.status === 503 ? res : undefined;
+      });
+      expect((JSON.parse(orphaned.body) as { error: { message: string } }).error.message).toBe(
+        `model "${aloneModel}" has no target: every LLMProvider model its route ${namespace}/alone names is missing; the request was not sent anywhere`,
+      );
+
+      // Nothing else in the namespace is held back.
+      await applyObject(admin, providerManifest(namespace, "bystander", providerSpec()));
+      const bystander = await waitForCondition(
+        () => getCustom(admin, "llmproviders", namespace, "bystander"),
+        "Ready",
+        "True",
+      );
+      expect(condition(bystander, "Ready")!.reason).toBe("Published");
+      expect((await chat("still here")).status).toBe(200);
+    } finally {
+      await kubectl(admin, [
+        "delete",
+        "llmroute/pair",
+        "llmroute/alone",
+        "llmprovider/bystander",
+        "llmprovider/doomed",
+        "-n",
+        namespace,
+        "--ignore-not-found",
+      ]);
+    }
+  }, 120_000);
 
   it("never logs the upstream key", () => {
     expect(operator.output()).not.toContain(API_KEY);

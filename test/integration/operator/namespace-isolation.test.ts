@@ -87,13 +87,19 @@ afterAll(async () => {
 describe("namespaces are compiled apart", () => {
   it("holds back only the namespace with an invalid route; another team's change goes live", async () => {
     const before = await routeOf(`${teamA}/chat`);
-    await applyObject(admin, chatRoute(teamA, "no-such-model"));
+    // A tokens-per-minute limit over models with no output bound: the compiler refuses it.
+    await applyObject(
+      admin,
+      chatRoute(teamA, "gpt", {
+        consumers: [{ name: "app", serviceAccount: { name: "app" }, limits: { tokensPerMinute: 1000 } }],
+      }),
+    );
     const broken = await waitForCondition(
       () => getCustom(admin, "llmroutes", teamA, "chat"),
-      "ResolvedRefs",
+      "Ready",
       "False",
     );
-    expect(condition(broken, "Ready")).toMatchObject({ status: "False", reason: "ModelNotFound" });
+    expect(condition(broken, "Ready")).toMatchObject({ status: "False", reason: "UnboundedOutput" });
 
     await applyObject(admin, chatRoute(teamB, "mini"));
     await waitFor(async () => (await routeOf(`${teamB}/chat`))?.targets[0]?.model === "mini");

@@ -13,6 +13,7 @@ import {
   clientsFor,
   condition,
   getCustom,
+  kubectl,
   prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
@@ -198,8 +199,17 @@ describe("resource lifecycle under the chart's RBAC", () => {
     expect(await readyHistoryOf("openai", 4)).toEqual(["Unknown", "True", "False", "True"]);
   });
 
-  it("refuses a broken route, keeps the last good snapshot serving, and recovers when fixed", async () => {
-    const before = await published();
+  /** Waits until the route's status describes its current generation with Ready=False. */
+  const notReady = (name: string) =>
+    waitFor(async () => {
+      const r = await route(name);
+      return r?.status?.observedGeneration === r?.metadata?.generation &&
+        condition(r, "Ready")?.status === "False"
+        ? r
+        : undefined;
+    });
+
+  it("leaves a target naming a missing model out of its route, without holding anything back", async () => {
     await applyObject(
       admin,
       routeManifest(namespace, "chat", {
@@ -207,16 +217,39 @@ describe("resource lifecycle under the chart's RBAC", () => {
         targets: [{ provider: "openai", model: "no-such-model" }],
       }),
     );
-    const broken = await waitFor(async () => {
-      const r = await route("chat");
-      return r?.status?.observedGeneration === r?.metadata?.generation &&
-        condition(r, "Ready")?.status === "False"
-        ? r
-        : undefined;
-    });
+    const broken = await notReady("chat");
     expect(condition(broken, "Ready")!.reason).toBe("ModelNotFound");
+    expect(condition(broken, "Ready")!.message).toContain("the route has no target left");
     expect(condition(broken, "ResolvedRefs")).toMatchObject({ status: "False", reason: "ModelNotFound" });
     expect(condition(broken, "ResolvedRefs")!.message).toContain('has no model "no-such-model"');
+    expect(broken.status).toMatchObject({ targetCount: 0 });
+    await waitFor(async () => {
+      const served = (await published()).routes.find((r) => r.id === `${namespace}/chat`);
+      return served?.generation === broken.metadata!.generation && served?.targets.length === 0;
+    });
+  });
+
+  it("refuses an invalid route, keeps the last good snapshot serving, and recovers when fixed", async () => {
+    await applyObject(
+      admin,
+      routeManifest(namespace, "chat", {
+        model: `chat-${namespace}`,
+        targets: [{ provider: "openai", model: "gpt" }],
+      }),
+    );
+    await waitForCondition(() => route("chat"), "Ready", "True");
+    const before = await published();
+    // A tokens-per-minute limit over models with no output bound: the compiler refuses it.
+    await applyObject(
+      admin,
+      routeManifest(namespace, "chat", {
+        model: `chat-${namespace}`,
+        targets: [{ provider: "openai", model: "gpt" }],
+        consumers: [{ name: "app", serviceAccount: { name: "app" }, limits: { tokensPerMinute: 1000 } }],
+      }),
+    );
+    const broken = await notReady("chat");
+    expect(condition(broken, "Ready")!.reason).toBe("UnboundedOutput");
     expect((await published()).version).toBe(before.version);
 
     // A valid change elsewhere is not live while the compile is refused: its Ready says why.
@@ -273,6 +306,83 @@ describe("resource lifecycle under the chart's RBAC", () => {
       async () =>
         condition(await route("chat"), "Ready")?.status === "True" && (await published()).routes.length > 0,
     );
+  });
+
+  it("reports a data-residency policy that admits none of the targets, and which targets it admits", async () => {
+    await applyObject(
+      admin,
+      routeManifest(namespace, "eu-only", {
+        model: `eu-only-${namespace}`,
+        targets: [{ provider: "openai", model: "gpt" }],
+        policy: { dataResidency: { allowedBoundaries: ["customer-cloud"], allowedRegions: ["eu-west-1"] } },
+      }),
+    );
+    await kubectl(admin, [
+      "wait",
+      "--for=condition=Ready=false",
+      "llmroute/eu-only",
+      "-n",
+      namespace,
+      "--timeout=30s",
+    ]);
+    const refused = await waitFor(async () => {
+      const r = await route("eu-only");
+      return r?.status?.targets ? r : undefined;
+    });
+    expect(condition(refused, "Ready")).toMatchObject({
+      reason: "ResidencyExcludesAllTargets",
+      message:
+        "spec.policy.dataResidency (boundaries customer-cloud; regions eu-west-1) admits none of the targets: " +
+        `${namespace}/openai/gpt (no spec.dataResidency); every call is refused with 403. ` +
+        "Widen the policy, or declare spec.dataResidency on a provider that meets it",
+    });
+    expect(
+      await kubectl(admin, [
+        "get",
+        "llmroute",
+        "eu-only",
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.status.targets[*].allowed}",
+      ]),
+    ).toBe("false");
+
+    // The provider declares where it runs: the policy admits it.
+    await applyObject(
+      admin,
+      providerManifest(namespace, "openai", {
+        ...providerSpec(),
+        dataResidency: { boundary: "customer-cloud", region: "eu-west-1" },
+      }),
+    );
+    await kubectl(admin, [
+      "wait",
+      "--for=condition=Ready",
+      "llmroute/eu-only",
+      "-n",
+      namespace,
+      "--timeout=30s",
+    ]);
+    await waitFor(async () => {
+      const allowed = await kubectl(admin, [
+        "get",
+        "llmroute",
+        "eu-only",
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.status.targets[*].allowed}",
+      ]);
+      return allowed === "true";
+    });
+    await admin.custom.deleteNamespacedCustomObject({
+      group: "llm.switchboard.dev",
+      version: "v1alpha1",
+      namespace,
+      plural: "llmroutes",
+      name: "eu-only",
+    });
   });
 
   it("runs with least privilege: Secrets are writable only in the release namespace", async () => {

@@ -24,6 +24,20 @@ function compileAll(objects: WatchedObject[], published?: GatewayConfig) {
   );
 }
 
+/** A route the compiler refuses: a tokens-per-minute limit over models with no output bound. */
+function unboundedRoute(namespace: string, generation = 1): WatchedObject {
+  return route(
+    namespace,
+    "chat",
+    {
+      model: `chat-${namespace}`,
+      targets: [{ provider: "p", model: "gpt" }],
+      consumers: [{ name: "app", serviceAccount: { name: "app" }, limits: { tokensPerMinute: 1000 } }],
+    },
+    generation,
+  );
+}
+
 /** Replaces the object of that kind, namespace and name. */
 function replace(objects: WatchedObject[], next: WatchedObject): WatchedObject[] {
   const same = (o: WatchedObject) =>
@@ -51,10 +65,7 @@ describe("compileByNamespace", () => {
 
   it("holds back only the namespace with an invalid resource; the others go live", () => {
     const before = compileAll(world("team-a", "team-b")).config;
-    let objects = replace(
-      world("team-a", "team-b"),
-      route("team-a", "chat", { model: "chat-team-a", targets: [{ provider: "p", model: "nope" }] }, 2),
-    );
+    let objects = replace(world("team-a", "team-b"), unboundedRoute("team-a", 2));
     objects = replace(
       objects,
       route("team-b", "chat", { model: "chat-team-b", targets: [{ provider: "p", model: "mini" }] }, 2),
@@ -64,7 +75,7 @@ describe("compileByNamespace", () => {
     expect([...result.refused.keys()]).toEqual(["team-a"]);
     expect(result.refused.get("team-a")![0]).toMatchObject({
       resource: "LLMRoute/team-a/chat",
-      reason: "ModelNotFound",
+      reason: "UnboundedOutput",
     });
     const routes = new Map(result.config.routes.map((r) => [r.id, r]));
     // team-a keeps serving what was published; team-b's change is live.
@@ -74,13 +85,42 @@ describe("compileByNamespace", () => {
   });
 
   it("publishes the valid namespaces even when nothing was published before", () => {
-    const objects = replace(
-      world("team-a", "team-b"),
-      route("team-a", "chat", { model: "chat-team-a", targets: [{ provider: "missing", model: "gpt" }] }),
-    );
+    const objects = replace(world("team-a", "team-b"), unboundedRoute("team-a"));
     const result = compileAll(objects);
     expect(result.config.routes.map((r) => r.id)).toEqual(["team-b/chat"]);
     expect(result.config.providers.map((p) => p.id)).toEqual(["team-b/p"]);
+  });
+
+  it("takes a deleted provider out of its routes without holding back the namespace", () => {
+    const objects = [
+      ...world("team-a"),
+      provider("team-a", "doomed", openAiSpec()),
+      route("team-a", "pair", {
+        model: "pair",
+        targets: [
+          { provider: "doomed", model: "gpt" },
+          { provider: "p", model: "gpt" },
+        ],
+      }),
+      route("team-a", "alone", { model: "alone", targets: [{ provider: "doomed", model: "mini" }] }),
+    ];
+    const before = compileAll(objects).config;
+    const after = [
+      ...objects.filter((o) => o.metadata?.name !== "doomed"),
+      route("team-a", "other", { model: "other", targets: [{ provider: "p", model: "mini" }] }),
+    ];
+    const result = compileAll(after, before);
+
+    expect(result.refused.size).toBe(0);
+    expect(result.config.providers.map((p) => p.id)).toEqual(["team-a/p"]);
+    const routes = new Map(result.config.routes.map((r) => [r.id, r]));
+    expect(routes.get("team-a/pair")!.targets.map((t) => t.providerId)).toEqual(["team-a/p"]);
+    // The last target gone: the route stays (its name stays claimed) and serves nothing.
+    expect(routes.get("team-a/alone")!.targets).toEqual([]);
+    expect(routes.has("team-a/other")).toBe(true);
+    expect(result.diagnostics.get("LLMRoute/team-a/alone")).toEqual([
+      expect.objectContaining({ severity: "warning", reason: "ProviderNotFound" }),
+    ]);
   });
 
   it("refuses the namespace that claims a model name another namespace already serves", () => {

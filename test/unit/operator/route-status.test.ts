@@ -40,8 +40,8 @@ describe("desiredRouteStatus", () => {
     });
     expect(status.targetCount).toBe(2);
     expect(status.targets).toEqual([
-      { provider: "p", model: "gpt", health: "unknown" },
-      { provider: "p", model: "mini", health: "unknown" },
+      { provider: "p", model: "gpt", health: "unknown", allowed: true },
+      { provider: "p", model: "mini", health: "unknown", allowed: true },
     ]);
   });
 
@@ -77,6 +77,72 @@ describe("desiredRouteStatus", () => {
     expect(status.targetCount).toBe(0);
   });
 
+  it("is not Ready when a target's provider is gone, and says what the route still sends to", () => {
+    const r = route("a", "chat", {
+      model: "chat",
+      targets: [
+        { provider: "gone", model: "gpt" },
+        { provider: "p", model: "mini" },
+      ],
+    });
+    const status = statusOf(r);
+    expect(findCondition(status.conditions, "Ready")).toMatchObject({
+      status: "False",
+      reason: "ProviderNotFound",
+      message:
+        'LLMProvider "gone" not found in namespace "a" (or it is invalid); the route sends only to its 1 resolved target',
+    });
+    expect(status.targetCount).toBe(1);
+    expect(status.targets).toEqual([
+      { provider: "gone", model: "gpt", health: "unknown" },
+      { provider: "p", model: "mini", health: "unknown", allowed: true },
+    ]);
+    const alone = statusOf(
+      route("a", "chat", { model: "chat", targets: [{ provider: "gone", model: "gpt" }] }),
+    );
+    expect(findCondition(alone.conditions, "Ready")!.message).toContain(
+      "the route has no target left: every call is answered 503 until a target resolves",
+    );
+  });
+
+  it("is not Ready when its data-residency policy admits none of its targets, naming policy and targets", () => {
+    const r = route("a", "chat", {
+      model: "chat",
+      targets: [
+        { provider: "p", model: "gpt" },
+        { provider: "eu", model: "gpt" },
+      ],
+      policy: { dataResidency: { allowedBoundaries: ["customer-cloud"], allowedRegions: ["eu-west-1"] } },
+    });
+    const eu = provider("a", "eu", {
+      ...openAiSpec(),
+      dataResidency: { boundary: "provider-cloud", region: "eu-west-1" },
+    });
+    const status = desiredRouteStatus(asRoute(r), compileOutcome([...base, eu, r]), undefined, NOW)!;
+    expect(findCondition(status.conditions, "Ready")).toMatchObject({
+      status: "False",
+      reason: "ResidencyExcludesAllTargets",
+      message:
+        "spec.policy.dataResidency (boundaries customer-cloud; regions eu-west-1) admits none of the targets: " +
+        "a/p/gpt (no spec.dataResidency), a/eu/gpt (provider-cloud, eu-west-1); every call is refused with 403. " +
+        "Widen the policy, or declare spec.dataResidency on a provider that meets it",
+    });
+    expect(status.targets!.map((t) => t.allowed)).toEqual([false, false]);
+
+    const widened = {
+      ...r,
+      spec: { ...(r.spec as object), policy: { dataResidency: { allowedRegions: ["eu-west-1"] } } },
+    };
+    const some = desiredRouteStatus(
+      asRoute(widened),
+      compileOutcome([...base, eu, widened]),
+      undefined,
+      NOW,
+    )!;
+    expect(findCondition(some.conditions, "Ready")).toMatchObject({ status: "True" });
+    expect(some.targets!.map((t) => t.allowed)).toEqual([false, true]);
+  });
+
   it("names the missing model and the ones the provider serves", () => {
     const r = route("a", "chat", { model: "chat", targets: [{ provider: "p", model: "nope" }] });
     const status = statusOf(r);
@@ -102,8 +168,8 @@ describe("desiredRouteStatus", () => {
     ]);
     const status = statusOf(r, state);
     expect(status.targets).toEqual([
-      { provider: "p", model: "gpt", health: "unhealthy", circuit: "open" },
-      { provider: "p", model: "mini", health: "unknown" },
+      { provider: "p", model: "gpt", health: "unhealthy", circuit: "open", allowed: true },
+      { provider: "p", model: "mini", health: "unknown", allowed: true },
     ]);
   });
 });

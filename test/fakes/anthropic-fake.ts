@@ -148,8 +148,11 @@ function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The fake's thinking signature: checkable from the thinking text, opaque to the gateway. */
-function thinkingSignatureOf(thinking: string): string {
+/**
+ * The fake's thinking signature: checkable from the thinking text, opaque to the gateway. Like
+ * Claude's, it verifies on every platform that serves Claude (the Bedrock fake checks it too).
+ */
+export function thinkingSignatureOf(thinking: string): string {
   return createHash("sha256").update(`anthropic-fake-thinking:${thinking}`).digest("base64");
 }
 
@@ -302,19 +305,31 @@ function validateThinking(body: Json, maxTokens: number): boolean {
   return true;
 }
 
+/** Where the current turn began: the last user message that is not only tool results. */
+function currentTurnStart(messages: Json[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.role === "user" && !blocksOf(messages[i]!.content).some((b) => b.type === "tool_result"))
+      return i;
+  }
+  return 0;
+}
+
 /**
- * With thinking on, the assistant turn a tool loop continues from must start with its thinking,
- * passed back unchanged.
+ * With thinking on, a tool loop is one assistant turn: each of its assistant messages must come
+ * back starting with its thinking, unchanged (as this fake, like interleaved thinking, thinks in
+ * every step).
  */
 function validateThinkingToolLoop(messages: Json[]): void {
   const last = messages.at(-1)!;
   if (last.role !== "user" || !blocksOf(last.content).some((b) => b.type === "tool_result")) return;
-  const i = messages.length - 2;
-  const first = blocksOf(messages[i]?.content)[0];
-  if (first && first.type !== "thinking" && first.type !== "redacted_thinking") {
-    throw invalid(
-      `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first.type)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`,
-    );
+  for (let i = currentTurnStart(messages) + 1; i < messages.length; i++) {
+    if (messages[i]!.role !== "assistant") continue;
+    const first = blocksOf(messages[i]!.content)[0];
+    if (first && first.type !== "thinking" && first.type !== "redacted_thinking") {
+      throw invalid(
+        `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first.type)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`,
+      );
+    }
   }
 }
 
@@ -523,6 +538,23 @@ function planVisibleAnswer(request: ValidRequest, idSeed: string): Plan {
   const results = blocks.filter((b) => b.type === "tool_result");
   const choice = request.toolChoice?.type;
   const forced = choice === "any" || choice === "tool";
+  // "in Paris and London ... at a time": one call per city, each after the previous result.
+  const start = currentTurnStart(request.messages);
+  const prompt = textOf(blocksOf(request.messages[start]!.content));
+  const cities = /\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(prompt)?.[1]?.split(" and ") ?? [];
+  const stepsDone = request.messages
+    .slice(start + 1)
+    .filter((m) => blocksOf(m.content).some((b) => b.type === "tool_use")).length;
+  const sequential = /\bat a time\b/i.test(prompt) && stepsDone < cities.length;
+  if (request.tools.length > 0 && choice !== "none" && results.length > 0 && sequential) {
+    const toolUse: PlannedToolUse = {
+      type: "tool_use",
+      id: `toolu_fake_${shortHash(`${idSeed}:tool`)}`,
+      name: String(request.tools[0]!.name),
+      input: { city: cities[stepsDone]! },
+    };
+    return { blocks: [toolUse], stopReason: "tool_use", stopSequence: null };
+  }
   if (
     request.tools.length > 0 &&
     choice !== "none" &&
@@ -530,7 +562,9 @@ function planVisibleAnswer(request: ValidRequest, idSeed: string): Plan {
     (forced || /weather/i.test(text))
   ) {
     const name = choice === "tool" ? String(request.toolChoice!.name) : String(request.tools[0]!.name);
-    const city = /\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(text)?.[1] ?? "Paris";
+    const city = sequential
+      ? cities[0]!
+      : (/\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(text)?.[1] ?? "Paris");
     const toolUse: PlannedToolUse = {
       type: "tool_use",
       id: `toolu_fake_${shortHash(`${idSeed}:tool`)}`,

@@ -4,6 +4,7 @@ import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { Checksum, MessageHeaders, SourceData } from "@smithy/types";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
+import { thinkingSignatureOf } from "./anthropic-fake.js";
 import { sendJson, startFakeServer, type FakeServer, type RecordedRequest } from "./fake-http-server.js";
 
 /**
@@ -20,6 +21,17 @@ import { sendJson, startFakeServer, type FakeServer, type RecordedRequest } from
  * containing "nonexistent" are invalid identifiers; ids containing "retired" are not found.
  * Like Converse, a history holding toolUse or toolResult blocks needs a toolConfig with tools
  * (400 ValidationException), even when the request only wants a text answer.
+ *
+ * Claude models (ids containing `anthropic.claude`) think when `additionalModelRequestFields`
+ * holds Claude's `thinking` parameter: answers start with a signed `reasoningContent` block (plus
+ * redacted reasoning on TRIGGER_REDACTED_THINKING), streamed as reasoningContent text and
+ * signature deltas. As on Bedrock, which hands Claude's checks through as ValidationExceptions:
+ * reasoning in history must carry its signature and be unchanged (the signature verifies on any
+ * Claude platform), a tool loop with thinking on must pass every assistant turn back starting
+ * with its reasoning, the budget must be at least 1024 and below maxTokens, and thinking refuses
+ * a temperature other than 1 and forced tool use. Other families refuse the `thinking` field.
+ * "weather in Paris and London ... at a time" calls the tool once per city, each after the
+ * previous result.
  */
 
 export interface BedrockFakeOptions {
@@ -234,8 +246,14 @@ async function verifySigV4(req: RecordedRequest, options: BedrockFakeOptions): P
 
 // ---- Converse wire shapes (JSON, blobs as base64) --------------------------------------------
 
+interface WireReasoning {
+  reasoningText?: { text?: string; signature?: string };
+  /** A blob: base64 in Converse JSON. */
+  redactedContent?: string;
+}
 interface WireContentBlock {
   text?: string;
+  reasoningContent?: WireReasoning;
   image?: { format?: string; source?: { bytes?: string } };
   toolUse?: { toolUseId?: string; name?: string; input?: unknown };
   toolResult?: { toolUseId?: string; content?: Array<{ text?: string; json?: unknown }>; status?: string };
@@ -252,9 +270,11 @@ interface WireConverseRequest {
     tools?: Array<{ toolSpec?: { name?: string; description?: string; inputSchema?: { json?: unknown } } }>;
     toolChoice?: { auto?: object; any?: object; tool?: { name?: string } };
   };
+  additionalModelRequestFields?: Record<string, unknown>;
 }
 
 interface Answer {
+  reasoning?: { text: string; signature: string; redacted?: string };
   text: string;
   toolUse?: { toolUseId: string; name: string; input: { city: string } };
   stopReason: string;
@@ -270,8 +290,102 @@ function validationError(message: string): AwsError {
   return new AwsError(400, "ValidationException", message);
 }
 
+const REDACTED_MARK = "FAKE-REDACTED:";
+const CLAUDE_EXTRA_FIELDS = ["thinking", "anthropic_beta", "top_k"];
+
+function isClaude(modelId: string): boolean {
+  return modelId.includes("anthropic.claude");
+}
+
+/** Claude's own messages, as Bedrock passes them through. */
+function claudeError(message: string): AwsError {
+  return validationError(`The model returned the following errors: ${message}`);
+}
+
+/** The thinking parameter as Claude checks it; true when the model is to think. */
+function validateThinking(body: WireConverseRequest, modelId: string): boolean {
+  const extra = body.additionalModelRequestFields ?? {};
+  const allowed = isClaude(modelId) ? CLAUDE_EXTRA_FIELDS : [];
+  for (const key of Object.keys(extra)) {
+    if (!allowed.includes(key))
+      throw validationError(
+        `Malformed input request: #: extraneous key [${key}] is not permitted, please reformat your input and try again.`,
+      );
+  }
+  const thinking = extra.thinking as { type?: string; budget_tokens?: unknown } | undefined;
+  if (thinking === undefined || thinking.type === "disabled") return false;
+  if (thinking.type !== "enabled" && thinking.type !== "adaptive")
+    throw claudeError(
+      "thinking: Input tag does not match any of the expected tags: 'enabled', 'adaptive', 'disabled'",
+    );
+  if (thinking.type === "enabled") {
+    const budget = thinking.budget_tokens;
+    if (!Number.isInteger(budget)) throw claudeError("thinking.enabled.budget_tokens: Field required");
+    if ((budget as number) < 1024)
+      throw claudeError("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024");
+    const maxTokens = body.inferenceConfig?.maxTokens;
+    if (maxTokens === undefined || maxTokens <= (budget as number))
+      throw claudeError("`max_tokens` must be greater than `thinking.budget_tokens`.");
+    const choice = body.toolConfig?.toolChoice;
+    if (choice?.any || choice?.tool)
+      throw claudeError("Thinking may not be enabled when tool_choice forces tool use.");
+  }
+  const temperature = body.inferenceConfig?.temperature;
+  if (temperature !== undefined && temperature !== 1)
+    throw claudeError(
+      "`temperature` may only be set to 1 when thinking is enabled or in interleaved thinking mode.",
+    );
+  return true;
+}
+
+/** Reasoning in history: only in assistant turns, and for Claude signed and unchanged. */
+function validateReasoningBlock(reasoning: WireReasoning, path: string, role: string, modelId: string): void {
+  if (role !== "assistant")
+    throw validationError(`${path}: reasoningContent is only allowed in assistant messages.`);
+  if (!isClaude(modelId)) return;
+  if (reasoning.redactedContent !== undefined) {
+    if (!Buffer.from(reasoning.redactedContent, "base64").toString("utf8").startsWith(REDACTED_MARK))
+      throw claudeError(`${path}: Invalid \`data\` in \`redacted_thinking\` block`);
+    return;
+  }
+  const { text, signature } = reasoning.reasoningText ?? {};
+  if (typeof text !== "string")
+    throw validationError(`${path}.reasoningContent.reasoningText.text: Field required`);
+  if (typeof signature !== "string" || signature === "")
+    throw claudeError(`${path}.thinking.signature: Field required`);
+  if (signature !== thinkingSignatureOf(text))
+    throw claudeError(`${path}: Invalid \`signature\` in \`thinking\` block`);
+}
+
+/** Where the current turn began: the last user message that is not only tool results. */
+function currentTurnStart(messages: WireMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]!;
+    if (message.role === "user" && !(message.content ?? []).some((b) => b.toolResult)) return i;
+  }
+  return 0;
+}
+
+/**
+ * With thinking on, a tool loop is one assistant turn: each of its assistant messages must come
+ * back starting with the reasoning it began with.
+ */
+function validateThinkingToolLoop(messages: WireMessage[]): void {
+  if (!(messages.at(-1)!.content ?? []).some((b) => b.toolResult)) return;
+  messages.forEach((message, i) => {
+    if (i < currentTurnStart(messages) || message.role !== "assistant") return;
+    const first = message.content?.[0];
+    if (first && !first.reasoningContent) {
+      const found = first.toolUse ? "tool_use" : "text";
+      throw claudeError(
+        `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${found}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`.`,
+      );
+    }
+  });
+}
+
 /** The checks Bedrock applies to a Converse body that the adapter must get right. */
-function validateConverse(body: WireConverseRequest): void {
+function validateConverse(body: WireConverseRequest, modelId: string): boolean {
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw validationError(
@@ -314,6 +428,8 @@ function validateConverse(body: WireConverseRequest): void {
           );
         }
       }
+      if (block.reasoningContent)
+        validateReasoningBlock(block.reasoningContent, `messages.${i}.content.${j}`, message.role!, modelId);
       if (block.toolUse || block.toolResult) usesTools = true;
     });
     const results = message.content.filter((b) => b.toolResult).map((b) => b.toolResult!.toolUseId);
@@ -344,6 +460,9 @@ function validateConverse(body: WireConverseRequest): void {
       "1 validation error detected: Value at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1",
     );
   }
+  const thinking = validateThinking(body, modelId);
+  if (thinking) validateThinkingToolLoop(messages);
+  return thinking;
 }
 
 function lastUserText(messages: WireMessage[]): string {
@@ -367,7 +486,27 @@ function allText(body: WireConverseRequest): string {
   return parts.join(" ");
 }
 
-function answer(body: WireConverseRequest, nextToolUseId: () => string): Answer {
+/** Thinking first when it is on: readable and signed, plus redacted reasoning when asked for. */
+function withReasoning(a: Answer, userText: string, thinking: boolean): Answer {
+  if (!thinking || a.stopReason === "guardrail_intervened") return a;
+  const text = `Thinking about: ${userText || "the tool results"}`;
+  const redacted = userText.includes("TRIGGER_REDACTED_THINKING")
+    ? Buffer.from(
+        `${REDACTED_MARK}${createHash("sha256").update(userText).digest("hex").slice(0, 12)}`,
+      ).toString("base64")
+    : undefined;
+  return {
+    ...a,
+    reasoning: { text, signature: thinkingSignatureOf(text), ...(redacted ? { redacted } : {}) },
+    outputTokens: a.outputTokens + countTokens(text),
+  };
+}
+
+function answer(body: WireConverseRequest, nextToolUseId: () => string, thinking: boolean): Answer {
+  return withReasoning(visibleAnswer(body, nextToolUseId), lastUserText(body.messages!), thinking);
+}
+
+function visibleAnswer(body: WireConverseRequest, nextToolUseId: () => string): Answer {
   const messages = body.messages!;
   const userText = lastUserText(messages);
   const inputTokens = Math.max(1, countTokens(allText(body)));
@@ -378,8 +517,25 @@ function answer(body: WireConverseRequest, nextToolUseId: () => string): Answer 
   const tools = (body.toolConfig?.tools ?? []).map((t) => t.toolSpec?.name).filter((n): n is string => !!n);
   const lastIsToolResult =
     userText === "" && (messages[messages.length - 1]!.content ?? []).some((b) => b.toolResult);
+  const start = currentTurnStart(messages);
+  const prompt = lastUserText(messages.slice(0, start + 1));
+  const cities = /\bin ([A-Z][A-Za-z -]*?)(?:[?.!,]|$)/.exec(prompt)?.[1]?.split(" and ") ?? [];
+  const stepsDone = messages.slice(start + 1).filter((m) => (m.content ?? []).some((b) => b.toolUse)).length;
+  const nextStep = /\bat a time\b/i.test(prompt) && stepsDone < cities.length;
+  if (tools.length > 0 && lastIsToolResult && nextStep) {
+    const name = tools.find((n) => /weather/i.test(n)) ?? tools[0]!;
+    return {
+      text: "",
+      toolUse: { toolUseId: nextToolUseId(), name, input: { city: cities[stepsDone]! } },
+      stopReason: "tool_use",
+      inputTokens,
+      outputTokens: 6,
+    };
+  }
   if (tools.length > 0 && !lastIsToolResult && /weather/i.test(userText)) {
-    const city = /weather (?:in|for|at) ([A-Z][\w-]*(?: [A-Z][\w-]*)*)/.exec(userText)?.[1] ?? "Paris";
+    const city = nextStep
+      ? cities[0]!
+      : (/weather (?:in|for|at) ([A-Z][\w-]*(?: [A-Z][\w-]*)*)/.exec(userText)?.[1] ?? "Paris");
     const name = tools.find((n) => /weather/i.test(n)) ?? tools[0]!;
     const text = "Let me check the weather.";
     return {
@@ -477,9 +633,38 @@ function streamFrames(a: Answer, userText: string): Uint8Array[] {
     frames.push(corrupt);
     return frames;
   }
+  let index = 0;
+  if (a.reasoning) {
+    // Reasoning blocks have no start event: text deltas, then the signature, then the stop.
+    for (const chunk of textChunks(a.reasoning.text))
+      frames.push(
+        encodeEventFrame("contentBlockDelta", {
+          contentBlockIndex: index,
+          delta: { reasoningContent: { text: chunk } },
+        }),
+      );
+    frames.push(
+      encodeEventFrame("contentBlockDelta", {
+        contentBlockIndex: index,
+        delta: { reasoningContent: { signature: a.reasoning.signature } },
+      }),
+    );
+    frames.push(encodeEventFrame("contentBlockStop", { contentBlockIndex: index++ }));
+    if (a.reasoning.redacted) {
+      frames.push(
+        encodeEventFrame("contentBlockDelta", {
+          contentBlockIndex: index,
+          delta: { reasoningContent: { redactedContent: a.reasoning.redacted } },
+        }),
+      );
+      frames.push(encodeEventFrame("contentBlockStop", { contentBlockIndex: index++ }));
+    }
+  }
   const chunks = textChunks(a.text);
   if (userText.includes("TRIGGER_STREAM_ERROR")) {
-    frames.push(encodeEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: chunks[0] } }));
+    frames.push(
+      encodeEventFrame("contentBlockDelta", { contentBlockIndex: index, delta: { text: chunks[0] } }),
+    );
     frames.push(
       encodeExceptionFrame("modelStreamErrorException", {
         message: "Model stream error: the model failed while generating the response.",
@@ -489,26 +674,30 @@ function streamFrames(a: Answer, userText: string): Uint8Array[] {
     );
     return frames;
   }
-  for (const chunk of chunks)
-    frames.push(encodeEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: chunk } }));
-  frames.push(encodeEventFrame("contentBlockStop", { contentBlockIndex: 0 }));
+  if (chunks.length > 0) {
+    for (const chunk of chunks)
+      frames.push(
+        encodeEventFrame("contentBlockDelta", { contentBlockIndex: index, delta: { text: chunk } }),
+      );
+    frames.push(encodeEventFrame("contentBlockStop", { contentBlockIndex: index++ }));
+  }
   if (a.toolUse) {
     const { toolUseId, name, input } = a.toolUse;
     frames.push(
       encodeEventFrame("contentBlockStart", {
-        contentBlockIndex: 1,
+        contentBlockIndex: index,
         start: { toolUse: { toolUseId, name } },
       }),
     );
     for (const fragment of splitInTwo(JSON.stringify(input))) {
       frames.push(
         encodeEventFrame("contentBlockDelta", {
-          contentBlockIndex: 1,
+          contentBlockIndex: index,
           delta: { toolUse: { input: fragment } },
         }),
       );
     }
-    frames.push(encodeEventFrame("contentBlockStop", { contentBlockIndex: 1 }));
+    frames.push(encodeEventFrame("contentBlockStop", { contentBlockIndex: index }));
   }
   frames.push(encodeEventFrame("messageStop", { stopReason: a.stopReason }));
   frames.push(encodeEventFrame("metadata", { usage: usageOf(a), metrics: { latencyMs: 42 } }));
@@ -606,17 +795,22 @@ export async function startBedrockFake(options: BedrockFakeOptions): Promise<Fak
       }
 
       const body = req.json as WireConverseRequest;
-      validateConverse(body);
+      const thinking = validateConverse(body, modelId);
       const userText = lastUserText(body.messages!);
       if (userText.includes("TRIGGER_RATE_LIMIT")) {
         throw new AwsError(429, "ThrottlingException", "Too many requests, please wait before trying again.");
       }
       if (userText.includes("TRIGGER_CONTEXT_LENGTH"))
         throw validationError("Input is too long for requested model.");
-      const a = answer(body, nextToolUseId);
+      const a = answer(body, nextToolUseId, thinking);
 
       if (operation === "converse") {
         const content: WireContentBlock[] = [];
+        if (a.reasoning) {
+          const { text, signature, redacted } = a.reasoning;
+          content.push({ reasoningContent: { reasoningText: { text, signature } } });
+          if (redacted) content.push({ reasoningContent: { redactedContent: redacted } });
+        }
         if (a.text) content.push({ text: a.text });
         if (a.toolUse) content.push({ toolUse: a.toolUse });
         return void sendJson(res, 200, {

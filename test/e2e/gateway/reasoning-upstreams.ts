@@ -144,3 +144,56 @@ export function useReasoningGateway(): ReasoningClients {
   });
   return clients;
 }
+
+/** Claude's three platforms: which fake serves each route and how its wire carries thinking. */
+export interface ClaudeWire {
+  model: "claude" | "claude-vertex" | "claude-bedrock";
+  fake: (upstreams: ReasoningUpstreams) => FakeServer;
+  /** The thinking parameter of a request body. */
+  thinking: (body: Json) => unknown;
+  /** The assistant turns of a request body, as Messages API blocks (thinking, text, tool_use). */
+  assistantTurns: (body: Json) => Json[][];
+}
+
+const messagesApiTurns = (body: Json): Json[][] =>
+  (body.messages as Json[]).filter((m) => m.role === "assistant").map((m) => m.content as Json[]);
+
+/** A Converse content block in the Messages API's shape, so tests compare one form. */
+function fromConverse(block: Json): Json {
+  const reasoning = block.reasoningContent as
+    { reasoningText?: { text: string; signature?: string }; redactedContent?: string } | undefined;
+  if (reasoning?.reasoningText)
+    return {
+      type: "thinking",
+      thinking: reasoning.reasoningText.text,
+      signature: reasoning.reasoningText.signature,
+    };
+  if (reasoning) return { type: "redacted_thinking", data: reasoning.redactedContent };
+  const use = block.toolUse as Json | undefined;
+  if (use) return { type: "tool_use", id: use.toolUseId, name: use.name, input: use.input };
+  return { type: "text", text: block.text };
+}
+
+export const CLAUDE_WIRES: ClaudeWire[] = [
+  {
+    model: "claude",
+    fake: (u) => u.anthropic,
+    thinking: (body) => body.thinking,
+    assistantTurns: messagesApiTurns,
+  },
+  {
+    model: "claude-vertex",
+    fake: (u) => u.vertex,
+    thinking: (body) => body.thinking,
+    assistantTurns: messagesApiTurns,
+  },
+  {
+    model: "claude-bedrock",
+    fake: (u) => u.bedrock,
+    thinking: (body) => (body.additionalModelRequestFields as Json | undefined)?.thinking,
+    assistantTurns: (body) =>
+      (body.messages as Json[])
+        .filter((m) => m.role === "assistant")
+        .map((m) => (m.content as Json[]).map(fromConverse)),
+  },
+];

@@ -1,7 +1,12 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { ANTHROPIC_WEATHER_TOOLS, OPENAI_WEATHER_TOOLS, useReasoningGateway } from "./reasoning-upstreams.js";
+import {
+  ANTHROPIC_WEATHER_TOOLS,
+  CLAUDE_WIRES,
+  OPENAI_WEATHER_TOOLS,
+  useReasoningGateway,
+} from "./reasoning-upstreams.js";
 
 /**
  * Reasoning end to end through the official SDKs: a client asks for thinking, sees it (Anthropic
@@ -18,8 +23,9 @@ const THINKING = { type: "enabled" as const, budget_tokens: 2048 };
 type Json = Record<string, unknown>;
 const lastBody = (fake: { requests: Array<{ json?: unknown }> }): Json => fake.requests.at(-1)!.json as Json;
 
-describe.each(["claude", "claude-vertex"])("%s: Anthropic SDK with extended thinking", (model) => {
-  const fake = () => (model === "claude" ? clients.upstreams.anthropic : clients.upstreams.vertex);
+describe.each(CLAUDE_WIRES)("$model: Anthropic SDK with extended thinking", (wire) => {
+  const { model } = wire;
+  const fake = () => wire.fake(clients.upstreams);
 
   it.each([false, true])(
     "thinks, calls a tool and continues with its thinking (streamed: %s)",
@@ -40,7 +46,7 @@ describe.each(["claude", "claude-vertex"])("%s: Anthropic SDK with extended thin
           : clients.anthropic.messages.create(request);
       };
       const first = await ask();
-      expect(lastBody(fake()).thinking).toEqual(THINKING);
+      expect(wire.thinking(lastBody(fake()))).toEqual(THINKING);
       expect(first.content.map((b) => b.type)).toEqual(["thinking", "redacted_thinking", "text", "tool_use"]);
       const thinking = first.content[0] as Anthropic.ThinkingBlock;
       expect(thinking.thinking).toContain(PROMPT);
@@ -56,7 +62,7 @@ describe.each(["claude", "claude-vertex"])("%s: Anthropic SDK with extended thin
       expect(second.content.map((b) => b.type)).toEqual(["thinking", "text"]);
       expect(second.content[1]).toMatchObject({ text: "Tool result: sunny" });
       // The blocks went back unchanged and first, as Claude requires.
-      const history = (lastBody(fake()).messages as Json[])[1]!.content as Json[];
+      const history = wire.assistantTurns(lastBody(fake()))[0]!;
       expect(history.slice(0, 2)).toEqual([
         { type: "thinking", thinking: thinking.thinking, signature: thinking.signature },
         first.content[1],

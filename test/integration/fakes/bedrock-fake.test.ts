@@ -383,6 +383,109 @@ describe("bedrock fake: ConverseStream event-stream framing", () => {
   });
 });
 
+describe("bedrock fake: Claude's reasoning", () => {
+  const THINKING = { thinking: { type: "enabled", budget_tokens: 1024 } };
+  const converse = (
+    messages: Message[],
+    extra: Partial<ConstructorParameters<typeof ConverseCommand>[0]> = {},
+  ) =>
+    client().send(
+      new ConverseCommand({
+        modelId: MODEL,
+        messages,
+        toolConfig: { tools: [WEATHER_TOOL] },
+        inferenceConfig: { maxTokens: 2048 },
+        additionalModelRequestFields: THINKING,
+        ...extra,
+      }),
+    );
+
+  it("thinks first with a signed reasoningText, and streams it as text then signature deltas", async () => {
+    const reply = await converse([user("What is the weather in Paris? TRIGGER_REDACTED_THINKING")]);
+    const [reasoning, redacted, ...rest] = reply.output!.message!.content!;
+    expect(reasoning!.reasoningContent!.reasoningText).toEqual({
+      text: expect.stringContaining("Paris"),
+      signature: expect.any(String),
+    });
+    expect(redacted!.reasoningContent!.redactedContent).toBeInstanceOf(Uint8Array);
+    expect(rest.map((b) => Object.keys(b)[0])).toEqual(["text", "toolUse"]);
+
+    const streamed = await client().send(
+      new ConverseStreamCommand({
+        modelId: MODEL,
+        messages: [user("Hello")],
+        inferenceConfig: { maxTokens: 2048 },
+        additionalModelRequestFields: THINKING,
+      }),
+    );
+    const deltas = (await collect(streamed.stream!)).flatMap((e) =>
+      e.contentBlockDelta ? [e.contentBlockDelta] : [],
+    );
+    expect(deltas[0]).toMatchObject({
+      contentBlockIndex: 0,
+      delta: { reasoningContent: { text: expect.any(String) } },
+    });
+    const signature = deltas.find((d) => d.delta?.reasoningContent?.signature);
+    expect(signature?.contentBlockIndex).toBe(0);
+    expect(deltas.at(-1)).toMatchObject({ contentBlockIndex: 1, delta: { text: expect.any(String) } });
+  });
+
+  it("refuses reasoning in history that is unsigned or altered, and a tool loop that lost it", async () => {
+    const first = await converse([user("What is the weather in Paris?")]);
+    const content = first.output!.message!.content!;
+    const use = content.find((b) => b.toolUse)!.toolUse!;
+    const result: Message = {
+      role: "user",
+      content: [{ toolResult: { toolUseId: use.toolUseId, content: [{ text: "sunny" }] } }],
+    };
+    const text = content[0]!.reasoningContent!.reasoningText!.text!;
+    const withReasoning = (reasoningText: { text: string; signature?: string }) =>
+      converse([
+        user("What is the weather in Paris?"),
+        { role: "assistant", content: [{ reasoningContent: { reasoningText } }, ...content.slice(1)] },
+        result,
+      ]);
+
+    expect((await rejection(withReasoning({ text }))).message).toMatch(/signature: Field required/);
+    const altered = await rejection(
+      withReasoning({ text: `${text}!`, signature: content[0]!.reasoningContent!.reasoningText!.signature! }),
+    );
+    expect(altered.message).toMatch(/Invalid `signature`/);
+    const lost = await rejection(
+      converse([
+        user("What is the weather in Paris?"),
+        { role: "assistant", content: content.slice(1) },
+        result,
+      ]),
+    );
+    expect(lost.message).toMatch(/must start with a thinking block/);
+    const kept = await converse([
+      user("What is the weather in Paris?"),
+      { role: "assistant", content },
+      result,
+    ]);
+    expect(kept.output!.message!.content!.at(-1)).toEqual({ text: "Tool result: sunny" });
+  });
+
+  it("checks the thinking settings as Claude does, and other families refuse them", async () => {
+    const tooSmall = await rejection(converse([user("Hi")], { inferenceConfig: { maxTokens: 1024 } }));
+    expect(tooSmall.message).toMatch(/max_tokens` must be greater than `thinking.budget_tokens/);
+    const forced = await rejection(
+      converse([user("Hi")], { toolConfig: { tools: [WEATHER_TOOL], toolChoice: { any: {} } } }),
+    );
+    expect(forced.message).toMatch(/tool_choice forces tool use/);
+    const hot = await rejection(
+      converse([user("Hi")], { inferenceConfig: { maxTokens: 2048, temperature: 0.2 } }),
+    );
+    expect(hot.message).toMatch(/temperature/);
+    const nova = await rejection(converse([user("Hi")], { modelId: "amazon.nova-lite-v1:0" }));
+    expect(nova).toMatchObject({
+      name: "ValidationException",
+      message: expect.stringMatching(/extraneous key \[thinking\]/),
+    });
+  });
+});
+
 describe("bedrock fake: Titan embeddings via InvokeModel", () => {
   async function embed(
     modelId: string,

@@ -10,6 +10,7 @@ import type { EmbeddingRequest, EmbeddingResponse } from "../../canonical/embedd
 import { GatewayError } from "../../../shared/errors.js";
 import type { CompiledProvider } from "../../../shared/schemas/gateway-config.js";
 import type { CallContext, ProviderAdapter } from "../provider-adapter.js";
+import { resolveAnthropicMaxTokens } from "../anthropic/convert-to-anthropic-request.js";
 import { bedrockClientFor } from "./bedrock-client.js";
 import { bedrockSecrets, resolveBedrockAuth, type BedrockAuth } from "./bedrock-credentials.js";
 import { convertToBedrockRequest } from "./convert-to-bedrock-request.js";
@@ -78,7 +79,7 @@ export function createBedrockAdapter(provider: CompiledProvider): ProviderAdapte
     provider,
 
     async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-      const input = convertToBedrockRequest(request);
+      const input = convertToBedrockRequest(request, resolveAnthropicMaxTokens(request, provider));
       const { client, secrets } = connect();
       try {
         const output = await client.send(new ConverseCommand(input), { abortSignal: ctx.signal });
@@ -95,7 +96,7 @@ export function createBedrockAdapter(provider: CompiledProvider): ProviderAdapte
      * first event inside `send`, but that is not part of its contract.)
      */
     async chatStream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatStreamEvent>> {
-      const input = convertToBedrockRequest(request);
+      const input = convertToBedrockRequest(request, resolveAnthropicMaxTokens(request, provider));
       const { client, secrets } = connect();
       let events: AsyncIterator<ConverseStreamOutput>;
       let first: IteratorResult<ConverseStreamOutput>;
@@ -111,7 +112,7 @@ export function createBedrockAdapter(provider: CompiledProvider): ProviderAdapte
       } catch (err) {
         throw mapBedrockError(err, providerName, ctx.signal, secrets);
       }
-      return mapBedrockStream(replay(first, events, ctx, secrets), providerName);
+      return mapBedrockStream(replay(first, events, ctx, secrets), request.model, providerName);
     },
 
     async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

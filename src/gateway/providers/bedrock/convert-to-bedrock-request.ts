@@ -12,6 +12,8 @@ import type { ChatMessage, ChatRequest, ImagePart, ToolDefinition } from "../../
 import { GatewayError } from "../../../shared/errors.js";
 import { historyToolNames, historyToolPlaceholder } from "../history-tools.js";
 import { JSON_OBJECT_INSTRUCTION } from "../json-output-instructions.js";
+import { FALLBACK_MAX_TOKENS } from "../anthropic/convert-to-anthropic-request.js";
+import { bedrockReasoningBlocks, bedrockReasoningFields } from "./bedrock-reasoning.js";
 
 type DocumentValue = NonNullable<ContentBlock.ToolUseMember["toolUse"]["input"]>;
 
@@ -55,7 +57,11 @@ function parseArguments(text: string, param: string): DocumentValue {
   }
 }
 
-function convertMessage(message: Exclude<ChatMessage, { role: "system" }>, index: number): Message {
+function convertMessage(
+  message: Exclude<ChatMessage, { role: "system" }>,
+  index: number,
+  modelId: string,
+): Message {
   const param = `messages[${index}]`;
   switch (message.role) {
     case "user":
@@ -67,7 +73,9 @@ function convertMessage(message: Exclude<ChatMessage, { role: "system" }>, index
         }),
       };
     case "assistant": {
-      const content: ContentBlock[] = message.content.trim() === "" ? [] : [{ text: message.content }];
+      // Reasoning goes back first and unchanged: Claude refuses a tool loop whose turn lost it.
+      const content: ContentBlock[] = bedrockReasoningBlocks(message.reasoning, modelId);
+      if (message.content.trim() !== "") content.push({ text: message.content });
       for (const call of message.toolCalls) {
         content.push({
           toolUse: {
@@ -142,15 +150,21 @@ function convertToolConfig(request: ChatRequest): ToolConfiguration | undefined 
   return { tools, ...(toolChoice && requested.length > 0 ? { toolChoice } : {}) };
 }
 
-/** Maps a canonical chat request to a Converse / ConverseStream request. */
-export function convertToBedrockRequest(request: ChatRequest): ConverseCommandInput {
+/**
+ * Maps a canonical chat request to a Converse / ConverseStream request. `defaultMaxTokens` is the
+ * output limit sent when the request sets none and thinking needs one (the budget must stay below it).
+ */
+export function convertToBedrockRequest(
+  request: ChatRequest,
+  defaultMaxTokens?: number,
+): ConverseCommandInput {
   const system: SystemContentBlock[] = [];
   const converted: Message[] = [];
   request.messages.forEach((message, index) => {
     if (message.role === "system") {
       if (message.content.trim() !== "") system.push({ text: message.content });
     } else {
-      converted.push(convertMessage(message, index));
+      converted.push(convertMessage(message, index, request.model));
     }
   });
   // Converse has no JSON-object mode: ask for one in the system prompt rather than drop the request.
@@ -159,7 +173,12 @@ export function convertToBedrockRequest(request: ChatRequest): ConverseCommandIn
   const input: ConverseCommandInput = { modelId: request.model, messages };
   if (system.length > 0) input.system = system;
   const inference: NonNullable<ConverseCommandInput["inferenceConfig"]> = {};
-  if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
+  // Claude's thinking budget counts toward the output limit, so a thinking request states one.
+  const thinkingLimit = request.maxTokens ?? defaultMaxTokens ?? FALLBACK_MAX_TOKENS;
+  const reasoningFields = bedrockReasoningFields(request, thinkingLimit);
+  if (reasoningFields) input.additionalModelRequestFields = reasoningFields;
+  if (request.maxTokens !== undefined || (reasoningFields && request.reasoning?.enabled))
+    inference.maxTokens = thinkingLimit;
   if (request.temperature !== undefined) inference.temperature = request.temperature;
   if (request.topP !== undefined) inference.topP = request.topP;
   if (request.stop?.length) inference.stopSequences = request.stop;

@@ -1,6 +1,7 @@
 import type { ConverseCommandOutput } from "@aws-sdk/client-bedrock-runtime";
-import type { ChatResponse, ToolCall } from "../../canonical/chat.js";
+import type { ChatResponse, ReasoningPart, ToolCall } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
+import { bedrockReasoningPart } from "./bedrock-reasoning.js";
 import { mapBedrockFinishReason } from "./map-bedrock-finish-reason.js";
 import { mapBedrockUsage } from "./map-bedrock-usage.js";
 
@@ -17,9 +18,13 @@ export function mapBedrockResponse(
     );
   let content = "";
   const toolCalls: ToolCall[] = [];
+  const reasoning: ReasoningPart[] = [];
   for (const block of message.content ?? []) {
     if (block.text !== undefined) content += block.text;
-    else if (block.toolUse) {
+    else if (block.reasoningContent) {
+      const part = bedrockReasoningPart(block.reasoningContent, model);
+      if (part) reasoning.push(part);
+    } else if (block.toolUse) {
       toolCalls.push({
         id: block.toolUse.toolUseId ?? `call_${toolCalls.length}`,
         name: block.toolUse.name ?? "",
@@ -33,6 +38,7 @@ export function mapBedrockResponse(
     model,
     content,
     toolCalls,
+    ...(reasoning.length > 0 ? { reasoning } : {}),
     finishReason: mapBedrockFinishReason(raw, toolCalls.length > 0),
     rawFinishReason: raw,
     usage: mapBedrockUsage(output.usage),

@@ -1,16 +1,19 @@
 import type { ConverseStreamOutput } from "@aws-sdk/client-bedrock-runtime";
 import type { ChatStreamEvent } from "../../canonical/chat.js";
 import { GatewayError } from "../../../shared/errors.js";
+import { bedrockSignatureOrigin, redactedReasoning } from "./bedrock-reasoning.js";
 import { mapBedrockFinishReason } from "./map-bedrock-finish-reason.js";
 import { mapBedrockUsage } from "./map-bedrock-usage.js";
 
 /**
  * Maps decoded ConverseStream events to canonical events. Bedrock numbers every content block
  * (text and tool use alike), so tool calls are renumbered from 0 in order of appearance. Usage
- * comes in the `metadata` event after `messageStop`.
+ * comes in the `metadata` event after `messageStop`. Reasoning blocks have no start event: their
+ * deltas carry the text, then the signature (or encrypted content) that closes them.
  */
 export async function* mapBedrockStream(
   events: AsyncIterable<ConverseStreamOutput>,
+  model: string,
   providerName: string,
 ): AsyncGenerator<ChatStreamEvent> {
   const toolIndexes = new Map<number, number>();
@@ -30,7 +33,14 @@ export async function* mapBedrockStream(
       }
     } else if (event.contentBlockDelta) {
       const { delta, contentBlockIndex } = event.contentBlockDelta;
+      const reasoning = delta?.reasoningContent;
       if (delta?.text) yield { type: "text-delta", text: delta.text };
+      else if (reasoning?.text) yield { type: "reasoning-delta", text: reasoning.text };
+      else if (reasoning?.signature) {
+        const signature = { origin: bedrockSignatureOrigin(model), value: reasoning.signature };
+        yield { type: "reasoning-signature", signature };
+      } else if (reasoning?.redactedContent)
+        yield { type: "reasoning-redacted", data: redactedReasoning(reasoning.redactedContent, model) };
       else if (delta?.toolUse?.input) {
         const index = toolIndexes.get(contentBlockIndex ?? -1);
         if (index === undefined) {

@@ -212,4 +212,65 @@ describe("convertToBedrockRequest", () => {
     expect(jsonObject.outputConfig).toBeUndefined();
     expect(jsonObject.system).toContainEqual({ text: JSON_OBJECT_INSTRUCTION });
   });
+
+  describe("reasoning", () => {
+    const CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    const signed = { origin: "anthropic", value: "sig" };
+    const history: ChatMessage[] = [
+      user("weather in Oslo?"),
+      {
+        role: "assistant",
+        content: "Checking.",
+        toolCalls: [{ id: "t1", name: "get_weather", arguments: '{"city":"Oslo"}' }],
+        reasoning: [
+          { type: "thinking", text: "Gemini thought", signature: { origin: "vertex", value: "g" } },
+          { type: "thinking", text: "unsigned" },
+          { type: "thinking", text: "Claude thought", signature: signed },
+          { type: "redacted", data: { origin: "anthropic", value: Buffer.from("x").toString("base64") } },
+        ],
+      },
+      { role: "tool", toolCallId: "t1", content: "5C" },
+    ];
+
+    it("asks Claude to think through additionalModelRequestFields, under an output limit it states", () => {
+      const input = convertToBedrockRequest(
+        request({ model: CLAUDE, reasoning: { enabled: true, effort: "low" } }),
+        16000,
+      );
+      expect(input.additionalModelRequestFields).toEqual({
+        thinking: { type: "enabled", budget_tokens: 2048 },
+      });
+      expect(input.inferenceConfig).toEqual({ maxTokens: 16000 });
+      const budget = convertToBedrockRequest(
+        request({ model: CLAUDE, maxTokens: 5000, reasoning: { enabled: true, budgetTokens: 4000 } }),
+      );
+      expect(budget.additionalModelRequestFields).toEqual({
+        thinking: { type: "enabled", budget_tokens: 4000 },
+      });
+      expect(budget.inferenceConfig).toEqual({ maxTokens: 5000 });
+      expect(() =>
+        convertToBedrockRequest(
+          request({ model: CLAUDE, maxTokens: 1000, reasoning: { enabled: true, budgetTokens: 2000 } }),
+        ),
+      ).toThrow(/raise max_tokens/);
+    });
+
+    it("sends other families no reasoning settings (documented drop)", () => {
+      const input = convertToBedrockRequest(request({ reasoning: { enabled: true, effort: "high" } }), 16000);
+      expect(input.additionalModelRequestFields).toBeUndefined();
+      expect(input.inferenceConfig).toBeUndefined();
+    });
+
+    it("sends Claude its own reasoning back first and unchanged, and leaves out any other model's", () => {
+      const input = convertToBedrockRequest(request({ model: CLAUDE, messages: history, tools: [TOOL] }));
+      expect(input.messages![1]!.content).toEqual([
+        { reasoningContent: { reasoningText: { text: "Claude thought", signature: "sig" } } },
+        { reasoningContent: { redactedContent: Buffer.from("x") } },
+        { text: "Checking." },
+        { toolUse: { toolUseId: "t1", name: "get_weather", input: { city: "Oslo" } } },
+      ]);
+      const other = convertToBedrockRequest(request({ messages: history, tools: [TOOL] }));
+      expect(other.messages![1]!.content!.some((block) => block.reasoningContent)).toBe(false);
+    });
+  });
 });

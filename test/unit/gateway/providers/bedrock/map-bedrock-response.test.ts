@@ -47,6 +47,41 @@ describe("mapBedrockResponse", () => {
     });
   });
 
+  it("returns reasoningContent as reasoning: Claude's signed for Claude anywhere, unsigned as it came", () => {
+    const claude = mapBedrockResponse(
+      output({
+        output: {
+          message: {
+            role: "assistant",
+            content: [
+              { reasoningContent: { reasoningText: { text: "Think.", signature: "sig" } } },
+              { reasoningContent: { redactedContent: Buffer.from("opaque") } },
+              { text: "Hi" },
+            ],
+          },
+        },
+        stopReason: "end_turn",
+      }),
+      "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+      "bedrock test",
+    );
+    expect(claude.content).toBe("Hi");
+    expect(claude.reasoning).toEqual([
+      { type: "thinking", text: "Think.", signature: { origin: "anthropic", value: "sig" } },
+      { type: "redacted", data: { origin: "anthropic", value: Buffer.from("opaque").toString("base64") } },
+    ]);
+    const deepseek = mapBedrockResponse(
+      output({
+        output: {
+          message: { role: "assistant", content: [{ reasoningContent: { reasoningText: { text: "R1" } } }] },
+        },
+      }),
+      "us.deepseek.r1-v1:0",
+      "bedrock test",
+    );
+    expect(deepseek.reasoning).toEqual([{ type: "thinking", text: "R1" }]);
+  });
+
   it("leaves usage undefined when Bedrock sent none, and fails without a message", () => {
     const response = mapBedrockResponse(
       output({

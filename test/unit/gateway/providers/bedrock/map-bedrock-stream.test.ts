@@ -3,12 +3,14 @@ import type { ConverseStreamOutput } from "@aws-sdk/client-bedrock-runtime";
 import type { ChatStreamEvent } from "../../../../../src/gateway/canonical/chat.js";
 import { mapBedrockStream } from "../../../../../src/gateway/providers/bedrock/map-bedrock-stream.js";
 
-async function run(events: ConverseStreamOutput[]): Promise<ChatStreamEvent[]> {
+const CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+async function run(events: ConverseStreamOutput[], model = CLAUDE): Promise<ChatStreamEvent[]> {
   async function* source() {
     yield* events;
   }
   const out: ChatStreamEvent[] = [];
-  for await (const event of mapBedrockStream(source(), "bedrock test")) out.push(event);
+  for await (const event of mapBedrockStream(source(), model, "bedrock test")) out.push(event);
   return out;
 }
 
@@ -40,16 +42,44 @@ describe("mapBedrockStream", () => {
     ]);
   });
 
-  it("ignores events it has no canonical form for, such as reasoning deltas", async () => {
+  it("streams Claude's reasoning text, its signature and redacted reasoning as reasoning events", async () => {
+    const redacted = Buffer.from("encrypted thoughts");
     const events = await run([
-      { contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { text: "hmm" } } } },
-      { contentBlockDelta: { contentBlockIndex: 1, delta: { text: "Hi" } } },
+      { contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { text: "hmm, " } } } },
+      { contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { text: "Paris" } } } },
+      { contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { signature: "sig==" } } } },
+      { contentBlockStop: { contentBlockIndex: 0 } },
+      {
+        contentBlockDelta: {
+          contentBlockIndex: 1,
+          delta: { reasoningContent: { redactedContent: redacted } },
+        },
+      },
+      { contentBlockDelta: { contentBlockIndex: 2, delta: { text: "Hi" } } },
       { messageStop: { stopReason: "max_tokens" } },
     ]);
     expect(events).toEqual([
+      { type: "reasoning-delta", text: "hmm, " },
+      { type: "reasoning-delta", text: "Paris" },
+      { type: "reasoning-signature", signature: { origin: "anthropic", value: "sig==" } },
+      { type: "reasoning-redacted", data: { origin: "anthropic", value: redacted.toString("base64") } },
       { type: "text-delta", text: "Hi" },
       { type: "finish", finishReason: "length", rawFinishReason: "max_tokens" },
     ]);
+  });
+
+  it("signs another family's reasoning for that model only", async () => {
+    const events = await run(
+      [
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { signature: "s" } } } },
+        { messageStop: { stopReason: "end_turn" } },
+      ],
+      "amazon.nova-2-lite-v1:0",
+    );
+    expect(events[0]).toEqual({
+      type: "reasoning-signature",
+      signature: { origin: "bedrock:amazon.nova-2-lite-v1:0", value: "s" },
+    });
   });
 
   it("fails a stream that ends without messageStop", async () => {

@@ -11,6 +11,8 @@ const EWMA_ALPHA = 0.2;
 const RECENT_OUTCOMES = 20;
 /** Share of failures among the recent outcomes from which a target is degraded. */
 const DEGRADED_FAILURE_RATIO = 0.2;
+/** The circuit breaker's default `windowSeconds`, for callers that do not pass a window. */
+const DEFAULT_WINDOW_MS = 60_000;
 
 /**
  * Passive and active evidence about one (provider, model): request outcomes, probe results and
@@ -20,7 +22,9 @@ const DEGRADED_FAILURE_RATIO = 0.2;
  * - `unhealthy` the circuit is open, or `failureThreshold` failures in a row (requests and
  *               probes together; rate limits and client errors do not count);
  * - `degraded`  the circuit is half-open, a Retry-After cool-down is running, the last outcome
- *               was a failure, or at least 20% of the last 20 outcomes failed;
+ *               was a failure, or at least 20% of the last 20 outcomes failed, counting only
+ *               outcomes younger than the window (the circuit breaker's `windowSeconds`): an idle
+ *               target probed every 30 s would otherwise carry an old outage's failures for minutes;
  * - `healthy`   otherwise.
  */
 export class TargetHealth {
@@ -34,11 +38,11 @@ export class TargetHealth {
   lastSignalAt: number | undefined;
   ewmaMs: number | undefined;
   readonly latency = new LatencyWindow();
-  /** Ring of recent outcomes, 1 for a failure. */
+  /** Ring of recent outcomes, 1 for a failure, and when each happened (epoch ms). */
   private readonly recent = new Uint8Array(RECENT_OUTCOMES);
+  private readonly recentAt = new Float64Array(RECENT_OUTCOMES);
   private recentNext = 0;
   private recentCount = 0;
-  private recentFailures = 0;
 
   recordSuccess(latencyMs: number, now: number): void {
     this.requests++;
@@ -83,21 +87,33 @@ export class TargetHealth {
     this.pushOutcome(1, now);
   }
 
-  health(circuit: CircuitState, throttled: boolean, failureThreshold: number): HealthState {
+  /** `windowMs`: how long an outcome counts towards the failure ratio. */
+  health(
+    circuit: CircuitState,
+    throttled: boolean,
+    failureThreshold: number,
+    now: number = this.lastSignalAt ?? 0,
+    windowMs: number = DEFAULT_WINDOW_MS,
+  ): HealthState {
     if (circuit === "open") return "unhealthy";
     if (this.lastSignalAt === undefined) return circuit === "half-open" ? "degraded" : "unknown";
     if (this.consecutiveFailures >= failureThreshold) return "unhealthy";
     if (circuit === "half-open" || throttled || this.consecutiveFailures > 0) return "degraded";
-    if (this.recentCount > 0 && this.recentFailures / this.recentCount >= DEGRADED_FAILURE_RATIO)
-      return "degraded";
+    let counted = 0;
+    let failed = 0;
+    for (let i = 0; i < this.recentCount; i++) {
+      if (now - this.recentAt[i]! >= windowMs) continue;
+      counted++;
+      failed += this.recent[i]!;
+    }
+    if (counted > 0 && failed / counted >= DEGRADED_FAILURE_RATIO) return "degraded";
     return "healthy";
   }
 
   private pushOutcome(failed: 0 | 1, now: number): void {
-    if (this.recentCount === RECENT_OUTCOMES) this.recentFailures -= this.recent[this.recentNext]!;
-    else this.recentCount++;
+    if (this.recentCount < RECENT_OUTCOMES) this.recentCount++;
     this.recent[this.recentNext] = failed;
-    this.recentFailures += failed;
+    this.recentAt[this.recentNext] = now;
     this.recentNext = (this.recentNext + 1) % RECENT_OUTCOMES;
     this.lastSignalAt = now;
   }

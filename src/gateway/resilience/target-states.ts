@@ -18,6 +18,8 @@ export interface TargetState {
   readonly breaker: CircuitBreaker;
   readonly health: TargetHealth;
   failureThreshold: number;
+  /** The circuit breaker's window: how long a failure counts towards `degraded`. */
+  windowMs: number;
   /** What the state describes: a change of upstream starts from scratch. */
   readonly fingerprint: string;
 }
@@ -64,6 +66,7 @@ export class TargetStates {
         if (existing && existing.fingerprint === fingerprintOf(provider, model)) {
           existing.breaker.updateSettings(provider.circuitBreaker);
           existing.failureThreshold = provider.circuitBreaker.failureThreshold;
+          existing.windowMs = provider.circuitBreaker.windowSeconds * 1000;
         } else {
           this.states.set(key, this.create(provider, model));
         }
@@ -138,6 +141,8 @@ export class TargetStates {
       state.breaker.state(now),
       now < state.breaker.throttledUntilMs(),
       state.failureThreshold,
+      now,
+      state.windowMs,
     );
   }
 
@@ -152,6 +157,7 @@ export class TargetStates {
       ),
       health: new TargetHealth(),
       failureThreshold: provider.circuitBreaker.failureThreshold,
+      windowMs: provider.circuitBreaker.windowSeconds * 1000,
       fingerprint: fingerprintOf(provider, model),
     };
     return state;

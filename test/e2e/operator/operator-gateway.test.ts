@@ -379,6 +379,45 @@ describe("operator and gateway processes on a real API server", () => {
     }
   }, 120_000);
 
+  it("shows an idle provider healthy within the stated bound after its upstream recovers", async () => {
+    // Docs: healthy within max(openSeconds + interval, windowSeconds) + timeout, plus --state-interval.
+    const idleUpstream = await startOpenAiFake({ apiKey: API_KEY });
+    const spec = {
+      ...providerSpec(),
+      endpoint: idleUpstream.baseUrl,
+      // One model no route uses: its failed probes once kept the provider degraded for minutes.
+      models: [{ name: "gpt-4o-mini" }, { name: "unused" }],
+      healthCheck: { interval: "2s", timeout: "1s", probe: "models" },
+      circuitBreaker: { failureThreshold: 2, windowSeconds: 5, openSeconds: 2 },
+    };
+    const boundMs = (Math.max(2 + 2, 5) + 1 + 0.5) * 1000;
+    const health = () =>
+      kubectl(admin, ["get", "llmprovider", "idle", "-n", namespace, "-o", "jsonpath={.status.health}"]);
+    try {
+      await applyObject(admin, providerManifest(namespace, "idle", spec));
+      await waitFor(async () => (await health()) === "healthy", 30_000, 250);
+      await idleUpstream.close();
+      // A long enough outage that the old last-20 window needed 17 passing probes (34 s) to forget it.
+      await waitFor(
+        async () => {
+          const p = await getCustom(admin, "llmproviders", namespace, "idle");
+          return p?.status?.health === "unhealthy" && Number(p.status.consecutiveFailures) >= 4;
+        },
+        30_000,
+        250,
+      );
+      await idleUpstream.restart();
+      const recovered = Date.now();
+      await waitFor(async () => (await health()) === "healthy", 60_000, 250);
+      const tookMs = Date.now() - recovered;
+      // Generous for a loaded machine, and still far below the 34 s the old window took.
+      expect(tookMs).toBeLessThan(boundMs + 8_000);
+    } finally {
+      await kubectl(admin, ["delete", "llmprovider/idle", "-n", namespace, "--ignore-not-found"]);
+      await idleUpstream.close().catch(() => undefined);
+    }
+  }, 120_000);
+
   it("never logs the upstream key", () => {
     expect(operator.output()).not.toContain(API_KEY);
     expect(gateway.output()).not.toContain(API_KEY);

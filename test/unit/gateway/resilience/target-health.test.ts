@@ -37,6 +37,17 @@ describe("TargetHealth", () => {
     expect(h.health("closed", false, 3)).toBe("healthy");
   });
 
+  it("forgets failures older than the window, however few outcomes came since", () => {
+    const h = new TargetHealth();
+    // An outage on an idle target probed every 30 s: 6 failed probes, then 1 passing one.
+    for (let i = 0; i < 6; i++) h.recordProbe("upstream_unavailable", i * 30_000);
+    h.recordProbe(undefined, 180_000);
+    expect(h.health("closed", false, 5, 180_000, 60_000)).toBe("degraded");
+    // 60 s after the last failure, nothing of the outage weighs in any more.
+    expect(h.health("closed", false, 5, 209_999, 60_000)).toBe("degraded");
+    expect(h.health("closed", false, 5, 210_000, 60_000)).toBe("healthy");
+  });
+
   it("treats rate limits as degraded while cooling down, without a failure streak", () => {
     const h = new TargetHealth();
     h.recordSuccess(10, 1);

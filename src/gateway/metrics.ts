@@ -120,6 +120,22 @@ export class GatewayMetrics {
     collect: () => this.refreshBudgetGauges(),
   });
 
+  readonly teamBudgetSpent = new Gauge({
+    name: "switchboard_team_budget_spent_usd",
+    help: "Spend counted against each team budget (spec.consumers[].team) in its current period, in USD, across every route of the team, as this replica last saw it (one count across replicas with Redis).",
+    labelNames: ["team", "period"] as const,
+    registers: [this.registry],
+    collect: () => this.refreshBudgetGauges(),
+  });
+
+  readonly teamBudgetLimit = new Gauge({
+    name: "switchboard_team_budget_limit_usd",
+    help: "Each team budget that this replica has seen in use, in USD per period.",
+    labelNames: ["team", "period"] as const,
+    registers: [this.registry],
+    collect: () => this.refreshBudgetGauges(),
+  });
+
   // Routing and resilience (src/gateway/routing, src/gateway/resilience).
 
   /** Set by the router: fills the circuit and health gauges from live state at scrape time. */

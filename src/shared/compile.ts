@@ -26,6 +26,7 @@ import {
   RESIDENCY_EXCLUDES_ALL_TARGETS,
   residencyAllows,
 } from "./residency-policy.js";
+import { compileTeams } from "./compile-teams.js";
 
 /** One object to compile, with where it came from (a file path, or the cluster). */
 export interface SourcedObject {
@@ -379,6 +380,17 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
 
   const compiledRoutes: CompiledRoute[] = [];
   const modelOwners = new Map<string, string>();
+  const { teams, problems: teamProblems } = compileTeams(routes);
+  for (const problem of teamProblems) {
+    diagnostics.push({
+      severity: "error",
+      resource: resourceId("LLMRoute", problem.namespace, problem.route),
+      source: problem.source,
+      field: problem.field,
+      reason: problem.reason,
+      message: problem.message,
+    });
+  }
   for (const { resource, source, namespace } of routes) {
     const id = resourceId("LLMRoute", namespace, resource.metadata.name);
     let failed = false;
@@ -502,6 +514,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
           apiKeySha256 = apiKeyDigest(value.trim());
         }
       }
+      const team = consumer.team && teams.get(`${namespace}/${consumer.team.name}`);
       consumers.push({
         name: consumer.name,
         apiKeySha256,
@@ -510,6 +523,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
           : undefined,
         limits: { ...consumer.limits },
         budget: consumer.budget,
+        team,
       });
       const targetModels = targets.map((t) => ({
         id: `${t.providerId}/${t.model}`,
@@ -520,7 +534,10 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
         ["limits.tokensPerMinute", "a tokens-per-minute limit", () => true],
         ["budget", "a budget", (m: CompiledModel) => m.pricing !== undefined],
       ] as const) {
-        const limited = field === "budget" ? consumer.budget : consumer.limits?.tokensPerMinute;
+        const limited =
+          field === "budget"
+            ? (consumer.budget ?? team?.budget)
+            : (consumer.limits?.tokensPerMinute ?? team?.limits.tokensPerMinute);
         const unbounded = targetModels.filter(({ model }) => counts(model) && !hasOutputBound(model));
         if (limited === undefined || unbounded.length === 0) continue;
         diagnostics.push({
@@ -538,7 +555,7 @@ export function compile(items: SourcedObject[], options: CompileOptions = {}): C
       const unpriced = targets.filter(
         (t) => !compiledProviders.get(t.providerId)!.models.find((m) => m.name === t.model)!.pricing,
       );
-      if (consumer.budget && unpriced.length > 0) {
+      if ((consumer.budget ?? team?.budget) && unpriced.length > 0) {
         diagnostics.push({
           severity: "warning",
           resource: id,

@@ -80,13 +80,28 @@ export const compiledProviderSchema = z.object({
 });
 export type CompiledProvider = z.infer<typeof compiledProviderSchema>;
 
+const compiledRateLimitsSchema = z.object({
+  requestsPerMinute: z.number().optional(),
+  tokensPerMinute: z.number().optional(),
+});
+const compiledBudgetSchema = z.object({ usd: z.number(), period: z.enum(["hour", "day", "month"]) });
+
 export const compiledConsumerSchema = z.object({
   name: z.string(),
   /** sha256 hex of the API key; the key itself is never kept. */
   apiKeySha256: z.string().optional(),
   serviceAccount: z.object({ name: z.string(), namespace: z.string() }).optional(),
-  limits: z.object({ requestsPerMinute: z.number().optional(), tokensPerMinute: z.number().optional() }),
-  budget: z.object({ usd: z.number(), period: z.enum(["hour", "day", "month"]) }).optional(),
+  limits: compiledRateLimitsSchema,
+  budget: compiledBudgetSchema.optional(),
+  /** Limits shared with every consumer of the namespace that names the same team, on every route. */
+  team: z
+    .object({
+      /** namespace/name */
+      id: z.string(),
+      limits: compiledRateLimitsSchema,
+      budget: compiledBudgetSchema.optional(),
+    })
+    .optional(),
 });
 export type CompiledConsumer = z.infer<typeof compiledConsumerSchema>;
 

@@ -53,6 +53,38 @@ export const routeTargetSchema = z
   })
   .describe("A provider model requests may go to.");
 
+const rateLimitsSchema = z.object({
+  requestsPerMinute: z.number().int().positive().optional().describe("Requests per minute."),
+  tokensPerMinute: z.number().int().positive().optional().describe("Tokens per minute."),
+});
+
+const budgetSchema = z
+  .object({
+    usd: z.number().positive().describe("Spend allowed per period, in USD."),
+    period: z.enum(["hour", "day", "month"]).describe("hour, day or month (UTC calendar periods)."),
+  })
+  .describe("Spend budget per period.");
+
+export const teamSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .describe("Team name; every consumer in the namespace that names it shares its budget and limits."),
+    limits: rateLimitsSchema
+      .optional()
+      .describe("Rate limits for the whole team, across every route in the namespace that names it."),
+    budget: budgetSchema
+      .optional()
+      .describe("Spend budget for the whole team, across every route in the namespace that names it."),
+  })
+  .describe(
+    "A team this consumer belongs to. Its budget and limits count once across every route in the " +
+      "namespace whose consumers name the team, on top of the consumer's own; write them on one of " +
+      "those routes (or identically on several) and name the team alone on the others.",
+  );
+
 export const consumerSchema = withCelRules(
   z
     .object({
@@ -71,30 +103,9 @@ export const consumerSchema = withCelRules(
         })
         .optional()
         .describe("Kubernetes ServiceAccount admitted through TokenReview."),
-      limits: z
-        .object({
-          requestsPerMinute: z
-            .number()
-            .int()
-            .positive()
-            .optional()
-            .describe("Requests per minute for this consumer."),
-          tokensPerMinute: z
-            .number()
-            .int()
-            .positive()
-            .optional()
-            .describe("Tokens per minute for this consumer."),
-        })
-        .optional()
-        .describe("Rate limits for this consumer on this route."),
-      budget: z
-        .object({
-          usd: z.number().positive().describe("Spend allowed per period, in USD."),
-          period: z.enum(["hour", "day", "month"]).describe("hour, day or month."),
-        })
-        .optional()
-        .describe("Spend budget per period."),
+      limits: rateLimitsSchema.optional().describe("Rate limits for this consumer on this route."),
+      budget: budgetSchema.optional().describe("Spend budget per period for this consumer on this route."),
+      team: teamSchema.optional(),
     })
     .refine((c) => c.apiKeySecretRef !== undefined || c.serviceAccount !== undefined, CONSUMER_IDENTITY),
   [{ rule: "has(self.apiKeySecretRef) || has(self.serviceAccount)", message: CONSUMER_IDENTITY }],

@@ -217,4 +217,30 @@ describe("ConsumerLimiter", () => {
     clock.now = Date.parse("2026-05-11T00:00:00Z");
     expect(await gauges()).toEqual([]);
   });
+
+  it("counts a team once across routes, beside each route's own limits, and cuts a stream at the team's budget", async () => {
+    const team = {
+      id: "default/search",
+      limits: { requestsPerMinute: 3 },
+      budget: { usd: 1, period: "day" as const },
+    };
+    const { limiter, consumer } = setup({ limits: { requestsPerMinute: 2 }, team });
+    const other = { id: "default/embed", namespace: "default" } as CompiledRoute;
+    const chat = { ...route, namespace: "default" } as CompiledRoute;
+    await limiter.admit(chat, consumer, held(10));
+    await limiter.admit(chat, consumer, held(10));
+    // The route's own limit refuses first, naming the route.
+    expect((await refusal(limiter.admit(chat, consumer, held(10)))).message).toContain(
+      'consumer "team-a" on route default/chat is over its limit of 2 requests per minute',
+    );
+    const stream = await limiter.admit(other, consumer, held(10, 0.4));
+    expect((await refusal(limiter.admit(other, consumer, held(10)))).message).toContain(
+      'team "search" of namespace default (consumer "team-a" on route default/embed) is over its limit of 3 requests per minute',
+    );
+    // A stream that needs more than the team has left is cut.
+    await stream.use(10, 0.9);
+    expect((await refusal(stream.use(10, 1.2))).message).toMatch(
+      /team "search" .* left of its budget of \$1.00 per day.*the response was cut$/,
+    );
+  });
 });

@@ -9,6 +9,8 @@ import {
 import {
   lastUserText,
   planChat,
+  REASONING_MODEL,
+  reasoningEffortError,
   renderCompletion,
   renderEmbeddings,
   renderStreamChunks,
@@ -77,8 +79,6 @@ function versionFeatures(version: string): {
     reasoning: preview && date >= "2024-12-01",
   };
 }
-
-const REASONING_MODEL = /^(o\d|gpt-5)/;
 
 const SAFE = { filtered: false, severity: "safe" };
 const PROMPT_RESULTS = {
@@ -182,6 +182,8 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
         "unsupported_parameter",
       );
     }
+    const effort = reasoningEffortError(body, model);
+    if (effort) return openAiStyleError(400, effort.message, "reasoning_effort", effort.code);
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return openAiStyleError(400, "[] is too short - 'messages'", "messages", null);
     }
@@ -242,7 +244,7 @@ export async function startAzureOpenAiFake(options: AzureOpenAiFakeOptions): Pro
     const body = (req.json ?? {}) as WireChatRequest;
     const problem = chatError(body, model, apiVersion);
     if (problem) return sendJson(res, problem.status, problem.body, problem.headers);
-    const plan = planChat(body, nextId);
+    const plan = planChat(body, nextId, model);
     const filtered = plan.kind === "text" && plan.finishReason === "content_filter";
     const ctx = {
       id: nextId("chatcmpl-"),

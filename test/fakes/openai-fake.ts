@@ -18,6 +18,10 @@ import {
  * - TRIGGER_CONTEXT_LENGTH → 400 context_length_exceeded, TRIGGER_RATE_LIMIT → 429
  *   rate_limit_exceeded with retry-after, TRIGGER_CONTENT_FILTER → finish_reason content_filter,
  *   TRIGGER_STREAM_ERROR → an error event inside the 200 stream;
+ * - reasoning models (o-series, gpt-5) think before they answer, by `reasoning_effort` (default
+ *   medium): the thinking is never shown, only counted in `completion_tokens` and
+ *   `completion_tokens_details.reasoning_tokens` (without eating into `max_completion_tokens`,
+ *   unlike the real ones); other models refuse `reasoning_effort`, as OpenAI does;
  * - embeddings: unit vectors seeded by sha256 of the text, honouring `dimensions`; an input with
  *   TRIGGER_CONTEXT_LENGTH → 400 for the whole request, as OpenAI refuses an over-long input.
  *
@@ -58,6 +62,7 @@ export interface WireChatRequest {
   max_tokens?: number;
   max_completion_tokens?: number;
   response_format?: { type?: string };
+  reasoning_effort?: string;
 }
 
 export interface WireEmbeddingRequest {
@@ -80,7 +85,9 @@ export type ChatPlan =
       chunks: string[];
       finishReason: "stop" | "length" | "content_filter";
       promptTokens: number;
+      /** Visible and reasoning tokens together, as OpenAI counts them. */
       completionTokens: number;
+      reasoningTokens: number;
     }
   | {
       kind: "tool";
@@ -89,7 +96,33 @@ export type ChatPlan =
       argumentFragments: string[];
       promptTokens: number;
       completionTokens: number;
+      reasoningTokens: number;
     };
+
+export const REASONING_MODEL = /^(o\d|gpt-5)/;
+const EFFORTS = ["minimal", "low", "medium", "high"];
+/** What the fake's reasoning models think, per effort, in tokens. */
+const REASONING_TOKENS: Record<string, number> = { minimal: 0, low: 64, medium: 192, high: 512 };
+
+/** OpenAI's refusal of a reasoning_effort the model cannot take, if it is one. */
+export function reasoningEffortError(
+  body: WireChatRequest,
+  model: string,
+): { message: string; code: string } | undefined {
+  const effort = body.reasoning_effort;
+  if (effort === undefined) return undefined;
+  if (!REASONING_MODEL.test(model))
+    return {
+      message: "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+      code: "unsupported_parameter",
+    };
+  if (!EFFORTS.includes(effort))
+    return {
+      message: `Invalid value: '${effort}'. Supported values are: 'minimal', 'low', 'medium', and 'high'.`,
+      code: "invalid_value",
+    };
+  return undefined;
+}
 
 export function messageText(content: unknown): string {
   if (typeof content === "string") return content;
@@ -150,8 +183,20 @@ export function toolHistoryError(messages: WireMessage[]): { message: string; pa
   return undefined;
 }
 
-/** Decides the deterministic answer to a validated chat request. */
-export function planChat(body: WireChatRequest, nextId: (prefix: string) => string): ChatPlan {
+/** Decides the deterministic answer to a validated chat request to `model`. */
+export function planChat(
+  body: WireChatRequest,
+  nextId: (prefix: string) => string,
+  model = body.model ?? "",
+): ChatPlan {
+  const reasoningTokens = REASONING_MODEL.test(model)
+    ? REASONING_TOKENS[body.reasoning_effort ?? "medium"]!
+    : 0;
+  const plan = planVisibleChat(body, nextId);
+  return { ...plan, completionTokens: plan.completionTokens + reasoningTokens, reasoningTokens };
+}
+
+function planVisibleChat(body: WireChatRequest, nextId: (prefix: string) => string): ChatPlan {
   const messages = body.messages ?? [];
   const promptTokens = messages.reduce((sum, m) => sum + 4 + estimateTokens(messageText(m.content)), 3);
   const userText = lastUserText(messages);
@@ -170,7 +215,15 @@ export function planChat(body: WireChatRequest, nextId: (prefix: string) => stri
       "tool";
     const city = /\bin ([A-Z][\w-]*)/.exec(userText)?.[1] ?? "Paris";
     const argumentFragments = ['{"city":', ` "${city}"}`];
-    return { kind: "tool", id: nextId("call_"), name, argumentFragments, promptTokens, completionTokens: 12 };
+    return {
+      kind: "tool",
+      id: nextId("call_"),
+      name,
+      argumentFragments,
+      promptTokens,
+      completionTokens: 12,
+      reasoningTokens: 0,
+    };
   }
   let reply =
     last?.role === "tool" ? `The tool returned: ${messageText(last.content)}` : `You said: ${userText}`;
@@ -187,7 +240,14 @@ export function planChat(body: WireChatRequest, nextId: (prefix: string) => stri
     chunks = chunks.slice(0, limit);
     finishReason = "length";
   }
-  return { kind: "text", chunks, finishReason, promptTokens, completionTokens: chunks.length };
+  return {
+    kind: "text",
+    chunks,
+    finishReason,
+    promptTokens,
+    completionTokens: chunks.length,
+    reasoningTokens: 0,
+  };
 }
 
 export function usageOf(plan: ChatPlan, style: StreamStyle): Record<string, unknown> {
@@ -201,7 +261,7 @@ export function usageOf(plan: ChatPlan, style: StreamStyle): Record<string, unkn
       ...base,
       prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
       completion_tokens_details: {
-        reasoning_tokens: 0,
+        reasoning_tokens: plan.reasoningTokens,
         audio_tokens: 0,
         accepted_prediction_tokens: 0,
         rejected_prediction_tokens: 0,
@@ -444,8 +504,6 @@ export interface OpenAiFake extends FakeServer {
   baseUrl: string;
 }
 
-const REASONING_MODEL = /^(o\d|gpt-5)/;
-
 function maskKey(key: string): string {
   return key.length <= 10
     ? "*".repeat(key.length)
@@ -534,6 +592,8 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
         "unsupported_parameter",
       );
     }
+    const effort = flavor === "openai" ? reasoningEffortError(body, body.model ?? "") : undefined;
+    if (effort) return error(400, effort.message, "invalid_request_error", "reasoning_effort", effort.code);
     const history = toolHistoryError(body.messages);
     if (history) return error(400, history.message, "invalid_request_error", history.param, null);
     const allText = body.messages.map((m) => messageText(m.content)).join("\n");

@@ -112,6 +112,8 @@ export function recordOutcome(deps: GatewayDeps, outcome: Outcome): void {
       attempts: outcome.attempts.map((a) => `${a.providerId}:${a.errorClass ?? "ok"}`),
       inputTokens: outcome.usage?.inputTokens,
       outputTokens: outcome.operation === "chat" ? outcome.usage?.outputTokens : undefined,
+      // Of outputTokens, and so of the cost, where the upstream says.
+      reasoningTokens: outcome.usage?.reasoningTokens,
       usageEstimated: outcome.usage?.estimated,
       costUsd: outcome.costUsd,
       durationMs: Math.round(durationMs),

@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
 import { WEATHER_TOOL } from "./ingress-drivers.js";
 import { startAnthropicFake } from "../../fakes/anthropic-fake.js";
+import { startAzureOpenAiFake } from "../../fakes/azure-openai-fake.js";
 import { startBedrockFake } from "../../fakes/bedrock-fake.js";
 import type { FakeServer } from "../../fakes/fake-http-server.js";
 import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
@@ -13,22 +14,24 @@ import { createTestServiceAccount, startVertexFake, type VertexFake } from "../.
 /**
  * The upstreams that serve reasoning models, each behind its fake, and the manifests that put one
  * route in front of each model: `gemini-2.5`, `gemini-3`, `claude` (Anthropic), `claude-vertex`,
- * `claude-bedrock` and `o-series` (OpenAI).
+ * `claude-bedrock`, `o-series` (OpenAI) and `o-series-azure` (an Azure OpenAI deployment).
  */
 
 type Json = Record<string, unknown>;
 
 const PROJECT = "switchboard-reasoning";
 const REGION = "us-east5";
-const ANTHROPIC_KEY = "sk-ant-reasoning-Jw2Qp";
-const OPENAI_KEY = "sk-reasoning-openai-Ux4Rm";
-const AWS = { accessKeyId: "AKIAREASONING0000001", secretAccessKey: "reasoning/Secret+Key-Hb6Vy" };
+const ANTHROPIC_KEY = "sk-ant-Rz7q-Jw2Qp";
+const OPENAI_KEY = "sk-Tq5v-openai-Ux4Rm";
+const AZURE_KEY = "azure0think0KEY0Wq7Lp";
+const AWS = { accessKeyId: "AKIAQZ7TEST000000001", secretAccessKey: "Qm8x/Secret+Key-Hb6Vy" };
 
 export interface ReasoningUpstreams {
   vertex: VertexFake;
   anthropic: FakeServer;
   bedrock: FakeServer;
   openai: OpenAiFake;
+  azure: FakeServer;
   manifests: Record<string, string>;
   close(): Promise<void>;
 }
@@ -64,7 +67,7 @@ const pricing = { inputPer1M: 1, outputPer1M: 10 };
 
 export async function startReasoningUpstreams(): Promise<ReasoningUpstreams> {
   const account = createTestServiceAccount(PROJECT, "http://127.0.0.1:1/token");
-  const [vertex, anthropic, bedrock, openai] = await Promise.all([
+  const [vertex, anthropic, bedrock, openai, azure] = await Promise.all([
     startVertexFake({
       project: PROJECT,
       region: REGION,
@@ -74,6 +77,7 @@ export async function startReasoningUpstreams(): Promise<ReasoningUpstreams> {
     startAnthropicFake({ apiKey: ANTHROPIC_KEY }),
     startBedrockFake({ ...AWS, region: "us-east-1" }),
     startOpenAiFake({ apiKey: OPENAI_KEY, flavor: "openai" }),
+    startAzureOpenAiFake({ apiKey: AZURE_KEY, deployments: { "o-series-azure": "o4-mini" } }),
   ]);
   account.key.token_uri = vertex.tokenUrl;
   return {
@@ -81,6 +85,7 @@ export async function startReasoningUpstreams(): Promise<ReasoningUpstreams> {
     anthropic,
     bedrock,
     openai,
+    azure,
     manifests: {
       "vertex.yaml": manifests(
         "vertex",
@@ -106,9 +111,17 @@ export async function startReasoningUpstreams(): Promise<ReasoningUpstreams> {
       "openai.yaml": manifests("openai", "openai", OPENAI_KEY, { endpoint: openai.baseUrl }, [
         { name: "o-series", providerModel: "o4-mini", pricing },
       ]),
+      "azure.yaml": manifests(
+        "azure",
+        "azure-openai",
+        AZURE_KEY,
+        // Reasoning deployments need a preview api-version (2024-12-01-preview or later).
+        { endpoint: azure.url, apiVersion: "2025-04-01-preview" },
+        [{ name: "o-series-azure", providerModel: "o-series-azure", pricing }],
+      ),
     },
     close: async () => {
-      await Promise.all([vertex, anthropic, bedrock, openai].map((fake) => fake.close()));
+      await Promise.all([vertex, anthropic, bedrock, openai, azure].map((fake) => fake.close()));
     },
   };
 }

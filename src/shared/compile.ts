@@ -13,6 +13,8 @@ import {
 import {
   llmProviderSchema,
   TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND,
+  TEXT_COMPLETION_TYPES,
+  TEXT_COMPLETIONS_NEED_TYPE,
   type LLMProvider,
 } from "./schemas/llm-provider.js";
 import { llmRouteSchema, type LLMRoute } from "./schemas/llm-route.js";
@@ -190,6 +192,12 @@ function checkProviderRules(provider: LLMProvider): Array<{ field: string; messa
   if (spec.limits?.tokensPerMinute !== undefined && spec.models.some((m) => !hasOutputBound(m))) {
     problems.push({ field: "spec.limits.tokensPerMinute", message: TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND });
   }
+  if (
+    !(TEXT_COMPLETION_TYPES as readonly string[]).includes(spec.type) &&
+    spec.models.some((m) => m.textCompletions)
+  ) {
+    problems.push({ field: "spec.models", message: TEXT_COMPLETIONS_NEED_TYPE });
+  }
   const seen = new Set<string>();
   spec.models.forEach((model, index) => {
     if (seen.has(model.name)) {
@@ -231,6 +239,7 @@ function compileModel(model: LLMProvider["spec"]["models"][number]): CompiledMod
     maxOutputTokens: model.maxOutputTokens,
     dimensions: model.dimensions,
     supportsTools: model.supportsTools ?? kind === "chat",
+    ...(model.textCompletions ? { textCompletions: true } : {}),
     pricing: model.pricing
       ? { inputPer1M: model.pricing.inputPer1M, outputPer1M: model.pricing.outputPer1M ?? 0 }
       : undefined,

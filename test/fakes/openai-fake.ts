@@ -9,7 +9,8 @@ import {
 } from "./fake-http-server.js";
 
 /**
- * OpenAI's chat/completions, embeddings and models API (and the vLLM and Ollama dialects of it),
+ * OpenAI's chat/completions, legacy completions, embeddings and models API (and the vLLM and
+ * Ollama dialects of it),
  * built from the public API reference. Deterministic behaviour shared by all fakes:
  * - answers "You said: <last user text>", streamed word by word; a reply to a tool result is
  *   "The tool returned: <content>"; `response_format: json_object` answers `{"reply": "..."}`;
@@ -63,6 +64,15 @@ export interface WireChatRequest {
   max_completion_tokens?: number;
   response_format?: { type?: string };
   reasoning_effort?: string;
+}
+
+export interface WireCompletionRequest extends Omit<WireChatRequest, "messages"> {
+  prompt?: string | string[];
+  n?: number;
+  echo?: boolean;
+  logprobs?: number | null;
+  suffix?: string | null;
+  stop?: string | string[];
 }
 
 export interface WireEmbeddingRequest {
@@ -705,6 +715,102 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
     res.end();
   }
 
+  /**
+   * Legacy text completions: each prompt continued with "You said: <prompt>", n choices per
+   * prompt (index prompt × n + choice), `echo` puts the prompt first, `stop` cuts at a stop
+   * string, `logprobs` reports one entry per word, `max_tokens` counts words. vLLM refuses
+   * `suffix`, as it does.
+   */
+  async function completions(req: RecordedRequest, res: ServerResponse): Promise<void> {
+    const body = (req.json ?? {}) as WireCompletionRequest;
+    const prompts = typeof body.prompt === "string" ? [body.prompt] : (body.prompt ?? []);
+    const problem =
+      modelError(body.model) ??
+      (prompts.length === 0
+        ? error(400, "prompt is required", "invalid_request_error", "prompt", null)
+        : undefined) ??
+      (flavor === "vllm" && body.suffix != null
+        ? error(400, "suffix is not currently supported", "BadRequestError", null, null)
+        : undefined) ??
+      chatError({ ...body, messages: prompts.map((p) => ({ role: "user", content: p })) });
+    if (problem) return sendJson(res, problem.status, problem.body, problem.headers);
+    const n = body.n ?? 1;
+    const choices = prompts.flatMap((prompt, p) =>
+      Array.from({ length: n }, (_, j) => {
+        let words = wordChunks(`You said: ${prompt}`);
+        let finish = "stop";
+        const limit = body.max_tokens ?? 16;
+        const stop = (typeof body.stop === "string" ? [body.stop] : (body.stop ?? [])).find((s) =>
+          words.join("").includes(s),
+        );
+        if (stop) words = wordChunks(words.join("").slice(0, words.join("").indexOf(stop)));
+        else if (limit < words.length) {
+          words = words.slice(0, limit);
+          finish = "length";
+        }
+        if (body.echo) words = [prompt, ...words];
+        return { index: p * n + j, words, finish, promptTokens: estimateTokens(prompt) };
+      }),
+    );
+    const logprobsOf = (words: string[]) =>
+      body.logprobs == null
+        ? null
+        : {
+            tokens: words,
+            token_logprobs: words.map(() => -0.25),
+            top_logprobs: words.map((w) => ({ [w]: -0.25 })),
+            text_offset: words.map((_, i) => words.slice(0, i).join("").length),
+          };
+    const promptTokens = prompts.reduce((sum, p) => sum + estimateTokens(p), 0);
+    const completionTokens = choices.reduce((sum, c) => sum + c.words.length, 0);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
+    const base = {
+      id: nextId("cmpl-"),
+      object: "text_completion",
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+    };
+    if (!body.stream) {
+      return sendJson(res, 200, {
+        ...base,
+        choices: choices.map((c) => ({
+          text: c.words.join(""),
+          index: c.index,
+          logprobs: logprobsOf(c.words),
+          finish_reason: c.finish,
+        })),
+        usage,
+      });
+    }
+    startSse(res);
+    const broken = prompts.some((p) => p.includes(TRIGGER_STREAM_ERROR));
+    for (const c of choices) {
+      for (const [i, word] of c.words.entries()) {
+        if (broken && i === 2) {
+          writeSse(res, streamError());
+          return void res.end();
+        }
+        writeSse(res, {
+          ...base,
+          choices: [{ text: word, index: c.index, logprobs: logprobsOf([word]), finish_reason: null }],
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      writeSse(res, {
+        ...base,
+        choices: [{ text: "", index: c.index, logprobs: null, finish_reason: c.finish }],
+      });
+    }
+    if (flavor !== "ollama" && body.stream_options?.include_usage)
+      writeSse(res, { ...base, choices: [], usage });
+    writeSse(res, "[DONE]");
+    res.end();
+  }
+
   function embeddings(req: RecordedRequest, res: ServerResponse): void {
     const body = (req.json ?? {}) as WireEmbeddingRequest;
     const problem = modelError(body.model);
@@ -735,7 +841,12 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
   const server = await startFakeServer(async (req, res) => {
     const path = req.url.split("?")[0];
     const route = `${req.method} ${path}`;
-    const known = ["POST /v1/chat/completions", "POST /v1/embeddings", "GET /v1/models"];
+    const known = [
+      "POST /v1/chat/completions",
+      "POST /v1/completions",
+      "POST /v1/embeddings",
+      "GET /v1/models",
+    ];
     if (!known.includes(route)) {
       if (flavor === "ollama")
         return void res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
@@ -745,6 +856,7 @@ export async function startOpenAiFake(options: OpenAiFakeOptions = {}): Promise<
     const denied = authError(req);
     if (denied) return sendJson(res, denied.status, denied.body, denied.headers);
     if (route === "POST /v1/chat/completions") return chat(req, res);
+    if (route === "POST /v1/completions") return completions(req, res);
     if (route === "POST /v1/embeddings") return embeddings(req, res);
     return models(res);
   });

@@ -1,5 +1,10 @@
 import type { ChatRequest, ChatResponse, ChatStreamEvent } from "../canonical/chat.js";
 import type { EmbeddingRequest, EmbeddingResponse } from "../canonical/embeddings.js";
+import type {
+  CompletionRequest,
+  CompletionResponse,
+  CompletionStreamEvent,
+} from "../canonical/completion.js";
 import type { CompiledProvider } from "../../shared/schemas/gateway-config.js";
 
 /** Per-attempt context: cancellation and deadlines set by routing. */
@@ -34,6 +39,15 @@ export interface ProviderAdapter {
    * model has no counting endpoint there.
    */
   countTokens?(request: ChatRequest, ctx: CallContext): Promise<number | undefined>;
+  /**
+   * Text completions, only where the upstream's API has them (OpenAI's `/completions`); used for
+   * models whose capabilities declare `textCompletions`.
+   */
+  complete?(request: CompletionRequest, ctx: CallContext): Promise<CompletionResponse>;
+  completeStream?(
+    request: CompletionRequest,
+    ctx: CallContext,
+  ): Promise<AsyncIterable<CompletionStreamEvent>>;
   /** Cheap liveness probe used by active health checks. */
   probe(ctx: CallContext): Promise<void>;
 }

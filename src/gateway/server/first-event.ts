@@ -1,8 +1,8 @@
 import type { ChatStreamEvent } from "../canonical/chat.js";
 import { GatewayError } from "../../shared/errors.js";
 
-export interface PrimedStream {
-  events: AsyncIterable<ChatStreamEvent>;
+export interface PrimedStream<E = ChatStreamEvent> {
+  events: AsyncIterable<E>;
   /** Stops the upstream stream early (client gone). */
   cancel(): Promise<void>;
 }
@@ -13,12 +13,12 @@ export interface PrimedStream {
  * a 200 stream) can still fail over; then replays that event. On timeout the caller's attempt
  * is failed, which aborts the upstream request.
  */
-export async function primeStream(
-  open: () => Promise<AsyncIterable<ChatStreamEvent>>,
+export async function primeStream<E = ChatStreamEvent>(
+  open: () => Promise<AsyncIterable<E>>,
   firstTokenMs: number,
   providerId: string,
-): Promise<PrimedStream> {
-  let iterator: AsyncIterator<ChatStreamEvent> | undefined;
+): Promise<PrimedStream<E>> {
+  let iterator: AsyncIterator<E> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -31,11 +31,11 @@ export async function primeStream(
       firstTokenMs,
     );
   });
-  const firstEvent = async (): Promise<IteratorResult<ChatStreamEvent>> => {
+  const firstEvent = async (): Promise<IteratorResult<E>> => {
     iterator = (await open())[Symbol.asyncIterator]();
     return iterator.next();
   };
-  let first: IteratorResult<ChatStreamEvent>;
+  let first: IteratorResult<E>;
   try {
     first = await Promise.race([firstEvent(), deadline]);
   } catch (err) {
@@ -45,7 +45,7 @@ export async function primeStream(
     clearTimeout(timer);
   }
   const opened = iterator!;
-  async function* replay(): AsyncGenerator<ChatStreamEvent> {
+  async function* replay(): AsyncGenerator<E> {
     if (first.done) return;
     yield first.value;
     for (;;) {

@@ -7,6 +7,7 @@ import { anthropicMessagesFormat } from "../ingress/anthropic/anthropic-messages
 import { responsesFormat } from "../ingress/responses/responses-format.js";
 import { handleChat, type JsonReply } from "./chat-handler.js";
 import { handleEmbeddings } from "./embeddings-handler.js";
+import { handleCompletions } from "./completions-handler.js";
 import { handleCountTokens } from "./count-tokens-handler.js";
 import { listModels } from "./models-handler.js";
 import type { GatewayDeps } from "./request-context.js";
@@ -137,25 +138,30 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
     return controller.signal;
   };
 
-  const chatRoute =
-    (format: ChatIngressFormat, api: string) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const result = await handleChat(
-        deps,
-        format,
-        api,
-        request.body,
-        reply.raw,
-        clientSignal(reply),
-        request.headers,
-      );
+  type StreamingHandler = (
+    body: unknown,
+    res: FastifyReply["raw"],
+    signal: AbortSignal,
+    headers: FastifyRequest["headers"],
+  ) => Promise<JsonReply | undefined>;
+  /** A handler that answers in JSON, or streams to the raw response itself (then fastify lets go). */
+  const streamingRoute =
+    (handler: StreamingHandler) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const result = await handler(request.body, reply.raw, clientSignal(reply), request.headers);
       if (result) return send(reply, result);
       reply.hijack();
       return reply;
     };
+  const chatRoute = (format: ChatIngressFormat, api: string) =>
+    streamingRoute((body, res, signal, headers) => handleChat(deps, format, api, body, res, signal, headers));
 
   app.post("/v1/chat/completions", chatRoute(openAiChatFormat, "chat.completions"));
   app.post("/v1/messages", chatRoute(anthropicMessagesFormat, "messages"));
   app.post("/v1/responses", chatRoute(responsesFormat, "responses"));
+  app.post(
+    "/v1/completions",
+    streamingRoute((body, res, signal, headers) => handleCompletions(deps, body, res, signal, headers)),
+  );
   app.post("/v1/messages/count_tokens", async (request, reply) =>
     send(reply, await handleCountTokens(deps, request.body, clientSignal(reply), request.headers)),
   );

@@ -1,10 +1,10 @@
 import type { ChatStreamEvent } from "../canonical/chat.js";
 
 /** Passes upstream events through, adding the time spent waiting for each to `onWait`. */
-export async function* timedUpstream(
-  events: AsyncIterable<ChatStreamEvent>,
+export async function* timedUpstream<E = ChatStreamEvent>(
+  events: AsyncIterable<E>,
   onWait: (ms: number) => void,
-): AsyncGenerator<ChatStreamEvent> {
+): AsyncGenerator<E> {
   const iterator = events[Symbol.asyncIterator]();
   try {
     for (;;) {

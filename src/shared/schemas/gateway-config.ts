@@ -30,6 +30,8 @@ export const compiledModelSchema = z.object({
   maxOutputTokens: z.number().optional(),
   dimensions: z.number().optional(),
   supportsTools: z.boolean(),
+  /** The upstream serves POST /completions for this model; absent: prompts go as chat messages. */
+  textCompletions: z.boolean().optional(),
   pricing: z.object({ inputPer1M: z.number(), outputPer1M: z.number() }).optional(),
 });
 export type CompiledModel = z.infer<typeof compiledModelSchema>;

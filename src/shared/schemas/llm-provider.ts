@@ -34,6 +34,12 @@ const MAX_MODELS = 256;
 const MAX_MODEL_NAME_LENGTH = 200;
 
 const OUTPUT_WITHIN_WINDOW = "maxOutputTokens must not exceed contextWindow";
+
+/** Provider types whose API has OpenAI's text completions endpoint (`/completions`). */
+export const TEXT_COMPLETION_TYPES = ["openai", "openai-compatible"] as const;
+export const TEXT_COMPLETIONS_NEED_TYPE =
+  "textCompletions is only for openai and openai-compatible providers; other types answer " +
+  "POST /v1/completions by sending the prompt as a chat message";
 const HTTP_ENDPOINT = "spec.endpoint must be an http:// or https:// URL";
 
 export const providerModelSchema = withCelRules(
@@ -68,6 +74,13 @@ export const providerModelSchema = withCelRules(
         .boolean()
         .optional()
         .describe("Whether the model accepts tools; defaults to true for chat."),
+      textCompletions: z
+        .boolean()
+        .optional()
+        .describe(
+          "Whether the upstream serves this model through text completions (POST /v1/completions is " +
+            "forwarded as is; openai and openai-compatible only). Otherwise the prompt goes as a chat message.",
+        ),
       pricing: z
         .object({
           inputPer1M: z.number().nonnegative().describe("USD per million input tokens."),
@@ -290,6 +303,13 @@ export const llmProviderSpecSchema = withCelRules(
         "(has(m.kind) && m.kind == 'embedding') || has(m.maxOutputTokens) || has(m.contextWindow))",
       message: TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND,
       fieldPath: ".limits.tokensPerMinute",
+    },
+    {
+      rule:
+        "self.type in ['openai', 'openai-compatible'] || " +
+        "self.models.all(m, !has(m.textCompletions) || !m.textCompletions)",
+      message: TEXT_COMPLETIONS_NEED_TYPE,
+      fieldPath: ".models",
     },
     {
       rule: "self.type != 'bedrock' || has(self.region)",

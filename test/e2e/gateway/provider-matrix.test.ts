@@ -20,6 +20,7 @@ import {
   TOOL_RESULT_REF,
   TOOL_RESULTS_SENT,
   UPSTREAMS,
+  servesTextCompletions,
   type Upstream,
   type Upstreams,
   type UpstreamSpec,
@@ -549,6 +550,164 @@ describe("responses SDK: stateless only", () => {
     );
     expect(seen.message).toContain("only function tools");
   });
+});
+
+// ------------------------------------------------------------------------------- text completions
+
+/** Reads a completion stream through the SDK: text per choice, finish reasons, the usage chunk. */
+async function streamCompletion(params: OpenAI.CompletionCreateParamsNonStreaming) {
+  const stream = await openai.completions.create({
+    ...params,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  const texts: string[] = [];
+  const finishes: Array<string | null> = [];
+  let usage: OpenAI.CompletionUsage | undefined;
+  let usageEstimated: boolean | undefined;
+  try {
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] = (texts[choice.index] ?? "") + choice.text;
+        if (choice.finish_reason) finishes[choice.index] = choice.finish_reason;
+      }
+      if (chunk.usage) {
+        usage = chunk.usage;
+        usageEstimated = (chunk as unknown as { switchboard: { usage_estimated: boolean } }).switchboard
+          .usage_estimated;
+      }
+    }
+  } catch (err) {
+    return { texts, finishes, usage, usageEstimated, streamError: err };
+  }
+  return { texts, finishes, usage, usageEstimated, streamError: undefined };
+}
+
+const COMPLETION_PROMPT = "Once upon a time";
+
+const COMPLETION_VARIANTS: Record<string, Array<{ name: string; run(u: Upstream): Promise<void> }>> = {
+  native: [
+    {
+      name: "forwards prompts, n, echo, logprobs, stop and max_tokens natively",
+      async run(u) {
+        const res = await openai.completions.create({
+          model: `complete-${u.key}`,
+          prompt: [COMPLETION_PROMPT, "Second prompt here"],
+          n: 2,
+          echo: true,
+          logprobs: 1,
+          max_tokens: 3,
+          stop: ["NEVER"],
+        });
+        expect(res.object).toBe("text_completion");
+        expect(res.choices.map((c) => c.index)).toEqual([0, 1, 2, 3]);
+        expect(res.choices[0]!.text.startsWith(`${COMPLETION_PROMPT}You said:`)).toBe(true);
+        expect(res.choices[2]!.text.startsWith("Second prompt here")).toBe(true);
+        expect(res.choices.every((c) => c.finish_reason === "length")).toBe(true);
+        expect(res.choices[0]!.logprobs?.tokens?.length).toBeGreaterThan(0);
+        expect(res.usage!.prompt_tokens).toBeGreaterThan(0);
+        const sent = lastUpstreamBody(u);
+        expect(u.fake.requests.at(-1)!.url).toMatch(/\/completions$/);
+        expect(sent).toMatchObject({
+          model: u.chatModel,
+          prompt: [COMPLETION_PROMPT, "Second prompt here"],
+          n: 2,
+          echo: true,
+          logprobs: 1,
+          max_tokens: 3,
+          stop: ["NEVER"],
+        });
+      },
+    },
+    {
+      name: "streams a completion with the upstream's usage",
+      async run(u) {
+        const seen = await streamCompletion({
+          model: `complete-${u.key}`,
+          prompt: COMPLETION_PROMPT,
+          max_tokens: 50,
+        });
+        expect(seen.streamError).toBeUndefined();
+        expect(seen.texts).toEqual([`You said: ${COMPLETION_PROMPT}`]);
+        expect(seen.finishes).toEqual(["stop"]);
+        if (verdict(table.get(u.row)!["Usage in streams"]) === "yes") {
+          expect(seen.usageEstimated).toBe(false);
+          expect(seen.usage!.completion_tokens).toBeGreaterThan(0);
+        } else {
+          expect(seen.usageEstimated).toBe(true);
+        }
+      },
+    },
+    {
+      name: "reports upstream errors as on chat: context length, a broken stream",
+      async run(u) {
+        const model = `complete-${u.key}`;
+        await failure(
+          drivers.openai,
+          openai.completions.create({ model, prompt: "TRIGGER_CONTEXT_LENGTH" }),
+          "context_length",
+        );
+        const broken = await streamCompletion({ model, prompt: "TRIGGER_STREAM_ERROR now" });
+        await failure(drivers.openai, Promise.resolve(broken), "broken_stream");
+        expect(broken.texts[0]!.length).toBeGreaterThan(0);
+      },
+    },
+  ],
+  chat: [
+    {
+      name: "sends the prompt as one user message, streamed or not",
+      async run(u) {
+        const model = `chat-${u.key}`;
+        const res = await openai.completions.create({ model, prompt: COMPLETION_PROMPT, max_tokens: 50 });
+        expect(res.choices).toEqual([
+          expect.objectContaining({
+            index: 0,
+            text: `You said: ${COMPLETION_PROMPT}`,
+            finish_reason: "stop",
+          }),
+        ]);
+        expect(res.usage!.prompt_tokens).toBeGreaterThan(0);
+        const streamed = await streamCompletion({ model, prompt: COMPLETION_PROMPT, max_tokens: 50 });
+        expect(streamed.streamError).toBeUndefined();
+        expect(streamed.texts).toEqual([`You said: ${COMPLETION_PROMPT}`]);
+        expect(streamed.finishes).toEqual(["stop"]);
+      },
+    },
+    {
+      name: "answers what only text completions do with 400 naming the field",
+      async run(u) {
+        for (const [param, extra] of [
+          ["echo", { echo: true }],
+          ["n", { n: 2 }],
+          ["logprobs", { logprobs: 1 }],
+          ["suffix", { suffix: "end" }],
+          ["prompt", { prompt: ["a", "b"] }],
+        ] as Array<[string, Partial<OpenAI.CompletionCreateParamsNonStreaming>]>) {
+          const seen = await failure(
+            drivers.openai,
+            openai.completions.create({ model: `chat-${u.key}`, prompt: COMPLETION_PROMPT, ...extra }),
+            "invalid_request",
+          );
+          expect(seen.param).toBe(param);
+          expect(seen.message).toContain("textCompletions: true");
+        }
+      },
+    },
+  ],
+};
+
+describe("openai SDK: text completions", () => {
+  for (const spec of UPSTREAMS) {
+    const cell = table.get(spec.row)?.["Text completions"];
+    if (cell === undefined) continue;
+    const variants = COMPLETION_VARIANTS[verdict(cell)];
+    if (!variants || (verdict(cell) === "native") !== servesTextCompletions(spec)) {
+      uncheckable(spec.row, "Text completions", cell);
+      continue;
+    }
+    for (const variant of variants)
+      it(`${spec.row}: ${variant.name}`, () => variant.run(upstreams.get(spec.key)));
+  }
 });
 
 // ------------------------------------------------------------------------------- embeddings

@@ -11,6 +11,7 @@ export const COLUMNS = [
   "Provider",
   "Chat",
   "Responses API",
+  "Text completions",
   "Streaming",
   "Tools",
   "Streamed tool-call deltas",

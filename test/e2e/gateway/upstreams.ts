@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import type { ProviderType } from "../../../src/shared/schemas/llm-provider.js";
+import { TEXT_COMPLETION_TYPES, type ProviderType } from "../../../src/shared/schemas/llm-provider.js";
 import type { FakeServer } from "../../fakes/fake-http-server.js";
 import { startOpenAiFake } from "../../fakes/openai-fake.js";
 import { startAzureOpenAiFake } from "../../fakes/azure-openai-fake.js";
@@ -13,7 +13,8 @@ import { createTestServiceAccount, startVertexFake } from "../../fakes/vertex-fa
  * the end-to-end matrix needs to check what the upstream received.
  *
  * Per upstream `key` the manifests declare routes `chat-<key>`, `badkey-<key>` (same upstream,
- * wrong credentials), where the row has one `embed-<key>`, and `<name>-<key>` for each isolated
+ * wrong credentials), where the row has one `embed-<key>`, where the type has text completions
+ * `complete-<key>` (the chat model declared `textCompletions: true`), and `<name>-<key>` for each isolated
  * chat route asked for: the same upstream model behind a target of its own, for scenarios whose
  * effect on the target (a Retry-After cool-down) must not reach the others.
  */
@@ -353,6 +354,8 @@ function provider(
   chatModels: string[],
 ): Json {
   const models: Json[] = chatModels.map((model) => ({ name: model, providerModel: upstream.chatModel }));
+  if (servesTextCompletions(upstream))
+    models.push({ name: "complete", providerModel: upstream.chatModel, textCompletions: true });
   if (upstream.embedding) {
     models.push({
       name: "embed",
@@ -377,6 +380,9 @@ function provider(
   };
 }
 
+export const servesTextCompletions = (u: UpstreamSpec) =>
+  (TEXT_COMPLETION_TYPES as readonly string[]).includes(u.type);
+
 function route(model: string, providerName: string, target: string): Json {
   return {
     apiVersion: GROUP_VERSION,
@@ -397,6 +403,7 @@ function renderManifests(upstream: Upstream, isolatedRoutes: string[]): string {
   docs.push(route(`chat-${upstream.key}`, upstream.key, "chat"));
   for (const name of isolatedRoutes) docs.push(route(`${name}-${upstream.key}`, upstream.key, name));
   if (upstream.embedding) docs.push(route(`embed-${upstream.key}`, upstream.key, "embed"));
+  if (servesTextCompletions(upstream)) docs.push(route(`complete-${upstream.key}`, upstream.key, "complete"));
   if (upstream.badCredentials) {
     declare(`${upstream.key}-badkey`, upstream.badCredentials);
     docs.push(route(`badkey-${upstream.key}`, `${upstream.key}-badkey`, "chat"));

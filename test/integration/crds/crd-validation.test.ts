@@ -23,7 +23,10 @@ import { compile } from "../../../src/shared/compile.js";
 import { CRD_DEFINITIONS } from "../../../src/shared/crd/crd-definitions.js";
 import { listManifestFiles, parseManifest } from "../../../src/shared/manifests.js";
 import { API_GROUP, API_VERSION, GROUP_VERSION } from "../../../src/shared/schemas/common.js";
-import { TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND } from "../../../src/shared/schemas/llm-provider.js";
+import {
+  TEXT_COMPLETIONS_NEED_TYPE,
+  TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND,
+} from "../../../src/shared/schemas/llm-provider.js";
 import {
   ensureControlPlaneBinaries,
   startControlPlane,
@@ -194,6 +197,17 @@ describe("CRDs on a real API server", () => {
         "Required value",
         "spec.endpoint is required when spec.type is openai-compatible",
       ),
+    },
+    {
+      rule: "text completions only where the API has them",
+      kind: "LLMProvider",
+      name: "claude-text-completions",
+      spec: {
+        type: "anthropic",
+        credentials: secretRef,
+        models: [{ name: "claude", textCompletions: true }],
+      },
+      ...cel("spec.models", 'Invalid value: "object"', TEXT_COMPLETIONS_NEED_TYPE),
     },
     {
       rule: "credentials need a mode",

@@ -268,6 +268,27 @@ describe("compile", () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it("takes textCompletions only on provider types whose API has text completions", () => {
+    const result = compile(
+      withDocs(
+        resource("LLMProvider", "claude", {
+          type: "anthropic",
+          credentials: { secretRef: { name: "openai-key", key: "apiKey" } },
+          models: [{ name: "sonnet", textCompletions: true }],
+        }),
+        resource("LLMProvider", "vllm", {
+          type: "openai-compatible",
+          endpoint: "http://vllm.local/v1",
+          credentials: { none: {} },
+          models: [{ name: "base", textCompletions: true }],
+        }),
+      ),
+    );
+    expect(result.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic)).toEqual([
+      "error: test.yaml: LLMProvider/team-a/claude: textCompletions is only for openai and openai-compatible providers; other types answer POST /v1/completions by sending the prompt as a chat message",
+    ]);
+  });
+
   it("refuses token limits and budgets over a model whose answers have no known bound", () => {
     const result = compile(
       withDocs(

@@ -9,7 +9,10 @@ import { z } from "zod";
 import { findCrdDrift, renderCrdFiles, writeCrdFiles } from "../../../src/shared/crd/crd-files.js";
 import { toCrdSchema, type CrdSchema } from "../../../src/shared/crd/structural-schema.js";
 import { withCelRules } from "../../../src/shared/schemas/kubernetes-extensions.js";
-import { TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND } from "../../../src/shared/schemas/llm-provider.js";
+import {
+  TEXT_COMPLETIONS_NEED_TYPE,
+  TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND,
+} from "../../../src/shared/schemas/llm-provider.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
 const execFileAsync = promisify(execFile);
@@ -214,6 +217,7 @@ describe("generated CRDs", () => {
       "spec.endpoint is required when spec.type is openai-compatible or azure-openai",
       "spec.project and spec.region are required when spec.type is vertex",
       TOKENS_PER_MINUTE_NEEDS_OUTPUT_BOUND,
+      TEXT_COMPLETIONS_NEED_TYPE,
       "spec.region is required when spec.type is bedrock",
     ]);
     expect(celMessages(at(provider, "spec.credentials"))).toEqual([

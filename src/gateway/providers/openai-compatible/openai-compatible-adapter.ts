@@ -20,6 +20,7 @@ export function createOpenAiCompatibleAdapter(provider: CompiledProvider): Provi
     },
     request: { streamUsage: true, maxTokensField: "max_tokens", includeModel: true },
     embeddingEncoding: "float",
+    textCompletions: true,
     secrets: () => (provider.credentials.mode === "apiKey" ? [provider.credentials.apiKey] : []),
   });
 }

@@ -15,6 +15,7 @@ export function createOpenAiAdapter(provider: CompiledProvider): ProviderAdapter
     authHeaders: async () => ({ authorization: `Bearer ${requireApiKey(provider)}` }),
     request: { streamUsage: true, maxTokensField: "max_completion_tokens", includeModel: true },
     embeddingEncoding: "base64",
+    textCompletions: true,
     secrets: () => (provider.credentials.mode === "apiKey" ? [provider.credentials.apiKey] : []),
   });
 }

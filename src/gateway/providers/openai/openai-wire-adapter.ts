@@ -18,6 +18,13 @@ import {
   type FieldSupport,
 } from "./request-field-support.js";
 import type { OpenAiChatCompletion, OpenAiEmbeddingResponse } from "./openai-wire-types.js";
+import type { CompletionRequest } from "../../canonical/completion.js";
+import {
+  convertToOpenAiCompletionRequest,
+  mapOpenAiCompletion,
+  mapOpenAiCompletionStream,
+  type OpenAiTextCompletion,
+} from "./openai-text-completions.js";
 
 /**
  * The OpenAI wire protocol, shared by the openai, azure-openai and openai-compatible adapters,
@@ -27,7 +34,7 @@ export interface OpenAiWireOptions {
   provider: CompiledProvider;
   providerName: string;
   /** URL for an operation on a model (Azure puts the deployment in the path). */
-  url(operation: "chat/completions" | "embeddings" | "models", upstreamModel?: string): string;
+  url(operation: Operation | "models", upstreamModel?: string): string;
   /** Auth headers, fetched per request so rotated keys and refreshed tokens are picked up. */
   authHeaders(signal: AbortSignal): Promise<Record<string, string>>;
   request: Omit<OpenAiRequestOptions, "stream">;
@@ -35,9 +42,11 @@ export interface OpenAiWireOptions {
   embeddingEncoding: "base64" | "float";
   /** Secret values to redact from upstream error text. */
   secrets(): readonly string[];
+  /** The upstream serves OpenAI's legacy `/completions` (for models that declare it). */
+  textCompletions?: boolean;
 }
 
-type Operation = "chat/completions" | "embeddings";
+type Operation = "chat/completions" | "completions" | "embeddings";
 
 export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAdapter {
   const { providerName } = options;
@@ -99,8 +108,38 @@ export function createOpenAiWireAdapter(options: OpenAiWireOptions): ProviderAda
     }
   }
 
+  const postCompletion = (request: CompletionRequest, ctx: CallContext, stream: boolean) =>
+    post(
+      "completions",
+      request.model,
+      convertToOpenAiCompletionRequest(request, stream, options.request.streamUsage),
+      ctx,
+      stream,
+    );
+
+  const textCompletions: Pick<ProviderAdapter, "complete" | "completeStream"> = options.textCompletions
+    ? {
+        async complete(request, ctx) {
+          const res = await postCompletion(request, ctx, false);
+          return mapOpenAiCompletion(
+            await readJson<OpenAiTextCompletion>(res, providerName, ctx.signal),
+            providerName,
+          );
+        },
+        async completeStream(request, ctx) {
+          const res = await postCompletion(request, ctx, true);
+          return mapOpenAiCompletionStream(
+            readSse(res, providerName, ctx.signal),
+            providerName,
+            options.secrets(),
+          );
+        },
+      }
+    : {};
+
   return {
     provider: options.provider,
+    ...textCompletions,
 
     async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
       const res = await postChat(request, ctx, false);

@@ -1,5 +1,25 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { upstreamPoolStats } from "./providers/upstream-pool.js";
+import { upstreamPoolStats, type PoolStats } from "./providers/upstream-pool.js";
+
+/** A gauge per provider filled from the live connection pools at scrape time. */
+function poolGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  value: (pool: PoolStats) => number,
+): Gauge<"provider"> {
+  const gauge: Gauge<"provider"> = new Gauge({
+    name,
+    help,
+    labelNames: ["provider"] as const,
+    registers: [registry],
+    collect: () => {
+      gauge.reset();
+      for (const pool of upstreamPoolStats()) gauge.set({ provider: pool.providerId }, value(pool));
+    },
+  });
+  return gauge;
+}
 
 /** Gateway metrics, named after the OpenTelemetry GenAI semantic conventions where they apply. */
 export class GatewayMetrics {
@@ -187,41 +207,26 @@ export class GatewayMetrics {
 
   // Upstream connection pools (src/gateway/providers/upstream-pool.ts), read at scrape time.
 
-  readonly poolConnections = new Gauge({
-    name: "switchboard_upstream_pool_connections",
-    help: "Upstream connections in use per provider (one per request or stream in flight).",
-    labelNames: ["provider"] as const,
-    registers: [this.registry],
-    collect: () => {
-      this.poolConnections.reset();
-      for (const pool of upstreamPoolStats())
-        this.poolConnections.set({ provider: pool.providerId }, pool.inUse);
-    },
-  });
+  readonly poolConnections = poolGauge(
+    this.registry,
+    "switchboard_upstream_pool_connections",
+    "Upstream connections in use per provider (one per request or stream in flight).",
+    (pool) => pool.inUse,
+  );
 
-  readonly poolMaxConnections = new Gauge({
-    name: "switchboard_upstream_pool_max_connections",
-    help: "The cap on upstream connections per provider (spec.connectionPool.maxConnections).",
-    labelNames: ["provider"] as const,
-    registers: [this.registry],
-    collect: () => {
-      this.poolMaxConnections.reset();
-      for (const pool of upstreamPoolStats())
-        this.poolMaxConnections.set({ provider: pool.providerId }, pool.maxConnections);
-    },
-  });
+  readonly poolMaxConnections = poolGauge(
+    this.registry,
+    "switchboard_upstream_pool_max_connections",
+    "The cap on upstream connections per provider (spec.connectionPool.maxConnections).",
+    (pool) => pool.maxConnections,
+  );
 
-  readonly poolWaiting = new Gauge({
-    name: "switchboard_upstream_pool_waiting",
-    help: "Requests waiting for a free upstream connection per provider (at most spec.connectionPool.maxQueued).",
-    labelNames: ["provider"] as const,
-    registers: [this.registry],
-    collect: () => {
-      this.poolWaiting.reset();
-      for (const pool of upstreamPoolStats())
-        this.poolWaiting.set({ provider: pool.providerId }, pool.waiting);
-    },
-  });
+  readonly poolWaiting = poolGauge(
+    this.registry,
+    "switchboard_upstream_pool_waiting",
+    "Requests waiting for a free upstream connection per provider (at most spec.connectionPool.maxQueued).",
+    (pool) => pool.waiting,
+  );
 
   readonly poolRefused = new Counter({
     name: "switchboard_upstream_pool_refused_total",

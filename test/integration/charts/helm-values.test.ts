@@ -50,6 +50,16 @@ const BAD_VALUES: Array<[string, string[], string]> = [
   ["a misplaced key", ["--set", "redisUrl=redis://r:6379"], "additional properties 'redisUrl' not allowed"],
   ["no replicas", ["--set", "gateway.replicas=0"], "at '/gateway/replicas': minimum: got 0, want 1"],
   [
+    "a timeout without its unit",
+    ["--set", "gateway.requestLimits.headersTimeout=10"],
+    "at '/gateway/requestLimits/headersTimeout': got number, want string",
+  ],
+  [
+    "an unknown request limit",
+    ["--set", "gateway.requestLimits.maxBody=1"],
+    "at '/gateway/requestLimits': additional properties 'maxBody' not allowed",
+  ],
+  [
     "an unknown pull policy",
     ["--set", "image.pullPolicy=Sometimes"],
     "at '/image/pullPolicy': value must be one of 'Always', 'IfNotPresent', 'Never'",
@@ -163,6 +173,10 @@ describe("values.schema.json and the templates' checks", () => {
       "gateway.autoscaling.enabled=true",
       "--set",
       "gateway.publicMetrics=true",
+      "--set",
+      "gateway.shutdownDelay=0s",
+      "--set-json",
+      'gateway.requestLimits={"maxBodySize":1048576,"maxJsonDepth":16,"maxJsonValues":1000,"headersTimeout":"5s","requestTimeout":"30s","keepAliveTimeout":"65s"}',
       "--set-json",
       'operator.watchNamespaces=["team-a"]',
       "--set",
@@ -292,14 +306,48 @@ describe("the ServiceMonitor", () => {
   });
 });
 
-describe("gateway.publicMetrics", () => {
-  const gatewayArgs = (objects: readonly K8sObject[]) =>
-    (
-      find(objects, "Deployment", `${RELEASE}-gateway`).spec!.template as {
-        spec: { containers: Array<{ args: string[] }> };
-      }
-    ).spec.containers[0]!.args;
+const gatewayArgs = (objects: readonly K8sObject[]) =>
+  (
+    find(objects, "Deployment", `${RELEASE}-gateway`).spec!.template as {
+      spec: { containers: Array<{ args: string[] }> };
+    }
+  ).spec.containers[0]!.args;
 
+describe("gateway.shutdownDelay and gateway.requestLimits", () => {
+  it("reach the gateway container's args, and leave the gateway's defaults alone when unset", async () => {
+    const defaults = gatewayArgs(await render());
+    expect(defaults).toContain("--shutdown-delay=5s");
+    expect(
+      defaults.filter((a) => /^--(max-|headers-timeout|request-timeout|keep-alive-timeout)/.test(a)),
+    ).toEqual([]);
+    const args = gatewayArgs(
+      await render(
+        "--set",
+        "gateway.shutdownDelay=12s",
+        "--set",
+        "gateway.requestLimits.maxBodySize=16777216,gateway.requestLimits.maxJsonDepth=32",
+        "--set",
+        "gateway.requestLimits.maxJsonValues=50000,gateway.requestLimits.headersTimeout=5s",
+        "--set",
+        "gateway.requestLimits.requestTimeout=30s,gateway.requestLimits.keepAliveTimeout=65s",
+      ),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining([
+        "--shutdown-delay=12s",
+        "--max-body-size=16777216",
+        "--max-json-depth=32",
+        "--max-json-values=50000",
+        "--headers-timeout=5s",
+        "--request-timeout=30s",
+        "--keep-alive-timeout=65s",
+      ]),
+    );
+    expect(args.filter((a) => a.startsWith("--shutdown-delay="))).toHaveLength(1);
+  });
+});
+
+describe("gateway.publicMetrics", () => {
   it("serves /metrics on the API port only when set", async () => {
     expect(gatewayArgs(await render())).not.toContain("--public-metrics");
     expect(gatewayArgs(await render("--set", "gateway.publicMetrics=true"))).toContain("--public-metrics");

@@ -13,13 +13,15 @@ import {
 import { BATCH_SIZE, DIMENSIONS, runMigrationBench } from "./migration-throughput.js";
 import { writeFile } from "node:fs/promises";
 import { runPeersBench } from "./peers.js";
+import { GAP_MS, WORDS, runStreamMemoryBench } from "./stream-memory.js";
 import { peersMarkdown, saturated } from "./peers-doc.js";
 import { latencyPlot } from "./latency-plot.js";
 
 /**
  * `npm run bench`: runs the benchmarks in bench/ and records each in docs/benchmarks.md;
  * `npm run bench -- <name>...` runs only the named ones; `--full` runs the peers benchmark
- * longer (10 s per measurement, 1,000 streams) than its default of a few minutes.
+ * longer (10 s per measurement, 1,000 streams) than its default of a few minutes; `--soak` keeps
+ * stream-memory's streams up for ten minutes.
  */
 
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "docs", "benchmarks.md");
@@ -206,11 +208,56 @@ async function peers(): Promise<void> {
   }
 }
 
+async function streamMemory(): Promise<void> {
+  const soak = process.argv.includes("--soak");
+  const r = await runStreamMemoryBench(soak);
+  const above = (mib: number) =>
+    `${mib.toFixed(1)} MiB (${mib >= r.idleRssMiB ? "+" : ""}${(mib - r.idleRssMiB).toFixed(1)})`;
+  const back = ((r.after60sRssMiB / r.idleRssMiB - 1) * 100).toFixed(1);
+  const id = soak ? "stream-memory-soak" : "stream-memory";
+  const what = soak
+    ? `${r.streams.toLocaleString("en")} slow SSE streams kept open for ${r.soakMinutes} minutes (each one that ends is replaced at once)`
+    : `${r.streams.toLocaleString("en")} slow SSE streams opened at once`;
+  const soakRows = soak
+    ? `\nMedian RSS per minute of the soak (flat means no growth):\n\n| minute | ${r.soakRssByMinute.map((_, i) => i + 1).join(" | ")} |\n| --- | ${r.soakRssByMinute.map(() => "---").join(" | ")} |\n| RSS (MiB) | ${r.soakRssByMinute.map((v) => v.toFixed(1)).join(" | ")} |\n`
+    : "";
+  const markdown = `## Gateway memory under ${soak ? "a soak of " : ""}${r.streams.toLocaleString("en")} slow streams
+
+${what}, through \`switchboard gateway\` (built, its own process, logging at \`info\`) to
+\`bench/slow-upstream.ts\` (its own process), which sends one word every ${GAP_MS} ms, ${WORDS} words a
+stream. The gateway is warmed up with 100 streams and left idle for 10 s first. RSS is \`VmRSS\`
+from \`/proc\`; the V8 heap is \`nodejs_heap_size_used_bytes\` from the gateway's \`/metrics\`.
+Code: \`bench/stream-memory.ts\`.
+
+| | RSS | V8 heap used |
+| --- | --- | --- |
+| idle, before the streams | ${r.idleRssMiB.toFixed(1)} MiB | ${r.idleHeapMiB.toFixed(1)} MiB |
+| highest with ${soak ? "the streams running" : "all streams open"} | ${above(r.peakRssMiB)} | ${r.peakHeapMiB.toFixed(1)} MiB |
+| 10 s after the last stream ended | ${above(r.after10sRssMiB)} | |
+| 60 s after the last stream ended | ${above(r.after60sRssMiB)}, ${back}% from idle | ${r.after60sHeapMiB.toFixed(1)} MiB |
+${soakRows}
+Streams completed: ${r.completed.toLocaleString("en")}, failed: ${r.failed}; time to the first byte p99
+${(r.firstByteP99Ms / 1000).toFixed(2)} s. Target: at most 150 MiB above idle with the streams open, and
+within 10% of idle a minute after they end. The 1-minute load average was ${r.loadAverage.toFixed(2)}
+when this run started. The run took ${Math.round(r.wallS)} s.
+
+- Command: \`${COMMAND} -- stream-memory${soak ? " --soak" : ""}\`
+- Machine: ${machineInfo()}
+- Date: ${new Date().toISOString().slice(0, 10)}
+`;
+  await writeSection(DOC, id, markdown);
+  process.stdout.write(
+    `stream memory${soak ? " soak" : ""}: idle ${r.idleRssMiB.toFixed(1)} MiB, peak ${r.peakRssMiB.toFixed(1)} MiB, ` +
+      `60 s after ${r.after60sRssMiB.toFixed(1)} MiB (${back}%), ${r.failed} failed\n`,
+  );
+}
+
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   "routing-decision": routingDecision,
   "gateway-overhead": gatewayOverhead,
   "migration-throughput": migrationThroughput,
   peers,
+  "stream-memory": streamMemory,
 };
 
 const selected = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# Argo CD runs the chart's health checks in gopher-lua, a Lua 5.1: the tests run them in Lua 5.1 too.
+command -v lua5.1 >/dev/null 2>&1 || need_apt+=(lua5.1)
 # The migration tests start their own throwaway clusters with initdb (test/support/postgres-server.ts).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then

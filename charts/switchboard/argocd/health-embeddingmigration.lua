@@ -1,9 +1,13 @@
--- Argo CD health check for llm.switchboard.dev/EmbeddingMigration.
+-- Argo CD health check for llm.switchboard.dev/EmbeddingMigration (kstatus order).
 if obj.metadata.deletionTimestamp ~= nil then
   return { status = "Progressing", message = "Terminating" }
 end
 if obj.status == nil or obj.status.phase == nil then
   return { status = "Progressing", message = "Pending" }
+end
+if obj.status.observedGeneration ~= nil and obj.metadata.generation ~= nil
+    and obj.status.observedGeneration ~= obj.metadata.generation then
+  return { status = "Progressing", message = "The operator has not observed the latest spec yet" }
 end
 local phase = obj.status.phase
 local progress = ""

@@ -172,6 +172,23 @@ describe("openai fake (flavor openai) driven by the OpenAI SDK", () => {
     ).rejects.toMatchObject({ status: 400, code: "unsupported_parameter", param: "max_tokens" });
   });
 
+  it("counts a reasoning model's thinking by effort and refuses reasoning_effort elsewhere, as OpenAI does", async () => {
+    const messages = [{ role: "user" as const, content: "hi" }];
+    const high = await client.chat.completions.create({
+      model: "o3-mini",
+      reasoning_effort: "high",
+      messages,
+    });
+    expect(high.choices[0]!.message.content).toBe("You said: hi");
+    expect(high.usage!.completion_tokens_details?.reasoning_tokens).toBe(512);
+    expect(high.usage!.completion_tokens).toBe(512 + 3);
+    const byDefault = await client.chat.completions.create({ model: "o3-mini", messages });
+    expect(byDefault.usage!.completion_tokens_details?.reasoning_tokens).toBe(192);
+    await expect(
+      client.chat.completions.create({ model: "gpt-4o-mini", reasoning_effort: "low", messages }),
+    ).rejects.toMatchObject({ status: 400, code: "unsupported_parameter", param: "reasoning_effort" });
+  });
+
   it("returns float and base64 embeddings that agree, honouring dimensions", async () => {
     const floats = await client.embeddings.create({
       model: "text-embedding-3-small",

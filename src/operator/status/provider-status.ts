@@ -66,12 +66,22 @@ function healthyCondition(
       message: "the gateways do not serve this provider yet",
     };
   const merged = state?.providers.get(providerId);
-  if (!state || state.gateways === 0 || !merged) {
+  if (!state || state.gateways === 0) {
     return {
       type: "Healthy",
       status: "Unknown",
       reason: "NoGatewayState",
-      message: "no ready gateway has reported this provider yet",
+      message: "no ready gateway has reported its state yet",
+    };
+  }
+  if (!merged) {
+    // Gateways are ready, but the last round came before they loaded the snapshot with it.
+    const gateways = `${state.gateways} ready gateway${state.gateways === 1 ? "" : "s"}`;
+    return {
+      type: "Healthy",
+      status: "Unknown",
+      reason: "NoGatewayState",
+      message: `${gateways} reported, but not this provider yet: they serve an older config (the next state collection sees it)`,
     };
   }
   const detail = `${merged.circuit} circuit, ${merged.consecutiveFailures} consecutive failures${

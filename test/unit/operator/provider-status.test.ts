@@ -72,6 +72,24 @@ describe("desiredProviderStatus", () => {
     expect(status.configVersion).toBe(outcome.published!.version);
   });
 
+  it("says a ready gateway reported, but not this provider yet, rather than that none reported", () => {
+    const outcome = compileOutcome([
+      provider("a", "new", openAiSpec()),
+      secret("a", "openai-key", { apiKey: API_KEY }),
+    ]);
+    const status = desiredProviderStatus(
+      provider("a", "new", openAiSpec()) as unknown as LLMProvider,
+      outcome,
+      stateOfProviderP(null, []),
+    )!;
+    expect(findCondition(status.conditions, "Healthy")).toMatchObject({
+      status: "Unknown",
+      reason: "NoGatewayState",
+      message:
+        "1 ready gateway reported, but not this provider yet: they serve an older config (the next state collection sees it)",
+    });
+  });
+
   it("reports a missing Secret or key by name, and leaves other providers Ready", () => {
     const objects = [
       provider("a", "missing-secret", openAiSpec("nope")),

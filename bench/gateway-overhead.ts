@@ -1,9 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
+import { writeBenchManifests } from "./bench-manifests.js";
 import {
   CLOCK_TICKS_PER_S,
   cpuSeconds,
@@ -27,31 +28,6 @@ export const WARMUP = 1000;
 const GATEWAY_WARMUP = 3000;
 const MODEL = "bench-chat";
 const PATH = "/v1/chat/completions";
-
-const MANIFESTS = (upstreamPort: number) => `apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMProvider
-metadata:
-  name: instant
-  namespace: bench
-spec:
-  type: openai-compatible
-  endpoint: http://127.0.0.1:${upstreamPort}/v1
-  credentials:
-    none: {}
-  models:
-    - name: ${MODEL}
----
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMRoute
-metadata:
-  name: bench
-  namespace: bench
-spec:
-  model: ${MODEL}
-  targets:
-    - provider: instant
-      model: ${MODEL}
-`;
 
 function requestBody(stream: boolean): string {
   return JSON.stringify({
@@ -222,7 +198,7 @@ export async function runGatewayOverheadBench(): Promise<GatewayOverheadResult> 
   let gateway: { child: ChildProcess; origin: string; adminOrigin: string } | undefined;
   try {
     const upstreamPid = upstream.child.pid!;
-    await writeFile(path.join(dir, "manifests.yaml"), MANIFESTS(Number(new URL(upstream.origin).port)));
+    await writeBenchManifests(dir, upstream.origin, MODEL, "chat");
     gateway = await startGateway(dir);
     const gatewayPid = gateway.child.pid!;
     const idleRssMiB = statusMiB(gatewayPid, "VmRSS");

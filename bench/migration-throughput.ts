@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -12,6 +12,7 @@ import type {
   EmbeddingMigrationStatus,
 } from "../src/shared/schemas/embedding-migration.js";
 import { startPostgresServer } from "../test/support/postgres-server.js";
+import { writeBenchManifests } from "./bench-manifests.js";
 import { startGateway, startUpstream, stop } from "./bench-processes.js";
 
 /**
@@ -25,32 +26,6 @@ export const ROWS = 100_000;
 export const BATCH_SIZE = 64;
 export const DIMENSIONS = 768;
 const MODEL = "bench-embed";
-
-const MANIFESTS = (upstreamPort: number) => `apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMProvider
-metadata:
-  name: instant
-  namespace: bench
-spec:
-  type: openai-compatible
-  endpoint: http://127.0.0.1:${upstreamPort}/v1
-  credentials:
-    none: {}
-  models:
-    - name: ${MODEL}
-      kind: embedding
----
-apiVersion: llm.switchboard.dev/v1alpha1
-kind: LLMRoute
-metadata:
-  name: bench-embed
-  namespace: bench
-spec:
-  model: ${MODEL}
-  targets:
-    - provider: instant
-      model: ${MODEL}
-`;
 
 export interface RssSample {
   rows: number;
@@ -100,7 +75,7 @@ export async function runMigrationBench(rows = ROWS): Promise<MigrationBenchResu
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   const store = new pg.Client({ connectionString: postgres.url });
   try {
-    await writeFile(path.join(dir, "manifests.yaml"), MANIFESTS(Number(new URL(upstream.origin).port)));
+    await writeBenchManifests(dir, upstream.origin, MODEL, "embedding");
     gateway = await startGateway(dir);
     await store.connect();
     await store.query("CREATE SCHEMA kb");
@@ -113,9 +88,20 @@ export async function runMigrationBench(rows = ROWS): Promise<MigrationBenchResu
 
     const rss: RssSample[] = [];
     let peakRssMiB = 0;
+    let phase: EmbeddingMigrationStatus["phase"];
     const resource: MigrationResource = {
-      read: () => Promise.resolve(migration()),
+      // Standing in for the operator: the query route switches as soon as the worker asks.
+      read: () =>
+        Promise.resolve(
+          phase === "CuttingOver"
+            ? {
+                ...migration(),
+                status: { queryRoute: { switchedAt: new Date().toISOString(), configVersion: "bench" } },
+              }
+            : migration(),
+        ),
       writeStatus: (status: EmbeddingMigrationStatus) => {
+        phase = status.phase;
         const done = status.progress?.done ?? 0;
         const rssMiB = process.memoryUsage.rss() / 2 ** 20;
         peakRssMiB = Math.max(peakRssMiB, rssMiB);
@@ -135,7 +121,7 @@ export async function runMigrationBench(rows = ROWS): Promise<MigrationBenchResu
         destination: new Writable({ write: (_c, _e, cb) => cb() }),
       }),
       signal: new AbortController().signal,
-      timing: { statusIntervalMs: 1_000 },
+      timing: { statusIntervalMs: 1_000, routeSwitchPollMs: 50 },
     });
     const seconds = (performance.now() - started) / 1000;
     if (outcome.result !== "succeeded") throw new Error(`migration ended ${JSON.stringify(outcome)}`);

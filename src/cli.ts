@@ -417,7 +417,8 @@ program
   .description(
     "Run an EmbeddingMigration (what the operator's Job runs): re-embed the rows through the gateway, " +
       "resumable from the checkpoint in the store, then cut over. Store URL from $SWITCHBOARD_STORE_URL, " +
-      "optional gateway key from $SWITCHBOARD_GATEWAY_API_KEY. Exit 0 done, 2 failed for good " +
+      "optional gateway credential from $SWITCHBOARD_GATEWAY_API_KEY (a consumer key) or " +
+      "$SWITCHBOARD_GATEWAY_TOKEN_FILE (a ServiceAccount token file, re-read per request). Exit 0 done, 2 failed for good " +
       "(status says why), other non-zero: retry",
   )
   .requiredOption("--migration <namespace/name>", "the EmbeddingMigration to run", namespacedName)
@@ -457,6 +458,7 @@ program
         inputPricePer1M: opts.inputPricePer1m,
         storeUrl: process.env.SWITCHBOARD_STORE_URL || undefined,
         gatewayApiKey: process.env.SWITCHBOARD_GATEWAY_API_KEY || undefined,
+        gatewayTokenFile: process.env.SWITCHBOARD_GATEWAY_TOKEN_FILE || undefined,
         logger,
         signal: stop.signal,
       });

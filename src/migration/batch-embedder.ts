@@ -6,7 +6,7 @@ import type { RateLimiter } from "./rate-limiter.js";
 import { withRetries, type RetryOptions } from "./retry-backoff.js";
 
 export interface EmbeddedBatch {
-  embedded: Array<{ id: string; vector: Float32Array }>;
+  embedded: Array<{ id: string; text: string; vector: Float32Array }>;
   failed: RowFailure[];
   requests: number;
 }
@@ -65,7 +65,7 @@ export class BatchEmbedder {
               `but spec.target.dimensions is ${this.dimensions}; no vector was written for this batch`,
           );
         }
-        out.embedded.push({ id: rows[i]!.id, vector });
+        out.embedded.push({ ...rows[i]!, vector });
       });
     } catch (err) {
       if (!(err instanceof EmbeddingRequestError)) throw err;

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { request, type Dispatcher } from "undici";
 
 /** How a failed embeddings call is handled. */
@@ -33,6 +34,11 @@ export interface EmbeddingClientOptions {
   model: string;
   /** Consumer API key for routes that require one; sent as a Bearer token, never logged. */
   apiKey?: string;
+  /**
+   * File holding a ServiceAccount token, sent as the Bearer token instead; read for every request
+   * because the kubelet rotates projected tokens in place.
+   */
+  tokenFile?: string;
   timeoutMs?: number;
   dispatcher?: Dispatcher;
 }
@@ -55,7 +61,10 @@ export class EmbeddingClient {
 
   async embed(inputs: readonly string[], signal?: AbortSignal): Promise<EmbeddingResult> {
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    const credential = this.options.tokenFile
+      ? (await readFile(this.options.tokenFile, "utf8")).trim()
+      : this.options.apiKey;
+    if (credential) headers.authorization = `Bearer ${credential}`;
     let response: Dispatcher.ResponseData;
     try {
       response = await request(this.url, {

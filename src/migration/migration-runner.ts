@@ -29,12 +29,15 @@ export interface MigrationTiming {
   pollIntervalMs: number;
   /** Longest wait for the table lock at cutover, per attempt. */
   cutoverLockTimeoutMs: number;
+  /** How often the resource is re-read while waiting for the query route to switch (CuttingOver). */
+  routeSwitchPollMs: number;
 }
 
 export const DEFAULT_TIMING: MigrationTiming = {
   statusIntervalMs: 2_500,
   pollIntervalMs: 2_000,
   cutoverLockTimeoutMs: 5_000,
+  routeSwitchPollMs: 250,
 };
 
 export interface MigrationRunOptions {
@@ -138,15 +141,21 @@ class MigrationRun {
     this.poller.start();
     try {
       await this.plan();
-      await this.setPhase("Running", "Running", `re-embedding rows with ${this.options.embeddingModel}`);
+      // A worker resumed after the query route switched keeps the phase, so the route stays put.
+      if (!this.routeSwitched) {
+        await this.setPhase("Running", "Running", `re-embedding rows with ${this.options.embeddingModel}`);
+      }
       await this.pass((after, limit) => this.store.rowsAfter(after, limit), true);
       await this.pass((after, limit) => this.store.missingRowsAfter(after, limit), false);
       await this.awaitApproval();
+      await this.verifyWithoutLock();
+      await this.switchQueryRoute();
       await this.cutOver();
       return { result: "succeeded" };
     } catch (err) {
       if (err instanceof Stop) {
-        if (err.outcome.result !== "deleted") await this.reporter.flush();
+        if (err.outcome.result === "deleted") await this.dropTracking();
+        else await this.reporter.flush();
         return err.outcome;
       }
       if (this.options.signal.aborted) {
@@ -155,6 +164,7 @@ class MigrationRun {
       }
       if (err instanceof PermanentMigrationError) {
         this.options.logger.error({ reason: err.reason, err: err.message }, "migration failed");
+        await this.dropTracking();
         await this.setPhase("Failed", err.reason, err.message);
         return { result: "failed", reason: err.reason, message: err.message };
       }
@@ -166,6 +176,21 @@ class MigrationRun {
   close(): void {
     this.poller.stop();
     this.reporter.close();
+  }
+
+  /** A failed or deleted migration leaves no trigger on the table; the store may be gone too. */
+  private async dropTracking(): Promise<void> {
+    await this.store.dropTracking().catch((err: unknown) => {
+      this.options.logger.warn(
+        { err: (err as Error).message },
+        "could not remove the change-tracking trigger",
+      );
+    });
+  }
+
+  /** The operator has seen every gateway serve spec.route with the target (status.queryRoute). */
+  private get routeSwitched(): boolean {
+    return this.poller.migration.status?.queryRoute?.switchedAt !== undefined;
   }
 
   /** Planning on the first run; a resumed worker takes the plan and counts from the store. */
@@ -214,17 +239,23 @@ class MigrationRun {
   private async pass(
     next: (after: string | null, limit: number) => Promise<StoreRow[]>,
     movesCheckpoint: boolean,
+    pausable = true,
   ): Promise<void> {
     let after = movesCheckpoint ? this.checkpoint : null;
     for (;;) {
-      await this.obeySpec();
+      if (pausable) await this.obeySpec();
+      else this.checkStop();
       const rows = await next(after, this.spec.batchSize ?? DEFAULT_BATCH_SIZE);
       if (rows.length === 0) return;
       const batch = await this.embedder.embed(rows, this.options.signal);
       after = rows[rows.length - 1]!.id;
-      await this.store.commitBatch(batch.embedded, batch.failed, movesCheckpoint ? after : undefined);
+      const written = await this.store.commitBatch(
+        batch.embedded,
+        batch.failed,
+        movesCheckpoint ? after : undefined,
+      );
       if (movesCheckpoint) this.checkpoint = after;
-      this.done += batch.embedded.length;
+      this.done += written;
       this.failed += batch.failed.length;
       this.meter.record(this.done + this.failed);
       const fields: Partial<EmbeddingMigrationStatus> = this.progressFields();
@@ -258,13 +289,62 @@ class MigrationRun {
       await this.setPhase("AwaitingCutover", manual ? "AwaitingApproval" : "RowsFailed", message);
       while (!this.spec.cutoverApproved) await this.waitForSpec();
     }
-    // Rows may have arrived while waiting.
+  }
+
+  /**
+   * The one full scan before the cutover, without any lock: rows still without a new vector
+   * (inserted behind the checkpoint, edited after their batch, or written while waiting for
+   * approval) are embedded, until none is left. What changes after it is in the changes table.
+   */
+  private async verifyWithoutLock(): Promise<void> {
+    const started = performance.now();
     await this.pass((after, limit) => this.store.missingRowsAfter(after, limit), false);
+    this.options.logger.info(
+      { verifyMs: Math.round(performance.now() - started) },
+      "every row in scope has its new vector (checked without a lock)",
+    );
+  }
+
+  /**
+   * Stored vectors and query embeddings switch together: once every row has its new vector, the
+   * worker asks for the query route (phase CuttingOver) and waits until the operator reports that
+   * every gateway serves spec.route with the target (status.queryRoute); only then does the store
+   * cut over. The store's flip is the last, irreversible step, taken after the other side is
+   * confirmed (docs/embedding-migration.md#cutover). Rows written meanwhile are embedded as they come.
+   */
+  private async switchQueryRoute(): Promise<void> {
+    await this.store.pruneChanges();
+    if (this.routeSwitched) return;
+    await this.reporter.update({ eta: undefined, rowsPerSecond: undefined });
+    await this.setPhase(
+      "CuttingOver",
+      "SwitchingQueryRoute",
+      `every row has its new vector; waiting for every gateway to serve ${this.spec.route} with ` +
+        `${this.options.embeddingModel} before the store cuts over`,
+    );
+    while (!this.routeSwitched) {
+      await this.catchUpChanges();
+      await sleep(this.timing.routeSwitchPollMs, undefined, { signal: this.options.signal });
+      await this.poller.poll();
+      this.checkStop();
+    }
+    this.options.logger.info(
+      { queryRoute: this.poller.migration.status?.queryRoute },
+      "query route switched",
+    );
+  }
+
+  /** Embeds rows applications inserted or edited since the last prune, then forgets them. */
+  private async catchUpChanges(): Promise<void> {
+    // Not pausable: pausing now would hold the cutover between the two switches.
+    await this.pass((after, limit) => this.store.missingRowsAfter(after, limit, true), false, false);
+    await this.store.pruneChanges();
   }
 
   private async cutOver(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       this.checkStop();
+      await this.catchUpChanges();
       try {
         const result = await cutOverStore(
           this.options.store,
@@ -273,14 +353,17 @@ class MigrationRun {
           this.timing.cutoverLockTimeoutMs,
         );
         if ("cutoverAt" in result) {
+          this.options.logger.info(
+            { lockHeldMs: Math.round(result.lockHeldMs * 10) / 10 },
+            "store cut over; table lock released",
+          );
           await this.succeed(result.cutoverAt);
           return;
         }
         this.options.logger.info(
           { missing: result.missingRows },
-          "rows without a vector at cutover; embedding them",
+          "rows changed without a vector at cutover; embedding them",
         );
-        await this.pass((after, limit) => this.store.missingRowsAfter(after, limit), false);
       } catch (err) {
         if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE || attempt >= CUTOVER_ATTEMPTS) throw err;
         this.options.logger.warn({ attempt }, "table busy at cutover; retrying");

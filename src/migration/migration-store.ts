@@ -1,5 +1,6 @@
 import type { ClientBase } from "pg";
 import type { StoreLayout } from "./store-layout.js";
+import { dropChangeTracking, pruneChanges } from "./change-tracking.js";
 import { prepareStore } from "./store-preparation.js";
 import { flatVectorsBinary, type VectorColumnKind } from "./vector-column.js";
 
@@ -117,16 +118,18 @@ export class MigrationStore {
 
   /**
    * Rows in scope still without a new vector and not recorded as failed, after `after`: rows
-   * inserted behind the checkpoint while the migration ran.
+   * inserted behind the checkpoint, or edited after their batch, while the migration ran. With
+   * `changedOnly`, only rows the change-tracking trigger recorded (an index join, no table scan).
    */
-  async missingRowsAfter(after: string | null, limit: number): Promise<StoreRow[]> {
-    const { table, id, text, target, failures } = this.layout;
+  async missingRowsAfter(after: string | null, limit: number, changedOnly = false): Promise<StoreRow[]> {
+    const { table, id, text, target, failures, changes } = this.layout;
     const where = this.layout.where(after === null ? 3 : 4);
     const cursor = after === null ? "" : `t.${id} > $3 AND `;
     const params =
       after === null ? [limit, this.key, ...where.params] : [limit, this.key, after, ...where.params];
+    const from = changedOnly ? `${changes} c JOIN ${table} t ON t.${id} = c.row_id` : `${table} t`;
     const { rows } = await this.client.query<StoreRow>(
-      `SELECT t.${id}::text AS id, t.${text}::text AS text FROM ${table} t
+      `SELECT t.${id}::text AS id, t.${text}::text AS text FROM ${from}
         WHERE ${cursor}t.${target} IS NULL AND ${where.text}
           AND NOT EXISTS (SELECT 1 FROM ${failures} f WHERE f.migration = $2 AND f.row_id = t.${id}::text)
         ORDER BY t.${id} LIMIT $1`,
@@ -135,31 +138,51 @@ export class MigrationStore {
     return rows;
   }
 
+  /** Forgets changed rows that are done (change-tracking.ts). */
+  async pruneChanges(): Promise<void> {
+    await pruneChanges(this.client, this.layout, this.key);
+  }
+
+  /** Removes the change tracking (a failed or deleted migration leaves no trigger behind). */
+  async dropTracking(): Promise<void> {
+    await dropChangeTracking(this.client, this.layout);
+  }
+
   /**
    * One transaction: the batch's vectors, its failed rows and (for the main pass) the new
-   * checkpoint. Counting `done` here keeps it exact across crashes.
+   * checkpoint. A vector lands only while the row still has the text it was made from: a row an
+   * application edited meanwhile keeps a NULL new vector (change-tracking.ts) and is embedded
+   * again. Counting `done` from the rows written keeps it exact across crashes.
    */
   async commitBatch(
-    embedded: ReadonlyArray<{ id: string; vector: ArrayLike<number> }>,
+    embedded: ReadonlyArray<{ id: string; text: string; vector: ArrayLike<number> }>,
     failed: readonly RowFailure[],
     checkpoint: string | undefined,
-  ): Promise<void> {
-    const { table, id, target, state, failures } = this.layout;
+  ): Promise<number> {
+    const { table, id, text, target, state, failures } = this.layout;
     const vectors = this.vectors;
     if (!vectors) throw new Error("prepare() the store before writing vectors");
     const cast = vectors.kind === "pgvector" ? vectors.typeName : "real[]";
     await this.client.query("BEGIN");
     try {
+      let written = 0;
       if (embedded.length > 0) {
         const ids = embedded.map((row) => row.id);
         const dimensions = embedded[0]!.vector.length;
         // Row n's vector is elements (n-1)*d+1 .. n*d of the flat array; `id = ANY` finds the rows by index.
-        await this.client.query(
+        const result = await this.client.query(
           `UPDATE ${table} t SET ${target} = ($2::real[])[(data.n::int - 1) * $4 + 1 : data.n::int * $4]::${cast}
-             FROM unnest($1::text[]) WITH ORDINALITY AS data(id, n)
-            WHERE t.${id} = ANY($3) AND t.${id}::text = data.id`,
-          [ids, flatVectorsBinary(embedded.map((row) => row.vector)), ids, dimensions],
+             FROM unnest($1::text[], $5::text[]) WITH ORDINALITY AS data(id, body, n)
+            WHERE t.${id} = ANY($3) AND t.${id}::text = data.id AND t.${text}::text = data.body`,
+          [
+            ids,
+            flatVectorsBinary(embedded.map((row) => row.vector)),
+            ids,
+            dimensions,
+            embedded.map((row) => row.text),
+          ],
         );
+        written = result.rowCount ?? 0;
       }
       if (failed.length > 0) {
         await this.client.query(
@@ -171,9 +194,10 @@ export class MigrationStore {
       }
       await this.client.query(
         `UPDATE ${state} SET done = done + $2, checkpoint = coalesce($3, checkpoint) WHERE migration = $1`,
-        [this.key, embedded.length, checkpoint ?? null],
+        [this.key, written, checkpoint ?? null],
       );
       await this.client.query("COMMIT");
+      return written;
     } catch (err) {
       await this.client.query("ROLLBACK").catch(() => undefined);
       throw err;

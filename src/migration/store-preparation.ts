@@ -1,4 +1,5 @@
 import type { ClientBase } from "pg";
+import { installChangeTracking } from "./change-tracking.js";
 import { PermanentMigrationError } from "./migration-errors.js";
 import type { StoreLayout } from "./store-layout.js";
 import { quoteIdentifier } from "./sql-identifiers.js";
@@ -14,7 +15,8 @@ interface ColumnInfo {
 
 /**
  * Checks the table has the columns the spec names, creates the target column (`vector(n)`
- * with pgvector, `real[]` without) and the worker's two side tables. Adding a nullable column
+ * with pgvector, `real[]` without), the worker's two side tables and the change tracking of
+ * rows applications write meanwhile (change-tracking.ts). Adding a nullable column
  * without a default only touches the catalog, so readers are not blocked.
  * Returns how vectors are stored. Throws PermanentMigrationError (StoreSchemaInvalid) when
  * the table cannot be migrated as specified.
@@ -81,6 +83,7 @@ export async function prepareStore(
        PRIMARY KEY (migration, row_id)
      )`,
   );
+  await installChangeTracking(client, layout);
   return kind;
 }
 

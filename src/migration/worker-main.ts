@@ -18,6 +18,8 @@ export interface WorkerOptions {
   storeUrl: string | undefined;
   /** Consumer key for the gateway (SWITCHBOARD_GATEWAY_API_KEY); never logged. */
   gatewayApiKey?: string;
+  /** File holding a ServiceAccount token for the gateway (SWITCHBOARD_GATEWAY_TOKEN_FILE), re-read per request. */
+  gatewayTokenFile?: string;
   logger: Logger;
   signal: AbortSignal;
   timing?: Partial<MigrationTiming>;
@@ -80,6 +82,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
         gatewayUrl: options.gatewayUrl,
         model: options.embeddingModel,
         apiKey: options.gatewayApiKey,
+        tokenFile: options.gatewayTokenFile,
       }),
       embeddingModel: options.embeddingModel,
       inputPricePer1M: options.inputPricePer1M,
@@ -123,7 +126,7 @@ async function reportFailure(resource: MigrationResource, err: PermanentMigratio
     const current = await resource.read().catch(() => undefined);
     const generation = current?.metadata.generation;
     // Keep what earlier runs reported (plan, progress), except fields the operator owns.
-    const { jobName: _operatorOwned, ...reported } = current?.status ?? {};
+    const { jobName: _job, queryRoute: _route, ...reported } = current?.status ?? {};
     await resource.writeStatus({
       ...reported,
       phase: "Failed",

@@ -249,6 +249,7 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
     deps.migrationJobs,
     () => outcome.published,
     events,
+    deps.gatewayService ? async () => collector?.collect() : undefined,
   );
   const routeController = new StatusController(
     { kind: "LLMRoute", plural: "llmroutes", desired: desiredRouteStatus },
@@ -269,7 +270,10 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
     const [kind, namespace, name] = key.split("/") as [string, string, string];
     if (kind === "LLMProvider") await providerController.reconcile(namespace, name);
     else if (kind === "LLMRoute") await routeController.reconcile(namespace, name);
-    else await migrations.reconcile(namespace, name);
+    else {
+      const again = await migrations.reconcile(namespace, name);
+      if (again !== undefined) queue.addAfter(key, again);
+    }
   };
 
   let stopping = false;
@@ -352,14 +356,18 @@ async function runControllers(deps: ControllerDeps): Promise<{ stop: () => Promi
 
 /**
  * What of an object the compile reads besides its spec: its generation, a route's acknowledgement,
- * a migration's phase (a running one adds its worker's route, a cut-over one switches spec.route).
+ * a migration's phase and query-route switch (a running one adds its worker's route, one cutting
+ * over switches spec.route).
  */
 function compileInputs(object: WatchedObject): string {
-  const status = object.status as { phase?: string; cutoverAt?: string } | undefined;
+  const status = object.status as
+    { phase?: string; cutoverAt?: string; queryRoute?: { switchedAt?: string } } | undefined;
   return JSON.stringify([
     object.metadata?.generation ?? null,
     object.metadata?.annotations?.[ACKNOWLEDGE_VECTOR_SPACE_CHANGE] ?? null,
-    object.kind === "EmbeddingMigration" ? [status?.phase ?? null, status?.cutoverAt ?? null] : null,
+    object.kind === "EmbeddingMigration"
+      ? [status?.phase ?? null, status?.cutoverAt ?? null, status?.queryRoute?.switchedAt ?? null]
+      : null,
   ]);
 }
 

@@ -31,6 +31,14 @@ export interface GatewayEndpoint {
 
 const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
+/** The merged state of one round, with what each ready pod said about the config it serves. */
+export interface CollectedGatewayState extends MergedGatewayState {
+  /** Ready gateway endpoints found; more than `gateways` when some did not answer. */
+  endpoints: number;
+  /** The config version each answering pod serves. */
+  configVersions: Array<string | null>;
+}
+
 /** Ready endpoints of the gateway Service, with the port serving /admin/state. */
 export function readyEndpoints(slices: readonly V1EndpointSlice[], adminPort?: number): GatewayEndpoint[] {
   const endpoints: GatewayEndpoint[] = [];
@@ -78,7 +86,7 @@ export class GatewayStateCollector {
   private last: string | undefined;
   private running = false;
   private stopped = false;
-  current: MergedGatewayState | undefined;
+  current: CollectedGatewayState | undefined;
 
   constructor(private readonly options: GatewayStateCollectorOptions) {}
 
@@ -100,7 +108,7 @@ export class GatewayStateCollector {
   }
 
   /** One collection round; returns the merged state (also published through onChange when it changed). */
-  async collect(): Promise<MergedGatewayState | undefined> {
+  async collect(): Promise<CollectedGatewayState | undefined> {
     if (this.running) return this.current;
     this.running = true;
     try {
@@ -123,7 +131,11 @@ export class GatewayStateCollector {
       const states = (await Promise.all(endpoints.map((endpoint) => this.fetchState(endpoint)))).filter(
         (s): s is GatewayState => s !== undefined,
       );
-      const merged = mergeGatewayStates(states);
+      const merged: CollectedGatewayState = {
+        ...mergeGatewayStates(states),
+        endpoints: endpoints.length,
+        configVersions: states.map((s) => s.configVersion),
+      };
       const print = fingerprint(merged);
       this.current = merged;
       if (print !== this.last) {

@@ -19,10 +19,19 @@ import type { KindCache } from "../informers/watched-resources.js";
 import { isApiError } from "../kube-errors.js";
 import { mergeConditions, type DesiredCondition } from "../../shared/conditions.js";
 import { migrationJob, migrationJobName, type MigrationJobSettings } from "./migration-job.js";
-import { asMigration, migrationModelName } from "./migration-routes.js";
+import { asMigration, migrationModelName, publishedServesTarget } from "./migration-routes.js";
 import { workerRbac } from "./worker-rbac.js";
 
 const FIELD_MANAGER = "switchboard-operator";
+/** status.queryRoute is applied on its own; a manager of its own keeps the other fields it owns. */
+const QUERY_ROUTE_MANAGER = "switchboard-operator-query-route";
+/** How soon a migration in CuttingOver is looked at again while the gateways catch up. */
+export const QUERY_ROUTE_RECHECK_MS = 250;
+
+/** What the gateways serve, read fresh; undefined when the operator watches no gateways. */
+export type GatewayVersions = () => Promise<
+  { endpoints: number; configVersions: Array<string | null> } | undefined
+>;
 const TERMINAL: ReadonlySet<MigrationPhase | undefined> = new Set(["Succeeded", "Failed"]);
 
 export interface MigrationApis {
@@ -60,15 +69,18 @@ export class MigrationController {
     private readonly settings: MigrationJobSettings | undefined,
     private readonly published: () => GatewayConfig | undefined,
     private readonly events: EventRecorder,
+    /** Without it (no --gateway-service), publishing the snapshot counts as the switch. */
+    private readonly gatewayVersions?: GatewayVersions,
   ) {}
 
-  async reconcile(namespace: string, name: string): Promise<void> {
+  /** Returns a delay after which to reconcile the migration again, when it waits on the gateways. */
+  async reconcile(namespace: string, name: string): Promise<number | undefined> {
     const object = this.caches.migrations.get(namespace, name);
     const migration = object && asMigration(object);
-    if (!migration || migration.metadata.deletionTimestamp) return;
+    if (!migration || migration.metadata.deletionTimestamp) return undefined;
     this.reportPhase(migration);
     const phase = migration.status?.phase;
-    if (TERMINAL.has(phase)) return;
+    if (TERMINAL.has(phase)) return undefined;
     if (!this.settings) {
       await this.applyStatus(migration, "Pending", {
         type: "Ready",
@@ -101,7 +113,44 @@ export class MigrationController {
         reason: "JobCreated",
         message: `Job ${jobName} runs switchboard migrate; it plans the migration once its pod starts`,
       });
+    } else if (phase === "CuttingOver" && !migration.status?.queryRoute) {
+      return this.confirmQueryRoute(migration);
     }
+    return undefined;
+  }
+
+  /**
+   * CuttingOver: the snapshot controller publishes spec.route serving the target (servesTarget);
+   * once the published config has it and every ready gateway pod reports serving that version,
+   * status.queryRoute tells the worker to cut the store over. Until then nothing is written and
+   * the migration is looked at again shortly.
+   */
+  private async confirmQueryRoute(migration: EmbeddingMigration): Promise<number | undefined> {
+    const config = this.published();
+    if (!config || !publishedServesTarget(config, migration)) return QUERY_ROUTE_RECHECK_MS;
+    let gateways: number | undefined;
+    if (this.gatewayVersions) {
+      const seen = await this.gatewayVersions();
+      const all =
+        seen !== undefined &&
+        seen.configVersions.length === seen.endpoints &&
+        seen.configVersions.every((version) => version === config.version);
+      if (!all) return QUERY_ROUTE_RECHECK_MS;
+      gateways = seen.endpoints;
+    }
+    const queryRoute = {
+      switchedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      configVersion: config.version,
+      ...(gateways !== undefined ? { gateways } : {}),
+    };
+    await this.apply(migration, { queryRoute }, QUERY_ROUTE_MANAGER, false);
+    void this.events.record(
+      this.ref(migration),
+      "Normal",
+      "QueryRouteSwitched",
+      `${migration.spec.route} serves the target on ${gateways === undefined ? "the published config" : `all ${gateways} gateways`} (config ${config.version}); the store cuts over next`,
+    );
+    return undefined;
   }
 
   /** Forgets a deleted migration. */
@@ -170,6 +219,19 @@ export class MigrationController {
       conditions: mergeConditions(current?.conditions, [ready], generation),
       ...(phase === "Failed" ? { completedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") } : {}),
     };
+    await this.apply(migration, status, FIELD_MANAGER, true);
+  }
+
+  /**
+   * Server-side apply of `status` under `manager`; with `guarded`, the resourceVersion makes it a
+   * conflict (skipped) when the object moved on meanwhile.
+   */
+  private async apply(
+    migration: EmbeddingMigration,
+    status: EmbeddingMigrationStatus,
+    manager: string,
+    guarded: boolean,
+  ): Promise<void> {
     try {
       await this.apis.custom.patchNamespacedCustomObjectStatus(
         {
@@ -184,11 +246,11 @@ export class MigrationController {
             metadata: {
               name: migration.metadata.name,
               namespace: migration.metadata.namespace,
-              resourceVersion: migration.metadata.resourceVersion,
+              ...(guarded ? { resourceVersion: migration.metadata.resourceVersion } : {}),
             },
             status,
           },
-          fieldManager: FIELD_MANAGER,
+          fieldManager: manager,
           force: true,
         },
         setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),

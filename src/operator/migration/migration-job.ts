@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { V1Job, V1OwnerReference } from "@kubernetes/client-node";
+import type { V1EnvVar, V1Job, V1OwnerReference } from "@kubernetes/client-node";
 import type { EmbeddingMigration } from "../../shared/schemas/embedding-migration.js";
 import { MIGRATION_JOB_LABEL } from "../informers/watched-resources.js";
 
@@ -17,6 +17,21 @@ export const PERMANENT_FAILURE_EXIT_CODE = 2;
 /** Pod restarts for transient crashes; the worker resumes from its checkpoint each time. */
 export const MIGRATION_BACKOFF_LIMIT = 6;
 export const WORKER_CONTAINER = "migrate";
+/** Where the kubelet mounts the pod's ServiceAccount token (the API server's own audience, as TokenReview checks). */
+export const SERVICE_ACCOUNT_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/** The worker's gateway credential as env: a key from its Secret, or the path of the pod's token. */
+function credentialEnv(migration: EmbeddingMigration): V1EnvVar[] {
+  const credential = migration.spec.gatewayCredential;
+  if (credential?.apiKeySecretRef) {
+    const { name, key } = credential.apiKeySecretRef;
+    return [{ name: "SWITCHBOARD_GATEWAY_API_KEY", valueFrom: { secretKeyRef: { name, key } } }];
+  }
+  if (credential?.serviceAccountToken) {
+    return [{ name: "SWITCHBOARD_GATEWAY_TOKEN_FILE", value: SERVICE_ACCOUNT_TOKEN_FILE }];
+  }
+  return [];
+}
 
 /** A name of at most 63 characters from `base` + `suffix`, hashed when it would be longer. */
 function boundedName(base: string, suffix: string): string {
@@ -53,8 +68,8 @@ export function migrationLabels(migration: EmbeddingMigration): Record<string, s
 
 /**
  * The Job that runs `switchboard migrate` for one EmbeddingMigration. Owned by it (deleting the
- * migration deletes the Job and its pods). The store URL reaches the pod only as a secretKeyRef,
- * never as a value in the spec. Exit 2 fails the Job at once (podFailurePolicy); any other
+ * migration deletes the Job and its pods). The store URL and a gateway API key reach the pod only
+ * as secretKeyRefs, never as values in the spec. Exit 2 fails the Job at once (podFailurePolicy); any other
  * crash gets a new pod, which resumes from the checkpoint in the store.
  */
 export function migrationJob(
@@ -116,6 +131,7 @@ export function migrationJob(
                     secretKeyRef: { name: connectionSecretRef.name, key: connectionSecretRef.key },
                   },
                 },
+                ...credentialEnv(migration),
               ],
               resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
               securityContext: {

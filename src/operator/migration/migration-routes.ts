@@ -2,7 +2,7 @@ import {
   embeddingMigrationSchema,
   type EmbeddingMigration,
 } from "../../shared/schemas/embedding-migration.js";
-import type { CompiledProvider, CompiledRoute } from "../../shared/schemas/gateway-config.js";
+import type { CompiledProvider, CompiledRoute, GatewayConfig } from "../../shared/schemas/gateway-config.js";
 import type { WatchedObject } from "../informers/watched-resources.js";
 
 /**
@@ -24,9 +24,44 @@ function servesModel(route: CompiledRoute, model: string): boolean {
   return route.model === model || route.aliases.includes(model);
 }
 
-/** True once the worker cut the store over: from then on spec.route serves the target. */
-export function isCutOver(migration: EmbeddingMigration): boolean {
-  return migration.status?.phase === "Succeeded" && migration.status.cutoverAt !== undefined;
+/**
+ * True while spec.route must serve the target: from the moment the worker asks for the switch
+ * (CuttingOver, every row has its new vector) on, through the store's cutover, and after it. A
+ * worker resumed after the switch was confirmed keeps it, unless the migration failed.
+ */
+export function servesTarget(migration: EmbeddingMigration): boolean {
+  const status = migration.status;
+  if (status?.phase === "CuttingOver") return true;
+  if (status?.phase === "Succeeded" && status.cutoverAt !== undefined) return true;
+  return status?.queryRoute !== undefined && status.phase !== "Failed";
+}
+
+/** A migration that failed after the query route switched, before the store did: the route goes back. */
+function switchedBack(migration: EmbeddingMigration): boolean {
+  const status = migration.status;
+  return status?.phase === "Failed" && status.queryRoute !== undefined && status.cutoverAt === undefined;
+}
+
+function sameTargets(a: CompiledRoute["targets"], b: CompiledRoute["targets"]): boolean {
+  const key = (targets: CompiledRoute["targets"]) =>
+    targets
+      .map((t) => `${t.providerId}\u0000${t.model}`)
+      .sort()
+      .join("\n");
+  return key(a) === key(b);
+}
+
+/** True when `config` has the migration's spec.route embedding through its target. */
+export function publishedServesTarget(
+  config: GatewayConfig | undefined,
+  migration: EmbeddingMigration,
+): boolean {
+  if (!config) return false;
+  const namespace = migration.metadata.namespace;
+  const routes = config.routes.filter((r) => r.namespace === namespace);
+  const route = routes.find((r) => servesModel(r, migration.spec.route));
+  const targets = targetTargets(migration, config.providers, routes);
+  return route !== undefined && targets !== undefined && sameTargets(route.targets, targets);
 }
 
 /** The compiled targets a migration's target side names, if they resolve in this namespace. */
@@ -45,14 +80,18 @@ function targetTargets(
 
 export interface MigratedRoutes {
   routes: CompiledRoute[];
-  /** Ids of routes a cutover points at their migration's target (the guard lets them change). */
+  /**
+   * Ids of routes a migration switches to its target, or back after it failed mid-switch (the
+   * guard lets them change).
+   */
   cutOver: Set<string>;
 }
 
 /**
  * What EmbeddingMigrations do to one namespace's compiled routes:
- * - after cutover (phase Succeeded with cutoverAt), the route serving spec.route embeds with the
- *   target, in step with the stored vectors (afterwards the vector-space guard keeps it there);
+ * - from CuttingOver on (servesTarget), the route serving spec.route embeds with the target; the
+ *   store cuts over only once every gateway serves that (afterwards the vector-space guard keeps
+ *   it there); a migration that fails before the store's cutover takes the route back;
  * - while a migration to a provider+model target runs, a route for its worker
  *   (migrationModelName) reaches that model under spec.route's policy and consumers, so data
  *   residency applies to the re-embedding too and a forbidden target is never called.
@@ -74,7 +113,9 @@ export function applyMigrations(
     const route = result[index];
     const targets = targetTargets(migration, providers, routes);
     if (!route || route.kind !== "embedding" || !targets) continue;
-    if (isCutOver(migration)) {
+    if (switchedBack(migration)) {
+      cutOver.add(route.id);
+    } else if (servesTarget(migration)) {
       result[index] = {
         ...route,
         targets,
@@ -82,7 +123,10 @@ export function applyMigrations(
         fallback: { on: [], maxAttempts: targets.length },
       };
       cutOver.add(route.id);
-    } else if (migration.spec.target.provider !== undefined && migration.status?.phase !== "Failed") {
+    }
+    const phase = migration.status?.phase;
+    // The worker's route lives until the store cut over: it embeds rows written during CuttingOver too.
+    if (migration.spec.target.provider !== undefined && phase !== "Failed" && phase !== "Succeeded") {
       const name = `embeddingmigration:${migration.metadata.name}`;
       result.push({
         ...route,

@@ -147,6 +147,34 @@ const postgresStoreSchema = withCelRules(
   ],
 ).describe("A PostgreSQL table, with pgvector or real[] columns.");
 
+const ONE_CREDENTIAL = "set exactly one of apiKeySecretRef or serviceAccountToken";
+
+const gatewayCredentialSchema = withCelRules(
+  z
+    .object({
+      apiKeySecretRef: secretKeyRefSchema
+        .optional()
+        .describe(
+          "Secret key holding a consumer API key the routes admit (an LLMRoute consumer's apiKeySecretRef); " +
+            "the Job gets it as env from the Secret.",
+        ),
+      serviceAccountToken: z
+        .boolean()
+        .optional()
+        .describe(
+          "When true, the worker sends its pod's ServiceAccount token (<name>-migrate, refreshed by the " +
+            "kubelet); list that ServiceAccount as a consumer of the routes.",
+        ),
+    })
+    .refine((c) => (c.apiKeySecretRef !== undefined) !== (c.serviceAccountToken === true), ONE_CREDENTIAL),
+  [
+    {
+      rule: "has(self.apiKeySecretRef) != (has(self.serviceAccountToken) && self.serviceAccountToken)",
+      message: ONE_CREDENTIAL,
+    },
+  ],
+).describe("How the worker authenticates to the gateway on routes that have consumers.");
+
 export const DEFAULT_BATCH_SIZE = 64;
 
 export const embeddingMigrationSpecSchema = z
@@ -162,6 +190,7 @@ export const embeddingMigrationSpecSchema = z
           "until cutover and the target model after, in step with the stored vectors.",
       ),
     store: z.object({ postgres: postgresStoreSchema }).describe("Where the rows to re-embed live."),
+    gatewayCredential: gatewayCredentialSchema.optional(),
     batchSize: z
       .number()
       .int()
@@ -197,6 +226,7 @@ export const MIGRATION_PHASES = [
   "Running",
   "Paused",
   "AwaitingCutover",
+  "CuttingOver",
   "Succeeded",
   "Failed",
 ] as const;
@@ -208,7 +238,10 @@ export const embeddingMigrationStatusSchema = z
     phase: z
       .enum(MIGRATION_PHASES)
       .optional()
-      .describe("Pending, Planning, Running, Paused, AwaitingCutover, Succeeded or Failed."),
+      .describe(
+        "Pending, Planning, Running, Paused, AwaitingCutover, CuttingOver (every row has its new vector; " +
+          "the query route switches on every gateway, then the store), Succeeded or Failed.",
+      ),
     plan: z
       .object({
         rows: z.number().int().min(0).describe("Rows to re-embed."),
@@ -258,6 +291,27 @@ export const embeddingMigrationStatusSchema = z
     completedAt: timestampSchema.optional().describe("When it finished (RFC 3339)."),
     cutoverAt: timestampSchema.optional().describe("When the store cut over to the new vectors (RFC 3339)."),
     jobName: z.string().max(63).optional().describe("The Job running the migration."),
+    queryRoute: z
+      .object({
+        switchedAt: timestampSchema.describe(
+          "When the operator saw spec.route serve the target on every gateway (RFC 3339).",
+        ),
+        configVersion: z.string().max(128).describe("The gateway config version that switched it."),
+        gateways: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe(
+            "Gateway pods seen serving that version; absent when the operator watches no gateways " +
+              "(no --gateway-service), which then takes the publication of the snapshot as the switch.",
+          ),
+      })
+      .optional()
+      .describe(
+        "Written by the operator during CuttingOver: spec.route serves the target on every gateway. " +
+          "The store cuts over only after this.",
+      ),
     conditions: conditionsSchema.optional(),
   })
   .describe("Observed state, written by the operator and the migration worker.");

@@ -202,12 +202,63 @@ export async function patchSpec(world: MigrationWorld, name: string, spec: Parti
   );
 }
 
-/** The worker in-process (what `switchboard migrate` runs), with fast status and spec polling. */
+/**
+ * Plays the operator's part of the cutover (no operator runs in these tests): when the worker asks
+ * for the query route (phase CuttingOver), reports it switched, as an operator that watches no
+ * gateways does once it published the snapshot. `hold` delays that answer. Stops with the worker.
+ */
+export function switchQueryRouteWhenAsked(
+  world: MigrationWorld,
+  name: string,
+  done: Promise<unknown>,
+  hold: () => boolean = () => false,
+): void {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  void (async () => {
+    while (!finished) {
+      const status = await getMigration(world, name)
+        .then((m) => m.status)
+        .catch(() => undefined);
+      if (status?.phase === "CuttingOver" && !status.queryRoute && !hold()) {
+        await world.admin.custom.patchNamespacedCustomObjectStatus(
+          {
+            group: API_GROUP,
+            version: API_VERSION,
+            namespace: world.namespace,
+            plural: PLURAL,
+            name,
+            body: {
+              apiVersion: GROUP_VERSION,
+              kind: "EmbeddingMigration",
+              metadata: { name, namespace: world.namespace },
+              status: {
+                queryRoute: {
+                  switchedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+                  configVersion: "test",
+                },
+              },
+            },
+            fieldManager: "test-operator",
+            force: true,
+          },
+          setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+}
+
+/**
+ * The worker in-process (what `switchboard migrate` runs), with fast status and spec polling; the
+ * test stands in for the operator at the query-route switch (switchQueryRouteWhenAsked).
+ */
 export function runWorkerInProcess(
   world: MigrationWorld,
   name: string,
   storeUrl: string,
-  options: { model?: string; signal?: AbortSignal } = {},
+  options: { model?: string; signal?: AbortSignal; holdRouteSwitch?: () => boolean; apiKey?: string } = {},
 ) {
   const lines: string[] = [];
   const logger = createLogger("migrate", {
@@ -226,10 +277,12 @@ export function runWorkerInProcess(
     embeddingModel: options.model ?? TARGET_ROUTE,
     inputPricePer1M: 0.02,
     storeUrl,
+    gatewayApiKey: options.apiKey,
     logger,
     signal: options.signal ?? new AbortController().signal,
-    timing: { statusIntervalMs: 300, pollIntervalMs: 200 },
+    timing: { statusIntervalMs: 300, pollIntervalMs: 200, routeSwitchPollMs: 100 },
   });
+  switchQueryRouteWhenAsked(world, name, exit, options.holdRouteSwitch);
   return { exit, logs: () => lines.join("") };
 }
 

@@ -22,6 +22,7 @@ import {
   rowText,
   runWorkerInProcess,
   seedTable,
+  switchQueryRouteWhenAsked,
   startMigrationWorld,
   TARGET_ROUTE,
   UPSTREAM_DIMENSIONS,
@@ -112,7 +113,9 @@ describe("EmbeddingMigration on PostgreSQL (real[])", () => {
     expect(await columnsOf(postgres.url)).toEqual(["id", "body", "embedding", "embedding_next"]);
 
     const second = runCli(args, env);
-    const code = await new Promise<number | null>((resolve) => second.child.once("exit", resolve));
+    const exited = new Promise<number | null>((resolve) => second.child.once("exit", resolve));
+    switchQueryRouteWhenAsked(world, "kill-resume", exited);
+    const code = await exited;
     expect(code, second.output()).toBe(0);
 
     const texts = embeddedTexts(world.upstream);

@@ -310,7 +310,7 @@ class MigrationRun {
    * worker asks for the query route (phase CuttingOver) and waits until the operator reports that
    * every gateway serves spec.route with the target (status.queryRoute); only then does the store
    * cut over. The store's flip is the last, irreversible step, taken after the other side is
-   * confirmed (docs/embedding-migration.md#cutover). Rows written meanwhile are embedded as they come.
+   * confirmed (docs/embedding-migration.md, "Cutover: why the gateways switch first"). Rows written meanwhile are embedded as they come.
    */
   private async switchQueryRoute(): Promise<void> {
     await this.store.pruneChanges();

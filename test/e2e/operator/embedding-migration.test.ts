@@ -13,13 +13,16 @@ import path from "node:path";
 import { BatchV1Api, type V1Job } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import type { EmbeddingMigrationStatus } from "../../../src/shared/schemas/embedding-migration.js";
 import { embeddingFor, startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import { runCli, waitForHttp, type CliProcess } from "../../support/cli-process.js";
 import { freePort } from "../../support/free-port.js";
 import { startPgliteServer, type TestPglite } from "../../support/pglite-server.js";
 import { query, rowText, seedTable } from "../../integration/migration/migration-kit.js";
 import {
+  applyGatewayService,
   applyObject,
+  endpointAddress,
   getCustom,
   kubectl,
   migrationManifest,
@@ -42,12 +45,15 @@ const TARGET_DIMENSIONS = 768;
 const namespace = uniqueName("e2e-migration");
 const snapshotName = uniqueName("gateway-config");
 const routeModel = "kb-embed";
+const serviceName = uniqueName("gateway");
 
 let admin: KubeClients;
 let tempDir: string;
 let upstream: OpenAiFake;
 let store: TestPglite;
 let gatewayUrl: string;
+/** The second gateway replica, started only once the test has seen the cutover wait for it. */
+let secondGateway: { port: number; adminPort: number; kubeconfig: string };
 const processes: CliProcess[] = [];
 const seen: string[] = [];
 
@@ -60,8 +66,9 @@ async function getMigrations(): Promise<string> {
 /** A query embedding through the route: status, vector length, and the upstream model that made it. */
 async function embedQuery(
   text: string,
+  url = gatewayUrl,
 ): Promise<{ status: number; upstreamModel?: string; length?: number }> {
-  const res = await fetch(`${gatewayUrl}/v1/embeddings`, {
+  const res = await fetch(`${url}/v1/embeddings`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ model: routeModel, input: text }),
@@ -75,6 +82,31 @@ async function embedQuery(
     upstreamModel: (upstreamCall?.json as { model?: string } | undefined)?.model,
     length: body.data?.[0]?.embedding.length,
   };
+}
+
+function startGateway(port: number, adminHost: string, adminPort: number, kubeconfig: string): CliProcess {
+  return runCli([
+    "gateway",
+    "--kubernetes-snapshot",
+    `${RELEASE_NAMESPACE}/${snapshotName}`,
+    "--kubeconfig",
+    kubeconfig,
+    "--no-token-review",
+    "--port",
+    String(port),
+    "--admin-host",
+    adminHost,
+    "--admin-port",
+    String(adminPort),
+  ]);
+}
+
+async function storeColumns(): Promise<string[]> {
+  const rows = await query<{ name: string }>(
+    store.url,
+    "SELECT attname AS name FROM pg_attribute WHERE attrelid = 'kb.chunks'::regclass AND attnum > 0 AND NOT attisdropped",
+  );
+  return rows.map((r) => r.name);
 }
 
 /** What a kubelet does with the Job's pod: env from Secrets, the ServiceAccount's token, the command. */
@@ -137,8 +169,16 @@ beforeAll(async () => {
     }),
   );
 
-  const port = await freePort();
+  // Two gateway replicas as local processes behind a selector-less Service, so the operator reads
+  // both /admin/state before it lets the store cut over.
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const address = endpointAddress();
+  const adminHost = address ? "0.0.0.0" : "127.0.0.1";
   gatewayUrl = `http://127.0.0.1:${port}`;
+  const gatewayKubeconfig = path.join(tempDir, "gateway.kubeconfig");
+  await serviceAccountKubeconfig(admin, RELEASE_NAMESPACE, "switchboard-gateway", gatewayKubeconfig);
+  secondGateway = { port: await freePort(), adminPort: await freePort(), kubeconfig: gatewayKubeconfig };
+  await applyGatewayService(admin, serviceName, [adminPort, secondGateway.adminPort], address);
   const operatorKubeconfig = (await prepareCluster([])).operatorKubeconfig;
   processes.push(
     runOperatorCli({
@@ -147,25 +187,19 @@ beforeAll(async () => {
       snapshot: `${RELEASE_NAMESPACE}/${snapshotName}`,
       leaderElectionId: `${snapshotName}-leader`,
       metricsPort: await freePort(),
-      extra: ["--migration-image", "switchboard:e2e", "--migration-gateway-url", gatewayUrl],
+      extra: [
+        "--migration-image",
+        "switchboard:e2e",
+        "--migration-gateway-url",
+        gatewayUrl,
+        "--gateway-service",
+        `${RELEASE_NAMESPACE}/${serviceName}`,
+        "--state-interval",
+        "500ms",
+      ],
     }),
   );
-  const gatewayKubeconfig = path.join(tempDir, "gateway.kubeconfig");
-  await serviceAccountKubeconfig(admin, RELEASE_NAMESPACE, "switchboard-gateway", gatewayKubeconfig);
-  processes.push(
-    runCli([
-      "gateway",
-      "--kubernetes-snapshot",
-      `${RELEASE_NAMESPACE}/${snapshotName}`,
-      "--kubeconfig",
-      gatewayKubeconfig,
-      "--no-token-review",
-      "--port",
-      String(port),
-      "--admin-port",
-      String(await freePort()),
-    ]),
-  );
+  processes.push(startGateway(port, adminHost, adminPort, gatewayKubeconfig));
   await waitForHttp(`${gatewayUrl}/readyz`, 120_000);
   await waitForCondition(() => getCustom(admin, "llmroutes", namespace, "kb-embed"), "Ready", "True", 30_000);
 }, 600_000);
@@ -217,12 +251,53 @@ describe("EmbeddingMigration through kubectl, the operator, its Job and the gate
 
     // Progress shows while the worker runs (about 30 requests at 10 per second).
     await waitFor(async () => /kb-to-nomic\s+Running\s+\d+%/.test(await getMigrations()), 60_000, 500);
+
+    // Every row has its new vector: the worker asks for the query route (CuttingOver). The first
+    // gateway serves the target within moments; the second replica has not loaded that config
+    // (it is not even up), so the store must not cut over: nothing tells the worker the route switched.
+    const migrationNow = async () =>
+      ((await getCustom(admin, "embeddingmigrations", namespace, "kb-to-nomic")) ?? {}) as {
+        status?: EmbeddingMigrationStatus;
+      };
+    await waitFor(async () => /kb-to-nomic\s+CuttingOver/.test(await getMigrations()), 60_000, 200);
+    let probes = 0;
+    await waitFor(
+      async () => (await embedQuery(`probe ${probes++}`)).upstreamModel === "nomic-embed-text",
+      20_000,
+      200,
+    );
+    for (let check = 0; check < 6; check++) {
+      const migration = await migrationNow();
+      expect(migration.status).toMatchObject({ phase: "CuttingOver" });
+      // The worker records cutoverAt right after the store's commit (PGlite serves one client, the worker).
+      expect(migration.status?.queryRoute).toBeUndefined();
+      expect(migration.status?.cutoverAt).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+
+    // The second replica starts, loads the config, and reports it: then, and only then, the store cuts over.
+    processes.push(
+      startGateway(
+        secondGateway.port,
+        endpointAddress() ? "0.0.0.0" : "127.0.0.1",
+        secondGateway.adminPort,
+        secondGateway.kubeconfig,
+      ),
+    );
     const exit = await new Promise<number | null>((resolve) => {
       if (worker.child.exitCode !== null) resolve(worker.child.exitCode);
       worker.child.once("exit", (code) => resolve(code));
     });
     expect(exit, worker.output()).toBe(0);
     expect(await getMigrations()).toMatch(/kb-to-nomic\s+Succeeded\s+100%/);
+    const { status } = await migrationNow();
+    expect(status?.queryRoute).toMatchObject({ gateways: 2, configVersion: expect.any(String) });
+    expect(Date.parse(status!.queryRoute!.switchedAt)).toBeLessThanOrEqual(Date.parse(status!.cutoverAt!));
+    expect(await storeColumns()).not.toContain("embedding_next");
+    expect(
+      (await embedQuery("asked of the second replica", `http://127.0.0.1:${secondGateway.port}`))
+        .upstreamModel,
+    ).toBe("nomic-embed-text");
 
     // Every row was re-embedded from its own text into the column applications read.
     const [counts] = await query<{ rows: string; migrated: string }>(
@@ -243,7 +318,6 @@ describe("EmbeddingMigration through kubectl, the operator, its Job and the gate
     }
 
     // Queries through the same route now embed with the target model, in the same space.
-    let probes = 0;
     await waitFor(
       async () => (await embedQuery(`probe ${probes++}`)).upstreamModel === "nomic-embed-text",
       20_000,
@@ -256,5 +330,5 @@ describe("EmbeddingMigration through kubectl, the operator, its Job and the gate
     });
     await getMigrations();
     seen.push(await kubectl(admin, ["get", "llmroutes", "-n", namespace]));
-  });
+  }, 300_000);
 });

@@ -7,13 +7,14 @@
  * clear error → an operator restart does no duplicate work.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, waitForHttp, type CliProcess } from "../../support/cli-process.js";
 import { freePort } from "../../support/free-port.js";
 import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import {
+  applyGatewayService,
   applyObject,
   condition,
   eventsAbout,
@@ -29,9 +30,9 @@ import {
   uniqueName,
   waitFor,
   waitForCondition,
+  endpointAddress,
   type KubeClients,
 } from "../../integration/operator/operator-kit.js";
-import type { KubernetesObject } from "@kubernetes/client-node";
 
 // Shares no 8-character run with the names below: fragments of a key are redacted everywhere.
 const API_KEY = "sk-Xq4Lm9Tz-0123456789abcdef";
@@ -94,14 +95,6 @@ function startOperator(): CliProcess {
   return cli;
 }
 
-/** An address of this machine the API server accepts in an EndpointSlice (it refuses loopback). */
-function endpointAddress(): string | undefined {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const a of addresses ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return undefined;
-}
-
 async function operatorMetric(name: string, labels: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${operatorMetricsPort}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}}`));
@@ -122,24 +115,7 @@ beforeAll(async () => {
   const [port, adminPort] = [await freePort(), await freePort()];
   operatorMetricsPort = await freePort();
   const address = endpointAddress();
-  await applyObject(admin, {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: serviceName, namespace: RELEASE_NAMESPACE },
-    spec: { ports: [{ name: "admin", port: 9090 }] },
-  } as KubernetesObject);
-  await applyObject(admin, {
-    apiVersion: "discovery.k8s.io/v1",
-    kind: "EndpointSlice",
-    metadata: {
-      name: serviceName,
-      namespace: RELEASE_NAMESPACE,
-      labels: { "kubernetes.io/service-name": serviceName },
-    },
-    addressType: "IPv4",
-    ports: [{ name: "admin", port: adminPort, protocol: "TCP" }],
-    endpoints: [{ addresses: [address ?? "127.0.0.1"], conditions: { ready: true } }],
-  } as KubernetesObject);
+  await applyGatewayService(admin, serviceName, [adminPort], address);
 
   const gatewayKubeconfig = path.join(tempDir, "gateway.kubeconfig");
   await serviceAccountKubeconfig(admin, RELEASE_NAMESPACE, "switchboard-gateway", gatewayKubeconfig);

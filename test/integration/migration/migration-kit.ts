@@ -24,6 +24,9 @@ export const UPSTREAM_DIMENSIONS = 768;
 /** Route the migration embeds through (target), and one whose residency policy forbids the upstream. */
 export const TARGET_ROUTE = "embed-v2";
 export const EU_ONLY_ROUTE = "embed-eu-only";
+/** A route to the same model that admits one consumer, by API key. */
+export const KEYED_ROUTE = "embed-keyed";
+export const CONSUMER_KEY = "mk-7Qz3xVw9Lp2Rt5Yh";
 
 export interface MigrationWorld {
   upstream: OpenAiFake;
@@ -36,8 +39,8 @@ export interface MigrationWorld {
 /** A fake OpenAI upstream in us-east-1, a real gateway in front of it, the CRDs and a namespace. */
 export async function startMigrationWorld(namespace: string): Promise<MigrationWorld> {
   const upstream = await startOpenAiFake({ apiKey: OPENAI_KEY });
-  const gateway = await startTestGateway(
-    manifests(
+  const gateway = await startTestGateway({
+    ...manifests(
       [
         {
           name: "us-embedder",
@@ -57,7 +60,27 @@ export async function startMigrationWorld(namespace: string): Promise<MigrationW
         },
       ],
     ),
-  );
+    "keyed.yaml": [
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "consumer-keys", namespace: "default" },
+        stringData: { worker: CONSUMER_KEY },
+      },
+      {
+        apiVersion: GROUP_VERSION,
+        kind: "LLMRoute",
+        metadata: { name: "keyed", namespace: "default" },
+        spec: {
+          model: KEYED_ROUTE,
+          targets: [{ provider: "us-embedder", model: "nomic" }],
+          consumers: [{ name: "migration", apiKeySecretRef: { name: "consumer-keys", key: "worker" } }],
+        },
+      },
+    ]
+      .map((doc) => JSON.stringify(doc))
+      .join("\n---\n"),
+  });
   const admin = clientsFor(testKubeconfigs().admin);
   await installCrds(admin);
   await ensureNamespace(admin, namespace);

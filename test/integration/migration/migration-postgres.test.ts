@@ -13,7 +13,9 @@ import {
   columnsOf,
   createMigration,
   embeddedTexts,
+  CONSUMER_KEY,
   EU_ONLY_ROUTE,
+  KEYED_ROUTE,
   getMigration,
   migrationSpec,
   patchSpec,
@@ -247,6 +249,30 @@ describe("EmbeddingMigration on PostgreSQL (real[])", () => {
     );
     expect(counts).toEqual({ filled: "0", old: "100" });
   }, 60_000);
+
+  it("authenticates on a route with consumers with the key it is given, and is refused without it", async () => {
+    await seedTable(postgres.url, 300);
+    const spec = migrationSpec({ target: { route: KEYED_ROUTE, dimensions: UPSTREAM_DIMENSIONS } });
+    await createMigration(world, "keyed-refused", spec);
+    const refused = runWorkerInProcess(world, "keyed-refused", postgres.url, { model: KEYED_ROUTE });
+    expect(await refused.exit).toBe(2);
+    const failed = (await getMigration(world, "keyed-refused")).status;
+    expect(failed?.phase).toBe("Failed");
+    expect(readyCondition(failed)).toMatchObject({ reason: "GatewayRefused" });
+    expect(readyCondition(failed)?.message).toContain("401");
+    expect(await columnsOf(postgres.url)).toEqual(["id", "body", "embedding", "embedding_next"]);
+
+    await seedTable(postgres.url, 300);
+    await createMigration(world, "keyed", spec);
+    const worker = runWorkerInProcess(world, "keyed", postgres.url, {
+      model: KEYED_ROUTE,
+      apiKey: CONSUMER_KEY,
+    });
+    expect(await worker.exit, worker.logs()).toBe(0);
+    expect((await getMigration(world, "keyed")).status?.phase).toBe("Succeeded");
+    await expectEveryRowMigrated(300);
+    expect(worker.logs()).not.toContain(CONSUMER_KEY);
+  }, 120_000);
 
   it("refuses a target the route's residency policy forbids: the upstream is never called (exit 2)", async () => {
     await seedTable(postgres.url, 100);

@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
@@ -407,4 +407,46 @@ export async function eventsAbout(admin: KubeClients, namespace: string, name: s
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+}
+
+/** An address of this machine the API server accepts in an EndpointSlice (it refuses loopback). */
+export function endpointAddress(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/**
+ * A gateway Service in the release namespace for gateways run as local processes: no selector,
+ * and one hand-made EndpointSlice per admin port (a slice has one port for all its endpoints), so
+ * the operator's --gateway-service finds every gateway's /admin/state. Gateways must listen for
+ * admin on `address` (all interfaces when one is found).
+ */
+export async function applyGatewayService(
+  admin: KubeClients,
+  name: string,
+  adminPorts: readonly number[],
+  address = endpointAddress(),
+): Promise<void> {
+  await applyObject(admin, {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: RELEASE_NAMESPACE },
+    spec: { ports: [{ name: "admin", port: 9090 }] },
+  } as KubernetesObject);
+  for (const [i, port] of adminPorts.entries()) {
+    await applyObject(admin, {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: {
+        name: i === 0 ? name : `${name}-${i}`,
+        namespace: RELEASE_NAMESPACE,
+        labels: { "kubernetes.io/service-name": name },
+      },
+      addressType: "IPv4",
+      ports: [{ name: "admin", port, protocol: "TCP" }],
+      endpoints: [{ addresses: [address ?? "127.0.0.1"], conditions: { ready: true } }],
+    } as KubernetesObject);
+  }
 }

@@ -18,7 +18,7 @@ import { embeddingFor, startOpenAiFake, type OpenAiFake } from "../../fakes/open
 import { runCli, waitForHttp, type CliProcess } from "../../support/cli-process.js";
 import { freePort } from "../../support/free-port.js";
 import { startPgliteServer, type TestPglite } from "../../support/pglite-server.js";
-import { query, rowText, seedTable } from "../../integration/migration/migration-kit.js";
+import { columnsOf, query, rowText, seedTable } from "../../integration/migration/migration-kit.js";
 import {
   applyGatewayService,
   applyObject,
@@ -30,6 +30,7 @@ import {
   providerManifest,
   RELEASE_NAMESPACE,
   routeManifest,
+  runGatewayCli,
   runOperatorCli,
   secretManifest,
   serviceAccountKubeconfig,
@@ -85,28 +86,13 @@ async function embedQuery(
 }
 
 function startGateway(port: number, adminHost: string, adminPort: number, kubeconfig: string): CliProcess {
-  return runCli([
-    "gateway",
-    "--kubernetes-snapshot",
-    `${RELEASE_NAMESPACE}/${snapshotName}`,
-    "--kubeconfig",
+  return runGatewayCli({
+    snapshot: `${RELEASE_NAMESPACE}/${snapshotName}`,
     kubeconfig,
-    "--no-token-review",
-    "--port",
-    String(port),
-    "--admin-host",
+    port,
+    adminPort,
     adminHost,
-    "--admin-port",
-    String(adminPort),
-  ]);
-}
-
-async function storeColumns(): Promise<string[]> {
-  const rows = await query<{ name: string }>(
-    store.url,
-    "SELECT attname AS name FROM pg_attribute WHERE attrelid = 'kb.chunks'::regclass AND attnum > 0 AND NOT attisdropped",
-  );
-  return rows.map((r) => r.name);
+  });
 }
 
 /** What a kubelet does with the Job's pod: env from Secrets, the ServiceAccount's token, the command. */
@@ -293,7 +279,7 @@ describe("EmbeddingMigration through kubectl, the operator, its Job and the gate
     const { status } = await migrationNow();
     expect(status?.queryRoute).toMatchObject({ gateways: 2, configVersion: expect.any(String) });
     expect(Date.parse(status!.queryRoute!.switchedAt)).toBeLessThanOrEqual(Date.parse(status!.cutoverAt!));
-    expect(await storeColumns()).not.toContain("embedding_next");
+    expect(await columnsOf(store.url)).not.toContain("embedding_next");
     expect(
       (await embedQuery("asked of the second replica", `http://127.0.0.1:${secondGateway.port}`))
         .upstreamModel,

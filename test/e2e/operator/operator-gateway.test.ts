@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, waitForHttp, type CliProcess } from "../../support/cli-process.js";
+import { waitForHttp, type CliProcess } from "../../support/cli-process.js";
 import { freePort } from "../../support/free-port.js";
 import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import {
@@ -23,6 +23,7 @@ import {
   prepareCluster,
   providerManifest,
   RELEASE_NAMESPACE,
+  runGatewayCli,
   runOperatorCli,
   routeManifest,
   secretManifest,
@@ -120,20 +121,13 @@ beforeAll(async () => {
   const gatewayKubeconfig = path.join(tempDir, "gateway.kubeconfig");
   await serviceAccountKubeconfig(admin, RELEASE_NAMESPACE, "switchboard-gateway", gatewayKubeconfig);
   operator = startOperator();
-  gateway = runCli([
-    "gateway",
-    "--kubernetes-snapshot",
-    `${RELEASE_NAMESPACE}/${snapshotName}`,
-    "--kubeconfig",
-    gatewayKubeconfig,
-    "--no-token-review",
-    "--port",
-    String(port),
-    "--admin-host",
-    address ? "0.0.0.0" : "127.0.0.1",
-    "--admin-port",
-    String(adminPort),
-  ]);
+  gateway = runGatewayCli({
+    snapshot: `${RELEASE_NAMESPACE}/${snapshotName}`,
+    kubeconfig: gatewayKubeconfig,
+    port,
+    adminPort,
+    adminHost: address ? "0.0.0.0" : "127.0.0.1",
+  });
   processes.push(gateway);
   gatewayUrl = `http://127.0.0.1:${port}`;
   await waitForHttp(`${gatewayUrl}/readyz`, 60_000);

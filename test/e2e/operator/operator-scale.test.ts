@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, waitForHttp, type CliProcess } from "../../support/cli-process.js";
+import { waitForHttp, type CliProcess } from "../../support/cli-process.js";
 import { freePort } from "../../support/free-port.js";
 import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import {
@@ -18,6 +18,7 @@ import {
   installChartRbac,
   installCrds,
   RELEASE_NAMESPACE,
+  runGatewayCli,
   runOperatorCli,
   routeManifest,
   serviceAccountKubeconfig,
@@ -179,18 +180,12 @@ describe.runIf(process.env.SWITCHBOARD_SCALE === "1")(
       const [port, adminPort] = [await freePort(), await freePort()];
       const kubeconfig = path.join(tempDir, "gateway.kubeconfig");
       await serviceAccountKubeconfig(admin, RELEASE_NAMESPACE, "switchboard-gateway", kubeconfig);
-      const gateway = runCli([
-        "gateway",
-        "--kubernetes-snapshot",
-        `${RELEASE_NAMESPACE}/${snapshotName}`,
-        "--kubeconfig",
+      const gateway = runGatewayCli({
+        snapshot: `${RELEASE_NAMESPACE}/${snapshotName}`,
         kubeconfig,
-        "--no-token-review",
-        "--port",
-        String(port),
-        "--admin-port",
-        String(adminPort),
-      ]);
+        port,
+        adminPort,
+      });
       processes.push(gateway);
       const url = `http://127.0.0.1:${port}`;
       await waitForHttp(`${url}/readyz`, 60_000);

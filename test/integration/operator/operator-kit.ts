@@ -282,6 +282,34 @@ export function runOperatorCli(options: {
   ]);
 }
 
+/**
+ * `switchboard gateway` serving the operator's snapshot Secret (namespace/name) as the chart's
+ * gateway ServiceAccount (`kubeconfig`), without TokenReview. `adminHost` defaults to loopback;
+ * gateways found through an EndpointSlice listen on all interfaces.
+ */
+export function runGatewayCli(options: {
+  snapshot: string;
+  kubeconfig: string;
+  port: number;
+  adminPort: number;
+  adminHost?: string;
+}): CliProcess {
+  return runCli([
+    "gateway",
+    "--kubernetes-snapshot",
+    options.snapshot,
+    "--kubeconfig",
+    options.kubeconfig,
+    "--no-token-review",
+    "--port",
+    String(options.port),
+    "--admin-host",
+    options.adminHost ?? "127.0.0.1",
+    "--admin-port",
+    String(options.adminPort),
+  ]);
+}
+
 /** Polls until the resource `read` returns has condition `type` at `status`; returns the resource. */
 export function waitForCondition(
   read: () => Promise<CustomResource | undefined>,

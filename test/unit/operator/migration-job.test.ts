@@ -1,27 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { migrationJob, SERVICE_ACCOUNT_TOKEN_FILE } from "../../../src/operator/migration/migration-job.js";
+import { migrationSpec } from "../../integration/migration/migration-kit.js";
 import {
   embeddingMigrationSpecSchema,
   type EmbeddingMigration,
   type EmbeddingMigrationSpec,
 } from "../../../src/shared/schemas/embedding-migration.js";
 
-const base: EmbeddingMigrationSpec = {
-  source: { route: "embed-old", dimensions: 1536 },
-  target: { route: "embed-new", dimensions: 1024 },
-  route: "embed",
-  store: {
-    postgres: {
-      connectionSecretRef: { name: "kb-store", key: "url" },
-      table: "kb.chunks",
-      idColumn: "id",
-      textColumn: "body",
-      targetColumn: "embedding_next",
-      readColumn: "embedding",
-      retiredColumn: "embedding_previous",
-    },
-  },
-};
+const base = migrationSpec();
 
 function envOf(spec: EmbeddingMigrationSpec) {
   const migration: EmbeddingMigration = {

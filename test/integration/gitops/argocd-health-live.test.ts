@@ -207,6 +207,7 @@ describe("Argo CD health checks in Lua 5.1 on live objects", () => {
       Planning: "Progressing",
       Running: "Progressing",
       AwaitingCutover: "Progressing",
+      CuttingOver: "Progressing",
       Paused: "Suspended",
       Succeeded: "Healthy",
       Failed: "Degraded",

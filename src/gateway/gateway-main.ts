@@ -116,7 +116,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       { url: address },
       "GET /metrics is also served on the public port: anyone who may call a model can read every route, consumer and cost figure",
     );
-  const admin = options.adminPort === undefined ? undefined : createAdminServer({ store, router, metrics });
+  const admin =
+    options.adminPort === undefined
+      ? undefined
+      : createAdminServer({
+          store,
+          router,
+          metrics,
+          stateBackend: sharedState.backend,
+          consumerUsage: (routes) => traffic.consumerLimits.usageReport(routes),
+        });
   const adminUrl = await admin?.listen({ host: options.adminHost ?? "127.0.0.1", port: options.adminPort });
   if (adminUrl) logger.info({ url: adminUrl }, "admin listener (GET /admin/state, GET /metrics)");
   return {

@@ -1,5 +1,6 @@
 import type { CompiledConsumer, CompiledRoute } from "../../shared/schemas/gateway-config.js";
 import type { GatewayMetrics } from "../metrics.js";
+import type { ConsumerUsage } from "../../shared/schemas/gateway-state.js";
 import {
   BUDGET_EPSILON,
   type AdmissionCheck,
@@ -252,6 +253,35 @@ export class ConsumerLimiter {
     return limits;
   }
 
+  /**
+   * Every consumer's requests, tokens and spend in its current budget period, as the shared state
+   * holds them (one count across replicas with Redis), for /admin/state and so LLMRoute status.
+   */
+  async usageReport(routes: readonly CompiledRoute[]): Promise<ConsumerUsage[]> {
+    const now = this.now();
+    const rows = routes.flatMap((route) =>
+      route.consumers.map((consumer) => ({ route, consumer, ...usageWindow(route, consumer, now) })),
+    );
+    const counts = await this.state.readUsage(rows.map((row) => row.key));
+    return rows.map(({ route, consumer, period, start }, i) => ({
+      routeId: route.id,
+      consumer: consumer.name,
+      period,
+      periodStart: new Date(start).toISOString(),
+      requests: counts[i]!.requests ?? 0,
+      tokens: counts[i]!.tokens ?? 0,
+      usd: counts[i]!.usd ?? 0,
+      ...(consumer.budget ? { budgetUsd: consumer.budget.usd } : {}),
+    }));
+  }
+
+  /** Counts a finished request's use; off the request's path (not awaited, never throws). */
+  private recordUsage(route: CompiledRoute, consumer: CompiledConsumer, tokens: number, usd: number): void {
+    if (tokens === 0 && usd === 0) return;
+    const { key, end } = usageWindow(route, consumer, this.now());
+    void this.state.addUsage(key, { requests: 1, tokens, usd }, end - this.now() + 3_600_000);
+  }
+
   /** Admits one request, holding `reservation`, or throws a 429 naming the limit. */
   async admit(
     route: CompiledRoute,
@@ -304,6 +334,7 @@ export class ConsumerLimiter {
       settle: async (totalTokens, totalCostUsd) => {
         if (settled) return;
         settled = true;
+        this.recordUsage(route, consumer, totalTokens, totalCostUsd);
         await Promise.all(
           holds.flatMap((hold) => {
             const tokenCorrection = hold.tpmSpec ? totalTokens - hold.heldTokens : 0;
@@ -322,6 +353,17 @@ export class ConsumerLimiter {
       },
     };
   }
+}
+
+/** The period a consumer's use is shown for: its budget's, or a UTC day. */
+function usageWindow(
+  route: CompiledRoute,
+  consumer: CompiledConsumer,
+  now: number,
+): { key: string; period: BudgetPeriod; start: number; end: number } {
+  const period = consumer.budget?.period ?? "day";
+  const { start, end } = budgetWindow(period, now);
+  return { key: `usage:${route.id}/${consumer.name}:${period}:${start}`, period, start, end };
 }
 
 interface BudgetSeen {

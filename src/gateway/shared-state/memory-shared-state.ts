@@ -29,6 +29,8 @@ export class MemorySharedState implements SharedState {
   private readonly buckets = new Map<string, BucketState>();
   private readonly leases = new Map<string, Map<string, number>>();
   private readonly counters = new Map<string, { value: number; expiresAt: number }>();
+  /** The counter names written under each usage key. */
+  private readonly usageFields = new Map<string, Set<string>>();
   private readonly cache: LruCache;
   private readonly now: () => number;
 
@@ -111,6 +113,27 @@ export class MemorySharedState implements SharedState {
     return spend !== 0 ? this.addToCounter(key, spend, ttlMs, now) : this.counter(key, now);
   }
 
+  async addUsage(key: string, amounts: Readonly<Record<string, number>>, ttlMs: number): Promise<void> {
+    const now = this.now();
+    for (const [field, amount] of Object.entries(amounts))
+      this.addToCounter(usageField(key, field), amount, ttlMs, now);
+    const fields = this.usageFields.get(key) ?? new Set<string>();
+    for (const field of Object.keys(amounts)) fields.add(field);
+    this.usageFields.set(key, fields);
+  }
+
+  async readUsage(keys: readonly string[]): Promise<Array<Record<string, number>>> {
+    const now = this.now();
+    return keys.map((key) => {
+      const usage: Record<string, number> = {};
+      for (const field of this.usageFields.get(key) ?? []) {
+        const counter = this.counters.get(usageField(key, field));
+        if (counter && counter.expiresAt > now) usage[field] = counter.value;
+      }
+      return usage;
+    });
+  }
+
   private counter(key: string, now: number): number {
     const counter = this.counters.get(key);
     return counter && counter.expiresAt > now ? counter.value : 0;
@@ -139,4 +162,8 @@ export class MemorySharedState implements SharedState {
   }
 
   async close(): Promise<void> {}
+}
+
+function usageField(key: string, field: string): string {
+  return `${key}#${field}`;
 }

@@ -186,6 +186,37 @@ export class RedisSharedState implements SharedState {
     );
   }
 
+  async addUsage(key: string, amounts: Readonly<Record<string, number>>, ttlMs: number): Promise<void> {
+    await this.guarded(
+      "addUsage",
+      async () => {
+        const multi = this.redis.multi();
+        for (const [field, amount] of Object.entries(amounts))
+          multi.hincrbyfloat(this.prefix + key, field, amount);
+        await multi.pexpire(this.prefix + key, Math.max(1, Math.round(ttlMs)), "NX").exec();
+      },
+      undefined,
+    );
+  }
+
+  readUsage(keys: readonly string[]): Promise<Array<Record<string, number>>> {
+    return this.guarded(
+      "readUsage",
+      async () => {
+        const pipeline = this.redis.pipeline();
+        for (const key of keys) pipeline.hgetall(this.prefix + key);
+        const replies = (await pipeline.exec()) ?? [];
+        return replies.map(([err, hash]) => {
+          if (err) throw err;
+          return Object.fromEntries(
+            Object.entries(hash as Record<string, string>).map(([field, value]) => [field, Number(value)]),
+          );
+        });
+      },
+      keys.map(() => ({})),
+    );
+  }
+
   cacheGet(key: string): Promise<string | undefined> {
     return this.guarded(
       "cacheGet",

@@ -74,6 +74,13 @@ export interface SharedState {
    * `release` of what it held and adds `spend` to what was spent. Returns what was spent.
    */
   settleBudget(key: string, release: number, spend: number, ttlMs: number): Promise<number>;
+  /**
+   * Adds to named counters kept together at `key` (usage shown in status: requests, tokens, USD),
+   * which expire `ttlMs` after their first write. Atomic per key; never throws.
+   */
+  addUsage(key: string, amounts: Readonly<Record<string, number>>, ttlMs: number): Promise<void>;
+  /** The counters at each key, in order; {} for a key never written or expired. */
+  readUsage(keys: readonly string[]): Promise<Array<Record<string, number>>>;
   cacheGet(key: string): Promise<string | undefined>;
   cacheSet(key: string, value: string, ttlMs: number): Promise<void>;
   close(): Promise<void>;

@@ -36,10 +36,29 @@ export const providerStateSchema = z.object({
 });
 export type ProviderState = z.infer<typeof providerStateSchema>;
 
+/** One route consumer's use in its current budget period (a day when it has no budget). */
+export const consumerUsageSchema = z.object({
+  /** `namespace/name` of the LLMRoute. */
+  routeId: z.string(),
+  consumer: z.string(),
+  period: z.enum(["hour", "day", "month"]),
+  /** Start of the period (RFC 3339, UTC). */
+  periodStart: z.string(),
+  requests: z.number().nonnegative(),
+  tokens: z.number().nonnegative(),
+  usd: z.number().nonnegative(),
+  /** The consumer's budget for the period, when it has one. */
+  budgetUsd: z.number().optional(),
+});
+export type ConsumerUsage = z.infer<typeof consumerUsageSchema>;
+
 export const gatewayStateSchema = z.object({
   /** Version of the config snapshot in force, or null before one is loaded. */
   configVersion: z.string().nullable(),
   generatedAt: z.string(),
   providers: z.array(providerStateSchema),
+  /** redis: `consumers` are one count shared by every replica; memory: this replica's own. */
+  stateBackend: z.enum(["memory", "redis"]).optional(),
+  consumers: z.array(consumerUsageSchema).optional(),
 });
 export type GatewayState = z.infer<typeof gatewayStateSchema>;

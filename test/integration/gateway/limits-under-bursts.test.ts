@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
 import { startRedisServer, type TestRedis } from "../../support/redis-server.js";
-import { chatBody, docs, provider, route, secret } from "./traffic-manifests.js";
+import { chatBody, docs, provider, route, secret, type AccessLine } from "./traffic-manifests.js";
 
 /**
  * Budgets and token limits under bursts: many requests in flight at once, spread over two
@@ -27,15 +27,6 @@ const BUDGET_USD = 0.36;
 const TOKENS_PER_MINUTE = 600;
 /** The fake counts 3 prompt tokens more than the gateway's estimate (its per-request overhead). */
 const PROMPT_ESTIMATE_SHORTFALL = 3;
-
-interface AccessLine {
-  msg: string;
-  route?: string;
-  outcome?: string;
-  inputTokens?: number;
-  outputTokens?: number;
-  costUsd?: number;
-}
 
 function manifests(upstreamUrl: string): Record<string, string> {
   const keyRef = { name: "keys", key: "burst" };

@@ -59,3 +59,13 @@ export function secret(name: string, stringData: Record<string, string>): object
 export function chatBody(text: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ messages: [{ role: "user", content: text }], ...extra });
 }
+
+/** The fields of a gateway access-log line the traffic suites add up. */
+export interface AccessLine {
+  msg: string;
+  route?: string;
+  outcome?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  costUsd?: number;
+}

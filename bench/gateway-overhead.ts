@@ -27,9 +27,22 @@ export const WARMUP = 1000;
 /** Requests through the gateway before any measurement, so its code is optimised by then. */
 const GATEWAY_WARMUP = 3000;
 const MODEL = "bench-chat";
-const PATH = "/v1/chat/completions";
+/** Chat completions, and the Responses API translated to the same upstream chat call. */
+export type Api = "chat" | "responses";
+const PATHS: Record<Api, string> = { chat: "/v1/chat/completions", responses: "/v1/responses" };
+/** What ends a complete stream of each API. */
+const STREAM_END: Record<Api, string> = { chat: "data: [DONE]", responses: "event: response.completed" };
 
-function requestBody(stream: boolean): string {
+function requestBody(stream: boolean, api: Api = "chat"): string {
+  if (api === "responses") {
+    return JSON.stringify({
+      model: MODEL,
+      instructions: "You are a helpful assistant.",
+      input: "Say something short about benchmarks.",
+      max_output_tokens: 64,
+      ...(stream ? { stream: true } : {}),
+    });
+  }
   return JSON.stringify({
     model: MODEL,
     messages: [
@@ -53,6 +66,8 @@ export interface LoadResult {
 }
 
 export interface Scenario {
+  /** The client API through the gateway; direct is always the upstream's chat call. */
+  api: Api;
   stream: boolean;
   concurrency: number;
   direct: LoadResult;
@@ -82,11 +97,12 @@ function machineBusySeconds(): number {
 /** `count` requests from `concurrency` workers, each sending its next request once the last one ended. */
 async function drive(
   pool: Pool,
-  body: string,
+  api: Api,
   stream: boolean,
   concurrency: number,
   count: number,
 ): Promise<{ latencies: Float64Array; errors: number; elapsedS: number }> {
+  const body = requestBody(stream, api);
   const latencies = new Float64Array(count);
   let next = 0;
   let errors = 0;
@@ -97,12 +113,12 @@ async function drive(
       try {
         const res = await pool.request({
           method: "POST",
-          path: PATH,
+          path: PATHS[api],
           headers: { "content-type": "application/json" },
           body,
         });
         const text = await res.body.text();
-        if (res.statusCode !== 200 || (stream && !text.includes("data: [DONE]"))) errors++;
+        if (res.statusCode !== 200 || (stream && !text.includes(STREAM_END[api]))) errors++;
       } catch {
         errors++;
       }
@@ -117,6 +133,7 @@ async function drive(
 /** One measured run on a warmed-up pool, with each process's CPU share over it. */
 async function measure(
   pool: Pool,
+  api: Api,
   stream: boolean,
   concurrency: number,
   pids: { gateway?: number; upstream: number },
@@ -127,7 +144,7 @@ async function measure(
     client: process.cpuUsage(),
     machine: machineBusySeconds(),
   };
-  const run = await drive(pool, requestBody(stream), stream, concurrency, REQUESTS);
+  const run = await drive(pool, api, stream, concurrency, REQUESTS);
   const share = (seconds: number) => (100 * seconds) / run.elapsedS;
   const client = process.cpuUsage(cpuBefore.client);
   run.latencies.sort();
@@ -147,9 +164,15 @@ async function measure(
 }
 
 /** A pool of `concurrency` connections to `origin`, opened and warmed up by `count` requests. */
-async function warmPool(origin: string, stream: boolean, concurrency: number, count = WARMUP): Promise<Pool> {
+async function warmPool(
+  origin: string,
+  stream: boolean,
+  concurrency: number,
+  count = WARMUP,
+  api: Api = "chat",
+): Promise<Pool> {
   const pool = new Pool(origin, { connections: concurrency, pipelining: 1 });
-  const warm = await drive(pool, requestBody(stream), stream, concurrency, count);
+  const warm = await drive(pool, api, stream, concurrency, count);
   if (warm.errors > 0) {
     await pool.close();
     throw new Error(`${warm.errors} of ${count} warm-up requests to ${origin} failed`);
@@ -202,21 +225,28 @@ export async function runGatewayOverheadBench(): Promise<GatewayOverheadResult> 
     gateway = await startGateway(dir);
     const gatewayPid = gateway.child.pid!;
     const idleRssMiB = statusMiB(gatewayPid, "VmRSS");
-    for (const stream of [false, true])
-      await (await warmPool(gateway.origin, stream, 16, GATEWAY_WARMUP)).close();
+    for (const api of ["chat", "responses"] as const)
+      for (const stream of [false, true])
+        await (await warmPool(gateway.origin, stream, 16, GATEWAY_WARMUP, api)).close();
     const pids = { gateway: gatewayPid, upstream: upstreamPid };
     const scenarios: Scenario[] = [];
-    for (const stream of [false, true]) {
+    for (const [api, stream] of [
+      ["chat", false],
+      ["chat", true],
+      ["responses", false],
+      ["responses", true],
+    ] as const) {
       for (const concurrency of CONCURRENCIES) {
         const directPool = await warmPool(upstream.origin, stream, concurrency);
-        const direct = await measure(directPool, stream, concurrency, { upstream: upstreamPid });
+        const direct = await measure(directPool, "chat", stream, concurrency, { upstream: upstreamPid });
         await directPool.close();
-        const gatewayPool = await warmPool(gateway.origin, stream, concurrency);
+        const gatewayPool = await warmPool(gateway.origin, stream, concurrency, WARMUP, api);
         const before = await overheadBuckets(gateway.adminOrigin);
-        const viaGateway = await measure(gatewayPool, stream, concurrency, pids);
+        const viaGateway = await measure(gatewayPool, api, stream, concurrency, pids);
         const after = await overheadBuckets(gateway.adminOrigin);
         await gatewayPool.close();
         scenarios.push({
+          api,
           stream,
           concurrency,
           direct,

@@ -65,7 +65,8 @@ const ms1 = (value: number) => value.toFixed(1);
 
 async function gatewayOverhead(): Promise<void> {
   const r = await runGatewayOverheadBench();
-  const kind = (s: Scenario) => (s.stream ? "SSE stream" : "non-streaming");
+  const kind = (s: Scenario) =>
+    `${s.api === "responses" ? "Responses API, " : ""}${s.stream ? "SSE stream" : "non-streaming"}`;
   const latencyRows = r.scenarios.map(
     (s) =>
       `| ${kind(s)} | ${s.concurrency} | ${Math.round(s.gateway.requestsPerS).toLocaleString("en")} | ` +
@@ -95,7 +96,10 @@ HTTP/1.1 connections, each sending its next request as soon as the last one has 
 non-streaming request and an SSE stream (\`stream_options.include_usage\`; latency is to the last
 byte, \`[DONE]\`), each at ${CONCURRENCIES.join(" and ")} concurrent requests: ${REQUESTS.toLocaleString("en")}
 timed requests after ${WARMUP.toLocaleString("en")} warm-up ones, once straight at the upstream
-(direct) and once through the gateway. Code: \`bench/gateway-overhead.ts\`.
+(direct) and once through the gateway. The same calls again as Responses API requests
+(\`POST /v1/responses\`, \`instructions\` and \`input\`; a stream ends at \`response.completed\`), which
+the gateway translates to the same upstream chat call: their direct baseline is that chat call.
+Code: \`bench/gateway-overhead.ts\`.
 
 | request | concurrency | req/s via gateway | req/s direct | latency via gateway p50 / p99 (ms) | direct p50 / p99 (ms) | added p50 / p99 (ms) | errors |
 | --- | --- | --- | --- | --- | --- | --- | --- |

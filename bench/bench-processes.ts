@@ -79,17 +79,19 @@ let built = false;
 /**
  * `switchboard gateway` as the image runs it: `npm run build`'s dist/cli.js on plain node (no
  * transpiler in the process), built once per benchmark run; its JSON logs go to a file in `dir`.
+ * `cliJs` runs another build instead, e.g. an earlier commit's to compare against.
  */
 export async function startGateway(
   dir: string,
   args: string[] = [],
+  cliJs = path.join(REPO_ROOT, "dist/cli.js"),
 ): Promise<Peer & { adminOrigin: string }> {
   if (!built) execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
   built = true;
   const log = path.join(dir, "gateway.log");
   const fd = openSync(log, "w");
   const manifests = path.join(dir, "manifests.yaml");
-  const cli = [path.join(REPO_ROOT, "dist/cli.js"), "gateway", "--manifests", manifests];
+  const cli = [cliJs, "gateway", "--manifests", manifests];
   // Port 0 everywhere: other work on this machine may hold 8080 and the admin port 9090.
   const child = nodeProcess([...cli, "--port", "0", "--admin-port", "0", ...args], fd);
   closeSync(fd);

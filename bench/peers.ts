@@ -313,9 +313,25 @@ async function startRedis(): Promise<{ child: ChildProcess; url: string } | unde
 }
 
 /** Switchboard from manifests written to `dir`, with extra CLI arguments. */
-async function switchboardWith(dir: string, text: string, args: string[] = []): Promise<Peer> {
+async function switchboardWith(
+  dir: string,
+  text: string,
+  args: string[] = [],
+  cliJs?: string,
+): Promise<Peer> {
   await writeFile(path.join(dir, "manifests.yaml"), text);
-  return startGateway(dir, args);
+  return startGateway(dir, args, cliJs);
+}
+
+/**
+ * SWITCHBOARD_BENCH_BASELINE=<path of another build's dist/cli.js>[=<label>] adds that build as a
+ * contender, so a change is measured against what it replaces in the same run.
+ */
+function baselineBuild(): { cliJs: string; label: string } | undefined {
+  const value = process.env.SWITCHBOARD_BENCH_BASELINE;
+  if (!value) return undefined;
+  const [cliJs, label] = value.split("=");
+  return { cliJs: cliJs!, label: `Switchboard ${label ?? "baseline"}` };
 }
 
 async function features(
@@ -423,6 +439,19 @@ export async function runPeersBench(full: boolean): Promise<PeersResult> {
     started_.push(bare);
     const switchboard = await switchboardWith(dir, manifests(upstream.origin, { auth: false, cache: false }));
     started_.push(switchboard);
+    const baseline = baselineBuild();
+    let before: Peer | undefined;
+    if (baseline) {
+      const sub = path.join(dir, "baseline");
+      await mkdir(sub);
+      before = await switchboardWith(
+        sub,
+        manifests(upstream.origin, { auth: false, cache: false }),
+        [],
+        baseline.cliJs,
+      );
+      started_.push(before);
+    }
     const portkeyInstall = await installPortkey();
     let portkey: Peer | undefined;
     if (portkeyInstall.ok) started_.push((portkey = await startPortkey(portkeyInstall.dir)));
@@ -435,6 +464,10 @@ export async function runPeersBench(full: boolean): Promise<PeersResult> {
     } else notInstalled.push(litellmInstall.reason);
 
     const list = contenders(upstream, bare, switchboard, portkey, litellm);
+    if (baseline && before) {
+      const current = list.find((c) => c.name === "Switchboard")!;
+      list.splice(list.indexOf(current), 0, { ...current, name: baseline.label, peer: before });
+    }
     const results: ContenderResult[] = list.map((c) => ({
       name: c.name,
       rates: [],

@@ -1,15 +1,13 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { startGateway } from "./gateway/gateway-main.js";
 import { DEFAULT_REQUEST_LIMITS } from "./gateway/server/request-limits.js";
 import { createDemoUpstream } from "./demo/demo-upstream.js";
 import { compile, formatDiagnostic } from "./shared/compile.js";
 import { loadManifests } from "./shared/manifests.js";
 import { createLogger, type Logger } from "./shared/logging.js";
 import { durationToMs } from "./shared/schemas/common.js";
-import { startOperator } from "./operator/operator-main.js";
-import { runWorker } from "./migration/worker-main.js";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 
 function port(value: string): number {
   const n = Number(value);
@@ -74,8 +72,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** --kubeconfig, else $KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount. */
-function loadKubeConfig(path: string | undefined): KubeConfig {
+/**
+ * --kubeconfig, else $KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount. Each command
+ * imports what it runs when it runs: a gateway without Kubernetes never loads the client (72 MiB).
+ */
+async function loadKubeConfig(path: string | undefined): Promise<KubeConfig> {
+  const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
@@ -109,6 +111,13 @@ program
   )
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--port <port>", "port to listen on", port, 8080)
+  .option(
+    "--workers <n>",
+    "gateway processes sharing the ports, to use every core outside Kubernetes (node:cluster); each " +
+      "keeps its own circuits, metrics and, without --redis-url, its own limits and cache",
+    positiveInt,
+    1,
+  )
   .option("--no-watch", "do not reload when the manifests change")
   .option(
     "--admin-host <host>",
@@ -189,11 +198,18 @@ program
       requestTimeout: number;
       keepAliveTimeout: number;
       demoUpstream?: string | boolean;
+      workers: number;
     }) => {
       if (Boolean(opts.manifests) === Boolean(opts.kubernetesSnapshot)) {
         throw new Error("set exactly one of --manifests and --kubernetes-snapshot");
       }
-      const logger = createLogger("gateway");
+      const root = createLogger("gateway", { buffered: true });
+      if (opts.workers > 1 && cluster.isPrimary) {
+        const { superviseWorkers } = await import("./gateway/gateway-workers.js");
+        process.exit(await superviseWorkers(opts.workers, root));
+      }
+      // A worker's lines say which worker wrote them.
+      const logger = cluster.isWorker ? root.child({ worker: process.pid }) : root;
       const closers: Array<() => Promise<unknown>> = [];
       if (opts.demoUpstream) {
         const demoPort = typeof opts.demoUpstream === "string" ? port(opts.demoUpstream) : 8081;
@@ -203,7 +219,8 @@ program
         opts.kubernetesSnapshot ||
         (opts.tokenReview && (opts.kubeconfig || process.env.KUBERNETES_SERVICE_HOST)),
       );
-      const kubeConfig = needsKube ? loadKubeConfig(opts.kubeconfig) : undefined;
+      const kubeConfig = needsKube ? await loadKubeConfig(opts.kubeconfig) : undefined;
+      const { startGateway } = await import("./gateway/gateway-main.js");
       const gateway = await startGateway({
         manifests: opts.manifests,
         kubernetesSnapshot:
@@ -355,8 +372,9 @@ program
         throw new Error("set both --migration-image and --migration-gateway-url, or neither");
       }
       const logger = createLogger("operator");
+      const { startOperator } = await import("./operator/operator-main.js");
       const operator = await startOperator({
-        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        kubeConfig: await loadKubeConfig(opts.kubeconfig),
         scope: opts.allNamespaces ? { allNamespaces: true } : { allNamespaces: false, namespaces },
         snapshot: opts.snapshotSecret,
         gatewayService: opts.gatewayService,
@@ -450,8 +468,9 @@ program
           stop.abort();
         });
       }
+      const { runWorker } = await import("./migration/worker-main.js");
       const code = await runWorker({
-        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        kubeConfig: await loadKubeConfig(opts.kubeconfig),
         ...opts.migration,
         gatewayUrl: opts.gatewayUrl,
         embeddingModel: opts.embeddingModel,

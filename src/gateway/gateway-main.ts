@@ -3,14 +3,13 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../shared/logging.js";
 import { ConfigStore } from "./config/config-store.js";
 import { ManifestConfigSource } from "./config/manifest-config-source.js";
-import { KubernetesConfigSource } from "./config/kubernetes-config-source.js";
+import type { KubernetesConfigSource } from "./config/kubernetes-config-source.js";
 import { GatewayMetrics } from "./metrics.js";
 import { createGatewayServer } from "./server/gateway-server.js";
 import { createAdminServer } from "./server/admin-server.js";
 import { Router } from "./routing/router.js";
 import { createSharedState } from "./shared-state/create-shared-state.js";
 import { ConsumerAuthenticator } from "./auth/consumer-auth.js";
-import { KubernetesTokenReviewer } from "./auth/token-reviewer.js";
 import { ConsumerLimiter } from "./limits/consumer-limiter.js";
 import { ProviderLimiter } from "./limits/provider-limiter.js";
 import { ResponseCache } from "./cache/response-cache.js";
@@ -73,6 +72,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let initial: { version?: string };
   if (options.kubernetesSnapshot) {
     const { kubeConfig, namespace, name } = options.kubernetesSnapshot;
+    // Imported only here: the Kubernetes client is the largest part of the gateway's idle memory.
+    const { KubernetesConfigSource } = await import("./config/kubernetes-config-source.js");
     const kubernetes = new KubernetesConfigSource(kubeConfig, { namespace, name }, store, logger, metrics);
     // Without a snapshot yet the gateway still starts, not ready, and applies it when it appears.
     initial = await kubernetes.start();
@@ -89,14 +90,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     initial = loaded;
     source = manifests;
   }
+  const tokenReviewer = options.tokenReview
+    ? new (await import("./auth/token-reviewer.js")).KubernetesTokenReviewer(options.tokenReview.kubeConfig, {
+        audiences: options.tokenReview.audiences,
+      })
+    : undefined;
   const traffic = {
-    auth: new ConsumerAuthenticator(
-      options.tokenReview
-        ? new KubernetesTokenReviewer(options.tokenReview.kubeConfig, {
-            audiences: options.tokenReview.audiences,
-          })
-        : undefined,
-    ),
+    auth: new ConsumerAuthenticator(tokenReviewer),
     consumerLimits: new ConsumerLimiter(sharedState, Date.now, metrics),
     providerLimits: new ProviderLimiter(sharedState),
     cache: new ResponseCache(sharedState),

@@ -101,7 +101,7 @@ export class GatewayMetrics {
 
   readonly gatewayOverhead = new Histogram({
     name: "switchboard_gateway_overhead_seconds",
-    help: "Time a successful request spent in the gateway outside upstream calls, in seconds.",
+    help: "Time a successful request spent in the gateway, from its arrival to the last byte of the answer written, less the upstream calls, in seconds.",
     labelNames: ["api"] as const,
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
     registers: [this.registry],

@@ -8,7 +8,15 @@ import { redactSecrets } from "./redact.js";
  */
 export function createLogger(
   name: string,
-  options: { level?: string; destination?: DestinationStream } = {},
+  options: {
+    level?: string;
+    destination?: DestinationStream;
+    /**
+     * Write stdout asynchronously, many lines per write (flushed at exit): the gateway's access log
+     * otherwise makes one blocking write per request.
+     */
+    buffered?: boolean;
+  } = {},
 ): Logger {
   return pino(
     {
@@ -33,7 +41,7 @@ export function createLogger(
       timestamp: pino.stdTimeFunctions.isoTime,
       hooks: { streamWrite: (line) => redactSecrets(line) },
     },
-    options.destination ?? pino.destination(1),
+    options.destination ?? pino.destination({ dest: 1, sync: !options.buffered }),
   );
 }
 

@@ -86,9 +86,13 @@ export class ManifestConfigSource {
   watch(debounceMs = 150): void {
     // A single file is watched through its directory: a key of a ConfigMap volume is a symlink
     // whose target the kubelet replaces, so a watch on the file itself goes quiet after one update.
+    // Of that directory only the file and the kubelet's `..data` swap matter: other files there (a
+    // log written next to the manifests) would otherwise trigger a full reload on every write.
     const isDir = statSync(this.dir).isDirectory();
     const watched = isDir ? this.dir : path.dirname(this.dir);
-    this.watcher = watch(watched, { recursive: isDir }, () => {
+    const file = path.basename(this.dir);
+    this.watcher = watch(watched, { recursive: isDir }, (_event, name) => {
+      if (!isDir && name && name !== file && !name.startsWith("..")) return;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), debounceMs);
     });

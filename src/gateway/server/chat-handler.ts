@@ -10,7 +10,7 @@ import { eventsFromResponse, responseFromEvents } from "../cache/replay-events.j
 import type { ConsumerAdmission } from "../limits/consumer-limiter.js";
 import { callWithinLimits } from "../limits/limited-call.js";
 import { LimitExceededError } from "../limits/limit-exceeded-error.js";
-import { countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
+import { arrivalOf, countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
 import { collectInto, timedUpstream } from "./stream-taps.js";
 import { meterStream } from "../limits/stream-metering.js";
 import { outputAllowance, reserveFor } from "../limits/request-reservation.js";
@@ -49,7 +49,7 @@ export async function handleChat(
     api,
     operation: "chat",
     attempts: [],
-    startedAt: performance.now(),
+    startedAt: arrivalOf(res),
     stream: false,
     upstreamMs: 0,
   };
@@ -232,6 +232,6 @@ export async function handleChat(
     const rendered = format.renderError(error);
     return { status: rendered.status, headers: rendered.headers, body: rendered.body };
   } finally {
-    recordOutcome(deps, outcome);
+    recordOutcome(deps, outcome, res);
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import { GatewayError, isGatewayError } from "../../shared/errors.js";
 import {
   decodeOpenAiEmbeddingsRequest,
@@ -13,7 +13,7 @@ import { callWithinLimits } from "../limits/limited-call.js";
 import { reserveFor } from "../limits/request-reservation.js";
 import type { JsonReply } from "./chat-handler.js";
 import { routingHeaders } from "./routing-headers.js";
-import { countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
+import { arrivalOf, countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
 import {
   admitCaller,
   currentRuntime,
@@ -25,6 +25,7 @@ import {
 export async function handleEmbeddings(
   deps: GatewayDeps,
   body: unknown,
+  res: ServerResponse,
   clientSignal: AbortSignal,
   headers: IncomingHttpHeaders = {},
 ): Promise<JsonReply> {
@@ -32,7 +33,7 @@ export async function handleEmbeddings(
     api: "embeddings",
     operation: "embeddings",
     attempts: [],
-    startedAt: performance.now(),
+    startedAt: arrivalOf(res),
     stream: false,
     upstreamMs: 0,
   };
@@ -126,6 +127,6 @@ export async function handleEmbeddings(
     if (error.errorClass === "internal") deps.logger.error({ err }, "unexpected failure");
     return renderOpenAiError(error);
   } finally {
-    recordOutcome(deps, outcome);
+    recordOutcome(deps, outcome, res);
   }
 }

@@ -15,6 +15,7 @@ import { presentedCredential } from "../auth/client-credential.js";
 import type { ShutdownDrain } from "./shutdown-drain.js";
 import { checkJsonShape, DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./request-limits.js";
 import { answerClientError } from "./client-error-answer.js";
+import { markArrival } from "./request-outcome.js";
 
 export interface GatewayServerOptions {
   /** Body size, JSON shape and slow-client limits; defaults for those not set. */
@@ -79,11 +80,12 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
   app.server.headersTimeout = limits.headersTimeoutMs;
 
   const drain = options.drain;
-  if (drain) {
-    app.addHook("onRequest", async (_request, reply) => {
-      if (drain.draining) reply.header("connection", "close");
-    });
-  }
+  // A callback hook, not an async one: no promise per request.
+  app.addHook("onRequest", (_request, reply, done) => {
+    markArrival(reply.raw);
+    if (drain?.draining) reply.header("connection", "close");
+    done();
+  });
 
   // Parse any content type as JSON: curl's default form type must not turn a valid body into a 415.
   app.removeAllContentTypeParsers();
@@ -166,7 +168,7 @@ export function createGatewayServer(deps: GatewayDeps, options: GatewayServerOpt
     send(reply, await handleCountTokens(deps, request.body, clientSignal(reply), request.headers)),
   );
   app.post("/v1/embeddings", async (request, reply) =>
-    send(reply, await handleEmbeddings(deps, request.body, clientSignal(reply), request.headers)),
+    send(reply, await handleEmbeddings(deps, request.body, reply.raw, clientSignal(reply), request.headers)),
   );
   // Only the routes the caller may use: open ones, and those listing the caller as a consumer.
   app.get("/v1/models", async (request, reply) => {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { Usage } from "../canonical/chat.js";
 import type { GatewayError } from "../../shared/errors.js";
 import type { AttemptRecord } from "../routing/dispatcher.js";
@@ -28,7 +29,23 @@ export interface Outcome {
   inputs?: number;
 }
 
-export function recordOutcome(deps: GatewayDeps, outcome: Outcome): void {
+const arrivals = new WeakMap<ServerResponse, number>();
+
+/** Stamps when the request behind `res` arrived (its headers parsed), before its body is read. */
+export function markArrival(res: ServerResponse): void {
+  arrivals.set(res, performance.now());
+}
+
+/** When the request behind `res` arrived; now, for a response nobody stamped. */
+export function arrivalOf(res: ServerResponse | undefined): number {
+  return (res && arrivals.get(res)) ?? performance.now();
+}
+
+/**
+ * Records the request's metrics and access-log line. With `res`, the overhead metric waits for the
+ * response's last byte to be handed to the socket: from arrival to that, less the upstreams' time.
+ */
+export function recordOutcome(deps: GatewayDeps, outcome: Outcome, res?: ServerResponse): void {
   const durationMs = performance.now() - outcome.startedAt;
   const durationSeconds = durationMs / 1000;
   const provider = outcome.candidate?.provider.id ?? "none";
@@ -94,10 +111,13 @@ export function recordOutcome(deps: GatewayDeps, outcome: Outcome): void {
     deps.metrics.rateLimited.inc({ scope: outcome.error.scope, route, provider: "none" });
   }
   if (!outcome.error) {
-    deps.metrics.gatewayOverhead.observe(
-      { api: outcome.api },
-      Math.max(0, durationMs - outcome.upstreamMs) / 1000,
-    );
+    const observe = () =>
+      deps.metrics.gatewayOverhead.observe(
+        { api: outcome.api },
+        Math.max(0, performance.now() - outcome.startedAt - outcome.upstreamMs) / 1000,
+      );
+    if (!res || res.writableFinished) observe();
+    else res.once("finish", observe);
   }
   deps.logger.info(
     {

@@ -1,6 +1,5 @@
 import type { Logger } from "../../shared/logging.js";
 import { MemorySharedState } from "./memory-shared-state.js";
-import { describeRedisUrl, RedisSharedState } from "./redis-shared-state.js";
 import type { SharedState } from "./shared-state.js";
 
 /** One warning per operation per interval: a Redis outage must not flood the logs. */
@@ -21,6 +20,8 @@ export async function createSharedState(options: {
     );
     return new MemorySharedState();
   }
+  // Imported only with a URL: ioredis is a fifth of the gateway's idle memory.
+  const { describeRedisUrl, RedisSharedState } = await import("./redis-shared-state.js");
   const lastWarned = new Map<string, number>();
   const state = await RedisSharedState.connect({
     url: options.redisUrl,

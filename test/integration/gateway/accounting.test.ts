@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpenAiFake, type OpenAiFake } from "../../fakes/openai-fake.js";
 import { startTestGateway, type TestGateway } from "../../support/gateway-harness.js";
@@ -124,6 +125,45 @@ describe("accounting", () => {
     expect(metrics).toMatch(
       /gen_ai_client_token_usage_count\{[^}]*gen_ai_request_model="llama"[^}]*estimated="true"[^}]*\} 1/,
     );
+  });
+
+  it("counts the gateway's time from the request's arrival, body reading included, in its overhead", async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${gateway.adminUrl!}/metrics`)).text();
+      const count = (le: string) =>
+        Number(
+          new RegExp(
+            `^switchboard_gateway_overhead_seconds_bucket\\{le="${le}",api="chat.completions"\\} (\\S+)$`,
+            "m",
+          ).exec(text)?.[1] ?? 0,
+        );
+      return { fast: count("0\\.1"), all: count("\\+Inf") };
+    };
+    const before = await scrape();
+    const body = chatBody("slow body", { model: "priced" });
+    const url = new URL(gateway.url);
+    // Headers first, the body 400 ms later: time the gateway spends waiting on its client.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = "";
+      socket.on("data", (d) => (text += String(d)));
+      socket.on("error", reject);
+      socket.on("end", () => resolve(text));
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`,
+      );
+      setTimeout(() => socket.write(body), 400);
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 200/);
+    let after = await scrape();
+    for (let i = 0; i < 50 && after.all === before.all; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await scrape();
+    }
+    expect(after.all - before.all).toBe(1);
+    // Observed above 0.1 s: the 400 ms of waiting for the body count.
+    expect(after.fast - before.fast).toBe(0);
   });
 
   it("keeps prompts, answers and keys out of the log", async () => {

@@ -113,6 +113,6 @@ export async function startLitellm(dir: string, configFile: string): Promise<Pee
     },
   );
   const origin = `http://127.0.0.1:${port}`;
-  await waitForHttp(child, `${origin}/health/liveliness`, "LiteLLM proxy", 120_000);
+  await waitForHttp(child, `${origin}/health/liveliness`, "LiteLLM proxy", 240_000);
   return { child, origin };
 }

@@ -460,7 +460,13 @@ export async function runPeersBench(full: boolean): Promise<PeersResult> {
     let litellm: Peer | undefined;
     if (litellmInstall.ok) {
       await writeFile(path.join(dir, "litellm.yaml"), LITELLM_CONFIG(upstream.origin));
-      started_.push((litellm = await startLitellm(litellmInstall.dir, path.join(dir, "litellm.yaml"))));
+      try {
+        started_.push((litellm = await startLitellm(litellmInstall.dir, path.join(dir, "litellm.yaml"))));
+      } catch {
+        notInstalled.push(
+          `LiteLLM ${LITELLM_VERSION} (installed, but did not answer within 240 s of starting)`,
+        );
+      }
     } else notInstalled.push(litellmInstall.reason);
 
     const list = contenders(upstream, bare, switchboard, portkey, litellm);

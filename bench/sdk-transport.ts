@@ -1,6 +1,12 @@
 import OpenAI from "openai";
 import { VERSION } from "openai/version";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { readJson, sendUpstream } from "../src/gateway/providers/upstream-http.js";
+import { compile } from "../src/shared/compile.js";
+import { loadManifests } from "../src/shared/manifests.js";
+import type { CompiledProvider } from "../src/shared/schemas/gateway-config.js";
 import { startUpstream, stop } from "./bench-processes.js";
 
 /**
@@ -44,11 +50,34 @@ async function drive(
   return { requestsPerS: REQUESTS / seconds, cpuUsPerRequest: (used.user + used.system) / REQUESTS };
 }
 
+/** The provider as the gateway compiles it: its connection pool settings are the transport's. */
+async function compiledProvider(origin: string): Promise<CompiledProvider> {
+  const dir = await mkdtemp(path.join(tmpdir(), "switchboard-sdk-bench-"));
+  try {
+    await writeFile(
+      path.join(dir, "provider.yaml"),
+      `apiVersion: llm.switchboard.dev/v1alpha1
+kind: LLMProvider
+metadata: { name: instant, namespace: bench }
+spec:
+  type: openai-compatible
+  endpoint: ${origin}/v1
+  credentials: { none: {} }
+  models:
+    - { name: bench-chat, contextWindow: 8192, maxOutputTokens: 1024 }
+`,
+    );
+    return compile(await loadManifests(dir)).config!.providers[0]!;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function runSdkTransportBench(): Promise<ClientResult[]> {
   const upstream = await startUpstream();
   try {
+    const provider = await compiledProvider(upstream.origin);
     const sdk = new OpenAI({ baseURL: `${upstream.origin}/v1`, apiKey: "sk-bench-unused", maxRetries: 0 });
-    const timeouts = { connectMs: 5000, firstTokenMs: 30_000, idleMs: 30_000, totalMs: 60_000 };
     const clients: Record<string, () => Promise<unknown>> = {
       "undici transport (upstream-http.ts)": async () => {
         const signal = new AbortController().signal;
@@ -58,8 +87,9 @@ export async function runSdkTransportBench(): Promise<ClientResult[]> {
             headers: { "content-type": "application/json", authorization: "Bearer sk-bench-unused" },
             body: JSON.stringify(BODY),
             providerName: "bench",
+            provider,
           },
-          { signal, timeouts },
+          { signal, timeouts: provider.timeouts },
         );
         return readJson(res, "bench", signal);
       },

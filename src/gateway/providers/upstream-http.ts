@@ -7,7 +7,9 @@ import { upstreamPoolFor, type PoolSlot } from "./upstream-pool.js";
 /**
  * The one HTTP client every adapter uses: undici with keep-alive pools and the attempt's
  * deadlines applied (connect, time to response headers, idle body), and transport failures
- * mapped into the taxonomy so adapters only map the provider's own error bodies.
+ * mapped into the taxonomy so adapters only map the provider's own error bodies. Hand-written
+ * rather than the official SDKs: the openai SDK took 5.1× its CPU per call (docs/benchmarks.md,
+ * "Upstream client").
  */
 
 /** Health probes bypass the providers' pools: a pool full of streams says nothing about liveness. */

@@ -31,7 +31,7 @@ import { primeStream } from "./first-event.js";
 import { SseWriter } from "./sse-writer.js";
 import { routingHeaders } from "./routing-headers.js";
 import { timedUpstream } from "./stream-taps.js";
-import { countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
+import { arrivalOf, countProviderRefusal, recordOutcome, type Outcome } from "./request-outcome.js";
 import {
   admitCaller,
   currentRuntime,
@@ -87,7 +87,7 @@ export async function handleCompletions(
     api: "completions",
     operation: "chat",
     attempts: [],
-    startedAt: performance.now(),
+    startedAt: arrivalOf(res),
     stream: false,
     upstreamMs: 0,
   };
@@ -234,6 +234,6 @@ export async function handleCompletions(
     if (error.errorClass === "internal") deps.logger.error({ err }, "unexpected failure");
     return renderOpenAiError(error);
   } finally {
-    recordOutcome(deps, outcome);
+    recordOutcome(deps, outcome, res);
   }
 }
